@@ -1,0 +1,210 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Sparrow's own delivery headers, besides Standard Webhooks'.
+const (
+	HeaderEvent            = "Sparrow-Event"
+	HeaderEventID          = "Sparrow-Event-Id"
+	HeaderNamespace        = "Sparrow-Namespace"
+	HeaderAttempt          = "Sparrow-Attempt"
+	HeaderSparrowWebhookID = "Sparrow-Webhook-Id"
+)
+
+// Bounds on what an attempt records of a response.
+const (
+	maxRecordedHeaders     = 50
+	maxRecordedHeaderValue = 1024
+	maxRecordedErrorLen    = 1024
+	maskedValue            = "********"
+)
+
+// NewClient returns the HTTP client Sparrow delivers with: every dial passes
+// guard, environment proxies are ignored (a proxy would dial for us, past
+// the guard), and redirects are returned rather than followed.
+func NewClient(guard *Guard) *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: guard.Control}
+	transport := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1000,
+		MaxIdleConnsPerHost:   100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{
+		Transport:     transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Sender makes delivery attempts.
+type Sender struct {
+	client            *http.Client
+	responseBodyLimit int
+	userAgent         string
+}
+
+// NewSender returns a Sender using client that keeps at most
+// responseBodyLimit bytes of each response body.
+func NewSender(client *http.Client, responseBodyLimit int, userAgent string) *Sender {
+	return &Sender{client: client, responseBodyLimit: responseBodyLimit, userAgent: userAgent}
+}
+
+// Request is one attempt to make.
+type Request struct {
+	URL string
+	// Body is sent as is, and signed.
+	Body []byte
+	// Timeout bounds the whole attempt, response body included.
+	Timeout time.Duration
+	// Timestamp is the attempt's webhook-timestamp.
+	Timestamp  time.Time
+	DeliveryID string
+	EventID    string
+	EventName  string
+	Namespace  string
+	WebhookID  string
+	Attempt    int
+	// Keys sign the body; one signature each.
+	Keys [][]byte
+	// Headers are the webhook's custom headers.
+	Headers map[string]string
+}
+
+// Result is what an attempt came to.
+type Result struct {
+	Outcome
+	// Err is the failure's description; empty on success.
+	Err       string
+	StartedAt time.Time
+	Duration  time.Duration
+	// RequestHeaders are the headers sent, custom values masked.
+	RequestHeaders        map[string]string
+	ResponseHeaders       map[string]string
+	ResponseBody          []byte
+	ResponseBodyTruncated bool
+}
+
+// Send makes one attempt. It never returns an error: every failure is
+// described in the Result.
+func (s *Sender) Send(ctx context.Context, req *Request) *Result {
+	res := &Result{StartedAt: req.Timestamp}
+	ctx, cancel := context.WithTimeout(ctx, req.Timeout)
+	defer cancel()
+	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, req.URL, bytes.NewReader(req.Body))
+	if err != nil {
+		res.fail(0, err)
+		return res
+	}
+	s.setHeaders(httpReq.Header, req)
+	res.RequestHeaders = recordedRequestHeaders(httpReq.Header, req.Headers)
+
+	start := time.Now()
+	resp, err := s.client.Do(httpReq)
+	if err != nil {
+		res.Duration = time.Since(start)
+		res.fail(0, err)
+		return res
+	}
+	defer resp.Body.Close()
+	res.StatusCode = resp.StatusCode
+	res.ResponseHeaders = recordedResponseHeaders(resp.Header)
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		res.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), req.Timestamp)
+	}
+	// Read one byte past the limit to learn whether there was more, and no
+	// further: the rest of a huge or endless body is never read.
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, int64(s.responseBodyLimit)+1))
+	res.Duration = time.Since(start)
+	if len(body) > s.responseBodyLimit {
+		body, res.ResponseBodyTruncated = body[:s.responseBodyLimit], true
+	}
+	res.ResponseBody = body
+	if readErr != nil {
+		res.fail(resp.StatusCode, readErr)
+		return res
+	}
+	res.Class = Classify(resp.StatusCode, nil)
+	if res.Class != ClassNone {
+		res.Err = "HTTP " + strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode)
+	}
+	return res
+}
+
+func (r *Result) fail(statusCode int, err error) {
+	r.StatusCode = statusCode
+	r.Class = Classify(0, err)
+	// url.Error repeats the method and URL, which the attempt already shows.
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
+	r.Err = truncate(err.Error(), maxRecordedErrorLen)
+}
+
+func (s *Sender) setHeaders(h http.Header, req *Request) {
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", s.userAgent)
+	h.Set(HeaderWebhookID, req.DeliveryID)
+	h.Set(HeaderWebhookTimestamp, strconv.FormatInt(req.Timestamp.Unix(), 10))
+	if len(req.Keys) > 0 {
+		h.Set(HeaderWebhookSignature, Sign(req.DeliveryID, req.Timestamp, req.Body, req.Keys))
+	}
+	h.Set(HeaderEvent, req.EventName)
+	h.Set(HeaderEventID, req.EventID)
+	h.Set(HeaderNamespace, req.Namespace)
+	h.Set(HeaderSparrowWebhookID, req.WebhookID)
+	h.Set(HeaderAttempt, strconv.Itoa(req.Attempt))
+	for name, value := range req.Headers {
+		// Validation refuses reserved names; this keeps Sparrow's headers
+		// authoritative even for rows written some other way.
+		if h.Get(name) == "" {
+			h.Set(name, value)
+		}
+	}
+}
+
+func recordedRequestHeaders(h http.Header, custom map[string]string) map[string]string {
+	out := make(map[string]string, len(h))
+	for name, values := range h {
+		out[name] = strings.Join(values, ", ")
+	}
+	for name := range custom {
+		if canonical := http.CanonicalHeaderKey(name); out[canonical] != "" {
+			out[canonical] = maskedValue
+		}
+	}
+	return out
+}
+
+func recordedResponseHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, min(len(h), maxRecordedHeaders))
+	for name, values := range h {
+		if len(out) == maxRecordedHeaders {
+			break
+		}
+		out[name] = truncate(strings.Join(values, ", "), maxRecordedHeaderValue)
+	}
+	return out
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

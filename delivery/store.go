@@ -1,0 +1,393 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sparrowhq/sparrow/internal/dbutil"
+	"github.com/sparrowhq/sparrow/internal/errs"
+)
+
+var insertColumns = []string{
+	"id", "namespace", "webhook_id", "event_id", "event_name", "subscription_id", "status", "body",
+	"attempt_count", "max_attempts", "expires_at", "next_attempt_at", "last_error_class", "last_error",
+	"created_at", "updated_at", "completed_at",
+}
+
+// Insert stores new deliveries with COPY: fan-out creates them by the
+// thousand.
+func Insert(ctx context.Context, db dbutil.DB, ds []*Delivery) error {
+	rows := make([][]any, len(ds))
+	for i, d := range ds {
+		var body []byte
+		if d.Body != nil {
+			body = d.Body
+		}
+		rows[i] = []any{
+			d.ID, d.Namespace, d.WebhookID, d.EventID, d.EventName, d.SubscriptionID, string(d.Status), body,
+			d.AttemptCount, d.MaxAttempts, nullTime(d.ExpiresAt), nullTime(d.NextAttemptAt), string(d.LastErrorClass), d.LastError,
+			d.CreatedAt, d.CreatedAt, nullTime(d.CompletedAt),
+		}
+	}
+	_, err := db.CopyFrom(ctx, "sparrow_delivery", insertColumns, pgx.CopyFromRows(rows))
+	return dbutil.Interpret("insert deliveries", err)
+}
+
+const columns = `d.id, d.namespace, d.webhook_id, d.event_id, d.event_name, d.subscription_id, d.status,
+    d.attempt_count, d.max_attempts, d.parked, d.expires_at, d.next_attempt_at, d.last_attempt_at,
+    d.last_status_code, d.last_error_class, d.last_error, d.created_at, d.updated_at, d.completed_at`
+
+func scan(row pgx.Row, extra ...any) (*Delivery, error) {
+	var d Delivery
+	var expires, next, last, completed *time.Time
+	var lastCode *int
+	dest := append([]any{&d.ID, &d.Namespace, &d.WebhookID, &d.EventID, &d.EventName, &d.SubscriptionID, &d.Status,
+		&d.AttemptCount, &d.MaxAttempts, &d.Waiting, &expires, &next, &last,
+		&lastCode, &d.LastErrorClass, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &completed}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	d.ExpiresAt, d.NextAttemptAt, d.LastAttemptAt, d.CompletedAt = deref(expires), deref(next), deref(last), deref(completed)
+	if lastCode != nil {
+		d.LastStatusCode = *lastCode
+	}
+	return &d, nil
+}
+
+// Get returns delivery id of namespace with its body and attempts.
+func Get(ctx context.Context, db dbutil.DB, namespace, id string) (*Delivery, error) {
+	var body []byte
+	d, err := scan(db.QueryRow(ctx, "SELECT "+columns+`, coalesce(d.body, e.payload)::text
+FROM /*schema*/sparrow_delivery d LEFT JOIN /*schema*/sparrow_event e ON e.id = d.event_id
+WHERE d.namespace = $1 AND d.id = $2`, namespace, id), &body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errs.NotFound("delivery", id)
+	}
+	if err != nil {
+		return nil, dbutil.Interpret("get delivery", err)
+	}
+	d.Body = body
+	if d.Attempts, err = attempts(ctx, db, id); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func attempts(ctx context.Context, db dbutil.DB, deliveryID string) ([]Attempt, error) {
+	rows, err := db.Query(ctx, `
+SELECT delivery_id, attempt, webhook_id, started_at, duration_us, status_code, error_class, error,
+    request_headers, response_headers, response_body, response_body_truncated, next_attempt_at
+FROM /*schema*/sparrow_delivery_attempt WHERE delivery_id = $1 ORDER BY attempt`, deliveryID)
+	if err != nil {
+		return nil, dbutil.Interpret("get attempts", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Attempt, error) {
+		var a Attempt
+		var durationUS int64
+		var code *int
+		var next *time.Time
+		err := row.Scan(&a.DeliveryID, &a.Number, &a.WebhookID, &a.StartedAt, &durationUS, &code, &a.ErrorClass, &a.Error,
+			&a.RequestHeaders, &a.ResponseHeaders, &a.ResponseBody, &a.ResponseBodyTruncated, &next)
+		a.Duration = time.Duration(durationUS) * time.Microsecond
+		a.NextAttemptAt = deref(next)
+		if code != nil {
+			a.StatusCode = *code
+		}
+		return a, err
+	})
+	return out, dbutil.Interpret("get attempts", err)
+}
+
+// ListParams selects a page of a namespace's deliveries, newest first. Each
+// filter set narrows the page; unset ones are left out of the query, so it
+// runs on the index that fits (a webhook's, an event's or the namespace's).
+type ListParams struct {
+	Namespace string
+	WebhookID string
+	EventID   string
+	Status    Status
+	// Since and Until bound the creation time: [Since, Until).
+	Since time.Time
+	Until time.Time
+	// Before is the id the page starts after (older than).
+	Before string
+	Limit  int
+}
+
+// List returns a page of deliveries, without bodies and attempts, and
+// whether more follow.
+func List(ctx context.Context, db dbutil.DB, p ListParams) ([]Delivery, bool, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	add("d.namespace = $%d", p.Namespace)
+	if p.WebhookID != "" {
+		add("d.webhook_id = $%d", p.WebhookID)
+	}
+	if p.EventID != "" {
+		add("d.event_id = $%d", p.EventID)
+	}
+	if p.Status != "" {
+		add("d.status = $%d", string(p.Status))
+	}
+	if !p.Since.IsZero() {
+		add("d.created_at >= $%d", p.Since)
+	}
+	if !p.Until.IsZero() {
+		add("d.created_at < $%d", p.Until)
+	}
+	if p.Before != "" {
+		add("d.id < $%d", p.Before)
+	}
+	args = append(args, p.Limit+1)
+	rows, err := db.Query(ctx, "SELECT "+columns+" FROM /*schema*/sparrow_delivery d WHERE "+strings.Join(where, " AND ")+
+		fmt.Sprintf(" ORDER BY d.id DESC LIMIT $%d", len(args)), args...)
+	if err != nil {
+		return nil, false, dbutil.Interpret("list deliveries", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Delivery, error) {
+		d, err := scan(row)
+		if err != nil {
+			return Delivery{}, err
+		}
+		return *d, nil
+	})
+	if err != nil {
+		return nil, false, dbutil.Interpret("list deliveries", err)
+	}
+	more := len(out) > p.Limit
+	return out[:min(len(out), p.Limit)], more, nil
+}
+
+// Work is what an attempt needs, read in one query.
+type Work struct {
+	Delivery
+	URL            string
+	WebhookActive  bool
+	WebhookDeleted bool
+	Headers        map[string]string
+	Timeout        time.Duration
+	// Secrets sign at the time given to LoadWork, newest first.
+	Secrets []string
+}
+
+// LoadWork reads delivery id, its body, webhook and signing secrets.
+func LoadWork(ctx context.Context, db dbutil.DB, id string, now time.Time) (*Work, error) {
+	var w Work
+	var body []byte
+	var timeoutMS int64
+	d, err := scan(db.QueryRow(ctx, "SELECT "+columns+`, coalesce(d.body, e.payload)::text,
+    w.url, w.state = 'active', w.deleted_at IS NOT NULL, w.headers, w.timeout_ms,
+    ARRAY(SELECT s.secret FROM /*schema*/sparrow_webhook_secret s
+          WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > $2) ORDER BY s.created_at DESC, s.id DESC)
+FROM /*schema*/sparrow_delivery d
+JOIN /*schema*/sparrow_webhook w ON w.id = d.webhook_id
+LEFT JOIN /*schema*/sparrow_event e ON e.id = d.event_id AND d.body IS NULL
+WHERE d.id = $1`, id, now), &body, &w.URL, &w.WebhookActive, &w.WebhookDeleted, &w.Headers, &timeoutMS, &w.Secrets)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errs.NotFound("delivery", id)
+	}
+	if err != nil {
+		return nil, dbutil.Interpret("load delivery", err)
+	}
+	w.Delivery, w.Body, w.Timeout = *d, body, time.Duration(timeoutMS)*time.Millisecond
+	return &w, nil
+}
+
+// Record is an attempt to store with the delivery status it leads to.
+type Record struct {
+	Attempt Attempt
+	// Status is the delivery's status after the attempt.
+	Status Status
+}
+
+// RecordAttempts stores attempts and moves their deliveries on, in one
+// statement for the whole batch. It returns the ids of the deliveries moved:
+// a record whose delivery was already past that attempt (a worker re-run
+// after a crash) or no longer pending is stored but moves nothing.
+func RecordAttempts(ctx context.Context, db dbutil.DB, records []*Record, now time.Time) ([]string, error) {
+	n := len(records)
+	var (
+		deliveryIDs, webhookIDs, classes, messages, statuses = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		numbers                                              = make([]int32, n)
+		codes                                                = make([]*int32, n)
+		started                                              = make([]time.Time, n)
+		next                                                 = make([]*time.Time, n)
+		durations                                            = make([]int64, n)
+		reqHeaders, respHeaders                              = make([]string, n), make([]string, n)
+		bodies                                               = make([][]byte, n)
+		truncated                                            = make([]bool, n)
+	)
+	for i, r := range records {
+		a := r.Attempt
+		deliveryIDs[i], webhookIDs[i], classes[i], messages[i], statuses[i] = a.DeliveryID, a.WebhookID, string(a.ErrorClass), a.Error, string(r.Status)
+		numbers[i], started[i], next[i], durations[i] = int32(a.Number), a.StartedAt, nullTime(a.NextAttemptAt), a.Duration.Microseconds()
+		if a.StatusCode != 0 {
+			code := int32(a.StatusCode)
+			codes[i] = &code
+		}
+		reqHeaders[i], respHeaders[i] = jsonString(a.RequestHeaders), jsonString(a.ResponseHeaders)
+		bodies[i], truncated[i] = a.ResponseBody, a.ResponseBodyTruncated
+	}
+	rows, err := db.Query(ctx, `
+WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::bigint[], $6::int[], $7::text[], $8::text[],
+        $9::jsonb[], $10::jsonb[], $11::bytea[], $12::boolean[], $13::timestamptz[], $14::text[])
+    AS i (delivery_id, attempt, webhook_id, started_at, duration_us, status_code, error_class, error,
+        request_headers, response_headers, response_body, response_body_truncated, next_attempt_at, status)
+), attempts AS (
+    INSERT INTO /*schema*/sparrow_delivery_attempt (delivery_id, attempt, webhook_id, started_at, duration_us, status_code,
+        error_class, error, request_headers, response_headers, response_body, response_body_truncated, next_attempt_at)
+    SELECT delivery_id, attempt, webhook_id, started_at, duration_us, status_code, error_class, error,
+        request_headers, response_headers, response_body, response_body_truncated, next_attempt_at
+    FROM input
+    ON CONFLICT (delivery_id, attempt) DO NOTHING
+)
+UPDATE /*schema*/sparrow_delivery d
+SET status = i.status, attempt_count = i.attempt, next_attempt_at = i.next_attempt_at, last_attempt_at = i.started_at,
+    last_status_code = i.status_code, last_error_class = i.error_class, last_error = i.error, updated_at = $15,
+    completed_at = CASE WHEN i.status IN ('succeeded', 'failed') THEN $15::timestamptz END
+FROM input i
+WHERE d.id = i.delivery_id AND d.attempt_count = i.attempt - 1 AND d.status IN ('pending', 'retrying')
+RETURNING d.id`,
+		deliveryIDs, numbers, webhookIDs, started, durations, codes, classes, messages,
+		reqHeaders, respHeaders, bodies, truncated, next, statuses, now)
+	if err != nil {
+		return nil, dbutil.Interpret("record attempts", err)
+	}
+	moved, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return moved, dbutil.Interpret("record attempts", err)
+}
+
+// Park makes a pending delivery wait for its webhook's resumption, unless
+// the webhook is active again. It locks the webhook row (FOR SHARE) so that
+// a concurrent resume either sees this delivery parked or happened first
+// and is seen here. It must run in a transaction.
+func Park(ctx context.Context, tx dbutil.DB, id, webhookID string, now time.Time) (parked bool, err error) {
+	var active bool
+	err = tx.QueryRow(ctx, `SELECT state = 'active' AND deleted_at IS NULL FROM /*schema*/sparrow_webhook WHERE id = $1 FOR SHARE`,
+		webhookID).Scan(&active)
+	if err != nil || active {
+		return false, dbutil.Interpret("park delivery", err)
+	}
+	_, err = tx.Exec(ctx, `UPDATE /*schema*/sparrow_delivery SET parked = true, updated_at = $2
+WHERE id = $1 AND status IN ('pending', 'retrying')`, id, now)
+	return err == nil, dbutil.Interpret("park delivery", err)
+}
+
+// Unpark releases up to limit of a webhook's waiting deliveries and returns
+// their ids, for the caller to give each a job in the same transaction.
+func Unpark(ctx context.Context, db dbutil.DB, webhookID string, limit int, now time.Time) ([]string, error) {
+	rows, err := db.Query(ctx, `
+UPDATE /*schema*/sparrow_delivery SET parked = false, next_attempt_at = $3, updated_at = $3
+WHERE id IN (
+    SELECT id FROM /*schema*/sparrow_delivery
+    WHERE webhook_id = $1 AND status IN ('pending', 'retrying') AND parked
+    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+)
+RETURNING id`, webhookID, limit, now)
+	if err != nil {
+		return nil, dbutil.Interpret("unpark deliveries", err)
+	}
+	unparked, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return unparked, dbutil.Interpret("unpark deliveries", err)
+}
+
+// Finish ends a pending delivery without an attempt: expired or cancelled.
+// It reports whether the delivery was still pending.
+func Finish(ctx context.Context, db dbutil.DB, id string, status Status, now time.Time) (bool, error) {
+	tag, err := db.Exec(ctx, `UPDATE /*schema*/sparrow_delivery
+SET status = $2, parked = false, next_attempt_at = NULL, updated_at = $3, completed_at = $3
+WHERE id = $1 AND status IN ('pending', 'retrying')`, id, string(status), now)
+	return tag.RowsAffected() == 1, dbutil.Interpret("finish delivery", err)
+}
+
+// CancelPending cancels every pending delivery of a webhook.
+func CancelPending(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) (int64, error) {
+	tag, err := db.Exec(ctx, `UPDATE /*schema*/sparrow_delivery
+SET status = 'cancelled', parked = false, next_attempt_at = NULL, updated_at = $2, completed_at = $2
+WHERE webhook_id = $1 AND status IN ('pending', 'retrying')`, webhookID, now)
+	return tag.RowsAffected(), dbutil.Interpret("cancel deliveries", err)
+}
+
+// retrySet is the SET clause that gives a finished delivery a fresh run:
+// the webhook's attempt limit again from here, no expiry (a person asked),
+// due now.
+const retrySet = `SET status = CASE WHEN d.attempt_count > 0 THEN 'retrying' ELSE 'pending' END,
+    max_attempts = d.attempt_count + w.max_attempts, expires_at = NULL, parked = false,
+    next_attempt_at = $3, completed_at = NULL, updated_at = $3`
+
+// Retry gives delivery id a fresh run if it has finished, and reports
+// whether it did; a delivery still pending is left as it is. A delivery of a
+// deleted webhook cannot be retried.
+func Retry(ctx context.Context, db dbutil.DB, namespace, id string, now time.Time) (bool, error) {
+	tag, err := db.Exec(ctx, `UPDATE /*schema*/sparrow_delivery d `+retrySet+`
+FROM /*schema*/sparrow_webhook w
+WHERE d.namespace = $1 AND d.id = $2 AND w.id = d.webhook_id AND w.deleted_at IS NULL
+  AND d.status NOT IN ('pending', 'retrying')`, namespace, id, now)
+	if err != nil {
+		return false, dbutil.Interpret("retry delivery", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return true, nil
+	}
+	var status Status
+	var deleted bool
+	err = db.QueryRow(ctx, `SELECT d.status, w.deleted_at IS NOT NULL FROM /*schema*/sparrow_delivery d
+JOIN /*schema*/sparrow_webhook w ON w.id = d.webhook_id WHERE d.namespace = $1 AND d.id = $2`, namespace, id).Scan(&status, &deleted)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return false, errs.NotFound("delivery", id)
+	case err != nil:
+		return false, dbutil.Interpret("retry delivery", err)
+	case deleted:
+		return false, errs.FailedPrecondition("delivery %s belongs to a deleted webhook", id)
+	}
+	return false, nil
+}
+
+// RetryFailed gives a fresh run to a webhook's failed and expired
+// deliveries that finished at or after since, and returns their ids.
+func RetryFailed(ctx context.Context, db dbutil.DB, webhookID string, since, now time.Time) ([]string, error) {
+	rows, err := db.Query(ctx, `UPDATE /*schema*/sparrow_delivery d `+retrySet+`
+FROM /*schema*/sparrow_webhook w
+WHERE d.webhook_id = $1 AND w.id = d.webhook_id AND w.deleted_at IS NULL
+  AND d.status IN ('failed', 'expired') AND d.completed_at >= $2
+RETURNING d.id`, webhookID, since, now)
+	if err != nil {
+		return nil, dbutil.Interpret("retry failed deliveries", err)
+	}
+	retried, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return retried, dbutil.Interpret("retry failed deliveries", err)
+}
+
+func jsonString(m map[string]string) string {
+	if m == nil {
+		return "{}"
+	}
+	b, _ := json.Marshal(m) // A map of strings always marshals.
+	return string(b)
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}

@@ -1,0 +1,103 @@
+// Package event holds Sparrow's registry of event types and the events pushed
+// into it: their types, validation and storage.
+//
+// Event types are global: every namespace pushes from the same catalogue, as
+// a schema registry does. Events belong to a namespace.
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/validate"
+)
+
+// Limits on event input.
+const (
+	// MaxNameLen bounds an event type's name.
+	MaxNameLen = 128
+	// MaxPayloadBytesDefault is the default bound on a payload's size; the
+	// engine's sparrow.WithMaxPayloadBytes changes it.
+	MaxPayloadBytesDefault = 256 << 10
+	// MaxIdempotencyKeyLen bounds an idempotency key.
+	MaxIdempotencyKeyLen = 255
+	// MaxTTL bounds ttl_seconds: a year is longer than any retry schedule.
+	MaxTTL = 365 * 24 * time.Hour
+)
+
+// Type is a registered event type.
+type Type struct {
+	// Name identifies the type, like "order.created".
+	Name        string
+	Description string
+	// Active types can be pushed; pushing an inactive one is refused.
+	Active    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Event is an event pushed into a namespace.
+type Event struct {
+	ID        string
+	Namespace string
+	// Name is the event's type.
+	Name string
+	// Payload is the JSON object pushed, byte for byte. Listings leave it nil;
+	// fetching one event fills it.
+	Payload json.RawMessage
+	Labels  map[string]string
+	// IdempotencyKey, when set, makes a repeated push in the namespace return
+	// this event instead of creating another.
+	IdempotencyKey string
+	CreatedAt      time.Time
+	// ExpiresAt is when the event stops being delivered; zero means never.
+	ExpiresAt time.Time
+}
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// ValidateName checks an event type name: 1 to 128 letters, digits, '_', '-'
+// or '.', as in "order.created".
+func ValidateName(field, name string) error {
+	if name == "" {
+		return errs.InvalidArgument(field, "required")
+	}
+	if len(name) > MaxNameLen || !namePattern.MatchString(name) {
+		return errs.InvalidArgument(field, "must be 1 to %d letters, digits, '_', '-' or '.'", MaxNameLen)
+	}
+	return nil
+}
+
+// ValidatePayload checks that payload is a JSON object of at most maxBytes.
+func ValidatePayload(field string, payload []byte, maxBytes int) error {
+	switch {
+	case len(payload) == 0:
+		return errs.InvalidArgument(field, "required (a JSON object)")
+	case len(payload) > maxBytes:
+		return errs.InvalidArgument(field, "%d bytes is over the %d byte limit", len(payload), maxBytes)
+	case !utf8.Valid(payload):
+		return errs.InvalidArgument(field, "not valid UTF-8")
+	case !json.Valid(payload):
+		return errs.InvalidArgument(field, "not valid JSON")
+	case bytes.TrimLeft(payload, " \t\r\n")[0] != '{':
+		return errs.InvalidArgument(field, "must be a JSON object")
+	}
+	return nil
+}
+
+// ValidateIdempotencyKey checks an optional idempotency key.
+func ValidateIdempotencyKey(field, key string) error {
+	return validate.Text(field, key, MaxIdempotencyKeyLen)
+}
+
+// ValidateTTL checks a time to live; zero means the event never expires.
+func ValidateTTL(field string, ttl time.Duration) error {
+	if ttl < 0 || ttl > MaxTTL {
+		return errs.InvalidArgument(field, "must be between 0 (no expiry) and %s", MaxTTL)
+	}
+	return nil
+}

@@ -1,0 +1,330 @@
+package event
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sparrowhq/sparrow/internal/dbutil"
+	"github.com/sparrowhq/sparrow/internal/errs"
+)
+
+// InsertType stores a new event type.
+func InsertType(ctx context.Context, db dbutil.DB, t *Type) error {
+	_, err := db.Exec(ctx, `
+INSERT INTO /*schema*/sparrow_event_type (name, description, active, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $4)`, t.Name, t.Description, t.Active, t.CreatedAt)
+	if dbutil.IsUniqueViolation(err, "") {
+		return errs.AlreadyExists("event type %q", t.Name)
+	}
+	return dbutil.Interpret("insert event type", err)
+}
+
+const typeColumns = "name, description, active, created_at, updated_at"
+
+func scanType(row pgx.Row) (*Type, error) {
+	var t Type
+	err := row.Scan(&t.Name, &t.Description, &t.Active, &t.CreatedAt, &t.UpdatedAt)
+	return &t, err
+}
+
+// GetType returns the event type name.
+func GetType(ctx context.Context, db dbutil.DB, name string) (*Type, error) {
+	t, err := scanType(db.QueryRow(ctx, "SELECT "+typeColumns+" FROM /*schema*/sparrow_event_type WHERE name = $1", name))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errs.NotFound("event type", name)
+	}
+	return t, dbutil.Interpret("get event type", err)
+}
+
+// ListTypesParams selects a page of event types, in name order.
+type ListTypesParams struct {
+	// After is the name the page starts after.
+	After      string
+	ActiveOnly bool
+	Limit      int
+}
+
+// ListTypes returns a page of event types and whether more follow.
+func ListTypes(ctx context.Context, db dbutil.DB, p ListTypesParams) ([]Type, bool, error) {
+	rows, err := db.Query(ctx, "SELECT "+typeColumns+` FROM /*schema*/sparrow_event_type
+WHERE name > $1 AND (NOT $2 OR active)
+ORDER BY name LIMIT $3`, p.After, p.ActiveOnly, p.Limit+1)
+	if err != nil {
+		return nil, false, dbutil.Interpret("list event types", err)
+	}
+	types, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Type, error) {
+		t, err := scanType(row)
+		return *t, err
+	})
+	if err != nil {
+		return nil, false, dbutil.Interpret("list event types", err)
+	}
+	more := len(types) > p.Limit
+	return types[:min(len(types), p.Limit)], more, nil
+}
+
+// TypeUpdate lists the fields of an event type to change; nil leaves a field
+// as it is.
+type TypeUpdate struct {
+	Description *string
+	Active      *bool
+}
+
+// UpdateType changes an event type and returns it as stored.
+func UpdateType(ctx context.Context, db dbutil.DB, name string, u TypeUpdate, now time.Time) (*Type, error) {
+	t, err := scanType(db.QueryRow(ctx, `
+UPDATE /*schema*/sparrow_event_type
+SET description = coalesce($2, description), active = coalesce($3, active), updated_at = $4
+WHERE name = $1
+RETURNING `+typeColumns, name, u.Description, u.Active, now))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errs.NotFound("event type", name)
+	}
+	return t, dbutil.Interpret("update event type", err)
+}
+
+// Insert stores ev, unless the namespace already holds an event with its
+// idempotency key: then it returns that event and created is false. It
+// refuses an unregistered or inactive type. The check and the insert are one
+// statement, so a push costs one round trip.
+func Insert(ctx context.Context, db dbutil.DB, ev *Event) (stored *Event, created bool, err error) {
+	var active *bool
+	var insertedID *string
+	err = db.QueryRow(ctx, `
+WITH type AS (
+    SELECT active FROM /*schema*/sparrow_event_type WHERE name = $3
+), inserted AS (
+    INSERT INTO /*schema*/sparrow_event (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at)
+    SELECT $1, $2, $3, $4::json, $5::jsonb, nullif($6, ''), $7, $8
+    WHERE (SELECT active FROM type)
+    ON CONFLICT (namespace, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING id
+)
+SELECT (SELECT active FROM type), (SELECT id FROM inserted)`,
+		ev.ID, ev.Namespace, ev.Name, []byte(ev.Payload), labelsOrEmpty(ev.Labels), ev.IdempotencyKey,
+		ev.CreatedAt, nullTime(ev.ExpiresAt),
+	).Scan(&active, &insertedID)
+	if err != nil {
+		return nil, false, dbutil.Interpret("insert event", err)
+	}
+	switch {
+	case active == nil:
+		return nil, false, errs.InvalidArgument("event", "event type %q is not registered", ev.Name)
+	case !*active:
+		return nil, false, errs.FailedPrecondition("event type %q is inactive", ev.Name)
+	case insertedID == nil:
+		existing, err := getByIdempotencyKey(ctx, db, ev.Namespace, ev.IdempotencyKey)
+		return existing, false, err
+	}
+	return ev, true, nil
+}
+
+// InsertMany stores a batch of events in one statement, with Insert's
+// idempotency rule per event. It returns, in input order, the stored events
+// and which of them are new. Callers check event types first (CheckTypes).
+func InsertMany(ctx context.Context, db dbutil.DB, evs []*Event) ([]*Event, []bool, error) {
+	n := len(evs)
+	var (
+		idCol, nsCol, nameCol, keyCol = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		payloadCol, labelsCol         = make([]string, n), make([]string, n)
+		createdCol                    = make([]time.Time, n)
+		expiresCol                    = make([]*time.Time, n)
+	)
+	for i, ev := range evs {
+		labels, _ := json.Marshal(labelsOrEmpty(ev.Labels))
+		idCol[i], nsCol[i], nameCol[i], keyCol[i] = ev.ID, ev.Namespace, ev.Name, ev.IdempotencyKey
+		payloadCol[i], labelsCol[i] = string(ev.Payload), string(labels)
+		createdCol[i], expiresCol[i] = ev.CreatedAt, nullTime(ev.ExpiresAt)
+	}
+	rows, err := db.Query(ctx, `
+INSERT INTO /*schema*/sparrow_event (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at)
+SELECT id, namespace, name, payload::json, labels::jsonb, nullif(idempotency_key, ''), created_at, expires_at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+    AS input (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at)
+ON CONFLICT (namespace, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING id`, idCol, nsCol, nameCol, payloadCol, labelsCol, keyCol, createdCol, expiresCol)
+	if err != nil {
+		return nil, nil, dbutil.Interpret("insert events", err)
+	}
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, nil, dbutil.Interpret("insert events", err)
+	}
+	isNew := make(map[string]bool, len(inserted))
+	for _, id := range inserted {
+		isNew[id] = true
+	}
+	stored, created := make([]*Event, n), make([]bool, n)
+	for i, ev := range evs {
+		stored[i], created[i] = ev, isNew[ev.ID]
+		if created[i] {
+			continue
+		}
+		// A repeated key, either already stored or earlier in this batch.
+		if stored[i], err = getByIdempotencyKey(ctx, db, ev.Namespace, ev.IdempotencyKey); err != nil {
+			return nil, nil, err
+		}
+	}
+	return stored, created, nil
+}
+
+// CheckTypes refuses, naming the first offending position, names that are
+// not registered, or (with requireActive) not active.
+func CheckTypes(ctx context.Context, db dbutil.DB, field string, names []string, requireActive bool) error {
+	rows, err := db.Query(ctx, "SELECT name, active FROM /*schema*/sparrow_event_type WHERE name = ANY($1)", names)
+	if err != nil {
+		return dbutil.Interpret("check event types", err)
+	}
+	active := map[string]bool{}
+	var name string
+	var isActive bool
+	_, err = pgx.ForEachRow(rows, []any{&name, &isActive}, func() error {
+		active[name] = isActive
+		return nil
+	})
+	if err != nil {
+		return dbutil.Interpret("check event types", err)
+	}
+	for i, name := range names {
+		isActive, ok := active[name]
+		switch {
+		case !ok:
+			return errs.InvalidArgument(fieldAt(field, i), "event type %q is not registered", name)
+		case requireActive && !isActive:
+			return errs.FailedPrecondition("%s: event type %q is inactive", fieldAt(field, i), name)
+		}
+	}
+	return nil
+}
+
+const eventColumns = "id, namespace, name, labels, coalesce(idempotency_key, ''), created_at, expires_at"
+
+func scanEvent(row pgx.Row, payload *json.RawMessage) (*Event, error) {
+	var ev Event
+	var expires *time.Time
+	dest := []any{&ev.ID, &ev.Namespace, &ev.Name, &ev.Labels, &ev.IdempotencyKey, &ev.CreatedAt, &expires}
+	if payload != nil {
+		dest = append(dest, payload)
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	if expires != nil {
+		ev.ExpiresAt = *expires
+	}
+	if payload != nil {
+		ev.Payload = *payload
+	}
+	return &ev, nil
+}
+
+// Get returns the event id in namespace, payload included.
+func Get(ctx context.Context, db dbutil.DB, namespace, id string) (*Event, error) {
+	var payload json.RawMessage
+	ev, err := scanEvent(db.QueryRow(ctx, "SELECT "+eventColumns+", payload FROM /*schema*/sparrow_event WHERE namespace = $1 AND id = $2",
+		namespace, id), &payload)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errs.NotFound("event", id)
+	}
+	return ev, dbutil.Interpret("get event", err)
+}
+
+func getByIdempotencyKey(ctx context.Context, db dbutil.DB, namespace, key string) (*Event, error) {
+	var payload json.RawMessage
+	ev, err := scanEvent(db.QueryRow(ctx, "SELECT "+eventColumns+", payload FROM /*schema*/sparrow_event WHERE namespace = $1 AND idempotency_key = $2",
+		namespace, key), &payload)
+	return ev, dbutil.Interpret("get event by idempotency key", err)
+}
+
+// ListParams selects a page of a namespace's events, newest first.
+type ListParams struct {
+	Namespace string
+	// Name, when set, keeps events of that type only.
+	Name string
+	// Since and Until, when set, bound the creation time: [Since, Until).
+	Since time.Time
+	Until time.Time
+	// Before is the id the page starts after (older than).
+	Before string
+	Limit  int
+}
+
+// List returns a page of events without their payloads, and whether more
+// follow.
+func List(ctx context.Context, db dbutil.DB, p ListParams) ([]Event, bool, error) {
+	rows, err := db.Query(ctx, "SELECT "+eventColumns+` FROM /*schema*/sparrow_event
+WHERE namespace = $1
+  AND ($2 = '' OR name = $2)
+  AND ($3 = '' OR id < $3)
+  AND ($4::timestamptz IS NULL OR created_at >= $4)
+  AND ($5::timestamptz IS NULL OR created_at < $5)
+ORDER BY id DESC LIMIT $6`, p.Namespace, p.Name, p.Before, nullTime(p.Since), nullTime(p.Until), p.Limit+1)
+	if err != nil {
+		return nil, false, dbutil.Interpret("list events", err)
+	}
+	evs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
+		ev, err := scanEvent(row, nil)
+		if err != nil {
+			return Event{}, err
+		}
+		return *ev, nil
+	})
+	if err != nil {
+		return nil, false, dbutil.Interpret("list events", err)
+	}
+	more := len(evs) > p.Limit
+	return evs[:min(len(evs), p.Limit)], more, nil
+}
+
+// Round returns how many fan-outs event id has had, for a repush to name the
+// next one.
+func Round(ctx context.Context, db dbutil.DB, namespace, id string) (int, error) {
+	var round int
+	err := db.QueryRow(ctx, "SELECT fanout_round FROM /*schema*/sparrow_event WHERE namespace = $1 AND id = $2 FOR UPDATE",
+		namespace, id).Scan(&round)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, errs.NotFound("event", id)
+	}
+	return round, dbutil.Interpret("get event round", err)
+}
+
+// ClaimFanout marks fan-out round `round` of the events ids done and returns
+// those events, payloads included. Events whose round is already past are
+// left out: a fan-out River runs twice claims nothing the second time.
+func ClaimFanout(ctx context.Context, db dbutil.DB, ids []string, round int, now time.Time) ([]*Event, error) {
+	rows, err := db.Query(ctx, `
+UPDATE /*schema*/sparrow_event SET fanout_round = fanout_round + 1, fanned_out_at = $3
+WHERE id = ANY($1) AND fanout_round = $2
+RETURNING `+eventColumns+", payload", ids, round, now)
+	if err != nil {
+		return nil, dbutil.Interpret("claim fan-out", err)
+	}
+	evs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Event, error) {
+		var payload json.RawMessage
+		return scanEvent(row, &payload)
+	})
+	return evs, dbutil.Interpret("claim fan-out", err)
+}
+
+func labelsOrEmpty(labels map[string]string) map[string]string {
+	if labels == nil {
+		return map[string]string{}
+	}
+	return labels
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func fieldAt(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
+}

@@ -1,0 +1,127 @@
+package sparrow
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/internal/validate"
+)
+
+// RegisterEventParams describes an event type to register.
+type RegisterEventParams struct {
+	// Name is like "order.created": 1 to 128 letters, digits, '_', '-', '.'.
+	Name        string
+	Description string
+	// Inactive registers the type deactivated: pushes of it are refused
+	// until UpdateEvent activates it.
+	Inactive bool
+}
+
+func (p *RegisterEventParams) validate() error {
+	if err := event.ValidateName("name", p.Name); err != nil {
+		return err
+	}
+	return validate.Text("description", p.Description, validate.MaxDescriptionLen)
+}
+
+// RegisterEvent registers an event type. Event types are global: every
+// namespace pushes from one catalogue. It returns ErrAlreadyExists for a
+// name taken.
+func (e *Engine) RegisterEvent(ctx context.Context, p RegisterEventParams) (*event.Type, error) {
+	return e.registerEvent(ctx, nil, p)
+}
+
+// RegisterEventTx is RegisterEvent in the caller's transaction.
+func (e *Engine) RegisterEventTx(ctx context.Context, tx pgx.Tx, p RegisterEventParams) (*event.Type, error) {
+	if tx == nil {
+		return nil, errNilTx
+	}
+	return e.registerEvent(ctx, tx, p)
+}
+
+func (e *Engine) registerEvent(ctx context.Context, tx pgx.Tx, p RegisterEventParams) (*event.Type, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	now := e.now()
+	t := &event.Type{Name: p.Name, Description: p.Description, Active: !p.Inactive, CreatedAt: now, UpdatedAt: now}
+	if err := event.InsertType(ctx, e.db(tx), t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// GetEventType returns the event type name.
+func (e *Engine) GetEventType(ctx context.Context, name string) (*event.Type, error) {
+	if err := event.ValidateName("name", name); err != nil {
+		return nil, err
+	}
+	return event.GetType(ctx, e.db(nil), name)
+}
+
+// ListEventTypesParams selects a page of event types, in name order.
+type ListEventTypesParams struct {
+	ActiveOnly bool
+	// Limit is the page size: default 20, at most 100.
+	Limit  int
+	Cursor string
+}
+
+// ListEventTypes returns a page of event types in name order.
+func (e *Engine) ListEventTypes(ctx context.Context, p ListEventTypesParams) (*Page[event.Type], error) {
+	limit, err := validate.PageLimit(p.Limit)
+	if err != nil {
+		return nil, err
+	}
+	after, err := validate.Cursor(p.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	types, more, err := event.ListTypes(ctx, e.db(nil), event.ListTypesParams{After: after, ActiveOnly: p.ActiveOnly, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	return newPage(types, more, func(t *event.Type) string { return t.Name }), nil
+}
+
+// UpdateEventParams changes an event type; nil fields are left as they are.
+type UpdateEventParams struct {
+	Name        string
+	Description *string
+	// Active activates or deactivates the type. Deactivating refuses new
+	// pushes; events already pushed are still delivered.
+	Active *bool
+}
+
+func (p *UpdateEventParams) validate() error {
+	if err := event.ValidateName("name", p.Name); err != nil {
+		return err
+	}
+	if p.Description != nil {
+		return validate.Text("description", *p.Description, validate.MaxDescriptionLen)
+	}
+	return nil
+}
+
+// UpdateEvent changes an event type's description or activates or
+// deactivates it.
+func (e *Engine) UpdateEvent(ctx context.Context, p UpdateEventParams) (*event.Type, error) {
+	return e.updateEvent(ctx, nil, p)
+}
+
+// UpdateEventTx is UpdateEvent in the caller's transaction.
+func (e *Engine) UpdateEventTx(ctx context.Context, tx pgx.Tx, p UpdateEventParams) (*event.Type, error) {
+	if tx == nil {
+		return nil, errNilTx
+	}
+	return e.updateEvent(ctx, tx, p)
+}
+
+func (e *Engine) updateEvent(ctx context.Context, tx pgx.Tx, p UpdateEventParams) (*event.Type, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return event.UpdateType(ctx, e.db(tx), p.Name, event.TypeUpdate{Description: p.Description, Active: p.Active}, e.now())
+}

@@ -1,0 +1,269 @@
+package sparrow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/internal/validate"
+	"github.com/sparrowhq/sparrow/riverworkers"
+)
+
+// Event is an event to push.
+type Event struct {
+	// Namespace defaults to "default".
+	Namespace string
+	// Name is a registered, active event type.
+	Name string
+	// Payload is a JSON object, sent to receivers byte for byte (unless a
+	// subscription's template reshapes it).
+	Payload json.RawMessage
+	// Labels select subscriptions with label filters.
+	Labels map[string]string
+	// TTL, when set, stops delivery of the event that long after the push:
+	// deliveries still pending then end as expired.
+	TTL time.Duration
+	// IdempotencyKey, when set, makes a repeated push with the same key in
+	// the namespace return the first event and create nothing.
+	IdempotencyKey string
+}
+
+func (ev *Event) validate(field string, maxPayload int) (err error) {
+	if ev.Namespace, err = validate.Namespace(ev.Namespace); err != nil {
+		return prefixField(field, err)
+	}
+	return prefixField(field, firstError(
+		event.ValidateName("event", ev.Name),
+		event.ValidatePayload("payload", ev.Payload, maxPayload),
+		validate.Labels("labels", ev.Labels),
+		event.ValidateTTL("ttl_seconds", ev.TTL),
+		event.ValidateIdempotencyKey("idempotency_key", ev.IdempotencyKey),
+	))
+}
+
+func (e *Engine) newEvent(ev *Event, now time.Time) *event.Event {
+	stored := &event.Event{
+		ID:             ids.New(ids.Event),
+		Namespace:      ev.Namespace,
+		Name:           ev.Name,
+		Payload:        ev.Payload,
+		Labels:         ev.Labels,
+		IdempotencyKey: ev.IdempotencyKey,
+		CreatedAt:      now,
+	}
+	if stored.Labels == nil {
+		stored.Labels = map[string]string{}
+	}
+	if ev.TTL > 0 {
+		stored.ExpiresAt = now.Add(ev.TTL)
+	}
+	return stored
+}
+
+// PushEvent stores an event and schedules its fan-out to every matching
+// subscription. It returns once the event is stored; delivery happens in
+// River jobs.
+func (e *Engine) PushEvent(ctx context.Context, ev Event) (*event.Event, error) {
+	return e.pushEvent(ctx, nil, ev)
+}
+
+// PushEventTx is PushEvent in the caller's transaction: the event exists,
+// and is delivered, only if the transaction commits. Push it together with
+// the business change it announces, and a rollback leaves no trace of
+// either (the transactional outbox). On an error the transaction should be
+// rolled back.
+func (e *Engine) PushEventTx(ctx context.Context, tx pgx.Tx, ev Event) (*event.Event, error) {
+	if tx == nil {
+		return nil, errNilTx
+	}
+	return e.pushEvent(ctx, tx, ev)
+}
+
+func (e *Engine) pushEvent(ctx context.Context, tx pgx.Tx, ev Event) (*event.Event, error) {
+	if err := ev.validate("", e.config.maxPayloadBytes); err != nil {
+		return nil, err
+	}
+	var stored *event.Event
+	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
+		var created bool
+		var err error
+		stored, created, err = event.Insert(ctx, e.schema.On(tx), e.newEvent(&ev, e.now()))
+		if err != nil || !created {
+			return err
+		}
+		return e.insertJobs(ctx, tx, []river.InsertManyParams{e.fanoutJob([]string{stored.ID}, 0)})
+	})
+	return stored, err
+}
+
+// Limits on a batch push.
+const (
+	// MaxPushBatch bounds the events of one PushEvents call.
+	MaxPushBatch = 1000
+	// fanoutChunk is how many events one fan-out job takes: enough to share
+	// one transaction, few enough to keep it short.
+	fanoutChunk = 100
+)
+
+// PushEvents stores a batch of events in one statement and schedules their
+// fan-out, all or nothing: one invalid event refuses the batch, naming it
+// ("events[3].payload"). It returns the stored events in input order (for a
+// repeated idempotency key, the first event).
+func (e *Engine) PushEvents(ctx context.Context, evs []Event) ([]*event.Event, error) {
+	return e.pushEvents(ctx, nil, evs)
+}
+
+// PushEventsTx is PushEvents in the caller's transaction.
+func (e *Engine) PushEventsTx(ctx context.Context, tx pgx.Tx, evs []Event) ([]*event.Event, error) {
+	if tx == nil {
+		return nil, errNilTx
+	}
+	return e.pushEvents(ctx, tx, evs)
+}
+
+func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []Event) ([]*event.Event, error) {
+	if len(evs) == 0 {
+		return nil, errs.InvalidArgument("events", "required (at least one event)")
+	}
+	if len(evs) > MaxPushBatch {
+		return nil, fmt.Errorf("%d events in one batch, at most %d: %w", len(evs), MaxPushBatch, errs.ErrResourceExhausted)
+	}
+	now := e.now()
+	batch := make([]*event.Event, len(evs))
+	names := make([]string, len(evs))
+	for i := range evs {
+		if err := evs[i].validate(fmt.Sprintf("events[%d]", i), e.config.maxPayloadBytes); err != nil {
+			return nil, err
+		}
+		batch[i], names[i] = e.newEvent(&evs[i], now), evs[i].Name
+	}
+	var stored []*event.Event
+	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
+		db := e.schema.On(tx)
+		if err := event.CheckTypes(ctx, db, "events", names, true); err != nil {
+			return err
+		}
+		var created []bool
+		var err error
+		if stored, created, err = event.InsertMany(ctx, db, batch); err != nil {
+			return err
+		}
+		var fresh []string
+		for i, ev := range stored {
+			if created[i] {
+				fresh = append(fresh, ev.ID)
+			}
+		}
+		var jobs []river.InsertManyParams
+		for chunk := range slices.Chunk(fresh, fanoutChunk) {
+			jobs = append(jobs, e.fanoutJob(chunk, 0))
+		}
+		return e.insertJobs(ctx, tx, jobs)
+	})
+	return stored, err
+}
+
+func (e *Engine) fanoutJob(eventIDs []string, round int) river.InsertManyParams {
+	return river.InsertManyParams{
+		Args: riverworkers.FanoutArgs{EventIDs: eventIDs, Round: round},
+		// Fan-out goes first: its deliveries can't start before it.
+		InsertOpts: &river.InsertOpts{Queue: e.config.queue, Priority: 1},
+	}
+}
+
+// GetEvent returns event id of namespace, payload included.
+func (e *Engine) GetEvent(ctx context.Context, namespace, id string) (*event.Event, error) {
+	namespace, err := validateRef(namespace, "event_id", ids.Event, id)
+	if err != nil {
+		return nil, err
+	}
+	return event.Get(ctx, e.db(nil), namespace, id)
+}
+
+// ListEventsParams selects a page of a namespace's events, newest first.
+type ListEventsParams struct {
+	Namespace string
+	// Name keeps events of this type.
+	Name string
+	// Since and Until bound the push time: [Since, Until).
+	Since time.Time
+	Until time.Time
+	// Limit is the page size: default 20, at most 100.
+	Limit  int
+	Cursor string
+}
+
+// ListEvents returns a page of a namespace's events, newest first, without
+// their payloads (GetEvent has them).
+func (e *Engine) ListEvents(ctx context.Context, p ListEventsParams) (*Page[event.Event], error) {
+	namespace, limit, before, err := validateListing(p.Namespace, p.Limit, p.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	if p.Name != "" {
+		if err := event.ValidateName("event", p.Name); err != nil {
+			return nil, err
+		}
+	}
+	evs, more, err := event.List(ctx, e.db(nil), event.ListParams{
+		Namespace: namespace, Name: p.Name, Since: p.Since, Until: p.Until, Before: before, Limit: limit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newPage(evs, more, func(ev *event.Event) string { return ev.ID }), nil
+}
+
+// RepushEvent fans an event out again, to the subscriptions that match it
+// now, creating new deliveries. The earlier deliveries are kept.
+func (e *Engine) RepushEvent(ctx context.Context, namespace, id string) (*event.Event, error) {
+	return e.repushEvent(ctx, nil, namespace, id)
+}
+
+// RepushEventTx is RepushEvent in the caller's transaction.
+func (e *Engine) RepushEventTx(ctx context.Context, tx pgx.Tx, namespace, id string) (*event.Event, error) {
+	if tx == nil {
+		return nil, errNilTx
+	}
+	return e.repushEvent(ctx, tx, namespace, id)
+}
+
+func (e *Engine) repushEvent(ctx context.Context, tx pgx.Tx, namespace, id string) (*event.Event, error) {
+	namespace, err := validateRef(namespace, "event_id", ids.Event, id)
+	if err != nil {
+		return nil, err
+	}
+	var ev *event.Event
+	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
+		db := e.schema.On(tx)
+		round, err := event.Round(ctx, db, namespace, id)
+		if err != nil {
+			return err
+		}
+		if ev, err = event.Get(ctx, db, namespace, id); err != nil {
+			return err
+		}
+		return e.insertJobs(ctx, tx, []river.InsertManyParams{e.fanoutJob([]string{id}, round)})
+	})
+	return ev, err
+}
+
+// prefixField qualifies an invalid-argument error's field with a batch
+// position ("events[3]" + "payload").
+func prefixField(prefix string, err error) error {
+	if prefix == "" || err == nil {
+		return err
+	}
+	if e, ok := err.(*errs.InvalidArgumentError); ok {
+		return errs.InvalidArgument(prefix+"."+e.Field, "%s", e.Reason)
+	}
+	return err
+}

@@ -1,0 +1,181 @@
+package sparrow_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sparrowhq/sparrow"
+	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// testBundle is what most tests need: an engine on a schema of its own.
+type testBundle struct {
+	eng    *sparrow.Engine
+	pool   *pgxpool.Pool
+	schema string
+}
+
+// testLogger logs to the test only when something fails.
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type tWriter struct{ t testing.TB }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+// fastBackoff retries almost at once, so retry tests take milliseconds.
+func fastBackoff(int, *delivery.Outcome) time.Duration { return 10 * time.Millisecond }
+
+func setup(t *testing.T, opts ...sparrow.Option) *testBundle {
+	t.Helper()
+	schema := pgtest.Schema(t)
+	opts = append([]sparrow.Option{
+		sparrow.WithSchema(schema),
+		sparrow.WithAllowPrivateNetworks(),
+		sparrow.WithLogger(testLogger(t)),
+		sparrow.WithBackoff(fastBackoff),
+	}, opts...)
+	eng, err := sparrow.New(pgtest.Pool(t), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testBundle{eng: eng, pool: pgtest.Pool(t), schema: schema}
+}
+
+// start runs the engine's workers until the test ends.
+func (b *testBundle) start(t *testing.T) {
+	t.Helper()
+	if err := b.eng.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := b.eng.Stop(ctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+}
+
+// receivedRequest is one request a receiver got.
+type receivedRequest struct {
+	Header http.Header
+	Body   []byte
+	At     time.Time
+}
+
+// receiver is a real HTTP endpoint recording what it receives and answering
+// as its respond function says (200 when nil).
+type receiver struct {
+	*httptest.Server
+
+	mu       sync.Mutex
+	requests []receivedRequest
+	respond  func(n int, r *http.Request, w http.ResponseWriter)
+	arrived  chan struct{}
+}
+
+func newReceiver(t *testing.T, respond func(n int, r *http.Request, w http.ResponseWriter)) *receiver {
+	t.Helper()
+	rcv := &receiver{respond: respond, arrived: make(chan struct{}, 100000)}
+	rcv.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rcv.mu.Lock()
+		rcv.requests = append(rcv.requests, receivedRequest{Header: r.Header.Clone(), Body: body, At: time.Now()})
+		n := len(rcv.requests)
+		rcv.mu.Unlock()
+		if rcv.respond != nil {
+			rcv.respond(n, r, w)
+		} else {
+			w.WriteHeader(http.StatusOK)
+		}
+		rcv.arrived <- struct{}{}
+	}))
+	t.Cleanup(rcv.Close)
+	return rcv
+}
+
+func (r *receiver) received() []receivedRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]receivedRequest(nil), r.requests...)
+}
+
+// waitRequests waits until the receiver has had n requests.
+func (r *receiver) waitRequests(t *testing.T, n int) []receivedRequest {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		if got := r.received(); len(got) >= n {
+			return got
+		}
+		select {
+		case <-r.arrived:
+		case <-deadline:
+			t.Fatalf("receiver got %d requests, want %d", len(r.received()), n)
+		}
+	}
+}
+
+// waitDelivery polls a delivery until cond holds.
+func (b *testBundle) waitDelivery(t *testing.T, namespace, id string, cond func(*delivery.Delivery) bool) *delivery.Delivery {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		d, err := b.eng.GetDelivery(context.Background(), namespace, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cond(d) {
+			return d
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery %s: condition not met; last seen status=%s attempts=%d", id, d.Status, d.AttemptCount)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitDeliveries waits until the event's deliveries number n and returns them.
+func (b *testBundle) waitDeliveries(t *testing.T, namespace, eventID string, n int) []delivery.Delivery {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		page, err := b.eng.ListDeliveries(context.Background(), sparrow.ListDeliveriesParams{Namespace: namespace, EventID: eventID, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) >= n {
+			return page.Items
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("event %s has %d deliveries, want %d", eventID, len(page.Items), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func mustJSON(t testing.TB, v any) json.RawMessage {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,161 @@
+// Package pgtest gives each test its own PostgreSQL schema with River's and
+// Sparrow's tables, on a server found by localpg, so every test runs in
+// parallel against real PostgreSQL without seeing another's rows.
+//
+// A package using it calls Main from TestMain:
+//
+//	func TestMain(m *testing.M) { pgtest.Main(m) }
+package pgtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sparrowhq/sparrow/internal/localpg"
+	"github.com/sparrowhq/sparrow/migrations"
+)
+
+// Database is the database tests create their schemas in, unless
+// DATABASE_URL names one.
+const Database = "sparrow_test"
+
+const (
+	schemaPrefix    = "sparrowtest_"
+	runIDTimeLayout = "20060102t150405"
+)
+
+var (
+	server    *localpg.Server
+	pool      *pgxpool.Pool
+	runID     string
+	schemaSeq atomic.Int64
+)
+
+// Main finds a server, runs the tests, and cleans up. A test binary that
+// cannot reach PostgreSQL fails with localpg's instructions; it never skips.
+func Main(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx := context.Background()
+	if err := setup(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		return 1
+	}
+	defer func() {
+		pool.Close()
+		if err := server.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "pgtest: stop server:", err)
+		}
+	}()
+	return m.Run()
+}
+
+func setup(ctx context.Context) error {
+	var err error
+	server, err = localpg.Find(ctx)
+	if err != nil {
+		return err
+	}
+	url := server.URL
+	if server.Source != localpg.SourceEnv {
+		if url, err = server.EnsureDatabase(ctx, Database); err != nil {
+			return err
+		}
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return err
+	}
+	// An empty search_path makes a statement that forgets its schema fail
+	// loudly instead of quietly using some other schema's tables.
+	cfg.ConnConfig.RuntimeParams["search_path"] = ""
+	cfg.MaxConns = 40
+	if pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return err
+	}
+	runID = fmt.Sprintf("%s_%d", time.Now().UTC().Format(runIDTimeLayout), os.Getpid())
+	return dropStaleSchemas(ctx)
+}
+
+// dropStaleSchemas removes schemas left by test binaries that died before
+// their cleanup ran. Anything older than an hour is no longer in use.
+func dropStaleSchemas(ctx context.Context) error {
+	rows, err := pool.Query(ctx, "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", schemaPrefix+"%")
+	if err != nil {
+		return err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		stamp, _, _ := strings.Cut(strings.TrimPrefix(name, schemaPrefix), "_")
+		created, err := time.Parse(runIDTimeLayout, stamp)
+		if err == nil && time.Since(created) < time.Hour {
+			continue
+		}
+		if _, err := pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Pool returns the test binary's shared pool. Its search_path is empty:
+// statements must name their schema (Sparrow's engine does, given
+// sparrow.WithSchema).
+func Pool(tb testing.TB) *pgxpool.Pool {
+	tb.Helper()
+	if pool == nil {
+		tb.Fatal("pgtest: call pgtest.Main(m) from TestMain")
+	}
+	return pool
+}
+
+// URL returns a connection string for the test database, for code under test
+// that opens its own connections (a server process, a pool of its own).
+func URL(tb testing.TB) string {
+	tb.Helper()
+	Pool(tb)
+	return pool.Config().ConnString()
+}
+
+// EmptySchema creates an empty schema, dropped when the test ends.
+func EmptySchema(tb testing.TB) string {
+	tb.Helper()
+	ctx := context.Background()
+	name := fmt.Sprintf("%s%s_%d", schemaPrefix, runID, schemaSeq.Add(1))
+	if _, err := Pool(tb).Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{name}.Sanitize()); err != nil {
+		tb.Fatalf("pgtest: create schema: %v", err)
+	}
+	tb.Cleanup(func() {
+		if _, err := pool.Exec(context.Background(), "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
+			tb.Errorf("pgtest: drop schema %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+// Schema creates a schema holding River's and Sparrow's tables, dropped when
+// the test ends.
+func Schema(tb testing.TB) string {
+	tb.Helper()
+	name := EmptySchema(tb)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := migrations.Migrate(context.Background(), Pool(tb), &migrations.Config{Schema: name, Logger: quiet}); err != nil {
+		tb.Fatalf("pgtest: migrate %s: %v", name, err)
+	}
+	return name
+}

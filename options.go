@@ -1,0 +1,182 @@
+package sparrow
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/subscription"
+)
+
+// Defaults of the engine's options.
+const (
+	// QueueDefault is the River queue Sparrow's jobs run in.
+	QueueDefault = "sparrow"
+	// MaxWorkersDefault is how many of Sparrow's jobs run at once in one
+	// process. Deliveries mostly wait on the network, so it is high.
+	MaxWorkersDefault = 100
+	// SecretGracePeriodDefault is how long a rotated-out secret keeps signing.
+	SecretGracePeriodDefault = 24 * time.Hour
+	// ResponseBodyLimitDefault bounds the response body kept per attempt.
+	ResponseBodyLimitDefault = 16 << 10
+)
+
+// An Option configures an Engine.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	allowPrivate      bool
+	allowedCIDRs      []netip.Prefix
+	backoff           delivery.Backoff
+	checkRetry        delivery.CheckRetry
+	clock             func() time.Time
+	httpClient        *http.Client
+	logger            *slog.Logger
+	maxPayloadBytes   int
+	maxWorkers        int
+	queue             string
+	responseBodyLimit int
+	schema            string
+	secretGracePeriod time.Duration
+	templateTimeout   time.Duration
+}
+
+func (c *config) withDefaults() {
+	if c.clock == nil {
+		c.clock = time.Now
+	}
+	c.logger = cmp.Or(c.logger, slog.Default())
+	c.maxPayloadBytes = cmp.Or(c.maxPayloadBytes, event.MaxPayloadBytesDefault)
+	c.maxWorkers = cmp.Or(c.maxWorkers, MaxWorkersDefault)
+	c.queue = cmp.Or(c.queue, QueueDefault)
+	c.responseBodyLimit = cmp.Or(c.responseBodyLimit, ResponseBodyLimitDefault)
+	c.secretGracePeriod = cmp.Or(c.secretGracePeriod, SecretGracePeriodDefault)
+	c.templateTimeout = cmp.Or(c.templateTimeout, subscription.TemplateTimeoutDefault)
+	if c.backoff == nil {
+		c.backoff = delivery.DefaultBackoff
+	}
+	if c.checkRetry == nil {
+		c.checkRetry = delivery.DefaultCheckRetry
+	}
+}
+
+func (c *config) validate() error {
+	var problems []error
+	if c.maxPayloadBytes < 0 {
+		problems = append(problems, fmt.Errorf("WithMaxPayloadBytes: %d is negative", c.maxPayloadBytes))
+	}
+	if c.maxWorkers < 0 {
+		problems = append(problems, fmt.Errorf("WithMaxWorkers: %d is negative", c.maxWorkers))
+	}
+	if c.responseBodyLimit < 0 {
+		problems = append(problems, fmt.Errorf("WithResponseBodyLimit: %d is negative", c.responseBodyLimit))
+	}
+	if c.secretGracePeriod < 0 {
+		problems = append(problems, fmt.Errorf("WithSecretGracePeriod: %s is negative", c.secretGracePeriod))
+	}
+	if c.templateTimeout < 0 {
+		problems = append(problems, fmt.Errorf("WithTemplateTimeout: %s is negative", c.templateTimeout))
+	}
+	return errors.Join(problems...)
+}
+
+// WithAllowPrivateNetworks lets deliveries reach loopback, private,
+// link-local and other non-public addresses, which are refused by default so
+// a webhook URL cannot be aimed at the host's own network. For development
+// and tests; WithAllowedCIDRs is the narrower choice in production.
+func WithAllowPrivateNetworks() Option {
+	return optionFunc(func(c *config) { c.allowPrivate = true })
+}
+
+// WithAllowedCIDRs lets deliveries reach the given networks even though they
+// are not public, such as a partner reached over a VPN.
+func WithAllowedCIDRs(prefixes ...netip.Prefix) Option {
+	return optionFunc(func(c *config) { c.allowedCIDRs = append(c.allowedCIDRs, prefixes...) })
+}
+
+// WithClock replaces the clock the engine reads for timestamps, expiry,
+// retry schedules and health windows. Default: time.Now. For tests.
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(c *config) { c.clock = now })
+}
+
+// WithHTTPClient replaces the client deliveries are sent with. Sparrow's own
+// client refuses private addresses at dial time and never follows
+// redirects; a replacement takes over both duties. Default: Sparrow's.
+func WithHTTPClient(client *http.Client) Option {
+	return optionFunc(func(c *config) { c.httpClient = client })
+}
+
+// WithLogger sets the logger. Default: slog.Default().
+func WithLogger(logger *slog.Logger) Option {
+	return optionFunc(func(c *config) { c.logger = logger })
+}
+
+// WithMaxPayloadBytes bounds an event payload's size. Default:
+// event.MaxPayloadBytesDefault (256 KiB).
+func WithMaxPayloadBytes(n int) Option {
+	return optionFunc(func(c *config) { c.maxPayloadBytes = n })
+}
+
+// WithMaxWorkers sets how many of Sparrow's jobs run at once per process, in
+// the queue Queues returns. Default: MaxWorkersDefault.
+func WithMaxWorkers(n int) Option {
+	return optionFunc(func(c *config) { c.maxWorkers = n })
+}
+
+// WithQueue sets the River queue Sparrow's jobs run in. Default:
+// QueueDefault.
+func WithQueue(name string) Option {
+	return optionFunc(func(c *config) { c.queue = name })
+}
+
+// WithResponseBodyLimit bounds the part of a receiver's response body kept
+// with each attempt; the rest is not read. Default: ResponseBodyLimitDefault.
+func WithResponseBodyLimit(n int) Option {
+	return optionFunc(func(c *config) { c.responseBodyLimit = n })
+}
+
+// WithBackoff replaces the delay between attempts. Default:
+// delivery.DefaultBackoff (5s, 5m, 30m, 2h, 5h, 10h, 10h with jitter, or
+// the receiver's Retry-After).
+func WithBackoff(backoff delivery.Backoff) Option {
+	return optionFunc(func(c *config) { c.backoff = backoff })
+}
+
+// WithCheckRetry replaces the decision whether a failed attempt is retried.
+// Default: delivery.DefaultCheckRetry.
+func WithCheckRetry(check delivery.CheckRetry) Option {
+	return optionFunc(func(c *config) { c.checkRetry = check })
+}
+
+// WithSchema names the PostgreSQL schema holding Sparrow's and River's
+// tables, as River's Config.Schema does. Default: the connection's
+// search_path. Migrate with the same schema (migrations.Config.Schema).
+func WithSchema(schema string) Option {
+	return optionFunc(func(c *config) { c.schema = schema })
+}
+
+// WithSecretGracePeriod sets how long a rotated-out secret keeps signing
+// when RotateWebhookSecret is not given a period. Default:
+// SecretGracePeriodDefault.
+func WithSecretGracePeriod(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.secretGracePeriod = d })
+}
+
+// WithTemplateTimeout bounds one render of a subscription's template.
+// Default: subscription.TemplateTimeoutDefault.
+func WithTemplateTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.templateTimeout = d })
+}

@@ -1,0 +1,140 @@
+package riverworkers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/webhook"
+)
+
+// deliverJobTimeout bounds a delivery job: the longest attempt a webhook may
+// allow, plus time to read and record.
+const deliverJobTimeout = webhook.TimeoutMax + 30*time.Second
+
+// earlyTolerance is how early a job may wake for its attempt and still make
+// it, rather than snoozing again for a moment.
+const earlyTolerance = 250 * time.Millisecond
+
+// deliverWorker makes one attempt of a delivery per run. The delivery row,
+// not the job, is the truth: a job that finds its delivery finished does
+// nothing, one that wakes before the delivery's next attempt is due snoozes
+// until then, and retries are snoozes that spend no River attempt.
+type deliverWorker struct {
+	river.WorkerDefaults[DeliverArgs]
+	*base
+}
+
+func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return deliverJobTimeout }
+
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+	now := w.clock()
+	work, err := delivery.LoadWork(ctx, w.schema.On(w.pool), job.Args.DeliveryID, now)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil // removed by retention: nothing left to do
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case work.Status.Final(), work.Waiting:
+		return nil
+	case work.WebhookDeleted:
+		_, err := delivery.Finish(ctx, w.schema.On(w.pool), work.ID, delivery.StatusCancelled, now)
+		return err
+	case !work.ExpiresAt.IsZero() && !now.Before(work.ExpiresAt):
+		_, err := delivery.Finish(ctx, w.schema.On(w.pool), work.ID, delivery.StatusExpired, now)
+		return err
+	case !work.WebhookActive:
+		return w.park(ctx, work, now)
+	case work.NextAttemptAt.Sub(now) > earlyTolerance:
+		return river.JobSnooze(work.NextAttemptAt.Sub(now))
+	}
+	return w.attempt(ctx, work, now)
+}
+
+// park makes the delivery wait for its webhook, or runs the job again at
+// once if the webhook was resumed meanwhile.
+func (w *deliverWorker) park(ctx context.Context, work *delivery.Work, now time.Time) error {
+	var parked bool
+	err := pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+		var err error
+		parked, err = delivery.Park(ctx, w.schema.On(tx), work.ID, work.WebhookID, now)
+		return err
+	})
+	if err != nil || parked {
+		return err
+	}
+	return river.JobSnooze(0)
+}
+
+func (w *deliverWorker) attempt(ctx context.Context, work *delivery.Work, now time.Time) error {
+	keys := make([][]byte, 0, len(work.Secrets))
+	for _, secret := range work.Secrets {
+		if key, err := webhook.SigningKey(secret); err == nil {
+			keys = append(keys, key)
+		}
+	}
+	number := work.AttemptCount + 1
+	res := w.sender.Send(ctx, &delivery.Request{
+		URL:        work.URL,
+		Body:       work.Body,
+		Timeout:    work.Timeout,
+		Timestamp:  now,
+		DeliveryID: work.ID,
+		EventID:    work.EventID,
+		EventName:  work.EventName,
+		Namespace:  work.Namespace,
+		WebhookID:  work.WebhookID,
+		Attempt:    number,
+		Keys:       keys,
+		Headers:    work.Headers,
+	})
+	if ctx.Err() != nil {
+		// Stopped mid-attempt (shutdown, job cancelled): not the receiver's
+		// doing, so nothing is recorded and the next start tries again.
+		return river.JobSnooze(0)
+	}
+	rec := &delivery.Record{Attempt: delivery.Attempt{
+		DeliveryID:            work.ID,
+		Number:                number,
+		WebhookID:             work.WebhookID,
+		StartedAt:             res.StartedAt,
+		Duration:              res.Duration,
+		StatusCode:            res.StatusCode,
+		ErrorClass:            res.Class,
+		Error:                 res.Err,
+		RequestHeaders:        res.RequestHeaders,
+		ResponseHeaders:       res.ResponseHeaders,
+		ResponseBody:          res.ResponseBody,
+		ResponseBodyTruncated: res.ResponseBodyTruncated,
+	}}
+	var delay time.Duration
+	switch {
+	case res.Succeeded():
+		rec.Status = delivery.StatusSucceeded
+	case number < work.MaxAttempts && w.checkRetry(&res.Outcome):
+		delay = w.backoff(number, &res.Outcome)
+		rec.Status, rec.Attempt.NextAttemptAt = delivery.StatusRetrying, now.Add(delay)
+	default:
+		rec.Status = delivery.StatusFailed
+	}
+	if err := w.recorder.record(&outcome{record: rec, namespace: work.Namespace, gone: res.StatusCode == http.StatusGone}); err != nil {
+		return err
+	}
+	w.logger.DebugContext(ctx, "sparrow: delivery attempt",
+		slog.String("delivery_id", work.ID), slog.String("webhook_id", work.WebhookID), slog.String("event_id", work.EventID),
+		slog.Int("attempt", number), slog.Int("status_code", res.StatusCode), slog.String("error_class", string(res.Class)),
+		slog.String("status", string(rec.Status)))
+	if rec.Status == delivery.StatusRetrying {
+		return river.JobSnooze(delay)
+	}
+	return nil
+}

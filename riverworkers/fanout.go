@@ -1,0 +1,123 @@
+package riverworkers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/subscription"
+)
+
+// fanoutWorker turns events into deliveries: one per active subscription of
+// a live webhook whose label filter the event passes, each with a delivery
+// job, all in one transaction with the claim of the events' fan-out round.
+type fanoutWorker struct {
+	river.WorkerDefaults[FanoutArgs]
+	*base
+}
+
+func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) error {
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return err
+	}
+	now := w.clock()
+	return pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+		db := w.schema.On(tx)
+		events, err := event.ClaimFanout(ctx, db, job.Args.EventIDs, job.Args.Round, now)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		namespaces, names := make([]string, len(events)), make([]string, len(events))
+		for i, ev := range events {
+			namespaces[i], names[i] = ev.Namespace, ev.Name
+		}
+		targets, err := subscription.Targets(ctx, db, namespaces, names)
+		if err != nil {
+			return err
+		}
+		deliveries, pending := w.deliveries(events, targets, now)
+		if len(deliveries) == 0 {
+			return nil
+		}
+		if err := delivery.Insert(ctx, db, deliveries); err != nil {
+			return err
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(w.queue, pending)); err != nil {
+			return fmt.Errorf("insert delivery jobs: %w", err)
+		}
+		return nil
+	})
+}
+
+// deliveries builds the deliveries of events to targets, and returns the ids
+// of those that need a job: the rest ended at birth (expired event, failed
+// template).
+func (w *fanoutWorker) deliveries(events []*event.Event, targets []subscription.Target, now time.Time) ([]*delivery.Delivery, []string) {
+	type key struct{ namespace, name string }
+	byEvent := map[key][]*subscription.Target{}
+	for i := range targets {
+		t := &targets[i]
+		byEvent[key{t.Namespace, t.EventName}] = append(byEvent[key{t.Namespace, t.EventName}], t)
+	}
+	var out []*delivery.Delivery
+	var pending []string
+	for _, ev := range events {
+		for _, t := range byEvent[key{ev.Namespace, ev.Name}] {
+			if !t.Matches(ev.Labels) {
+				continue
+			}
+			d := &delivery.Delivery{
+				ID:             ids.New(ids.Delivery),
+				Namespace:      ev.Namespace,
+				WebhookID:      t.WebhookID,
+				EventID:        ev.ID,
+				EventName:      ev.Name,
+				SubscriptionID: t.ID,
+				Status:         delivery.StatusPending,
+				MaxAttempts:    t.MaxAttempts,
+				ExpiresAt:      ev.ExpiresAt,
+				NextAttemptAt:  now,
+				CreatedAt:      now,
+			}
+			w.shape(d, ev, t.Template, now)
+			out = append(out, d)
+			if !d.Status.Final() {
+				pending = append(pending, d.ID)
+			}
+		}
+	}
+	return out, pending
+}
+
+// shape renders the delivery's body when its subscription has a template,
+// and ends at once a delivery that can never be sent.
+func (w *fanoutWorker) shape(d *delivery.Delivery, ev *event.Event, template string, now time.Time) {
+	finish := func(status delivery.Status, class delivery.ErrorClass, msg string) {
+		d.Status, d.LastErrorClass, d.LastError = status, class, msg
+		d.NextAttemptAt, d.CompletedAt = time.Time{}, now
+	}
+	if !ev.ExpiresAt.IsZero() && !now.Before(ev.ExpiresAt) {
+		finish(delivery.StatusExpired, delivery.ClassNone, "")
+		return
+	}
+	if template == "" {
+		return
+	}
+	body, err := w.templates.render(template, ev.Payload)
+	if err != nil {
+		finish(delivery.StatusFailed, delivery.ClassTransform, err.Error())
+		return
+	}
+	d.Body = json.RawMessage(body)
+}

@@ -1,0 +1,121 @@
+// Package riverworkers holds Sparrow's River jobs: fan-out, delivery and
+// resumption of waiting deliveries.
+//
+// Hosts do not call this package: sparrow.Engine.AddWorkers registers these
+// workers with the Config the engine assembles. It is public so that hosts
+// can recognise Sparrow's jobs by kind in River's UI, middleware and
+// queries. Job arguments carry identifiers only; the data lives in Sparrow's
+// tables.
+package riverworkers
+
+import (
+	"cmp"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/internal/dbutil"
+)
+
+// FanoutArgs asks for events to be fanned out to their subscribers.
+type FanoutArgs struct {
+	EventIDs []string `json:"event_ids"`
+	// Round is the fan-out round of the events this job performs: 0 for the
+	// push, n for the n-th repush. A job run twice finds its round done.
+	Round int `json:"round,omitempty"`
+}
+
+// Kind is FanoutArgs' River job kind.
+func (FanoutArgs) Kind() string { return "sparrow_fanout" }
+
+// DeliverArgs asks for the next attempt of a delivery.
+type DeliverArgs struct {
+	DeliveryID string `json:"delivery_id"`
+}
+
+// Kind is DeliverArgs' River job kind.
+func (DeliverArgs) Kind() string { return "sparrow_deliver" }
+
+// UnparkArgs asks for a resumed webhook's waiting deliveries to be sent.
+type UnparkArgs struct {
+	WebhookID string `json:"webhook_id"`
+}
+
+// Kind is UnparkArgs' River job kind.
+func (UnparkArgs) Kind() string { return "sparrow_unpark" }
+
+// DeliverJobMaxAttempts is River's attempt limit of a delivery job. Retries
+// of the HTTP request are Sparrow's (snoozes, which spend no River attempt);
+// River's count only grows when recording fails, say while the database is
+// down, and must not run out before the database is back.
+const DeliverJobMaxAttempts = 100
+
+// Config is what the workers need from the engine.
+type Config struct {
+	Backoff    delivery.Backoff
+	CheckRetry delivery.CheckRetry
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Pool       *pgxpool.Pool
+	Queue      string
+	Schema     string
+	Sender     *delivery.Sender
+	// TemplateTimeout bounds one render of a subscription's template.
+	TemplateTimeout time.Duration
+}
+
+// Add registers Sparrow's workers in workers.
+func Add(workers *river.Workers, cfg *Config) error {
+	if cfg.Pool == nil || cfg.Sender == nil || cfg.Now == nil || cfg.Backoff == nil || cfg.CheckRetry == nil {
+		return errors.New("riverworkers: incomplete Config (use sparrow.Engine.AddWorkers)")
+	}
+	base := &base{
+		backoff:    cfg.Backoff,
+		checkRetry: cfg.CheckRetry,
+		logger:     cmp.Or(cfg.Logger, slog.Default()),
+		now:        cfg.Now,
+		pool:       cfg.Pool,
+		queue:      cfg.Queue,
+		schema:     dbutil.Schema(cfg.Schema),
+		sender:     cfg.Sender,
+		templates:  newTemplateCache(cfg.TemplateTimeout),
+	}
+	base.recorder = newRecorder(base)
+	return errors.Join(
+		river.AddWorkerSafely(workers, &fanoutWorker{base: base}),
+		river.AddWorkerSafely(workers, &deliverWorker{base: base}),
+		river.AddWorkerSafely(workers, &unparkWorker{base: base}),
+	)
+}
+
+// DeliverJobs returns the insert parameters of one delivery job per id.
+func DeliverJobs(queue string, deliveryIDs []string) []river.InsertManyParams {
+	params := make([]river.InsertManyParams, len(deliveryIDs))
+	opts := &river.InsertOpts{Queue: queue, MaxAttempts: DeliverJobMaxAttempts}
+	for i, id := range deliveryIDs {
+		params[i] = river.InsertManyParams{Args: DeliverArgs{DeliveryID: id}, InsertOpts: opts}
+	}
+	return params
+}
+
+// base is what every worker shares.
+type base struct {
+	backoff    delivery.Backoff
+	checkRetry delivery.CheckRetry
+	logger     *slog.Logger
+	now        func() time.Time
+	pool       *pgxpool.Pool
+	queue      string
+	recorder   *recorder
+	schema     dbutil.Schema
+	sender     *delivery.Sender
+	templates  *templateCache
+}
+
+// clock returns the time truncated to PostgreSQL's precision, so values
+// read back compare equal to values written.
+func (b *base) clock() time.Time { return b.now().UTC().Truncate(time.Microsecond) }

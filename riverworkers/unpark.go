@@ -1,0 +1,53 @@
+package riverworkers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/sparrowhq/sparrow/delivery"
+)
+
+// unparkBatch bounds the deliveries released per transaction, so resuming a
+// webhook with a large backlog never holds long locks.
+const unparkBatch = 1000
+
+// unparkWorker gives each waiting delivery of a resumed webhook a job, in
+// batches, until none waits or the webhook stops being active again.
+type unparkWorker struct {
+	river.WorkerDefaults[UnparkArgs]
+	*base
+}
+
+func (w *unparkWorker) Work(ctx context.Context, job *river.Job[UnparkArgs]) error {
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		var released int
+		err := pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+			db := w.schema.On(tx)
+			var active bool
+			err := db.QueryRow(ctx, `SELECT state = 'active' AND deleted_at IS NULL FROM /*schema*/sparrow_webhook WHERE id = $1`,
+				job.Args.WebhookID).Scan(&active)
+			if err != nil || !active {
+				return err
+			}
+			unparked, err := delivery.Unpark(ctx, db, job.Args.WebhookID, unparkBatch, w.clock())
+			if err != nil || len(unparked) == 0 {
+				return err
+			}
+			released = len(unparked)
+			if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(w.queue, unparked)); err != nil {
+				return fmt.Errorf("insert delivery jobs: %w", err)
+			}
+			return nil
+		})
+		if err != nil || released < unparkBatch {
+			return err
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package sparrow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/internal/dbutil"
+	"github.com/sparrowhq/sparrow/internal/version"
+	"github.com/sparrowhq/sparrow/riverworkers"
+)
+
+// Version is Sparrow's version, also sent in every delivery's User-Agent.
+const Version = version.Version
+
+// Engine is Sparrow: the registry of event types, webhooks and subscriptions,
+// the push of events, and the record of their deliveries, kept in the host's
+// PostgreSQL database. Its background work (fan-out, delivery) runs as River
+// jobs, in the host's River client (AddWorkers, Queues) or in one the engine
+// runs itself (Start, Stop).
+//
+// An Engine is safe for concurrent use.
+type Engine struct {
+	config config
+	pool   *pgxpool.Pool
+	schema dbutil.Schema
+	sender *delivery.Sender
+
+	// inserter is the River client jobs are inserted with: an insert-only
+	// client of the engine's own until UseRiverClient or Start names another.
+	inserter atomic.Pointer[river.Client[pgx.Tx]]
+
+	mu     sync.Mutex
+	client *river.Client[pgx.Tx] // the client Start runs, if any
+}
+
+// New returns an Engine keeping its tables in pool's database. The tables
+// must exist (migrations.Migrate). New does no I/O.
+func New(pool *pgxpool.Pool, opts ...Option) (*Engine, error) {
+	if pool == nil {
+		return nil, errors.New("sparrow: nil pool (pass the *pgxpool.Pool of the database holding Sparrow's tables)")
+	}
+	var cfg config
+	for _, opt := range opts {
+		opt.apply(&cfg)
+	}
+	cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("sparrow: %w", err)
+	}
+	httpClient := cfg.httpClient
+	if httpClient == nil {
+		httpClient = delivery.NewClient(&delivery.Guard{AllowPrivate: cfg.allowPrivate, Allowed: cfg.allowedCIDRs})
+	}
+	e := &Engine{
+		config: cfg,
+		pool:   pool,
+		schema: dbutil.Schema(cfg.schema),
+		sender: delivery.NewSender(httpClient, cfg.responseBodyLimit, version.UserAgent),
+	}
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: cfg.logger, Schema: cfg.schema})
+	if err != nil {
+		return nil, fmt.Errorf("sparrow: river insert client: %w", err)
+	}
+	e.inserter.Store(inserter)
+	return e, nil
+}
+
+// AddWorkers registers Sparrow's River workers in a host's workers, for a
+// host that runs its own River client. The client must also work Sparrow's
+// queue (Queues).
+func (e *Engine) AddWorkers(workers *river.Workers) error {
+	return riverworkers.Add(workers, &riverworkers.Config{
+		Backoff:         e.config.backoff,
+		CheckRetry:      e.config.checkRetry,
+		Logger:          e.config.logger,
+		Now:             e.config.clock,
+		Pool:            e.pool,
+		Queue:           e.config.queue,
+		Schema:          e.config.schema,
+		Sender:          e.sender,
+		TemplateTimeout: e.config.templateTimeout,
+	})
+}
+
+// Queues returns Sparrow's queue configuration, to merge into a host River
+// client's Config.Queues. Only a client that also has Sparrow's workers
+// (AddWorkers) may work these queues.
+func (e *Engine) Queues() map[string]river.QueueConfig {
+	return map[string]river.QueueConfig{e.config.queue: {MaxWorkers: e.config.maxWorkers}}
+}
+
+// UseRiverClient makes the engine insert its jobs through client, the
+// host's, so that the client's insert middleware and hooks apply to them.
+// Optional: by default the engine inserts with an insert-only client of its
+// own on the same pool.
+func (e *Engine) UseRiverClient(client *river.Client[pgx.Tx]) {
+	e.inserter.Store(client)
+}
+
+// Start runs Sparrow's workers in a River client of the engine's own, for a
+// host without a River client. It returns once the client has started.
+func (e *Engine) Start(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.client != nil {
+		return errors.New("sparrow: engine already started")
+	}
+	workers := river.NewWorkers()
+	if err := e.AddWorkers(workers); err != nil {
+		return err
+	}
+	client, err := river.NewClient(riverpgxv5.New(e.pool), &river.Config{
+		// Deliveries should follow pushes within milliseconds, not River's
+		// default second of polling.
+		FetchCooldown:     5 * time.Millisecond,
+		FetchPollInterval: 250 * time.Millisecond,
+		Logger:            e.config.logger,
+		Queues:            e.Queues(),
+		// A delivery job runs at most a minute and a half; a job running
+		// much longer belonged to a process that died.
+		RescueStuckJobsAfter: 5 * time.Minute,
+		Schema:               e.config.schema,
+		Workers:              workers,
+	})
+	if err != nil {
+		return fmt.Errorf("sparrow: river client: %w", err)
+	}
+	if err := client.Start(ctx); err != nil {
+		return fmt.Errorf("sparrow: start river client: %w", err)
+	}
+	e.client = client
+	e.inserter.Store(client)
+	return nil
+}
+
+// Stop stops the client Start runs: it stops fetching jobs and waits for
+// running attempts to finish until ctx is done, then cancels those left
+// (they are retried at the next start).
+func (e *Engine) Stop(ctx context.Context) error {
+	e.mu.Lock()
+	client := e.client
+	e.client = nil
+	e.mu.Unlock()
+	if client == nil {
+		return nil
+	}
+	err := client.Stop(ctx)
+	if ctx.Err() != nil {
+		cancelCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		err = client.StopAndCancel(cancelCtx)
+	}
+	return err
+}
+
+// RiverClient returns the client Start runs, or nil.
+func (e *Engine) RiverClient() *river.Client[pgx.Tx] {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.client
+}
+
+// now reads the clock, truncated to PostgreSQL's microseconds so that what
+// is written compares equal to what is read back.
+func (e *Engine) now() time.Time {
+	return e.config.clock().UTC().Truncate(time.Microsecond)
+}
+
+// db returns the executor for an operation: tx when given, else the pool.
+func (e *Engine) db(tx pgx.Tx) dbutil.DB {
+	if tx != nil {
+		return e.schema.On(tx)
+	}
+	return e.schema.On(e.pool)
+}
+
+// inTx runs fn in tx when given, else in a transaction of its own.
+func (e *Engine) inTx(ctx context.Context, tx pgx.Tx, fn func(tx pgx.Tx) error) error {
+	if tx != nil {
+		return fn(tx)
+	}
+	return pgx.BeginFunc(ctx, e.pool, fn)
+}
+
+var errNilTx = errors.New("sparrow: nil tx (use the method without Tx to run in a transaction of Sparrow's own)")

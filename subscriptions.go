@@ -1,0 +1,211 @@
+package sparrow
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/subscription"
+	"github.com/sparrowhq/sparrow/webhook"
+)
+
+// CreateSubscriptionParams describes a subscription of a webhook to an event
+// type.
+type CreateSubscriptionParams struct {
+	Namespace string
+	WebhookID string
+	EventName string
+	// Inactive creates the subscription switched off.
+	Inactive bool
+	// LabelFilter keeps events whose labels contain every key=value here.
+	LabelFilter map[string]string
+	// Template, when set, renders the body sent from the event's payload
+	// (see subscription.Template); it is checked here, when saved.
+	Template string
+}
+
+func (p *CreateSubscriptionParams) validate() (err error) {
+	if p.Namespace, err = validateRef(p.Namespace, "webhook_id", ids.Webhook, p.WebhookID); err != nil {
+		return err
+	}
+	return firstError(
+		event.ValidateName("event_name", p.EventName),
+		subscription.ValidateLabelFilter("label_filter", p.LabelFilter),
+		validateTemplate("template", p.Template),
+	)
+}
+
+// CreateSubscription subscribes a webhook to an event type. A webhook has at
+// most one subscription per event type (ErrAlreadyExists).
+func (e *Engine) CreateSubscription(ctx context.Context, p CreateSubscriptionParams) (*subscription.Subscription, error) {
+	return e.createSubscription(ctx, nil, p)
+}
+
+// CreateSubscriptionTx is CreateSubscription in the caller's transaction.
+func (e *Engine) CreateSubscriptionTx(ctx context.Context, tx pgx.Tx, p CreateSubscriptionParams) (*subscription.Subscription, error) {
+	if tx == nil {
+		return nil, errNilTx
+	}
+	return e.createSubscription(ctx, tx, p)
+}
+
+func (e *Engine) createSubscription(ctx context.Context, tx pgx.Tx, p CreateSubscriptionParams) (*subscription.Subscription, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	now := e.now()
+	s := &subscription.Subscription{
+		ID:          ids.New(ids.Subscription),
+		Namespace:   p.Namespace,
+		WebhookID:   p.WebhookID,
+		EventName:   p.EventName,
+		Active:      !p.Inactive,
+		LabelFilter: p.LabelFilter,
+		Template:    p.Template,
+		CreatedAt:   now,
+		UpdatedAt:   now,
+	}
+	if s.LabelFilter == nil {
+		s.LabelFilter = map[string]string{}
+	}
+	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
+		db := e.schema.On(tx)
+		if _, err := webhook.Get(ctx, db, p.Namespace, p.WebhookID, false); err != nil {
+			return err
+		}
+		if err := event.CheckTypes(ctx, db, "event_name", []string{p.EventName}, false); err != nil {
+			return err
+		}
+		return subscription.Insert(ctx, db, s)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// GetSubscription returns subscription id of namespace.
+func (e *Engine) GetSubscription(ctx context.Context, namespace, id string) (*subscription.Subscription, error) {
+	namespace, err := validateRef(namespace, "subscription_id", ids.Subscription, id)
+	if err != nil {
+		return nil, err
+	}
+	return subscription.Get(ctx, e.db(nil), namespace, id)
+}
+
+// ListSubscriptionsParams selects a page of a namespace's subscriptions,
+// newest first.
+type ListSubscriptionsParams struct {
+	Namespace string
+	WebhookID string
+	EventName string
+	// Limit is the page size: default 20, at most 100.
+	Limit  int
+	Cursor string
+}
+
+// ListSubscriptions returns a page of a namespace's subscriptions, newest
+// first.
+func (e *Engine) ListSubscriptions(ctx context.Context, p ListSubscriptionsParams) (*Page[subscription.Subscription], error) {
+	namespace, limit, before, err := validateListing(p.Namespace, p.Limit, p.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	if p.WebhookID != "" {
+		if _, err := validateRef(namespace, "webhook_id", ids.Webhook, p.WebhookID); err != nil {
+			return nil, err
+		}
+	}
+	if p.EventName != "" {
+		if err := event.ValidateName("event_name", p.EventName); err != nil {
+			return nil, err
+		}
+	}
+	subs, more, err := subscription.List(ctx, e.db(nil), subscription.ListParams{
+		Namespace: namespace, WebhookID: p.WebhookID, EventName: p.EventName, Before: before, Limit: limit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newPage(subs, more, func(s *subscription.Subscription) string { return s.ID }), nil
+}
+
+// UpdateSubscriptionParams changes a subscription; nil fields are left as
+// they are.
+type UpdateSubscriptionParams struct {
+	Namespace   string
+	ID          string
+	Active      *bool
+	LabelFilter *map[string]string
+	// Template replaces the template; a pointer to "" removes it.
+	Template *string
+}
+
+func (p *UpdateSubscriptionParams) validate() (err error) {
+	if p.Namespace, err = validateRef(p.Namespace, "subscription_id", ids.Subscription, p.ID); err != nil {
+		return err
+	}
+	if p.LabelFilter != nil {
+		if err := subscription.ValidateLabelFilter("label_filter", *p.LabelFilter); err != nil {
+			return err
+		}
+	}
+	if p.Template != nil {
+		return validateTemplate("template", *p.Template)
+	}
+	return nil
+}
+
+// UpdateSubscription changes a subscription. Deliveries already made keep
+// the body they were rendered with.
+func (e *Engine) UpdateSubscription(ctx context.Context, p UpdateSubscriptionParams) (*subscription.Subscription, error) {
+	return e.updateSubscription(ctx, nil, p)
+}
+
+// UpdateSubscriptionTx is UpdateSubscription in the caller's transaction.
+func (e *Engine) UpdateSubscriptionTx(ctx context.Context, tx pgx.Tx, p UpdateSubscriptionParams) (*subscription.Subscription, error) {
+	if tx == nil {
+		return nil, errNilTx
+	}
+	return e.updateSubscription(ctx, tx, p)
+}
+
+func (e *Engine) updateSubscription(ctx context.Context, tx pgx.Tx, p UpdateSubscriptionParams) (*subscription.Subscription, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return subscription.ApplyUpdate(ctx, e.db(tx), p.Namespace, p.ID,
+		subscription.Update{Active: p.Active, LabelFilter: p.LabelFilter, Template: p.Template}, e.now())
+}
+
+// DeleteSubscription deletes a subscription. Deliveries already made are
+// kept and still sent.
+func (e *Engine) DeleteSubscription(ctx context.Context, namespace, id string) error {
+	return e.deleteSubscription(ctx, nil, namespace, id)
+}
+
+// DeleteSubscriptionTx is DeleteSubscription in the caller's transaction.
+func (e *Engine) DeleteSubscriptionTx(ctx context.Context, tx pgx.Tx, namespace, id string) error {
+	if tx == nil {
+		return errNilTx
+	}
+	return e.deleteSubscription(ctx, tx, namespace, id)
+}
+
+func (e *Engine) deleteSubscription(ctx context.Context, tx pgx.Tx, namespace, id string) error {
+	namespace, err := validateRef(namespace, "subscription_id", ids.Subscription, id)
+	if err != nil {
+		return err
+	}
+	return subscription.Delete(ctx, e.db(tx), namespace, id)
+}
+
+func validateTemplate(field, text string) error {
+	if text == "" {
+		return nil
+	}
+	_, err := subscription.ParseTemplate(field, text)
+	return err
+}

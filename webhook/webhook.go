@@ -1,0 +1,190 @@
+// Package webhook holds webhook endpoints: their type, validation, signing
+// secrets and storage.
+package webhook
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/validate"
+)
+
+// State is a webhook's delivery state.
+type State string
+
+const (
+	// StateActive webhooks receive deliveries.
+	StateActive State = "active"
+	// StatePaused webhooks were paused by a person or by a 410 Gone answer:
+	// their deliveries wait, without spending attempts, until resumed.
+	StatePaused State = "paused"
+	// StateDisabled webhooks were disabled by Sparrow after sustained
+	// failure; their deliveries wait as for a paused webhook.
+	StateDisabled State = "disabled"
+)
+
+// Defaults and bounds of a webhook's settings.
+const (
+	TimeoutDefault     = 30 * time.Second
+	TimeoutMin         = time.Second
+	TimeoutMax         = 60 * time.Second
+	MaxAttemptsDefault = 8
+	MaxAttemptsMax     = 50
+	MaxURLLen          = 2048
+	MaxHeaders         = 20
+	MaxHeaderValueLen  = 4096
+	MaxSecretLen       = 1024
+	// SecretPrefix marks secrets in the Standard Webhooks format: the prefix
+	// and a base64 key.
+	SecretPrefix = "whsec_"
+)
+
+// Webhook is an HTTP endpoint that receives events.
+type Webhook struct {
+	ID          string
+	Namespace   string
+	URL         string
+	Description string
+	// Events are the event types the webhook subscribes to.
+	Events         []string
+	State          State
+	StateReason    string
+	StateChangedAt time.Time
+	// Headers are sent with every delivery, after Sparrow's own (which they
+	// cannot replace).
+	Headers map[string]string
+	// Timeout bounds one delivery attempt.
+	Timeout time.Duration
+	// MaxAttempts bounds the attempts of one delivery, the first included.
+	MaxAttempts int
+	// Secret is the current signing secret. Sparrow fills it only where a
+	// secret is meant to be read (registering, rotating, revealing), never in
+	// gets and listings, so secrets don't spread into logs and screens.
+	Secret    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Secret is one signing secret of a webhook.
+type Secret struct {
+	ID        string
+	Value     string
+	CreatedAt time.Time
+	// ExpiresAt is when a rotated-out secret stops signing; zero for the
+	// current secret.
+	ExpiresAt time.Time
+}
+
+// ValidateURL checks a destination URL: absolute http or https, a host, no
+// credentials (they belong in Headers, which listings mask) and no fragment.
+// Which addresses it may reach is checked when dialing, after DNS.
+func ValidateURL(field, raw string) error {
+	if raw == "" {
+		return errs.InvalidArgument(field, "required")
+	}
+	if err := validate.Text(field, raw, MaxURLLen); err != nil {
+		return err
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return errs.InvalidArgument(field, "not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errs.InvalidArgument(field, "must be an absolute http:// or https:// URL")
+	case u.Hostname() == "":
+		return errs.InvalidArgument(field, "has no host")
+	case u.User != nil:
+		return errs.InvalidArgument(field, "must not carry credentials; send them in a header")
+	case u.Fragment != "":
+		return errs.InvalidArgument(field, "must not have a #fragment")
+	}
+	return nil
+}
+
+var headerNamePattern = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+// IsReservedHeader reports whether name is a header Sparrow sets itself or
+// that HTTP manages, which custom headers may not replace.
+func IsReservedHeader(name string) bool {
+	name = strings.ToLower(name)
+	switch name {
+	case "content-type", "content-length", "content-encoding", "user-agent", "host", "connection",
+		"transfer-encoding", "te", "trailer", "upgrade", "expect", "keep-alive", "traceparent", "tracestate":
+		return true
+	}
+	return strings.HasPrefix(name, "webhook-") || strings.HasPrefix(name, "sparrow-") || strings.HasPrefix(name, "proxy-")
+}
+
+// ValidateHeaders checks custom headers: valid names and values, none
+// reserved, at most MaxHeaders.
+func ValidateHeaders(field string, headers map[string]string) error {
+	if len(headers) > MaxHeaders {
+		return errs.InvalidArgument(field, "more than %d headers", MaxHeaders)
+	}
+	for name, value := range headers {
+		f := field + "[" + name + "]"
+		switch {
+		case !headerNamePattern.MatchString(name):
+			return errs.InvalidArgument(f, "not a valid header name")
+		case IsReservedHeader(name):
+			return errs.InvalidArgument(f, "is set by Sparrow or HTTP and cannot be overridden")
+		case len(value) > MaxHeaderValueLen || strings.ContainsAny(value, "\r\n\x00"):
+			return errs.InvalidArgument(f, "value must be at most %d bytes without CR, LF or NUL", MaxHeaderValueLen)
+		}
+	}
+	return nil
+}
+
+// ValidateTimeout checks an attempt timeout; zero means TimeoutDefault.
+func ValidateTimeout(field string, d time.Duration) error {
+	if d != 0 && (d < TimeoutMin || d > TimeoutMax) {
+		return errs.InvalidArgument(field, "must be between %s and %s", TimeoutMin, TimeoutMax)
+	}
+	return nil
+}
+
+// ValidateMaxAttempts checks an attempt limit; zero means MaxAttemptsDefault.
+func ValidateMaxAttempts(field string, n int) error {
+	if n < 0 || n > MaxAttemptsMax {
+		return errs.InvalidArgument(field, "must be between 1 and %d", MaxAttemptsMax)
+	}
+	return nil
+}
+
+// ValidateSecret checks a signing secret given by the caller: either
+// "whsec_" and a base64 key, or any other text used as the key's bytes.
+func ValidateSecret(field, secret string) error {
+	if err := validate.Text(field, secret, MaxSecretLen); err != nil {
+		return err
+	}
+	if _, err := SigningKey(secret); err != nil {
+		return errs.InvalidArgument(field, "starts with %q but the rest is not base64", SecretPrefix)
+	}
+	return nil
+}
+
+// SigningKey returns the HMAC key of a secret: the decoded base64 of a
+// "whsec_" secret, else the secret's bytes (Standard Webhooks' rule).
+func SigningKey(secret string) ([]byte, error) {
+	encoded, ok := strings.CutPrefix(secret, SecretPrefix)
+	if !ok {
+		return []byte(secret), nil
+	}
+	key, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil || len(key) == 0 {
+		return nil, errs.InvalidArgument("secret", "not base64 after %q", SecretPrefix)
+	}
+	return key, nil
+}
+
+// NewSecret returns a random secret in the Standard Webhooks format.
+func NewSecret() string {
+	key := make([]byte, 24)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails on supported platforms.
+	return SecretPrefix + base64.StdEncoding.EncodeToString(key)
+}

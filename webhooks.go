@@ -1,0 +1,479 @@
+package sparrow
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/internal/dbutil"
+	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/internal/validate"
+	"github.com/sparrowhq/sparrow/riverworkers"
+	"github.com/sparrowhq/sparrow/subscription"
+	"github.com/sparrowhq/sparrow/webhook"
+)
+
+// RegisterWebhookParams describes a webhook to register.
+type RegisterWebhookParams struct {
+	// Namespace defaults to "default".
+	Namespace string
+	// URL is where deliveries are POSTed: absolute http or https.
+	URL         string
+	Description string
+	// Events are event types to subscribe the webhook to, in the same
+	// transaction. More subscriptions can be made later.
+	Events []string
+	// Inactive registers the webhook paused.
+	Inactive bool
+	// Secret signs deliveries: "whsec_" and a base64 key, or any other text
+	// used as the key. Empty: Sparrow generates one and returns it, once, in
+	// the result's Secret.
+	Secret string
+	// Headers are sent with every delivery.
+	Headers map[string]string
+	// Timeout bounds one attempt: default 30s, at most 60s.
+	Timeout time.Duration
+	// MaxAttempts bounds the attempts of one delivery: default 8, at most 50.
+	MaxAttempts int
+}
+
+func (p *RegisterWebhookParams) validate() (err error) {
+	if p.Namespace, err = validate.Namespace(p.Namespace); err != nil {
+		return err
+	}
+	return firstError(
+		webhook.ValidateURL("url", p.URL),
+		validate.Text("description", p.Description, validate.MaxDescriptionLen),
+		validateEventNames("events", p.Events),
+		validateSecret("webhook_secret", p.Secret),
+		webhook.ValidateHeaders("headers", p.Headers),
+		webhook.ValidateTimeout("timeout_seconds", p.Timeout),
+		webhook.ValidateMaxAttempts("max_attempts", p.MaxAttempts),
+	)
+}
+
+// RegisterWebhook registers a webhook and subscribes it to p.Events. The
+// result carries the signing secret, the only time it is returned besides
+// RotateWebhookSecret.
+func (e *Engine) RegisterWebhook(ctx context.Context, p RegisterWebhookParams) (*webhook.Webhook, error) {
+	return e.registerWebhook(ctx, nil, p)
+}
+
+// RegisterWebhookTx is RegisterWebhook in the caller's transaction.
+func (e *Engine) RegisterWebhookTx(ctx context.Context, tx pgx.Tx, p RegisterWebhookParams) (*webhook.Webhook, error) {
+	if tx == nil {
+		return nil, errNilTx
+	}
+	return e.registerWebhook(ctx, tx, p)
+}
+
+func (e *Engine) registerWebhook(ctx context.Context, tx pgx.Tx, p RegisterWebhookParams) (*webhook.Webhook, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	now := e.now()
+	state := webhook.StateActive
+	if p.Inactive {
+		state = webhook.StatePaused
+	}
+	secret := webhook.Secret{ID: ids.New(ids.Secret), Value: p.Secret, CreatedAt: now}
+	if secret.Value == "" {
+		secret.Value = webhook.NewSecret()
+	}
+	w := &webhook.Webhook{
+		ID:             ids.New(ids.Webhook),
+		Namespace:      p.Namespace,
+		URL:            p.URL,
+		Description:    p.Description,
+		State:          state,
+		StateChangedAt: now,
+		Headers:        p.Headers,
+		Timeout:        cmp.Or(p.Timeout, webhook.TimeoutDefault),
+		MaxAttempts:    cmp.Or(p.MaxAttempts, webhook.MaxAttemptsDefault),
+		CreatedAt:      now,
+	}
+	var stored *webhook.Webhook
+	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
+		db := e.schema.On(tx)
+		if err := event.CheckTypes(ctx, db, "events", p.Events, false); err != nil {
+			return err
+		}
+		if err := webhook.Insert(ctx, db, w, secret); err != nil {
+			return err
+		}
+		if err := e.subscribe(ctx, db, w, p.Events, now); err != nil {
+			return err
+		}
+		var err error
+		stored, err = webhook.Get(ctx, db, w.Namespace, w.ID, false)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	stored.Secret = secret.Value
+	return stored, nil
+}
+
+// subscribe subscribes w to events, one active subscription each.
+func (e *Engine) subscribe(ctx context.Context, db dbutil.DB, w *webhook.Webhook, events []string, now time.Time) error {
+	if len(events) == 0 {
+		return nil
+	}
+	subs := make([]*subscription.Subscription, len(events))
+	for i, name := range events {
+		subs[i] = &subscription.Subscription{
+			ID: ids.New(ids.Subscription), Namespace: w.Namespace, WebhookID: w.ID, EventName: name, Active: true, CreatedAt: now,
+		}
+	}
+	return subscription.Insert(ctx, db, subs...)
+}
+
+// GetWebhook returns webhook id of namespace, without its secret.
+func (e *Engine) GetWebhook(ctx context.Context, namespace, id string) (*webhook.Webhook, error) {
+	namespace, err := validateRef(namespace, "webhook_id", ids.Webhook, id)
+	if err != nil {
+		return nil, err
+	}
+	return webhook.Get(ctx, e.db(nil), namespace, id, false)
+}
+
+// ListWebhooksParams selects a page of a namespace's webhooks, newest first.
+type ListWebhooksParams struct {
+	Namespace string
+	// Event keeps webhooks subscribed to this event type.
+	Event string
+	// ActiveOnly keeps webhooks that are neither paused nor disabled.
+	ActiveOnly bool
+	// Limit is the page size: default 20, at most 100.
+	Limit  int
+	Cursor string
+}
+
+// ListWebhooks returns a page of a namespace's webhooks, newest first.
+func (e *Engine) ListWebhooks(ctx context.Context, p ListWebhooksParams) (*Page[webhook.Webhook], error) {
+	namespace, limit, before, err := validateListing(p.Namespace, p.Limit, p.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	if p.Event != "" {
+		if err := event.ValidateName("event", p.Event); err != nil {
+			return nil, err
+		}
+	}
+	hooks, more, err := webhook.List(ctx, e.db(nil), webhook.ListParams{
+		Namespace: namespace, Event: p.Event, ActiveOnly: p.ActiveOnly, Before: before, Limit: limit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newPage(hooks, more, func(w *webhook.Webhook) string { return w.ID }), nil
+}
+
+// UpdateWebhookParams changes a webhook's settings; nil fields are left as
+// they are.
+type UpdateWebhookParams struct {
+	Namespace   string
+	ID          string
+	URL         *string
+	Description *string
+	// Events, when set, becomes the webhook's list of subscribed event
+	// types: subscriptions to types not listed are deleted, missing ones are
+	// created, the rest (with their filters and templates) are kept.
+	Events      *[]string
+	Headers     *map[string]string
+	Timeout     *time.Duration
+	MaxAttempts *int
+}
+
+func (p *UpdateWebhookParams) validate() (err error) {
+	if p.Namespace, err = validateRef(p.Namespace, "webhook_id", ids.Webhook, p.ID); err != nil {
+		return err
+	}
+	var checks []error
+	if p.URL != nil {
+		checks = append(checks, webhook.ValidateURL("url", *p.URL))
+	}
+	if p.Description != nil {
+		checks = append(checks, validate.Text("description", *p.Description, validate.MaxDescriptionLen))
+	}
+	if p.Events != nil {
+		checks = append(checks, validateEventNames("events", *p.Events))
+	}
+	if p.Headers != nil {
+		checks = append(checks, webhook.ValidateHeaders("headers", *p.Headers))
+	}
+	if p.Timeout != nil {
+		checks = append(checks, webhook.ValidateTimeout("timeout_seconds", *p.Timeout))
+	}
+	if p.MaxAttempts != nil {
+		checks = append(checks, webhook.ValidateMaxAttempts("max_attempts", *p.MaxAttempts))
+	}
+	return firstError(checks...)
+}
+
+// UpdateWebhook changes a webhook's settings. Deliveries already made keep
+// the attempt limit they were made with.
+func (e *Engine) UpdateWebhook(ctx context.Context, p UpdateWebhookParams) (*webhook.Webhook, error) {
+	return e.updateWebhook(ctx, nil, p)
+}
+
+// UpdateWebhookTx is UpdateWebhook in the caller's transaction.
+func (e *Engine) UpdateWebhookTx(ctx context.Context, tx pgx.Tx, p UpdateWebhookParams) (*webhook.Webhook, error) {
+	if tx == nil {
+		return nil, errNilTx
+	}
+	return e.updateWebhook(ctx, tx, p)
+}
+
+func (e *Engine) updateWebhook(ctx context.Context, tx pgx.Tx, p UpdateWebhookParams) (*webhook.Webhook, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	now := e.now()
+	u := webhook.Update{URL: p.URL, Description: p.Description, Headers: p.Headers, MaxAttempts: p.MaxAttempts}
+	if p.Timeout != nil {
+		timeout := cmp.Or(*p.Timeout, webhook.TimeoutDefault)
+		u.Timeout = &timeout
+	}
+	if p.MaxAttempts != nil && *p.MaxAttempts == 0 {
+		attempts := webhook.MaxAttemptsDefault
+		u.MaxAttempts = &attempts
+	}
+	var updated *webhook.Webhook
+	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
+		db := e.schema.On(tx)
+		current, err := webhook.Get(ctx, db, p.Namespace, p.ID, true)
+		if err != nil {
+			return err
+		}
+		if p.Events != nil {
+			if err := e.syncEvents(ctx, db, current, *p.Events, now); err != nil {
+				return err
+			}
+		}
+		updated, err = webhook.ApplyUpdate(ctx, db, p.Namespace, p.ID, u, now)
+		return err
+	})
+	return updated, err
+}
+
+// syncEvents makes w's subscriptions cover exactly events.
+func (e *Engine) syncEvents(ctx context.Context, db dbutil.DB, w *webhook.Webhook, events []string, now time.Time) error {
+	if err := event.CheckTypes(ctx, db, "events", events, false); err != nil {
+		return err
+	}
+	if err := subscription.DeleteForWebhook(ctx, db, w.ID, events); err != nil {
+		return err
+	}
+	var missing []string
+	for _, name := range events {
+		if !slices.Contains(w.Events, name) {
+			missing = append(missing, name)
+		}
+	}
+	return e.subscribe(ctx, db, w, missing, now)
+}
+
+// PauseWebhook pauses a webhook: its deliveries wait, spending no attempts,
+// until ResumeWebhook. Pausing a paused webhook changes nothing.
+func (e *Engine) PauseWebhook(ctx context.Context, namespace, id string) (*webhook.Webhook, error) {
+	return e.pauseWebhook(ctx, nil, namespace, id)
+}
+
+// PauseWebhookTx is PauseWebhook in the caller's transaction.
+func (e *Engine) PauseWebhookTx(ctx context.Context, tx pgx.Tx, namespace, id string) (*webhook.Webhook, error) {
+	if tx == nil {
+		return nil, errNilTx
+	}
+	return e.pauseWebhook(ctx, tx, namespace, id)
+}
+
+func (e *Engine) pauseWebhook(ctx context.Context, tx pgx.Tx, namespace, id string) (*webhook.Webhook, error) {
+	namespace, err := validateRef(namespace, "webhook_id", ids.Webhook, id)
+	if err != nil {
+		return nil, err
+	}
+	var w *webhook.Webhook
+	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
+		var err error
+		w, _, err = webhook.SetState(ctx, e.schema.On(tx), namespace, id, webhook.StatePaused, "paused by request", e.now())
+		return err
+	})
+	return w, err
+}
+
+// ResumeWebhook makes a paused or disabled webhook active again; its waiting
+// deliveries go out promptly. Resuming an active webhook changes nothing.
+func (e *Engine) ResumeWebhook(ctx context.Context, namespace, id string) (*webhook.Webhook, error) {
+	return e.resumeWebhook(ctx, nil, namespace, id)
+}
+
+// ResumeWebhookTx is ResumeWebhook in the caller's transaction: the waiting
+// deliveries go out once it commits.
+func (e *Engine) ResumeWebhookTx(ctx context.Context, tx pgx.Tx, namespace, id string) (*webhook.Webhook, error) {
+	if tx == nil {
+		return nil, errNilTx
+	}
+	return e.resumeWebhook(ctx, tx, namespace, id)
+}
+
+func (e *Engine) resumeWebhook(ctx context.Context, tx pgx.Tx, namespace, id string) (*webhook.Webhook, error) {
+	namespace, err := validateRef(namespace, "webhook_id", ids.Webhook, id)
+	if err != nil {
+		return nil, err
+	}
+	var w *webhook.Webhook
+	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
+		var from webhook.State
+		var err error
+		w, from, err = webhook.SetState(ctx, e.schema.On(tx), namespace, id, webhook.StateActive, "", e.now())
+		if err != nil || from == webhook.StateActive {
+			return err
+		}
+		return e.insertJobs(ctx, tx, []river.InsertManyParams{{
+			Args: riverworkers.UnparkArgs{WebhookID: id}, InsertOpts: &river.InsertOpts{Queue: e.config.queue},
+		}})
+	})
+	return w, err
+}
+
+// DeleteWebhook deletes a webhook and its subscriptions, and cancels its
+// pending deliveries. Its delivery history stays readable.
+func (e *Engine) DeleteWebhook(ctx context.Context, namespace, id string) error {
+	return e.deleteWebhook(ctx, nil, namespace, id)
+}
+
+// DeleteWebhookTx is DeleteWebhook in the caller's transaction.
+func (e *Engine) DeleteWebhookTx(ctx context.Context, tx pgx.Tx, namespace, id string) error {
+	if tx == nil {
+		return errNilTx
+	}
+	return e.deleteWebhook(ctx, tx, namespace, id)
+}
+
+func (e *Engine) deleteWebhook(ctx context.Context, tx pgx.Tx, namespace, id string) error {
+	namespace, err := validateRef(namespace, "webhook_id", ids.Webhook, id)
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	return e.inTx(ctx, tx, func(tx pgx.Tx) error {
+		db := e.schema.On(tx)
+		if err := webhook.SoftDelete(ctx, db, namespace, id, now); err != nil {
+			return err
+		}
+		if err := subscription.DeleteForWebhook(ctx, db, id, nil); err != nil {
+			return err
+		}
+		_, err := delivery.CancelPending(ctx, db, id, now)
+		return err
+	})
+}
+
+// RotateWebhookSecretParams describes a secret rotation.
+type RotateWebhookSecretParams struct {
+	Namespace string
+	ID        string
+	// Secret is the new secret; empty: Sparrow generates one.
+	Secret string
+	// GracePeriod is how long the secrets replaced keep signing alongside
+	// the new one, so receivers can switch without missing a delivery.
+	// Nil: the engine's default (WithSecretGracePeriod); zero: none.
+	GracePeriod *time.Duration
+}
+
+// MaxSecretGracePeriod bounds a rotation's grace period.
+const MaxSecretGracePeriod = 30 * 24 * time.Hour
+
+func (p *RotateWebhookSecretParams) validate() (err error) {
+	if p.Namespace, err = validateRef(p.Namespace, "webhook_id", ids.Webhook, p.ID); err != nil {
+		return err
+	}
+	if p.GracePeriod != nil && (*p.GracePeriod < 0 || *p.GracePeriod > MaxSecretGracePeriod) {
+		return errs.InvalidArgument("grace_period_seconds", "must be between 0 and %s", MaxSecretGracePeriod)
+	}
+	return validateSecret("webhook_secret", p.Secret)
+}
+
+// RotateWebhookSecret gives a webhook a new signing secret, returned in the
+// result's Secret. During the grace period deliveries carry a signature by
+// each secret.
+func (e *Engine) RotateWebhookSecret(ctx context.Context, p RotateWebhookSecretParams) (*webhook.Webhook, error) {
+	return e.rotateWebhookSecret(ctx, nil, p)
+}
+
+// RotateWebhookSecretTx is RotateWebhookSecret in the caller's transaction.
+func (e *Engine) RotateWebhookSecretTx(ctx context.Context, tx pgx.Tx, p RotateWebhookSecretParams) (*webhook.Webhook, error) {
+	if tx == nil {
+		return nil, errNilTx
+	}
+	return e.rotateWebhookSecret(ctx, tx, p)
+}
+
+func (e *Engine) rotateWebhookSecret(ctx context.Context, tx pgx.Tx, p RotateWebhookSecretParams) (*webhook.Webhook, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	now := e.now()
+	grace := e.config.secretGracePeriod
+	if p.GracePeriod != nil {
+		grace = *p.GracePeriod
+	}
+	secret := webhook.Secret{ID: ids.New(ids.Secret), Value: p.Secret, CreatedAt: now}
+	if secret.Value == "" {
+		secret.Value = webhook.NewSecret()
+	}
+	var w *webhook.Webhook
+	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
+		db := e.schema.On(tx)
+		var err error
+		if w, err = webhook.Get(ctx, db, p.Namespace, p.ID, true); err != nil {
+			return err
+		}
+		return webhook.RotateSecret(ctx, db, w.ID, secret, now.Add(grace))
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.Secret = secret.Value
+	return w, nil
+}
+
+func (e *Engine) insertJobs(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) error {
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := e.inserter.Load().InsertManyFastTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("sparrow: insert jobs: %w", err)
+	}
+	return nil
+}
+
+func validateEventNames(field string, names []string) error {
+	for i, name := range names {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if err := event.ValidateName(f, name); err != nil {
+			return err
+		}
+		if slices.Contains(names[:i], name) {
+			return errs.InvalidArgument(f, "%q is listed twice", name)
+		}
+	}
+	return nil
+}
+
+func validateSecret(field, secret string) error {
+	if secret == "" {
+		return nil
+	}
+	return webhook.ValidateSecret(field, secret)
+}
