@@ -148,7 +148,7 @@ func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []Event) ([]*eve
 	var stored []*event.Event
 	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		if err := event.CheckTypes(ctx, db, "events", names, true); err != nil {
+		if err := event.CheckTypes(ctx, db, names, true, func(i int) string { return fmt.Sprintf("events[%d].event", i) }); err != nil {
 			return err
 		}
 		var created []bool

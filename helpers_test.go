@@ -3,22 +3,33 @@ package sparrow_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/internal/dbutil"
+	"github.com/sparrowhq/sparrow/internal/dnstest"
 	"github.com/sparrowhq/sparrow/internal/pgtest"
+	"github.com/sparrowhq/sparrow/webhook"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	if schema := os.Getenv(crashChildSchema); schema != "" {
+		os.Exit(runCrashChild(schema))
+	}
+	pgtest.Main(m)
+}
 
 // testBundle is what most tests need: an engine on a schema of its own.
 type testBundle struct {
@@ -50,6 +61,8 @@ func setup(t *testing.T, opts ...sparrow.Option) *testBundle {
 		sparrow.WithAllowPrivateNetworks(),
 		sparrow.WithLogger(testLogger(t)),
 		sparrow.WithBackoff(fastBackoff),
+		// Names resolve on loopback only: no test query leaves the machine.
+		sparrow.WithResolver(dnstest.New(t, nil).Resolver()),
 	}, opts...)
 	eng, err := sparrow.New(pgtest.Pool(t), opts...)
 	if err != nil {
@@ -178,4 +191,93 @@ func mustJSON(t testing.TB, v any) json.RawMessage {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// wantInvalid fails unless err is an *InvalidArgumentError naming field.
+func wantInvalid(t *testing.T, err error, field string) {
+	t.Helper()
+	var invalid *sparrow.InvalidArgumentError
+	if !errors.As(err, &invalid) {
+		t.Fatalf("err = %v, want an InvalidArgumentError for %q", err, field)
+	}
+	if !errors.Is(err, sparrow.ErrInvalidArgument) {
+		t.Fatalf("err = %v does not match ErrInvalidArgument", err)
+	}
+	if invalid.Field != field {
+		t.Fatalf("err names field %q (%v), want %q", invalid.Field, err, field)
+	}
+}
+
+// wantErr fails unless err matches target.
+func wantErr(t *testing.T, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("err = %v, want %v", err, target)
+	}
+}
+
+// count returns the number of rows in one of the schema's tables.
+func (b *testBundle) count(t *testing.T, table string) int {
+	t.Helper()
+	var n int
+	if err := b.pool.QueryRow(context.Background(),
+		"SELECT count(*) FROM "+pgx.Identifier{b.schema, table}.Sanitize()).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func (b *testBundle) registerEvent(t *testing.T, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		if _, err := b.eng.RegisterEvent(context.Background(), sparrow.RegisterEventParams{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (b *testBundle) registerWebhook(t *testing.T, p sparrow.RegisterWebhookParams) *webhook.Webhook {
+	t.Helper()
+	w, err := b.eng.RegisterWebhook(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// schemaDB returns the bundle's schema on its pool, for reading Sparrow's
+// storage directly.
+func schemaDB(b *testBundle) dbutil.DB { return dbutil.Schema(b.schema).On(b.pool) }
+
+// countJobs counts the schema's River jobs of kind (all kinds when empty).
+func (b *testBundle) countJobs(t *testing.T, kind string) int {
+	t.Helper()
+	var n int
+	if err := b.pool.QueryRow(context.Background(),
+		"SELECT count(*) FROM "+pgx.Identifier{b.schema, "river_job"}.Sanitize()+" WHERE $1 = '' OR kind = $1", kind).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitJobsDone waits until n jobs of kind have completed.
+func (b *testBundle) waitJobsDone(t *testing.T, kind string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var done int
+		if err := b.pool.QueryRow(context.Background(),
+			"SELECT count(*) FROM "+pgx.Identifier{b.schema, "river_job"}.Sanitize()+" WHERE kind = $1 AND state = 'completed'", kind).Scan(&done); err != nil {
+			t.Fatal(err)
+		}
+		if done >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d %s jobs completed, want %d", done, kind, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

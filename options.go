@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/event"
@@ -47,6 +50,8 @@ type config struct {
 	maxPayloadBytes   int
 	maxWorkers        int
 	queue             string
+	resolver          *net.Resolver
+	riverConfig       func(*river.Config)
 	responseBodyLimit int
 	schema            string
 	secretGracePeriod time.Duration
@@ -142,6 +147,12 @@ func WithQueue(name string) Option {
 	return optionFunc(func(c *config) { c.queue = name })
 }
 
+// WithResolver sets the resolver deliveries look destination names up with,
+// such as one for split-horizon DNS. Default: the system's.
+func WithResolver(resolver *net.Resolver) Option {
+	return optionFunc(func(c *config) { c.resolver = resolver })
+}
+
 // WithResponseBodyLimit bounds the part of a receiver's response body kept
 // with each attempt; the rest is not read. Default: ResponseBodyLimitDefault.
 func WithResponseBodyLimit(n int) Option {
@@ -159,6 +170,13 @@ func WithBackoff(backoff delivery.Backoff) Option {
 // Default: delivery.DefaultCheckRetry.
 func WithCheckRetry(check delivery.CheckRetry) Option {
 	return optionFunc(func(c *config) { c.checkRetry = check })
+}
+
+// WithRiverConfig adjusts the River client Start runs (fetch intervals,
+// stuck-job rescue, middleware, ...) after Sparrow has filled it in. Hosts
+// that run their own client configure it themselves.
+func WithRiverConfig(adjust func(*river.Config)) Option {
+	return optionFunc(func(c *config) { c.riverConfig = adjust })
 }
 
 // WithSchema names the PostgreSQL schema holding Sparrow's and River's

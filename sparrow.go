@@ -59,7 +59,7 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Engine, error) {
 	}
 	httpClient := cfg.httpClient
 	if httpClient == nil {
-		httpClient = delivery.NewClient(&delivery.Guard{AllowPrivate: cfg.allowPrivate, Allowed: cfg.allowedCIDRs})
+		httpClient = delivery.NewClient(&delivery.Guard{AllowPrivate: cfg.allowPrivate, Allowed: cfg.allowedCIDRs}, cfg.resolver)
 	}
 	e := &Engine{
 		config: cfg,
@@ -119,7 +119,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.AddWorkers(workers); err != nil {
 		return err
 	}
-	client, err := river.NewClient(riverpgxv5.New(e.pool), &river.Config{
+	riverConfig := &river.Config{
 		// Deliveries should follow pushes within milliseconds, not River's
 		// default second of polling.
 		FetchCooldown:     5 * time.Millisecond,
@@ -131,7 +131,11 @@ func (e *Engine) Start(ctx context.Context) error {
 		RescueStuckJobsAfter: 5 * time.Minute,
 		Schema:               e.config.schema,
 		Workers:              workers,
-	})
+	}
+	if e.config.riverConfig != nil {
+		e.config.riverConfig(riverConfig)
+	}
+	client, err := river.NewClient(riverpgxv5.New(e.pool), riverConfig)
 	if err != nil {
 		return fmt.Errorf("sparrow: river client: %w", err)
 	}

@@ -75,7 +75,7 @@ func (e *Engine) createSubscription(ctx context.Context, tx pgx.Tx, p CreateSubs
 		if _, err := webhook.Get(ctx, db, p.Namespace, p.WebhookID, false); err != nil {
 			return err
 		}
-		if err := event.CheckTypes(ctx, db, "event_name", []string{p.EventName}, false); err != nil {
+		if err := event.CheckTypes(ctx, db, []string{p.EventName}, false, func(int) string { return "event_name" }); err != nil {
 			return err
 		}
 		return subscription.Insert(ctx, db, s)

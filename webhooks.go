@@ -103,7 +103,7 @@ func (e *Engine) registerWebhook(ctx context.Context, tx pgx.Tx, p RegisterWebho
 	var stored *webhook.Webhook
 	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		if err := event.CheckTypes(ctx, db, "events", p.Events, false); err != nil {
+		if err := event.CheckTypes(ctx, db, p.Events, false, indexed("events")); err != nil {
 			return err
 		}
 		if err := webhook.Insert(ctx, db, w, secret); err != nil {
@@ -268,7 +268,7 @@ func (e *Engine) updateWebhook(ctx context.Context, tx pgx.Tx, p UpdateWebhookPa
 
 // syncEvents makes w's subscriptions cover exactly events.
 func (e *Engine) syncEvents(ctx context.Context, db dbutil.DB, w *webhook.Webhook, events []string, now time.Time) error {
-	if err := event.CheckTypes(ctx, db, "events", events, false); err != nil {
+	if err := event.CheckTypes(ctx, db, events, false, indexed("events")); err != nil {
 		return err
 	}
 	if err := subscription.DeleteForWebhook(ctx, db, w.ID, events); err != nil {
@@ -456,6 +456,11 @@ func (e *Engine) insertJobs(ctx context.Context, tx pgx.Tx, params []river.Inser
 		return fmt.Errorf("sparrow: insert jobs: %w", err)
 	}
 	return nil
+}
+
+// indexed names the elements of a list field: "events[2]".
+func indexed(field string) func(i int) string {
+	return func(i int) string { return fmt.Sprintf("%s[%d]", field, i) }
 }
 
 func validateEventNames(field string, names []string) error {

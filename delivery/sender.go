@@ -32,9 +32,10 @@ const (
 
 // NewClient returns the HTTP client Sparrow delivers with: every dial passes
 // guard, environment proxies are ignored (a proxy would dial for us, past
-// the guard), and redirects are returned rather than followed.
-func NewClient(guard *Guard) *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: guard.Control}
+// the guard), and redirects are returned rather than followed. Names resolve
+// through resolver, or the system's when it is nil.
+func NewClient(guard *Guard, resolver *net.Resolver) *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: guard.Control, Resolver: resolver}
 	transport := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,

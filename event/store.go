@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -173,9 +172,9 @@ RETURNING id`, idCol, nsCol, nameCol, payloadCol, labelsCol, keyCol, createdCol,
 	return stored, created, nil
 }
 
-// CheckTypes refuses, naming the first offending position, names that are
-// not registered, or (with requireActive) not active.
-func CheckTypes(ctx context.Context, db dbutil.DB, field string, names []string, requireActive bool) error {
+// CheckTypes refuses names that are not registered or, with requireActive,
+// not active. field names the input holding names[i] in the error.
+func CheckTypes(ctx context.Context, db dbutil.DB, names []string, requireActive bool, field func(i int) string) error {
 	rows, err := db.Query(ctx, "SELECT name, active FROM /*schema*/sparrow_event_type WHERE name = ANY($1)", names)
 	if err != nil {
 		return dbutil.Interpret("check event types", err)
@@ -194,9 +193,9 @@ func CheckTypes(ctx context.Context, db dbutil.DB, field string, names []string,
 		isActive, ok := active[name]
 		switch {
 		case !ok:
-			return errs.InvalidArgument(fieldAt(field, i), "event type %q is not registered", name)
+			return errs.InvalidArgument(field(i), "event type %q is not registered", name)
 		case requireActive && !isActive:
-			return errs.FailedPrecondition("%s: event type %q is inactive", fieldAt(field, i), name)
+			return errs.FailedPrecondition("%s: event type %q is inactive", field(i), name)
 		}
 	}
 	return nil
@@ -323,8 +322,4 @@ func nullTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
-}
-
-func fieldAt(field string, i int) string {
-	return field + "[" + strconv.Itoa(i) + "]"
 }

@@ -35,9 +35,13 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) err
 		if err != nil || len(events) == 0 {
 			return err
 		}
-		namespaces, names := make([]string, len(events)), make([]string, len(events))
-		for i, ev := range events {
-			namespaces[i], names[i] = ev.Namespace, ev.Name
+		var namespaces, names []string
+		seen := map[[2]string]bool{}
+		for _, ev := range events {
+			if pair := [2]string{ev.Namespace, ev.Name}; !seen[pair] {
+				seen[pair] = true
+				namespaces, names = append(namespaces, ev.Namespace), append(names, ev.Name)
+			}
 		}
 		targets, err := subscription.Targets(ctx, db, namespaces, names)
 		if err != nil {

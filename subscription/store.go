@@ -135,7 +135,7 @@ func Delete(ctx context.Context, db dbutil.DB, namespace, id string) error {
 // DeleteForWebhook removes the webhook's subscriptions except those to the
 // event types in keep.
 func DeleteForWebhook(ctx context.Context, db dbutil.DB, webhookID string, keep []string) error {
-	_, err := db.Exec(ctx, "DELETE FROM /*schema*/sparrow_subscription WHERE webhook_id = $1 AND NOT (event_name = ANY($2))",
+	_, err := db.Exec(ctx, "DELETE FROM /*schema*/sparrow_subscription WHERE webhook_id = $1 AND event_name <> ALL(coalesce($2::text[], '{}'))",
 		webhookID, keep)
 	return dbutil.Interpret("delete webhook subscriptions", err)
 }
@@ -147,8 +147,8 @@ type Target struct {
 	MaxAttempts int
 }
 
-// Targets returns the active subscriptions of non-deleted webhooks to any of
-// the (namespace, event name) pairs given.
+// Targets returns the active subscriptions of non-deleted webhooks to the
+// (namespace, event name) pairs given, which must be distinct.
 func Targets(ctx context.Context, db dbutil.DB, namespaces, names []string) ([]Target, error) {
 	rows, err := db.Query(ctx, `
 SELECT s.id, s.namespace, s.webhook_id, s.event_name, s.active, s.label_filter, s.template, s.created_at, s.updated_at, w.max_attempts

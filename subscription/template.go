@@ -52,8 +52,12 @@ func ParseTemplate(field, text string) (*Template, error) {
 	if err != nil {
 		return nil, errs.InvalidArgument(field, "%s", trimTemplatePrefix(err.Error()))
 	}
-	if depth := rangeDepth(tmpl.Root); depth > MaxTemplateRangeDepth {
+	depth, invokes := shape(tmpl.Root)
+	switch {
+	case depth > MaxTemplateRangeDepth:
 		return nil, errs.InvalidArgument(field, "range nested %d deep; at most %d", depth, MaxTemplateRangeDepth)
+	case invokes || len(tmpl.Templates()) > 1:
+		return nil, errs.InvalidArgument(field, "define, block and template actions are not supported")
 	}
 	return &Template{tmpl: tmpl}, nil
 }
@@ -95,26 +99,37 @@ func (t *Template) Render(payload []byte, timeout time.Duration) ([]byte, error)
 // nothing in a field-named error.
 func trimTemplatePrefix(s string) string { return strings.TrimPrefix(s, "template: ") }
 
-// rangeDepth returns how deeply range (and with-range) actions nest.
-func rangeDepth(node parse.Node) int {
+// shape reports how deeply range actions nest in a template and whether it
+// invokes other templates (define, block, template), which Sparrow refuses:
+// one template per subscription, no recursion.
+func shape(node parse.Node) (rangeDepth int, invokes bool) {
 	switch n := node.(type) {
 	case *parse.ListNode:
 		if n == nil {
-			return 0
+			return 0, false
 		}
-		deepest := 0
 		for _, child := range n.Nodes {
-			deepest = max(deepest, rangeDepth(child))
+			d, inv := shape(child)
+			rangeDepth, invokes = max(rangeDepth, d), invokes || inv
 		}
-		return deepest
+		return rangeDepth, invokes
 	case *parse.RangeNode:
-		return 1 + max(rangeDepth(n.List), rangeDepth(n.ElseList))
+		d, inv := branches(&n.BranchNode)
+		return d + 1, inv
 	case *parse.IfNode:
-		return max(rangeDepth(n.List), rangeDepth(n.ElseList))
+		return branches(&n.BranchNode)
 	case *parse.WithNode:
-		return max(rangeDepth(n.List), rangeDepth(n.ElseList))
+		return branches(&n.BranchNode)
+	case *parse.TemplateNode:
+		return 0, true
 	}
-	return 0
+	return 0, false
+}
+
+func branches(n *parse.BranchNode) (int, bool) {
+	d1, inv1 := shape(n.List)
+	d2, inv2 := shape(n.ElseList)
+	return max(d1, d2), inv1 || inv2
 }
 
 var (

@@ -1,0 +1,397 @@
+package delivery_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/internal/dnstest"
+)
+
+const bodyLimit = 1024
+
+func newSender(guard *delivery.Guard) *delivery.Sender {
+	return delivery.NewSender(delivery.NewClient(guard, nil), bodyLimit, "Sparrow-Test/1")
+}
+
+var allowAll = &delivery.Guard{AllowPrivate: true}
+
+func request(url string) *delivery.Request {
+	return &delivery.Request{
+		URL:        url,
+		Body:       []byte(`{"order_id":"ord_123"}`),
+		Timeout:    2 * time.Second,
+		Timestamp:  time.Now(),
+		DeliveryID: "dlv_1",
+		EventID:    "evt_1",
+		EventName:  "order.created",
+		Namespace:  "default",
+		WebhookID:  "wh_1",
+		Attempt:    1,
+		Keys:       [][]byte{[]byte("key-one")},
+	}
+}
+
+func server(t *testing.T, h http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// hijack takes over the connection of a request, for receivers that break
+// HTTP on purpose.
+func hijack(t *testing.T, w http.ResponseWriter) (net.Conn, *bufio.ReadWriter) {
+	conn, buf, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		t.Error(err)
+	}
+	return conn, buf
+}
+
+func TestSenderOutcomes(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name       string
+		handler    http.HandlerFunc
+		timeout    time.Duration
+		wantClass  delivery.ErrorClass
+		wantStatus int
+		retried    bool
+		retryAfter time.Duration
+	}{
+		{
+			name:       "OK",
+			handler:    func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) },
+			wantStatus: 200,
+		},
+		{
+			name:       "NoContent",
+			handler:    func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) },
+			wantStatus: 204,
+		},
+		{
+			name:       "ServerError",
+			handler:    func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) },
+			wantClass:  delivery.ClassHTTP5xx,
+			wantStatus: 500,
+			retried:    true,
+		},
+		{
+			name: "ServiceUnavailableRetryAfterSeconds",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Retry-After", "120")
+				w.WriteHeader(503)
+			},
+			wantClass:  delivery.ClassHTTP5xx,
+			wantStatus: 503,
+			retried:    true,
+			retryAfter: 120 * time.Second,
+		},
+		{
+			name: "TooManyRequests",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Retry-After", "7")
+				w.WriteHeader(429)
+			},
+			wantClass:  delivery.ClassHTTP4xx,
+			wantStatus: 429,
+			retried:    true,
+			retryAfter: 7 * time.Second,
+		},
+		{
+			name:       "RequestTimeout",
+			handler:    func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(408) },
+			wantClass:  delivery.ClassHTTP4xx,
+			wantStatus: 408,
+			retried:    true,
+		},
+		{
+			name:       "NotFound",
+			handler:    func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(404) },
+			wantClass:  delivery.ClassHTTP4xx,
+			wantStatus: 404,
+		},
+		{
+			name:       "Gone",
+			handler:    func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(410) },
+			wantClass:  delivery.ClassHTTP4xx,
+			wantStatus: 410,
+		},
+		{
+			name: "RedirectNotFollowed",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, "http://127.0.0.1:1/elsewhere", http.StatusFound)
+			},
+			wantClass:  delivery.ClassHTTP3xx,
+			wantStatus: 302,
+		},
+		{
+			name:      "Timeout",
+			handler:   func(w http.ResponseWriter, r *http.Request) { time.Sleep(500 * time.Millisecond); w.WriteHeader(200) },
+			timeout:   100 * time.Millisecond,
+			wantClass: delivery.ClassTimeout,
+			retried:   true,
+		},
+		{
+			name: "HeadersDripFed",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				conn, buf := hijack(t, w)
+				defer conn.Close()
+				for _, c := range []byte("HTTP/1.1 200 OK\r\n") {
+					buf.WriteByte(c)
+					buf.Flush()
+					time.Sleep(50 * time.Millisecond)
+				}
+			},
+			timeout:   200 * time.Millisecond,
+			wantClass: delivery.ClassTimeout,
+			retried:   true,
+		},
+		{
+			name: "Reset",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				conn, _ := hijack(t, w)
+				conn.(*net.TCPConn).SetLinger(0)
+				conn.Close()
+			},
+			wantClass: delivery.ClassConnectionReset,
+			retried:   true,
+		},
+		{
+			name: "ClosedMidBody",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				conn, buf := hijack(t, w)
+				buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+				buf.Flush()
+				conn.Close()
+			},
+			wantClass:  delivery.ClassConnectionClosed,
+			wantStatus: 200,
+			retried:    true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			srv := server(t, tt.handler)
+			req := request(srv.URL)
+			if tt.timeout != 0 {
+				req.Timeout = tt.timeout
+			}
+			res := newSender(allowAll).Send(context.Background(), req)
+			if res.Class != tt.wantClass || res.StatusCode != tt.wantStatus {
+				t.Fatalf("class %q status %d (err %q), want class %q status %d", res.Class, res.StatusCode, res.Err, tt.wantClass, tt.wantStatus)
+			}
+			if got := delivery.DefaultCheckRetry(&res.Outcome); got != tt.retried && !res.Succeeded() {
+				t.Fatalf("retried = %v, want %v", got, tt.retried)
+			}
+			if res.RetryAfter != tt.retryAfter {
+				t.Fatalf("RetryAfter = %s, want %s", res.RetryAfter, tt.retryAfter)
+			}
+			if (res.Class == delivery.ClassNone) != (res.Err == "") {
+				t.Fatalf("class %q with error text %q", res.Class, res.Err)
+			}
+		})
+	}
+}
+
+func TestSenderConnectionRefused(t *testing.T) {
+	t.Parallel()
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	res := newSender(allowAll).Send(context.Background(), request("http://"+addr+"/"))
+	if res.Class != delivery.ClassConnectionRefused || !delivery.DefaultCheckRetry(&res.Outcome) {
+		t.Fatalf("class %q (%s), want a retried connection_refused", res.Class, res.Err)
+	}
+}
+
+func TestSenderDNSFailure(t *testing.T) {
+	t.Parallel()
+
+	dns := dnstest.New(t, nil)
+	sender := delivery.NewSender(delivery.NewClient(allowAll, dns.Resolver()), bodyLimit, "t")
+	res := sender.Send(context.Background(), request("http://receiver.example.com/"))
+	if res.Class != delivery.ClassDNS || delivery.DefaultCheckRetry(&res.Outcome) {
+		t.Fatalf("class %q (%s), want an unretried dns", res.Class, res.Err)
+	}
+}
+
+func TestSenderTLSFailure(t *testing.T) {
+	t.Parallel()
+
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
+	t.Cleanup(srv.Close)
+	res := newSender(allowAll).Send(context.Background(), request(srv.URL))
+	if res.Class != delivery.ClassTLS || delivery.DefaultCheckRetry(&res.Outcome) {
+		t.Fatalf("class %q (%s), want an unretried tls", res.Class, res.Err)
+	}
+
+	// With the certificate trusted the same server is fine.
+	client := delivery.NewClient(allowAll, nil)
+	client.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
+	res = delivery.NewSender(client, bodyLimit, "t").Send(context.Background(), request(srv.URL))
+	if res.Class != delivery.ClassNone {
+		t.Fatalf("trusted TLS: class %q (%s)", res.Class, res.Err)
+	}
+}
+
+func TestSenderBlocksPrivateDestinations(t *testing.T) {
+	t.Parallel()
+
+	var hits int
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) { hits++ })
+	res := newSender(&delivery.Guard{}).Send(context.Background(), request(srv.URL))
+	if res.Class != delivery.ClassBlockedDestination || delivery.DefaultCheckRetry(&res.Outcome) {
+		t.Fatalf("class %q (%s), want an unretried blocked_destination", res.Class, res.Err)
+	}
+	// A public-looking name that resolves to loopback (DNS rebinding) is
+	// refused the same way: the check runs on the dialed address, after DNS.
+	dns := dnstest.New(t, map[string][]netip.Addr{"rebind.example.com": {netip.MustParseAddr("127.0.0.1")}})
+	sender := delivery.NewSender(delivery.NewClient(&delivery.Guard{}, dns.Resolver()), bodyLimit, "t")
+	res = sender.Send(context.Background(), request(strings.Replace(srv.URL, "127.0.0.1", "rebind.example.com", 1)))
+	if res.Class != delivery.ClassBlockedDestination {
+		t.Fatalf("via a name resolving to loopback: class %q (%s)", res.Class, res.Err)
+	}
+	if hits != 0 {
+		t.Fatalf("the blocked receiver got %d requests", hits)
+	}
+}
+
+func TestSenderResponseBody(t *testing.T) {
+	t.Parallel()
+
+	t.Run("Truncated", func(t *testing.T) {
+		t.Parallel()
+
+		srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(500)
+			io.WriteString(w, strings.Repeat("x", 10*bodyLimit))
+		})
+		res := newSender(allowAll).Send(context.Background(), request(srv.URL))
+		if len(res.ResponseBody) != bodyLimit || !res.ResponseBodyTruncated {
+			t.Fatalf("kept %d bytes, truncated=%v; want %d, true", len(res.ResponseBody), res.ResponseBodyTruncated, bodyLimit)
+		}
+	})
+
+	t.Run("EndlessBody", func(t *testing.T) {
+		t.Parallel()
+
+		srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(200)
+			chunk := []byte(strings.Repeat("y", 4096))
+			for r.Context().Err() == nil {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		})
+		res := newSender(allowAll).Send(context.Background(), request(srv.URL))
+		if res.Class != delivery.ClassNone || !res.ResponseBodyTruncated {
+			t.Fatalf("class %q truncated=%v: an endless 200 should succeed with its body cut", res.Class, res.ResponseBodyTruncated)
+		}
+	})
+
+	t.Run("Short", func(t *testing.T) {
+		t.Parallel()
+
+		srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Receiver", "yes")
+			io.WriteString(w, "thanks")
+		})
+		res := newSender(allowAll).Send(context.Background(), request(srv.URL))
+		if string(res.ResponseBody) != "thanks" || res.ResponseBodyTruncated || res.ResponseHeaders["X-Receiver"] != "yes" {
+			t.Fatalf("body %q truncated=%v headers %v", res.ResponseBody, res.ResponseBodyTruncated, res.ResponseHeaders)
+		}
+	})
+}
+
+func TestSenderHeaders(t *testing.T) {
+	t.Parallel()
+
+	var got http.Header
+	var body []byte
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		body, _ = io.ReadAll(r.Body)
+	})
+	req := request(srv.URL)
+	req.Keys = [][]byte{[]byte("new-key"), []byte("old-key")}
+	req.Headers = map[string]string{"Authorization": "Bearer s3cret", "X-Tenant": "t1"}
+	req.Attempt = 3
+	res := newSender(allowAll).Send(context.Background(), req)
+	if res.Class != delivery.ClassNone {
+		t.Fatal(res.Err)
+	}
+
+	want := map[string]string{
+		"Content-Type":       "application/json",
+		"User-Agent":         "Sparrow-Test/1",
+		"Webhook-Id":         "dlv_1",
+		"Sparrow-Event":      "order.created",
+		"Sparrow-Event-Id":   "evt_1",
+		"Sparrow-Namespace":  "default",
+		"Sparrow-Webhook-Id": "wh_1",
+		"Sparrow-Attempt":    "3",
+		"Authorization":      "Bearer s3cret",
+		"X-Tenant":           "t1",
+	}
+	for name, value := range want {
+		if got.Get(name) != value {
+			t.Errorf("header %s = %q, want %q", name, got.Get(name), value)
+		}
+	}
+	// Both keys sign: a receiver holding either verifies.
+	for _, key := range req.Keys {
+		wh, _ := standardwebhooks.NewWebhookRaw(key)
+		if err := wh.Verify(body, got); err != nil {
+			t.Errorf("signature by %q: %v", key, err)
+		}
+	}
+	if res.RequestHeaders["Authorization"] != "********" || res.RequestHeaders["X-Tenant"] != "********" {
+		t.Errorf("custom header values recorded unmasked: %v", res.RequestHeaders)
+	}
+	if res.RequestHeaders["Webhook-Id"] != "dlv_1" {
+		t.Errorf("recorded request headers lack Webhook-Id: %v", res.RequestHeaders)
+	}
+}
+
+func TestSign(t *testing.T) {
+	t.Parallel()
+
+	// The reference implementation signs; Sparrow must produce the same.
+	secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Unix(1614265330, 0)
+	body := []byte(`{"test": 2432232314}`)
+	want, err := wh.Sign("msg_p5jXN8AQM9LWM0D4loKWxJek", ts, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := mustKey(t, secret)
+	if diff := cmp.Diff(want, delivery.Sign("msg_p5jXN8AQM9LWM0D4loKWxJek", ts, body, [][]byte{key})); diff != "" {
+		t.Fatalf("signature (-reference +sparrow):\n%s", diff)
+	}
+}

@@ -1,0 +1,74 @@
+package event_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/validate"
+)
+
+// FuzzValidatePayload: what ValidatePayload accepts is a JSON object of
+// valid UTF-8 within the limit; what it refuses is refused as invalid input.
+func FuzzValidatePayload(f *testing.F) {
+	for _, seed := range []string{`{}`, `{"a":1}`, ` {"a":[1,{"b":null}]} `, `[]`, `"x"`, `{`, `{"a":"\u0000"}`, "{\"a\":\"\xff\"}", ``, `{"a":1}{}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		err := event.ValidatePayload("payload", payload, 1024)
+		if err != nil {
+			if !errors.Is(err, errs.ErrInvalidArgument) {
+				t.Fatalf("refusal %v is not an invalid-argument error", err)
+			}
+			return
+		}
+		var v map[string]any
+		if len(payload) > 1024 || !utf8.Valid(payload) || json.Unmarshal(payload, &v) != nil || v == nil {
+			t.Fatalf("accepted %q", payload)
+		}
+		if !bytes.HasPrefix(bytes.TrimSpace(payload), []byte("{")) {
+			t.Fatalf("accepted a non-object %q", payload)
+		}
+	})
+}
+
+// FuzzValidateLabels: accepted labels respect every bound.
+func FuzzValidateLabels(f *testing.F) {
+	f.Add("region", "us-east-1")
+	f.Add("app.kubernetes.io/name", "x")
+	f.Add("", "v")
+	f.Add("k", "\x00")
+	f.Add("k k", "v")
+	f.Add(strings.Repeat("k", 65), "v")
+	f.Fuzz(func(t *testing.T, key, value string) {
+		err := validate.Labels("labels", map[string]string{key: value})
+		if err != nil {
+			if !errors.Is(err, errs.ErrInvalidArgument) {
+				t.Fatalf("refusal %v is not an invalid-argument error", err)
+			}
+			return
+		}
+		if key == "" || len(key) > validate.MaxLabelKeyLen || len(value) > validate.MaxLabelValueLen ||
+			!utf8.ValidString(value) || strings.ContainsRune(value, 0) || strings.ContainsAny(key, " \t\n\"'") {
+			t.Fatalf("accepted %q=%q", key, value)
+		}
+	})
+}
+
+func TestValidateName(t *testing.T) {
+	t.Parallel()
+
+	for name, ok := range map[string]bool{
+		"order.created": true, "user_signed-up.v2": true, strings.Repeat("a", 128): true,
+		"": false, "a b": false, "a/b": false, strings.Repeat("a", 129): false, "ünïcode": false,
+	} {
+		if err := event.ValidateName("name", name); (err == nil) != ok {
+			t.Errorf("ValidateName(%q) = %v", name, err)
+		}
+	}
+}
