@@ -27,7 +27,7 @@ func TestFanout(t *testing.T) {
 
 	var mu sync.Mutex
 	verifiers := map[string]*standardwebhooks.Webhook{} // by path
-	received := map[string]int{}                       // by webhook-id
+	received := map[string]int{}                        // by webhook-id
 	var bad []string
 	done := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -53,8 +53,8 @@ func TestDatabaseURL(t *testing.T) {
 
 	tests := map[string]string{
 		"postgres://u:p@h:5432/postgres?sslmode=disable": "postgres://u:p@h:5432/other?sslmode=disable",
-		"postgresql://h/db":                              "postgresql://h/other",
-		"host=h user=u dbname=postgres":                  "host=h user=u dbname=postgres dbname=other",
+		"postgresql://h/db":             "postgresql://h/other",
+		"host=h user=u dbname=postgres": "host=h user=u dbname=postgres dbname=other",
 	}
 	for in, want := range tests {
 		got, err := (&Server{URL: in}).DatabaseURL("other")
