@@ -53,7 +53,7 @@ func (w tWriter) Write(p []byte) (int, error) {
 // fastBackoff retries almost at once, so retry tests take milliseconds.
 func fastBackoff(int, *delivery.Outcome) time.Duration { return 10 * time.Millisecond }
 
-func setup(t *testing.T, opts ...sparrow.Option) *testBundle {
+func setup(t testing.TB, opts ...sparrow.Option) *testBundle {
 	t.Helper()
 	schema := pgtest.Schema(t)
 	opts = append([]sparrow.Option{
@@ -227,7 +227,7 @@ func (b *testBundle) count(t *testing.T, table string) int {
 	return n
 }
 
-func (b *testBundle) registerEvent(t *testing.T, names ...string) {
+func (b *testBundle) registerEvent(t testing.TB, names ...string) {
 	t.Helper()
 	for _, name := range names {
 		if _, err := b.eng.RegisterEvent(context.Background(), sparrow.RegisterEventParams{Name: name}); err != nil {

@@ -60,6 +60,7 @@ func TestNamespaceIsolation(t *testing.T) {
 		},
 		"DeleteSubscription": func() error { return b.eng.DeleteSubscription(ctx, "b", sub.ID) },
 		"GetEvent":           func() error { _, err := b.eng.GetEvent(ctx, "b", ev.ID); return err },
+		"GetWebhookHealth":   func() error { _, err := b.eng.GetWebhookHealth(ctx, "b", w.ID); return err },
 		"RepushEvent":        func() error { _, err := b.eng.RepushEvent(ctx, "b", ev.ID); return err },
 		"GetDelivery":        func() error { _, err := b.eng.GetDelivery(ctx, "b", d.ID); return err },
 		"RetryDelivery":      func() error { _, err := b.eng.RetryDelivery(ctx, "b", d.ID); return err },
@@ -80,6 +81,10 @@ func TestNamespaceIsolation(t *testing.T) {
 		"ListEvents": func() (int, error) {
 			p, err := b.eng.ListEvents(ctx, sparrow.ListEventsParams{Namespace: "b"})
 			return len(p.Items), err
+		},
+		"GetHealthSummary": func() (int, error) {
+			s, err := b.eng.GetHealthSummary(ctx, "b")
+			return len(s.Worst) + s.Attempts + s.Webhooks["unknown"] + s.Webhooks["healthy"], err
 		},
 		"ListDeliveries": func() (int, error) {
 			p, err := b.eng.ListDeliveries(ctx, sparrow.ListDeliveriesParams{Namespace: "b", WebhookID: w.ID, EventID: ev.ID})

@@ -2,6 +2,7 @@ package sparrow
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/health"
+	"github.com/sparrowhq/sparrow/riverworkers"
 	"github.com/sparrowhq/sparrow/subscription"
 )
 
@@ -44,6 +47,9 @@ type config struct {
 	allowedCIDRs      []netip.Prefix
 	backoff           delivery.Backoff
 	checkRetry        delivery.CheckRetry
+	healthThresholds  health.Thresholds
+	healthTracking    *bool
+	hooks             riverworkers.Hooks
 	clock             func() time.Time
 	httpClient        *http.Client
 	logger            *slog.Logger
@@ -75,6 +81,10 @@ func (c *config) withDefaults() {
 	if c.checkRetry == nil {
 		c.checkRetry = delivery.DefaultCheckRetry
 	}
+	if c.healthTracking == nil {
+		c.healthTracking = ptrTo(true)
+	}
+	c.healthThresholds = c.healthThresholds.WithDefaults()
 }
 
 func (c *config) validate() error {
@@ -93,6 +103,9 @@ func (c *config) validate() error {
 	}
 	if c.templateTimeout < 0 {
 		problems = append(problems, fmt.Errorf("WithTemplateTimeout: %s is negative", c.templateTimeout))
+	}
+	if err := c.healthThresholds.Validate(); err != nil {
+		problems = append(problems, fmt.Errorf("WithHealthThresholds: %w", err))
 	}
 	return errors.Join(problems...)
 }
@@ -117,6 +130,19 @@ func WithClock(now func() time.Time) Option {
 	return optionFunc(func(c *config) { c.clock = now })
 }
 
+// WithHealthThresholds sets the thresholds that decide webhooks' health
+// states and when a failing webhook is disabled. Zero fields keep their
+// defaults (health.WindowDefault and the rest).
+func WithHealthThresholds(t health.Thresholds) Option {
+	return optionFunc(func(c *config) { c.healthThresholds = t })
+}
+
+// WithHealthTracking turns per-webhook health tracking, and with it
+// auto-disable, on or off. Default: on.
+func WithHealthTracking(enabled bool) Option {
+	return optionFunc(func(c *config) { c.healthTracking = &enabled })
+}
+
 // WithHTTPClient replaces the client deliveries are sent with. Sparrow's own
 // client refuses private addresses at dial time and never follows
 // redirects; a replacement takes over both duties. Default: Sparrow's.
@@ -139,6 +165,26 @@ func WithMaxPayloadBytes(n int) Option {
 // the queue Queues returns. Default: MaxWorkersDefault.
 func WithMaxWorkers(n int) Option {
 	return optionFunc(func(c *config) { c.maxWorkers = n })
+}
+
+// WithOnDeliveryExhausted registers a function called when a delivery used
+// up its attempts, after that is committed. It runs in the delivery's worker:
+// keep it short, or hand the work off.
+func WithOnDeliveryExhausted(fn func(context.Context, delivery.Exhausted)) Option {
+	return optionFunc(func(c *config) { c.hooks.OnDeliveryExhausted = fn })
+}
+
+// WithOnHealthChange registers a function called when a webhook's health
+// state changes, after the change is committed. It runs in the worker whose
+// attempt caused the change: keep it short, or hand the work off.
+func WithOnHealthChange(fn func(context.Context, health.Transition)) Option {
+	return optionFunc(func(c *config) { c.hooks.OnHealthChange = fn })
+}
+
+// WithOnWebhookDisabled registers a function called when Sparrow disables a
+// webhook after sustained failure, after that is committed.
+func WithOnWebhookDisabled(fn func(context.Context, health.Transition)) Option {
+	return optionFunc(func(c *config) { c.hooks.OnWebhookDisabled = fn })
 }
 
 // WithQueue sets the River queue Sparrow's jobs run in. Default:
@@ -198,3 +244,5 @@ func WithSecretGracePeriod(d time.Duration) Option {
 func WithTemplateTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.templateTimeout = d })
 }
+
+func ptrTo[T any](v T) *T { return &v }

@@ -80,15 +80,18 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Engine, error) {
 // queue (Queues).
 func (e *Engine) AddWorkers(workers *river.Workers) error {
 	return riverworkers.Add(workers, &riverworkers.Config{
-		Backoff:         e.config.backoff,
-		CheckRetry:      e.config.checkRetry,
-		Logger:          e.config.logger,
-		Now:             e.config.clock,
-		Pool:            e.pool,
-		Queue:           e.config.queue,
-		Schema:          e.config.schema,
-		Sender:          e.sender,
-		TemplateTimeout: e.config.templateTimeout,
+		Backoff:          e.config.backoff,
+		CheckRetry:       e.config.checkRetry,
+		HealthThresholds: e.config.healthThresholds,
+		HealthTracking:   *e.config.healthTracking,
+		Hooks:            e.config.hooks,
+		Logger:           e.config.logger,
+		Now:              e.config.clock,
+		Pool:             e.pool,
+		Queue:            e.config.queue,
+		Schema:           e.config.schema,
+		Sender:           e.sender,
+		TemplateTimeout:  e.config.templateTimeout,
 	})
 }
 

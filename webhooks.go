@@ -12,6 +12,7 @@ import (
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/health"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
@@ -312,7 +313,9 @@ func (e *Engine) pauseWebhook(ctx context.Context, tx pgx.Tx, namespace, id stri
 }
 
 // ResumeWebhook makes a paused or disabled webhook active again; its waiting
-// deliveries go out promptly. Resuming an active webhook changes nothing.
+// deliveries go out promptly. A webhook Sparrow disabled also has its health
+// reset: state unknown, figures from zero. Resuming an active webhook
+// changes nothing.
 func (e *Engine) ResumeWebhook(ctx context.Context, namespace, id string) (*webhook.Webhook, error) {
 	return e.resumeWebhook(ctx, nil, namespace, id)
 }
@@ -331,12 +334,24 @@ func (e *Engine) resumeWebhook(ctx context.Context, tx pgx.Tx, namespace, id str
 	if err != nil {
 		return nil, err
 	}
+	now := e.now()
 	var w *webhook.Webhook
 	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
-		var from webhook.State
-		var err error
-		w, from, err = webhook.SetState(ctx, e.schema.On(tx), namespace, id, webhook.StateActive, "", e.now())
-		if err != nil || from == webhook.StateActive {
+		db := e.schema.On(tx)
+		current, err := webhook.Get(ctx, db, namespace, id, false)
+		if err != nil || current.State == webhook.StateActive {
+			w = current
+			return err
+		}
+		// A webhook Sparrow disabled starts over: its old failures would
+		// disable it again at once. Health before webhook: the lock order
+		// of recording attempts.
+		if current.State == webhook.StateDisabled {
+			if _, err := health.Reset(ctx, db, id, now); err != nil {
+				return err
+			}
+		}
+		if w, _, err = webhook.SetState(ctx, db, namespace, id, webhook.StateActive, "", now); err != nil {
 			return err
 		}
 		return e.insertJobs(ctx, tx, []river.InsertManyParams{{

@@ -100,3 +100,17 @@ type Attempt struct {
 	// NextAttemptAt is when the next attempt was scheduled; zero if none.
 	NextAttemptAt time.Time
 }
+
+// Exhausted describes a delivery that used up its attempts, for the host's
+// sparrow.WithOnDeliveryExhausted callback.
+type Exhausted struct {
+	DeliveryID     string
+	Namespace      string
+	WebhookID      string
+	EventID        string
+	EventName      string
+	Attempts       int
+	LastStatusCode int
+	LastErrorClass ErrorClass
+	LastError      string
+}

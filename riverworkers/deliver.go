@@ -116,17 +116,25 @@ func (w *deliverWorker) attempt(ctx context.Context, work *delivery.Work, now ti
 		ResponseBody:          res.ResponseBody,
 		ResponseBodyTruncated: res.ResponseBodyTruncated,
 	}}
+	o := &outcome{record: rec, namespace: work.Namespace, gone: res.StatusCode == http.StatusGone}
 	var delay time.Duration
+	retryable := !res.Succeeded() && w.checkRetry(&res.Outcome)
 	switch {
 	case res.Succeeded():
 		rec.Status = delivery.StatusSucceeded
-	case number < work.MaxAttempts && w.checkRetry(&res.Outcome):
+	case retryable && number < work.MaxAttempts:
 		delay = w.backoff(number, &res.Outcome)
 		rec.Status, rec.Attempt.NextAttemptAt = delivery.StatusRetrying, now.Add(delay)
 	default:
 		rec.Status = delivery.StatusFailed
+		if retryable {
+			o.exhausted = &delivery.Exhausted{
+				DeliveryID: work.ID, Namespace: work.Namespace, WebhookID: work.WebhookID, EventID: work.EventID,
+				EventName: work.EventName, Attempts: number, LastStatusCode: res.StatusCode, LastErrorClass: res.Class, LastError: res.Err,
+			}
+		}
 	}
-	if err := w.recorder.record(&outcome{record: rec, namespace: work.Namespace, gone: res.StatusCode == http.StatusGone}); err != nil {
+	if err := w.recorder.record(ctx, o); err != nil {
 		return err
 	}
 	w.logger.DebugContext(ctx, "sparrow: delivery attempt",

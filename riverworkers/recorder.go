@@ -7,6 +7,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/health"
+	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/groupcommit"
 	"github.com/sparrowhq/sparrow/webhook"
 )
@@ -20,17 +22,27 @@ const (
 	recordTimeout = 30 * time.Second
 )
 
-// outcome is an attempt on its way to the database.
+// outcome is an attempt on its way to the database, and what recording it
+// led to, for the worker to act on once it is committed.
 type outcome struct {
 	record    *delivery.Record
 	namespace string
 	// gone: the receiver answered 410 Gone, which pauses its webhook.
 	gone bool
+	// exhausted: the attempt was the delivery's last and it failed.
+	exhausted *delivery.Exhausted
+
+	// Set by the flush. moved: the record moved its delivery on (it was not
+	// a repeat); transitions: health changes this outcome's batch caused
+	// for its webhook, given to the webhook's last outcome in the batch.
+	moved       bool
+	transitions []health.Transition
 }
 
 // recorder writes attempt outcomes from concurrent workers in shared
 // transactions, so that many deliveries cost one commit rather than one
-// each.
+// each, and their webhooks' health one update per batch rather than one per
+// attempt.
 type recorder struct {
 	*base
 	group *groupcommit.Group[*outcome]
@@ -42,7 +54,24 @@ func newRecorder(b *base) *recorder {
 	return r
 }
 
-func (r *recorder) record(o *outcome) error { return r.group.Submit(o) }
+// record writes o and then runs the host's callbacks for what it caused.
+func (r *recorder) record(ctx context.Context, o *outcome) error {
+	if err := r.group.Submit(o); err != nil {
+		return err
+	}
+	for _, t := range o.transitions {
+		if r.hooks.OnHealthChange != nil {
+			r.hooks.OnHealthChange(ctx, t)
+		}
+		if t.To == health.StateDisabled && r.hooks.OnWebhookDisabled != nil {
+			r.hooks.OnWebhookDisabled(ctx, t)
+		}
+	}
+	if o.moved && o.exhausted != nil && r.hooks.OnDeliveryExhausted != nil {
+		r.hooks.OnDeliveryExhausted(ctx, *o.exhausted)
+	}
+	return nil
+}
 
 func (r *recorder) flush(outcomes []*outcome) error {
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
@@ -51,6 +80,7 @@ func (r *recorder) flush(outcomes []*outcome) error {
 	records := make([]*delivery.Record, len(outcomes))
 	for i, o := range outcomes {
 		records[i] = o.record
+		o.moved, o.transitions = false, nil // a batch retried alone starts over
 	}
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		db := r.schema.On(tx)
@@ -63,7 +93,15 @@ func (r *recorder) flush(outcomes []*outcome) error {
 			isMoved[id] = true
 		}
 		for _, o := range outcomes {
-			if o.gone && isMoved[o.record.Attempt.DeliveryID] {
+			o.moved = isMoved[o.record.Attempt.DeliveryID]
+		}
+		// Health rows are locked before webhook rows, here as in
+		// ResumeWebhook, so the two can't deadlock.
+		if err := r.applyHealth(ctx, db, outcomes, now); err != nil {
+			return err
+		}
+		for _, o := range outcomes {
+			if o.gone && o.moved {
 				if _, _, err := webhook.SetState(ctx, db, o.namespace, o.record.Attempt.WebhookID, webhook.StatePaused,
 					"the endpoint answered 410 Gone", now); err != nil {
 					return err
@@ -72,4 +110,39 @@ func (r *recorder) flush(outcomes []*outcome) error {
 		}
 		return nil
 	})
+}
+
+// applyHealth counts the moved outcomes into their webhooks' health,
+// disables the webhooks that health says to, and hands each transition to
+// the last outcome of its webhook for the callbacks.
+func (r *recorder) applyHealth(ctx context.Context, db dbutil.DB, outcomes []*outcome, now time.Time) error {
+	if !r.healthTracking {
+		return nil
+	}
+	var obs []health.Observation
+	last := map[string]*outcome{}
+	for _, o := range outcomes {
+		if !o.moved {
+			continue
+		}
+		a := o.record.Attempt
+		obs = append(obs, health.Observation{
+			WebhookID: a.WebhookID, Namespace: o.namespace, At: a.StartedAt, Duration: a.Duration, ErrorClass: string(a.ErrorClass),
+		})
+		last[a.WebhookID] = o
+	}
+	transitions, err := health.Apply(ctx, db, obs, r.thresholds, now)
+	if err != nil {
+		return err
+	}
+	for _, t := range transitions {
+		if t.To == health.StateDisabled {
+			if _, _, err := webhook.SetState(ctx, db, t.Namespace, t.WebhookID, webhook.StateDisabled, t.Reason, now); err != nil {
+				return err
+			}
+		}
+		o := last[t.WebhookID]
+		o.transitions = append(o.transitions, t)
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ package riverworkers
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"log/slog"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/health"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 )
 
@@ -54,16 +56,29 @@ func (UnparkArgs) Kind() string { return "sparrow_unpark" }
 // down, and must not run out before the database is back.
 const DeliverJobMaxAttempts = 100
 
+// Hooks are the host's callbacks, run after the change they report has
+// committed, in the worker that caused it.
+type Hooks struct {
+	OnDeliveryExhausted func(context.Context, delivery.Exhausted)
+	OnHealthChange      func(context.Context, health.Transition)
+	OnWebhookDisabled   func(context.Context, health.Transition)
+}
+
 // Config is what the workers need from the engine.
 type Config struct {
 	Backoff    delivery.Backoff
 	CheckRetry delivery.CheckRetry
-	Logger     *slog.Logger
-	Now        func() time.Time
-	Pool       *pgxpool.Pool
-	Queue      string
-	Schema     string
-	Sender     *delivery.Sender
+	// HealthThresholds decide webhooks' health states.
+	HealthThresholds health.Thresholds
+	// HealthTracking counts attempts into webhooks' health.
+	HealthTracking bool
+	Hooks          Hooks
+	Logger         *slog.Logger
+	Now            func() time.Time
+	Pool           *pgxpool.Pool
+	Queue          string
+	Schema         string
+	Sender         *delivery.Sender
 	// TemplateTimeout bounds one render of a subscription's template.
 	TemplateTimeout time.Duration
 }
@@ -74,15 +89,18 @@ func Add(workers *river.Workers, cfg *Config) error {
 		return errors.New("riverworkers: incomplete Config (use sparrow.Engine.AddWorkers)")
 	}
 	base := &base{
-		backoff:    cfg.Backoff,
-		checkRetry: cfg.CheckRetry,
-		logger:     cmp.Or(cfg.Logger, slog.Default()),
-		now:        cfg.Now,
-		pool:       cfg.Pool,
-		queue:      cfg.Queue,
-		schema:     dbutil.Schema(cfg.Schema),
-		sender:     cfg.Sender,
-		templates:  newTemplateCache(cfg.TemplateTimeout),
+		backoff:        cfg.Backoff,
+		checkRetry:     cfg.CheckRetry,
+		healthTracking: cfg.HealthTracking,
+		hooks:          cfg.Hooks,
+		logger:         cmp.Or(cfg.Logger, slog.Default()),
+		now:            cfg.Now,
+		pool:           cfg.Pool,
+		queue:          cfg.Queue,
+		schema:         dbutil.Schema(cfg.Schema),
+		sender:         cfg.Sender,
+		templates:      newTemplateCache(cfg.TemplateTimeout),
+		thresholds:     cfg.HealthThresholds.WithDefaults(),
 	}
 	base.recorder = newRecorder(base)
 	return errors.Join(
@@ -104,16 +122,19 @@ func DeliverJobs(queue string, deliveryIDs []string) []river.InsertManyParams {
 
 // base is what every worker shares.
 type base struct {
-	backoff    delivery.Backoff
-	checkRetry delivery.CheckRetry
-	logger     *slog.Logger
-	now        func() time.Time
-	pool       *pgxpool.Pool
-	queue      string
-	recorder   *recorder
-	schema     dbutil.Schema
-	sender     *delivery.Sender
-	templates  *templateCache
+	backoff        delivery.Backoff
+	checkRetry     delivery.CheckRetry
+	healthTracking bool
+	hooks          Hooks
+	logger         *slog.Logger
+	now            func() time.Time
+	pool           *pgxpool.Pool
+	queue          string
+	recorder       *recorder
+	schema         dbutil.Schema
+	sender         *delivery.Sender
+	templates      *templateCache
+	thresholds     health.Thresholds
 }
 
 // clock returns the time truncated to PostgreSQL's precision, so values

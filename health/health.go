@@ -1,0 +1,224 @@
+// Package health keeps per-webhook health: success rate and latency over a
+// recent window, consecutive failures, and a state machine
+//
+//	unknown → healthy ↔ degraded ↔ unhealthy → disabled
+//
+// decided by Thresholds. Its figures are counters updated once per batch of
+// recorded attempts (per webhook, minute and outcome), never once per
+// attempt, so many concurrent deliveries to one webhook don't queue on one
+// row.
+package health
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// State is a webhook's health.
+type State string
+
+const (
+	// StateUnknown: no attempt yet (or none since the webhook was resumed).
+	StateUnknown State = "unknown"
+	// StateHealthy: succeeding.
+	StateHealthy State = "healthy"
+	// StateDegraded: failing now and then.
+	StateDegraded State = "degraded"
+	// StateUnhealthy: failing mostly.
+	StateUnhealthy State = "unhealthy"
+	// StateDisabled: failed long enough that Sparrow disabled the webhook;
+	// its deliveries wait until it is resumed.
+	StateDisabled State = "disabled"
+)
+
+// severity orders states from best to worst, unknown aside.
+func (s State) severity() int {
+	switch s {
+	case StateHealthy:
+		return 1
+	case StateDegraded:
+		return 2
+	case StateUnhealthy:
+		return 3
+	case StateDisabled:
+		return 4
+	}
+	return 0
+}
+
+// Thresholds decide a webhook's state from its figures. The zero value of a
+// field means its default (the ...Default constants).
+type Thresholds struct {
+	// Window is the recent period success rates and latencies cover.
+	Window time.Duration
+	// MinAttempts is how many attempts the window needs before its success
+	// rate counts; with fewer, only consecutive failures decide.
+	MinAttempts int
+	// DegradedBelow and UnhealthyBelow are success rates (percent): below
+	// them a webhook is degraded or unhealthy.
+	DegradedBelow  float64
+	UnhealthyBelow float64
+	// DegradedAfterFailures and UnhealthyAfterFailures are runs of
+	// consecutive failures that make a webhook degraded or unhealthy,
+	// whatever its rate.
+	DegradedAfterFailures  int
+	UnhealthyAfterFailures int
+	// DisableAfterFailures and DisableAfter: a webhook with at least that
+	// many consecutive failures and no success for that long is disabled.
+	DisableAfterFailures int
+	DisableAfter         time.Duration
+	// NeverDisable turns auto-disable off.
+	NeverDisable bool
+}
+
+// Defaults of Thresholds.
+const (
+	WindowDefault                 = time.Hour
+	MinAttemptsDefault            = 5
+	DegradedBelowDefault          = 95.0
+	UnhealthyBelowDefault         = 50.0
+	DegradedAfterFailuresDefault  = 3
+	UnhealthyAfterFailuresDefault = 10
+	DisableAfterFailuresDefault   = 50
+	DisableAfterDefault           = 72 * time.Hour
+)
+
+// WithDefaults returns t with zero fields set to their defaults.
+func (t Thresholds) WithDefaults() Thresholds {
+	t.Window = cmp.Or(t.Window, WindowDefault)
+	t.MinAttempts = cmp.Or(t.MinAttempts, MinAttemptsDefault)
+	t.DegradedBelow = cmp.Or(t.DegradedBelow, DegradedBelowDefault)
+	t.UnhealthyBelow = cmp.Or(t.UnhealthyBelow, UnhealthyBelowDefault)
+	t.DegradedAfterFailures = cmp.Or(t.DegradedAfterFailures, DegradedAfterFailuresDefault)
+	t.UnhealthyAfterFailures = cmp.Or(t.UnhealthyAfterFailures, UnhealthyAfterFailuresDefault)
+	t.DisableAfterFailures = cmp.Or(t.DisableAfterFailures, DisableAfterFailuresDefault)
+	t.DisableAfter = cmp.Or(t.DisableAfter, DisableAfterDefault)
+	return t
+}
+
+// Validate reports thresholds that cannot work, naming the field.
+func (t Thresholds) Validate() error {
+	var problems []error
+	if t.Window < time.Minute || t.Window > 30*24*time.Hour {
+		problems = append(problems, fmt.Errorf("Window %s: must be between a minute and 30 days", t.Window))
+	}
+	if t.UnhealthyBelow < 0 || t.DegradedBelow > 100 || t.UnhealthyBelow > t.DegradedBelow {
+		problems = append(problems, fmt.Errorf("need 0 <= UnhealthyBelow (%g) <= DegradedBelow (%g) <= 100", t.UnhealthyBelow, t.DegradedBelow))
+	}
+	if t.MinAttempts < 1 || t.DegradedAfterFailures < 1 || t.UnhealthyAfterFailures < t.DegradedAfterFailures ||
+		t.DisableAfterFailures < t.UnhealthyAfterFailures {
+		problems = append(problems, errors.New("need 1 <= DegradedAfterFailures <= UnhealthyAfterFailures <= DisableAfterFailures and MinAttempts >= 1"))
+	}
+	if t.DisableAfter < 0 {
+		problems = append(problems, fmt.Errorf("DisableAfter %s is negative", t.DisableAfter))
+	}
+	return errors.Join(problems...)
+}
+
+// Figures are what a state is decided on.
+type Figures struct {
+	// Attempts and Successes in the window (since the last reset).
+	Attempts  int
+	Successes int
+	// ConsecutiveFailures since the last success (or reset).
+	ConsecutiveFailures int
+	// FailingSince is the first of those failures; zero if none.
+	FailingSince time.Time
+}
+
+// SuccessRate is the percentage of attempts in the window that succeeded; 0
+// when there were none.
+func (f Figures) SuccessRate() float64 {
+	if f.Attempts == 0 {
+		return 0
+	}
+	return 100 * float64(f.Successes) / float64(f.Attempts)
+}
+
+// Evaluate decides the state figures call for at time now, and says why.
+// The state follows the figures, so it may move more than one step at once
+// (a burst of failures takes a healthy webhook straight to unhealthy).
+func (t Thresholds) Evaluate(f Figures, now time.Time) (State, string) {
+	rated := f.Attempts >= t.MinAttempts
+	rate := f.SuccessRate()
+	switch {
+	case f.Attempts == 0 && f.ConsecutiveFailures == 0:
+		return StateUnknown, "no attempts yet"
+	case !t.NeverDisable && f.ConsecutiveFailures >= t.DisableAfterFailures && !f.FailingSince.IsZero() &&
+		now.Sub(f.FailingSince) >= t.DisableAfter:
+		return StateDisabled, fmt.Sprintf("%d consecutive failures and no success for %s", f.ConsecutiveFailures,
+			now.Sub(f.FailingSince).Round(time.Minute))
+	case f.ConsecutiveFailures >= t.UnhealthyAfterFailures:
+		return StateUnhealthy, fmt.Sprintf("%d consecutive failures", f.ConsecutiveFailures)
+	case rated && rate < t.UnhealthyBelow:
+		return StateUnhealthy, fmt.Sprintf("success rate %.1f%% below %g%%", rate, t.UnhealthyBelow)
+	case f.ConsecutiveFailures >= t.DegradedAfterFailures:
+		return StateDegraded, fmt.Sprintf("%d consecutive failures", f.ConsecutiveFailures)
+	case rated && rate < t.DegradedBelow:
+		return StateDegraded, fmt.Sprintf("success rate %.1f%% below %g%%", rate, t.DegradedBelow)
+	}
+	return StateHealthy, fmt.Sprintf("success rate %.1f%%", rate)
+}
+
+// Health is a webhook's health and the figures behind it.
+type Health struct {
+	WebhookID string
+	Namespace string
+	// State is health_status in the API.
+	State          State
+	StateReason    string
+	StateChangedAt time.Time
+	// Window is the period the figures below cover (since the last reset,
+	// if more recent).
+	Window    time.Duration
+	Attempts  int
+	Successes int
+	Failures  int
+	// SuccessRate is a percentage, 0 to 100; 0 without attempts.
+	SuccessRate float64
+	LatencyAvg  time.Duration
+	LatencyP95  time.Duration
+	// ErrorCounts counts the window's failures by error class.
+	ErrorCounts map[string]int
+	// Recent figures cover the last RecentAttempts attempts (at most 100).
+	RecentAttempts    int
+	RecentSuccessRate float64
+	RecentLatencyAvg  time.Duration
+	RecentLatencyP95  time.Duration
+	// ConsecutiveFailures since the last success.
+	ConsecutiveFailures int
+	FailingSince        time.Time
+	LastSuccessAt       time.Time
+	LastFailureAt       time.Time
+	// PendingDeliveries are not finished yet (waiting ones included).
+	PendingDeliveries int
+	// Transitions are the latest state changes, newest first.
+	Transitions []Transition
+}
+
+// Transition is a change of a webhook's state.
+type Transition struct {
+	WebhookID string
+	Namespace string
+	At        time.Time
+	From      State
+	To        State
+	Reason    string
+}
+
+// Summary is the health of a namespace's webhooks.
+type Summary struct {
+	Namespace string
+	// Webhooks counts the namespace's webhooks by state.
+	Webhooks map[State]int
+	// Window is the period of the figures below.
+	Window      time.Duration
+	Attempts    int
+	Successes   int
+	SuccessRate float64
+	// Worst lists the webhooks in the worst states, lowest success rates
+	// first, with their window figures.
+	Worst []Health
+}

@@ -1,0 +1,96 @@
+package health
+
+import (
+	"testing"
+	"time"
+)
+
+func TestEvaluate(t *testing.T) {
+	t.Parallel()
+
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	th := Thresholds{}.WithDefaults()
+	tests := []struct {
+		name string
+		f    Figures
+		want State
+	}{
+		{"NoAttempts", Figures{}, StateUnknown},
+		{"AllGood", Figures{Attempts: 100, Successes: 100}, StateHealthy},
+		{"FewAttemptsOneFailure", Figures{Attempts: 2, Successes: 1}, StateHealthy},
+		{"JustAboveDegraded", Figures{Attempts: 100, Successes: 95}, StateHealthy},
+		{"BelowDegraded", Figures{Attempts: 100, Successes: 94}, StateDegraded},
+		{"BelowUnhealthy", Figures{Attempts: 100, Successes: 49}, StateUnhealthy},
+		{"ConsecutiveDegraded", Figures{Attempts: 100, Successes: 97, ConsecutiveFailures: 3, FailingSince: now}, StateDegraded},
+		{"ConsecutiveUnhealthy", Figures{Attempts: 100, Successes: 90, ConsecutiveFailures: 10, FailingSince: now}, StateUnhealthy},
+		{"ManyFailuresButRecent", Figures{Attempts: 60, ConsecutiveFailures: 60, FailingSince: now.Add(-time.Hour)}, StateUnhealthy},
+		{"SustainedFailure", Figures{Attempts: 60, ConsecutiveFailures: 60, FailingSince: now.Add(-73 * time.Hour)}, StateDisabled},
+		{"LongButFewFailures", Figures{Attempts: 10, ConsecutiveFailures: 10, FailingSince: now.Add(-100 * time.Hour)}, StateUnhealthy},
+		{"WindowEmptyButFailing", Figures{ConsecutiveFailures: 4, FailingSince: now.Add(-2 * time.Hour)}, StateDegraded},
+	}
+	for _, tt := range tests {
+		if got, reason := th.Evaluate(tt.f, now); got != tt.want || reason == "" {
+			t.Errorf("%s: %s (%q), want %s", tt.name, got, reason, tt.want)
+		}
+	}
+	never := th
+	never.NeverDisable = true
+	if got, _ := never.Evaluate(Figures{Attempts: 60, ConsecutiveFailures: 60, FailingSince: now.Add(-100 * time.Hour)}, now); got != StateUnhealthy {
+		t.Errorf("NeverDisable: %s", got)
+	}
+}
+
+func TestThresholdsValidate(t *testing.T) {
+	t.Parallel()
+
+	if err := (Thresholds{}).WithDefaults().Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	bad := []Thresholds{
+		{Window: time.Second},
+		{DegradedBelow: 40, UnhealthyBelow: 60},
+		{DegradedAfterFailures: 20, UnhealthyAfterFailures: 10},
+		{UnhealthyAfterFailures: 30, DisableAfterFailures: 20},
+		{DisableAfter: -time.Hour},
+	}
+	for _, th := range bad {
+		if err := th.WithDefaults().Validate(); err == nil {
+			t.Errorf("%+v accepted", th)
+		}
+	}
+}
+
+func TestHistogramQuantile(t *testing.T) {
+	t.Parallel()
+
+	h := newHistogram()
+	for range 90 {
+		h.add(3 * time.Millisecond) // bucket (0, 5ms]
+	}
+	for range 10 {
+		h.add(700 * time.Millisecond) // bucket (500ms, 1s]
+	}
+	p50 := h.quantile(0.5)
+	if p50 <= 0 || p50 > 5*time.Millisecond {
+		t.Errorf("p50 %s, want within (0, 5ms]", p50)
+	}
+	p95 := h.quantile(0.95)
+	if p95 <= 500*time.Millisecond || p95 > time.Second {
+		t.Errorf("p95 %s, want within (500ms, 1s]", p95)
+	}
+	slow := newHistogram()
+	slow.add(2 * time.Minute)
+	if got := slow.quantile(0.95); got != 60*time.Second {
+		t.Errorf("overflow bucket p95 %s, want its lower bound 60s", got)
+	}
+	if got := newHistogram().quantile(0.95); got != 0 {
+		t.Errorf("empty p95 %s", got)
+	}
+	if got := h.literal(); got != "{90,0,0,0,0,0,0,10,0,0,0,0,0,0}" {
+		t.Errorf("literal %s", got)
+	}
+	samples := []time.Duration{5, 1, 4, 2, 3}
+	if got := exactQuantile(samples, 0.95); got != 5 {
+		t.Errorf("exact p95 %d", got)
+	}
+}

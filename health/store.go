@@ -1,0 +1,460 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sparrowhq/sparrow/internal/dbutil"
+	"github.com/sparrowhq/sparrow/internal/errs"
+)
+
+// Observation is one recorded attempt, as health counts it.
+type Observation struct {
+	WebhookID string
+	Namespace string
+	At        time.Time
+	Duration  time.Duration
+	// ErrorClass is empty for a success.
+	ErrorClass string
+}
+
+// row is a webhook's health row.
+type row struct {
+	webhookID, namespace string
+	state                State
+	reason               string
+	changedAt            time.Time
+	consecutive          int
+	failingSince         *time.Time
+	lastSuccess          *time.Time
+	lastFailure          *time.Time
+	generation           int
+	resetAt              *time.Time
+}
+
+type bucketKey struct {
+	webhookID string
+	bucket    time.Time
+	class     string
+}
+
+type bucketSum struct {
+	attempts   int32
+	durationUS int64
+	histogram  histogram
+}
+
+// Apply counts a batch of observations into their webhooks' health, decides
+// each webhook's state anew at time now, and returns the state changes, in
+// webhook order. It locks the webhooks' health rows (in id order, so
+// concurrent batches cannot deadlock) until the transaction ends.
+func Apply(ctx context.Context, db dbutil.DB, obs []Observation, t Thresholds, now time.Time) ([]Transition, error) {
+	if len(obs) == 0 {
+		return nil, nil
+	}
+	obs = slices.Clone(obs)
+	slices.SortFunc(obs, func(a, b Observation) int {
+		if c := strings.Compare(a.WebhookID, b.WebhookID); c != 0 {
+			return c
+		}
+		return a.At.Compare(b.At)
+	})
+	rows, err := lockRows(ctx, db, obs, now)
+	if err != nil {
+		return nil, err
+	}
+	buckets := map[bucketKey]*bucketSum{}
+	for _, o := range obs {
+		r := rows[o.WebhookID]
+		at := o.At
+		if o.ErrorClass == "" {
+			r.consecutive, r.failingSince, r.lastSuccess = 0, nil, &at
+		} else {
+			r.consecutive++
+			r.lastFailure = &at
+			if r.failingSince == nil {
+				r.failingSince = &at
+			}
+		}
+		key := bucketKey{o.WebhookID, o.At.Truncate(time.Minute), o.ErrorClass}
+		sum := buckets[key]
+		if sum == nil {
+			sum = &bucketSum{histogram: newHistogram()}
+			buckets[key] = sum
+		}
+		sum.attempts++
+		sum.durationUS += o.Duration.Microseconds()
+		sum.histogram.add(o.Duration)
+	}
+	if err := addBuckets(ctx, db, rows, buckets); err != nil {
+		return nil, err
+	}
+	figures, err := windowFigures(ctx, db, rows, now.Add(-t.Window))
+	if err != nil {
+		return nil, err
+	}
+	var transitions []Transition
+	for _, id := range slices.Sorted(maps.Keys(rows)) {
+		r := rows[id]
+		f := figures[id]
+		f.ConsecutiveFailures = r.consecutive
+		if r.failingSince != nil {
+			f.FailingSince = *r.failingSince
+		}
+		state, reason := t.Evaluate(f, now)
+		if state != r.state {
+			transitions = append(transitions, Transition{WebhookID: id, Namespace: r.namespace, At: now, From: r.state, To: state, Reason: reason})
+			r.state, r.reason, r.changedAt = state, reason, now
+		}
+	}
+	if err := saveRows(ctx, db, rows, now); err != nil {
+		return nil, err
+	}
+	return transitions, recordTransitions(ctx, db, transitions)
+}
+
+// lockRows creates missing health rows and locks them all.
+func lockRows(ctx context.Context, db dbutil.DB, obs []Observation, now time.Time) (map[string]*row, error) {
+	var ids, namespaces []string
+	for _, o := range obs {
+		if len(ids) == 0 || ids[len(ids)-1] != o.WebhookID {
+			ids, namespaces = append(ids, o.WebhookID), append(namespaces, o.Namespace)
+		}
+	}
+	if _, err := db.Exec(ctx, `
+INSERT INTO /*schema*/sparrow_webhook_health (webhook_id, namespace, state_changed_at, updated_at)
+SELECT id, namespace, $3, $3 FROM unnest($1::text[], $2::text[]) AS input (id, namespace)
+ON CONFLICT (webhook_id) DO NOTHING`, ids, namespaces, now); err != nil {
+		return nil, dbutil.Interpret("create health", err)
+	}
+	rows, err := db.Query(ctx, `
+SELECT webhook_id, namespace, state, state_reason, state_changed_at, consecutive_failures, failing_since,
+    last_success_at, last_failure_at, generation, reset_at
+FROM /*schema*/sparrow_webhook_health WHERE webhook_id = ANY($1) ORDER BY webhook_id FOR UPDATE`, ids)
+	if err != nil {
+		return nil, dbutil.Interpret("lock health", err)
+	}
+	out := map[string]*row{}
+	var r row
+	_, err = pgx.ForEachRow(rows, []any{&r.webhookID, &r.namespace, &r.state, &r.reason, &r.changedAt, &r.consecutive,
+		&r.failingSince, &r.lastSuccess, &r.lastFailure, &r.generation, &r.resetAt}, func() error {
+		copied := r
+		out[r.webhookID] = &copied
+		return nil
+	})
+	return out, dbutil.Interpret("lock health", err)
+}
+
+// addBuckets adds the batch's sums to the counters, one row per webhook,
+// minute and class.
+func addBuckets(ctx context.Context, db dbutil.DB, rows map[string]*row, buckets map[bucketKey]*bucketSum) error {
+	n := len(buckets)
+	var (
+		ids, classes, histograms = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		generations, attempts    = make([]int32, 0, n), make([]int32, 0, n)
+		times                    = make([]time.Time, 0, n)
+		durations                = make([]int64, 0, n)
+	)
+	for key, sum := range buckets {
+		ids, classes, times = append(ids, key.webhookID), append(classes, key.class), append(times, key.bucket)
+		generations, attempts, durations = append(generations, int32(rows[key.webhookID].generation)), append(attempts, sum.attempts), append(durations, sum.durationUS)
+		histograms = append(histograms, sum.histogram.literal())
+	}
+	_, err := db.Exec(ctx, `
+INSERT INTO /*schema*/sparrow_webhook_health_bucket AS b (webhook_id, generation, bucket, error_class, attempts, duration_us_sum, latency_histogram)
+SELECT id, generation, bucket, class, attempts, duration_us, histogram::integer[]
+FROM unnest($1::text[], $2::integer[], $3::timestamptz[], $4::text[], $5::integer[], $6::bigint[], $7::text[])
+    AS input (id, generation, bucket, class, attempts, duration_us, histogram)
+ON CONFLICT (webhook_id, generation, bucket, error_class) DO UPDATE SET
+    attempts = b.attempts + excluded.attempts,
+    duration_us_sum = b.duration_us_sum + excluded.duration_us_sum,
+    latency_histogram = ARRAY(
+        SELECT old + new FROM unnest(b.latency_histogram, excluded.latency_histogram) WITH ORDINALITY AS h (old, new, i) ORDER BY i
+    )`, ids, generations, times, classes, attempts, durations, histograms)
+	return dbutil.Interpret("add health counters", err)
+}
+
+// windowFigures sums each webhook's attempts and successes of its current
+// generation since `since`.
+func windowFigures(ctx context.Context, db dbutil.DB, rows map[string]*row, since time.Time) (map[string]Figures, error) {
+	ids := slices.Sorted(maps.Keys(rows))
+	generations := make([]int32, len(ids))
+	for i, id := range ids {
+		generations[i] = int32(rows[id].generation)
+	}
+	res, err := db.Query(ctx, `
+SELECT b.webhook_id, sum(b.attempts), coalesce(sum(b.attempts) FILTER (WHERE b.error_class = ''), 0)
+FROM unnest($1::text[], $2::integer[]) AS w (id, generation)
+JOIN /*schema*/sparrow_webhook_health_bucket b ON b.webhook_id = w.id AND b.generation = w.generation AND b.bucket >= $3
+GROUP BY b.webhook_id`, ids, generations, since.Truncate(time.Minute))
+	if err != nil {
+		return nil, dbutil.Interpret("health window", err)
+	}
+	out := map[string]Figures{}
+	var id string
+	var f Figures
+	_, err = pgx.ForEachRow(res, []any{&id, &f.Attempts, &f.Successes}, func() error {
+		out[id] = f
+		return nil
+	})
+	return out, dbutil.Interpret("health window", err)
+}
+
+func saveRows(ctx context.Context, db dbutil.DB, rows map[string]*row, now time.Time) error {
+	ids := slices.Sorted(maps.Keys(rows))
+	n := len(ids)
+	states, reasons := make([]string, n), make([]string, n)
+	changed := make([]time.Time, n)
+	consecutive := make([]int32, n)
+	failingSince, lastSuccess, lastFailure := make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
+	for i, id := range ids {
+		r := rows[id]
+		states[i], reasons[i], changed[i], consecutive[i] = string(r.state), r.reason, r.changedAt, int32(r.consecutive)
+		failingSince[i], lastSuccess[i], lastFailure[i] = r.failingSince, r.lastSuccess, r.lastFailure
+	}
+	_, err := db.Exec(ctx, `
+UPDATE /*schema*/sparrow_webhook_health h SET
+    state = i.state, state_reason = i.reason, state_changed_at = i.changed, consecutive_failures = i.consecutive,
+    failing_since = i.failing_since, last_success_at = i.last_success, last_failure_at = i.last_failure, updated_at = $9
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::integer[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[])
+    AS i (id, state, reason, changed, consecutive, failing_since, last_success, last_failure)
+WHERE h.webhook_id = i.id`, ids, states, reasons, changed, consecutive, failingSince, lastSuccess, lastFailure, now)
+	return dbutil.Interpret("save health", err)
+}
+
+func recordTransitions(ctx context.Context, db dbutil.DB, ts []Transition) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	n := len(ts)
+	ids, from, to, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	at := make([]time.Time, n)
+	for i, t := range ts {
+		ids[i], from[i], to[i], reasons[i], at[i] = t.WebhookID, string(t.From), string(t.To), t.Reason, t.At
+	}
+	_, err := db.Exec(ctx, `
+INSERT INTO /*schema*/sparrow_webhook_health_transition (webhook_id, at, from_state, to_state, reason)
+SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[])`, ids, at, from, to, reasons)
+	return dbutil.Interpret("record health transitions", err)
+}
+
+// Reset starts a new generation for a webhook being resumed: state unknown,
+// no consecutive failures, figures from zero. It returns the transition, if
+// the webhook had a state to leave.
+func Reset(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) (*Transition, error) {
+	var t Transition
+	err := db.QueryRow(ctx, `
+WITH old AS (
+    SELECT webhook_id, namespace, state FROM /*schema*/sparrow_webhook_health WHERE webhook_id = $1 FOR UPDATE
+)
+UPDATE /*schema*/sparrow_webhook_health h SET
+    state = 'unknown', state_reason = 'webhook resumed', state_changed_at = $2, consecutive_failures = 0,
+    failing_since = NULL, generation = generation + 1, reset_at = $2, updated_at = $2
+FROM old WHERE h.webhook_id = old.webhook_id
+RETURNING old.webhook_id, old.namespace, old.state`, webhookID, now).Scan(&t.WebhookID, &t.Namespace, &t.From)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, dbutil.Interpret("reset health", err)
+	}
+	t.At, t.To, t.Reason = now, StateUnknown, "webhook resumed"
+	if t.From == StateUnknown {
+		return nil, nil
+	}
+	return &t, recordTransitions(ctx, db, []Transition{t})
+}
+
+// Get returns the health of webhook id in namespace at time now.
+func Get(ctx context.Context, db dbutil.DB, namespace, id string, window time.Duration, now time.Time) (*Health, error) {
+	h := &Health{WebhookID: id, Namespace: namespace, State: StateUnknown, Window: window, ErrorCounts: map[string]int{}}
+	var generation int
+	var changed, failingSince, lastSuccess, lastFailure, resetAt *time.Time
+	var reason *string
+	var state *State
+	var consecutive *int
+	err := db.QueryRow(ctx, `
+SELECT h.state, h.state_reason, h.state_changed_at, h.consecutive_failures, h.failing_since, h.last_success_at,
+    h.last_failure_at, coalesce(h.generation, 0), h.reset_at,
+    (SELECT count(*) FROM /*schema*/sparrow_delivery d WHERE d.webhook_id = w.id AND d.status IN ('pending', 'retrying'))
+FROM /*schema*/sparrow_webhook w LEFT JOIN /*schema*/sparrow_webhook_health h ON h.webhook_id = w.id
+WHERE w.namespace = $1 AND w.id = $2 AND w.deleted_at IS NULL`, namespace, id).Scan(
+		&state, &reason, &changed, &consecutive, &failingSince, &lastSuccess, &lastFailure, &generation, &resetAt, &h.PendingDeliveries)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errs.NotFound("webhook", id)
+	}
+	if err != nil {
+		return nil, dbutil.Interpret("get health", err)
+	}
+	if state != nil {
+		h.State, h.StateReason, h.StateChangedAt, h.ConsecutiveFailures = *state, *reason, *changed, *consecutive
+		h.FailingSince, h.LastSuccessAt, h.LastFailureAt = deref(failingSince), deref(lastSuccess), deref(lastFailure)
+	}
+	if err := windowDetail(ctx, db, h, generation, now.Add(-window)); err != nil {
+		return nil, err
+	}
+	if err := recentDetail(ctx, db, h, deref(resetAt)); err != nil {
+		return nil, err
+	}
+	h.Transitions, err = transitions(ctx, db, namespace, id, 20)
+	return h, err
+}
+
+// windowDetail fills the window's figures: counts by class and latency.
+func windowDetail(ctx context.Context, db dbutil.DB, h *Health, generation int, since time.Time) error {
+	rows, err := db.Query(ctx, `
+SELECT error_class, sum(attempts), sum(duration_us_sum), array_agg(latency_histogram)
+FROM /*schema*/sparrow_webhook_health_bucket
+WHERE webhook_id = $1 AND generation = $2 AND bucket >= $3
+GROUP BY error_class`, h.WebhookID, generation, since.Truncate(time.Minute))
+	if err != nil {
+		return dbutil.Interpret("health window", err)
+	}
+	hist := newHistogram()
+	var durationUS int64
+	var class string
+	var attempts int
+	var classUS int64
+	var histograms [][]int32
+	_, err = pgx.ForEachRow(rows, []any{&class, &attempts, &classUS, &histograms}, func() error {
+		h.Attempts += attempts
+		durationUS += classUS
+		if class == "" {
+			h.Successes += attempts
+		} else {
+			h.ErrorCounts[class] = attempts
+		}
+		for _, one := range histograms {
+			hist.merge(one)
+		}
+		return nil
+	})
+	if err != nil {
+		return dbutil.Interpret("health window", err)
+	}
+	h.Failures = h.Attempts - h.Successes
+	h.SuccessRate = Figures{Attempts: h.Attempts, Successes: h.Successes}.SuccessRate()
+	if h.Attempts > 0 {
+		h.LatencyAvg = time.Duration(durationUS/int64(h.Attempts)) * time.Microsecond
+		h.LatencyP95 = hist.quantile(0.95)
+	}
+	return nil
+}
+
+// recentDetail fills the figures of the last 100 attempts since resetAt.
+func recentDetail(ctx context.Context, db dbutil.DB, h *Health, resetAt time.Time) error {
+	rows, err := db.Query(ctx, `
+SELECT duration_us, error_class = '' FROM /*schema*/sparrow_delivery_attempt
+WHERE webhook_id = $1 AND started_at >= $2 ORDER BY started_at DESC LIMIT 100`, h.WebhookID, resetAt)
+	if err != nil {
+		return dbutil.Interpret("recent health", err)
+	}
+	var samples []time.Duration
+	var total time.Duration
+	var successes int
+	var us int64
+	var ok bool
+	_, err = pgx.ForEachRow(rows, []any{&us, &ok}, func() error {
+		d := time.Duration(us) * time.Microsecond
+		samples, total = append(samples, d), total+d
+		if ok {
+			successes++
+		}
+		return nil
+	})
+	if err != nil {
+		return dbutil.Interpret("recent health", err)
+	}
+	h.RecentAttempts = len(samples)
+	if len(samples) > 0 {
+		h.RecentSuccessRate = 100 * float64(successes) / float64(len(samples))
+		h.RecentLatencyAvg = total / time.Duration(len(samples))
+		h.RecentLatencyP95 = exactQuantile(samples, 0.95)
+	}
+	return nil
+}
+
+func transitions(ctx context.Context, db dbutil.DB, namespace, id string, limit int) ([]Transition, error) {
+	rows, err := db.Query(ctx, `
+SELECT at, from_state, to_state, reason FROM /*schema*/sparrow_webhook_health_transition
+WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2`, id, limit)
+	if err != nil {
+		return nil, dbutil.Interpret("health transitions", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Transition, error) {
+		t := Transition{WebhookID: id, Namespace: namespace}
+		err := row.Scan(&t.At, &t.From, &t.To, &t.Reason)
+		return t, err
+	})
+	if out == nil {
+		out = []Transition{}
+	}
+	return out, dbutil.Interpret("health transitions", err)
+}
+
+// Summarize returns the health of a namespace's webhooks at time now, with
+// the worst `worst` of them.
+func Summarize(ctx context.Context, db dbutil.DB, namespace string, window time.Duration, worst int, now time.Time) (*Summary, error) {
+	s := &Summary{Namespace: namespace, Window: window, Webhooks: map[State]int{}}
+	rows, err := db.Query(ctx, `
+SELECT w.id, coalesce(h.state, 'unknown'), coalesce(h.state_reason, ''), coalesce(h.consecutive_failures, 0),
+    coalesce(sum(b.attempts), 0), coalesce(sum(b.attempts) FILTER (WHERE b.error_class = ''), 0)
+FROM /*schema*/sparrow_webhook w
+LEFT JOIN /*schema*/sparrow_webhook_health h ON h.webhook_id = w.id
+LEFT JOIN /*schema*/sparrow_webhook_health_bucket b ON b.webhook_id = w.id AND b.generation = h.generation AND b.bucket >= $2
+WHERE w.namespace = $1 AND w.deleted_at IS NULL
+GROUP BY w.id, h.state, h.state_reason, h.consecutive_failures`, namespace, now.Add(-window).Truncate(time.Minute))
+	if err != nil {
+		return nil, dbutil.Interpret("health summary", err)
+	}
+	var all []Health
+	var h Health
+	_, err = pgx.ForEachRow(rows, []any{&h.WebhookID, &h.State, &h.StateReason, &h.ConsecutiveFailures, &h.Attempts, &h.Successes}, func() error {
+		h.Namespace, h.Window, h.Failures = namespace, window, h.Attempts-h.Successes
+		h.SuccessRate = Figures{Attempts: h.Attempts, Successes: h.Successes}.SuccessRate()
+		s.Webhooks[h.State]++
+		s.Attempts += h.Attempts
+		s.Successes += h.Successes
+		all = append(all, h)
+		return nil
+	})
+	if err != nil {
+		return nil, dbutil.Interpret("health summary", err)
+	}
+	s.SuccessRate = Figures{Attempts: s.Attempts, Successes: s.Successes}.SuccessRate()
+	slices.SortFunc(all, func(a, b Health) int {
+		if c := b.State.severity() - a.State.severity(); c != 0 {
+			return c
+		}
+		if a.SuccessRate != b.SuccessRate {
+			if a.SuccessRate < b.SuccessRate {
+				return -1
+			}
+			return 1
+		}
+		return b.ConsecutiveFailures - a.ConsecutiveFailures
+	})
+	for _, h := range all {
+		if len(s.Worst) == worst || h.State.severity() < StateDegraded.severity() {
+			break
+		}
+		s.Worst = append(s.Worst, h)
+	}
+	if s.Worst == nil {
+		s.Worst = []Health{}
+	}
+	return s, nil
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}

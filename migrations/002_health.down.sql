@@ -1,0 +1,3 @@
+DROP TABLE /*schema*/sparrow_webhook_health_transition;
+DROP TABLE /*schema*/sparrow_webhook_health_bucket;
+DROP TABLE /*schema*/sparrow_webhook_health;
