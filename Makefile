@@ -21,6 +21,31 @@ lint: ## go vet and gofmt
 fmt: ## Format the code
 	gofmt -w $$(git ls-files '*.go')
 
+.PHONY: run
+run: ## Run the standalone server (examples/server) on :8080 (Connect, gRPC-Web) and :50051 (gRPC)
+	$(GO) run ./examples/server
+
+.PHONY: example
+example: ## Call a running server with the Go client example (examples/client)
+	$(GO) run ./examples/client
+
+.PHONY: build
+build: ## Build the server binary into bin/
+	$(GO) build -o bin/sparrow-server ./examples/server
+
+.PHONY: clean
+clean: ## Remove build outputs
+	rm -rf bin
+
+.PHONY: generate
+generate: ## Regenerate the code made from proto/webhook.proto (Go, Python)
+	./proto/generate.sh
+
+.PHONY: check-generate
+check-generate: generate ## Fail when the committed generated code is stale
+	@status=$$(git status --porcelain -- proto client); if [ -n "$$status" ]; then \
+		echo "generated code is stale; run make generate and commit:"; echo "$$status"; git diff --stat -- proto client; exit 1; fi
+
 .PHONY: bench
 bench: ## Micro-benchmarks (go test -bench)
 	$(WITHPG) $(GO) test -run '^$$' -bench . -benchmem ./...

@@ -95,6 +95,7 @@ func TestNamespaceIsolation(t *testing.T) {
 	notNamespaced := map[string]string{
 		"AddWorkers":      "engine wiring",
 		"Queues":          "engine wiring",
+		"Ready":           "engine wiring",
 		"RiverClient":     "engine wiring",
 		"Start":           "engine wiring",
 		"Stop":            "engine wiring",

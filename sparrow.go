@@ -111,7 +111,10 @@ func (e *Engine) UseRiverClient(client *river.Client[pgx.Tx]) {
 }
 
 // Start runs Sparrow's workers in a River client of the engine's own, for a
-// host without a River client. It returns once the client has started.
+// host without a River client. It returns once the client has started. The
+// client then runs until Stop: ctx bounds only the start, so that a context
+// cancelled by a shutdown signal doesn't cut in-flight deliveries short;
+// Stop shuts down gracefully.
 func (e *Engine) Start(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -142,7 +145,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sparrow: river client: %w", err)
 	}
-	if err := client.Start(ctx); err != nil {
+	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("sparrow: start river client: %w", err)
 	}
 	e.client = client
@@ -168,6 +171,29 @@ func (e *Engine) Stop(ctx context.Context) error {
 		err = client.StopAndCancel(cancelCtx)
 	}
 	return err
+}
+
+// Ready reports whether the engine can do its work: its database answers
+// and, when Start runs its River client, that client is running. Health
+// checks (a readiness probe) call it.
+func (e *Engine) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := e.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("sparrow: database: %w", err)
+	}
+	e.mu.Lock()
+	client := e.client
+	e.mu.Unlock()
+	if client == nil {
+		return nil
+	}
+	select {
+	case <-client.Stopped():
+		return errors.New("sparrow: workers stopped")
+	default:
+		return nil
+	}
 }
 
 // RiverClient returns the client Start runs, or nil.

@@ -2,10 +2,13 @@ package sparrow
 
 import (
 	"context"
+	"errors"
+	"maps"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
 	"github.com/sparrowhq/sparrow/subscription"
 	"github.com/sparrowhq/sparrow/webhook"
@@ -38,7 +41,9 @@ func (p *CreateSubscriptionParams) validate() (err error) {
 }
 
 // CreateSubscription subscribes a webhook to an event type. A webhook has at
-// most one subscription per event type (ErrAlreadyExists).
+// most one subscription per event type: asking again for the subscription
+// it has returns that subscription, asking for one with other settings is
+// refused with ErrAlreadyExists (UpdateSubscription changes settings).
 func (e *Engine) CreateSubscription(ctx context.Context, p CreateSubscriptionParams) (*subscription.Subscription, error) {
 	return e.createSubscription(ctx, nil, p)
 }
@@ -78,7 +83,18 @@ func (e *Engine) createSubscription(ctx context.Context, tx pgx.Tx, p CreateSubs
 		if err := event.CheckTypes(ctx, db, []string{p.EventName}, false, func(int) string { return "event_name" }); err != nil {
 			return err
 		}
-		return subscription.Insert(ctx, db, s)
+		existing, err := subscription.GetForWebhook(ctx, db, p.WebhookID, p.EventName)
+		switch {
+		case errors.Is(err, errs.ErrNotFound):
+			return subscription.Insert(ctx, db, s)
+		case err != nil:
+			return err
+		case existing.Active != s.Active || existing.Template != s.Template || !maps.Equal(existing.LabelFilter, s.LabelFilter):
+			return errs.AlreadyExists("webhook %s already subscribes to %s with other settings (change them with UpdateSubscription)",
+				p.WebhookID, p.EventName)
+		}
+		s = existing
+		return nil
 	})
 	if err != nil {
 		return nil, err

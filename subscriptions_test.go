@@ -73,8 +73,18 @@ func TestCreateSubscription(t *testing.T) {
 			_, err := b.eng.CreateSubscription(ctx, tt.p)
 			t.Run(tt.name, func(t *testing.T) { wantInvalid(t, err, tt.field) })
 		}
-		_, err := b.eng.CreateSubscription(ctx, sparrow.CreateSubscriptionParams{WebhookID: w.ID, EventName: "order.created"})
+		_, err := b.eng.CreateSubscription(ctx, sparrow.CreateSubscriptionParams{
+			WebhookID: w.ID, EventName: "order.created", LabelFilter: map[string]string{"plan": "premium"},
+		})
 		wantErr(t, err, sparrow.ErrAlreadyExists)
+		// Asking again for the subscription registration made returns it.
+		same, err := b.eng.CreateSubscription(ctx, sparrow.CreateSubscriptionParams{WebhookID: w.ID, EventName: "order.created"})
+		if err != nil {
+			t.Fatalf("asking for the existing subscription: %v", err)
+		}
+		if same.WebhookID != w.ID || len(same.LabelFilter) != 0 {
+			t.Fatalf("got %+v", same)
+		}
 		_, err = b.eng.CreateSubscription(ctx, sparrow.CreateSubscriptionParams{Namespace: "other", WebhookID: w.ID, EventName: "order.paid"})
 		wantErr(t, err, sparrow.ErrNotFound)
 		if n := b.count(t, "sparrow_subscription"); n != 1 {

@@ -70,6 +70,12 @@ func Get(ctx context.Context, db dbutil.DB, namespace, id string) (*Subscription
 		namespace, id), "get subscription", id)
 }
 
+// GetForWebhook returns the webhook's subscription to an event type.
+func GetForWebhook(ctx context.Context, db dbutil.DB, webhookID, eventName string) (*Subscription, error) {
+	return scanOne(db.QueryRow(ctx, "SELECT "+columns+" FROM /*schema*/sparrow_subscription WHERE webhook_id = $1 AND event_name = $2",
+		webhookID, eventName), "get subscription", webhookID+"/"+eventName)
+}
+
 // ListParams selects a page of a namespace's subscriptions, newest first.
 type ListParams struct {
 	Namespace string

@@ -133,8 +133,11 @@ func ValidateHeaders(field string, headers map[string]string) error {
 			return errs.InvalidArgument(f, "not a valid header name")
 		case IsReservedHeader(name):
 			return errs.InvalidArgument(f, "is set by Sparrow or HTTP and cannot be overridden")
-		case len(value) > MaxHeaderValueLen || strings.ContainsAny(value, "\r\n\x00"):
-			return errs.InvalidArgument(f, "value must be at most %d bytes without CR, LF or NUL", MaxHeaderValueLen)
+		case strings.ContainsAny(value, "\r\n"):
+			return errs.InvalidArgument(f, "value must not contain CR or LF")
+		}
+		if err := validate.Text(f, value, MaxHeaderValueLen); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sparrowhq/sparrow/transport"
+)
+
+// config is the server's configuration, read from the environment.
+type config struct {
+	databaseURL          string
+	bind                 string
+	httpPort             int
+	grpcPort             int
+	apiKeys              []transport.APIKey
+	tlsCertFile          string
+	tlsKeyFile           string
+	allowPrivateNetworks bool
+	logLevel             slog.Level
+	shutdownTimeout      time.Duration
+}
+
+// configFromEnv reads the configuration; getenv is os.Getenv outside tests.
+func configFromEnv(getenv func(string) string) (config, error) {
+	cfg := config{
+		databaseURL:     getenv("DATABASE_URL"),
+		bind:            getenv("SPARROW_BIND"),
+		httpPort:        8080,
+		grpcPort:        50051,
+		tlsCertFile:     getenv("SPARROW_TLS_CERT_FILE"),
+		tlsKeyFile:      getenv("SPARROW_TLS_KEY_FILE"),
+		shutdownTimeout: 30 * time.Second,
+	}
+	var problems []error
+	port := func(name string, dst *int) {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 65535 {
+				problems = append(problems, fmt.Errorf("%s=%q: want a port number", name, v))
+				return
+			}
+			*dst = n
+		}
+	}
+	port("HTTP_PORT", &cfg.httpPort)
+	port("GRPC_PORT", &cfg.grpcPort)
+	if key := getenv("SPARROW_API_KEY"); key != "" {
+		cfg.apiKeys = append(cfg.apiKeys, transport.APIKey{Key: key})
+	}
+	// SPARROW_API_KEYS adds keys limited to namespaces: "key1:ns1,ns2 key2:ns3".
+	for _, entry := range strings.Fields(getenv("SPARROW_API_KEYS")) {
+		key, namespaces, ok := strings.Cut(entry, ":")
+		if !ok || key == "" || namespaces == "" {
+			problems = append(problems, fmt.Errorf("SPARROW_API_KEYS: %q is not key:namespace[,namespace...]", entry))
+			continue
+		}
+		cfg.apiKeys = append(cfg.apiKeys, transport.APIKey{Key: key, Namespaces: strings.Split(namespaces, ",")})
+	}
+	if (cfg.tlsCertFile == "") != (cfg.tlsKeyFile == "") {
+		problems = append(problems, errors.New("SPARROW_TLS_CERT_FILE and SPARROW_TLS_KEY_FILE go together"))
+	}
+	if v := getenv("SPARROW_ALLOW_PRIVATE_NETWORKS"); v != "" {
+		allow, err := strconv.ParseBool(v)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("SPARROW_ALLOW_PRIVATE_NETWORKS=%q: want true or false", v))
+		}
+		cfg.allowPrivateNetworks = allow
+	}
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := cfg.logLevel.UnmarshalText([]byte(v)); err != nil {
+			problems = append(problems, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", v))
+		}
+	}
+	if v := getenv("SPARROW_SHUTDOWN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			problems = append(problems, fmt.Errorf("SPARROW_SHUTDOWN_TIMEOUT=%q: want a duration like 30s", v))
+		}
+		cfg.shutdownTimeout = d
+	}
+	return cfg, errors.Join(problems...)
+}

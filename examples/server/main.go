@@ -1,0 +1,47 @@
+// Command server runs Sparrow as a standalone service: the API over Connect,
+// gRPC and gRPC-Web on HTTP_PORT (HTTP/1.1 and h2c, or TLS), gRPC on
+// GRPC_PORT, and the delivery workers, on one PostgreSQL database.
+//
+//	go run ./examples/server
+//
+// Configuration, from the environment:
+//
+//	DATABASE_URL                    PostgreSQL; unset: a local server on 127.0.0.1:5432,
+//	                                else a throwaway cluster from local binaries
+//	HTTP_PORT                       default 8080
+//	GRPC_PORT                       default 50051
+//	SPARROW_BIND                    address to listen on; default all interfaces
+//	SPARROW_API_KEY                 require this key (x-api-key or Authorization: Bearer)
+//	SPARROW_API_KEYS                keys limited to namespaces: "key1:ns1,ns2 key2:ns3"
+//	SPARROW_TLS_CERT_FILE, SPARROW_TLS_KEY_FILE   serve TLS on both ports
+//	SPARROW_ALLOW_PRIVATE_NETWORKS  true: let webhooks reach private addresses (development)
+//	LOG_LEVEL                       debug, info (default), warn, error
+//	SPARROW_SHUTDOWN_TIMEOUT        how long in-flight deliveries get on SIGTERM; default 30s
+//
+// /health answers while the process runs; /ready when the database answers
+// and the workers run. Both need no API key.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	cfg, err := configFromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "server: configuration:", err)
+		os.Exit(2)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, logger, nil); err != nil {
+		logger.Error("server stopped", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+}

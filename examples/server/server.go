@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sparrowhq/sparrow"
+	"github.com/sparrowhq/sparrow/internal/localpg"
+	"github.com/sparrowhq/sparrow/migrations"
+	"github.com/sparrowhq/sparrow/transport"
+)
+
+// listening reports the addresses the server listens on, once it does.
+type listening func(httpAddr, grpcAddr string)
+
+// run serves until ctx is done, then shuts down gracefully: it stops
+// accepting requests, lets in-flight deliveries finish within the shutdown
+// timeout, and returns.
+func run(ctx context.Context, cfg config, logger *slog.Logger, ready listening) error {
+	pool, closeDB, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if err := migrations.Migrate(ctx, pool, &migrations.Config{Logger: logger}); err != nil {
+		return err
+	}
+	opts := []sparrow.Option{sparrow.WithLogger(logger)}
+	if cfg.allowPrivateNetworks {
+		opts = append(opts, sparrow.WithAllowPrivateNetworks())
+	}
+	eng, err := sparrow.New(pool, opts...)
+	if err != nil {
+		return err
+	}
+	if err := eng.Start(ctx); err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	if err := transport.Mount(mux, eng, transport.WithAPIKeys(cfg.apiKeys...), transport.WithLogger(logger)); err != nil {
+		return err
+	}
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, r *http.Request) {
+		if err := eng.Ready(r.Context()); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+
+	servers, listeners, err := listen(cfg, mux, logger)
+	if err != nil {
+		eng.Stop(context.WithoutCancel(ctx))
+		return err
+	}
+	logger.Info("sparrow serving", slog.String("http", listeners[0].Addr().String()), slog.String("grpc", listeners[1].Addr().String()),
+		slog.Bool("tls", cfg.tlsCertFile != ""), slog.Bool("api_keys", len(cfg.apiKeys) > 0))
+	if ready != nil {
+		ready(listeners[0].Addr().String(), listeners[1].Addr().String())
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	for i, srv := range servers {
+		g.Go(func() error {
+			var err error
+			if cfg.tlsCertFile != "" {
+				err = srv.ServeTLS(listeners[i], cfg.tlsCertFile, cfg.tlsKeyFile)
+			} else {
+				err = srv.Serve(listeners[i])
+			}
+			if errors.Is(err, http.ErrServerClosed) {
+				return nil
+			}
+			return err
+		})
+	}
+	g.Go(func() error {
+		<-gctx.Done()
+		logger.Info("shutting down", slog.Duration("timeout", cfg.shutdownTimeout))
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownTimeout)
+		defer cancel()
+		var errs []error
+		for _, srv := range servers {
+			errs = append(errs, srv.Shutdown(shutdownCtx))
+		}
+		errs = append(errs, eng.Stop(shutdownCtx))
+		return errors.Join(errs...)
+	})
+	return g.Wait()
+}
+
+// openDatabase connects to DATABASE_URL or, without it, finds a server the
+// way the tests do and uses a "sparrow" database on it.
+func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*pgxpool.Pool, func(), error) {
+	url := cfg.databaseURL
+	cleanup := func() {}
+	if url == "" {
+		srv, err := localpg.Find(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if url, err = srv.EnsureDatabase(ctx, "sparrow"); err != nil {
+			srv.Close()
+			return nil, nil, err
+		}
+		logger.Info("DATABASE_URL not set", slog.String("using", string(srv.Source)), slog.String("url", url))
+		cleanup = func() { srv.Close() }
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return pool, func() { pool.Close(); cleanup() }, nil
+}
+
+// listen opens the HTTP and gRPC ports, each serving the whole API: HTTP/1.1
+// and HTTP/2, the latter over TLS when configured, else as h2c (which gRPC
+// clients use on plaintext connections).
+func listen(cfg config, handler http.Handler, logger *slog.Logger) ([]*http.Server, []net.Listener, error) {
+	var servers []*http.Server
+	var listeners []net.Listener
+	for _, port := range []int{cfg.httpPort, cfg.grpcPort} {
+		l, err := net.Listen("tcp", net.JoinHostPort(cfg.bind, strconv.Itoa(port)))
+		if err != nil {
+			for _, open := range listeners {
+				open.Close()
+			}
+			return nil, nil, err
+		}
+		var protocols http.Protocols
+		protocols.SetHTTP1(true)
+		protocols.SetHTTP2(true)
+		protocols.SetUnencryptedHTTP2(cfg.tlsCertFile == "")
+		servers = append(servers, &http.Server{
+			Handler:           handler,
+			Protocols:         &protocols,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+			TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
+		})
+		listeners = append(listeners, l)
+	}
+	return servers, listeners, nil
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Regenerates everything made from proto/webhook.proto, reproducibly:
+#   Go       proto/webhookpb/ (protoc-gen-go and protoc-gen-connect-go, pinned in go.mod as tools)
+#   Python   client/python/proto/ (protoc's python and pyi outputs, grpc_python_plugin)
+# Run it through `make generate`. Needs Debian's protobuf-compiler (protoc
+# 3.21.12), protobuf-compiler-grpc and libprotobuf-dev, Go and npm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for cmd in protoc grpc_python_plugin npm go perl; do
+  command -v "$cmd" >/dev/null || {
+    echo "generate: $cmd not found (Debian: apt-get install protobuf-compiler protobuf-compiler-grpc libprotobuf-dev)" >&2
+    exit 1
+  }
+done
+[ -f /usr/include/google/protobuf/struct.proto ] || { echo "generate: install libprotobuf-dev" >&2; exit 1; }
+
+# The googleapis protos (google/api/annotations.proto) come from npm, pinned
+# in proto/package-lock.json, rather than being copied into the repository.
+npm ci --prefix proto --silent --no-audit --no-fund
+googleapis=proto/node_modules/google-proto-files
+
+protoc -I . -I "$googleapis" -I /usr/include \
+  --plugin=protoc-gen-go="$(go tool -n protoc-gen-go)" \
+  --go_out=. --go_opt=module=github.com/sparrowhq/sparrow \
+  --plugin=protoc-gen-connect-go="$(go tool -n protoc-gen-connect-go)" \
+  --connect-go_out=. --connect-go_opt=module=github.com/sparrowhq/sparrow,simple \
+  proto/webhook.proto
+
+# Clients that speak gRPC or Connect don't need the REST annotations, and
+# the Python runtime has no googleapis package here to import them from, so
+# they are generated from a copy without them.
+plain=$(mktemp -d)
+trap 'rm -rf "$plain"' EXIT
+mkdir -p "$plain/proto"
+perl -0pe 's/\n\s*option \(google\.api\.http\) = \{.*?\};//gs; s/import "google\/api\/annotations\.proto";\n//' \
+  proto/webhook.proto > "$plain/proto/webhook.proto"
+if grep -qE 'option \(google\.api|import "google/api' "$plain/proto/webhook.proto"; then
+  echo "generate: failed to strip the google.api annotations" >&2
+  exit 1
+fi
+
+mkdir -p client/python/proto
+protoc -I "$plain" -I /usr/include \
+  --python_out=client/python --pyi_out=client/python \
+  --plugin=protoc-gen-grpc_python="$(command -v grpc_python_plugin)" --grpc_python_out=client/python \
+  "$plain/proto/webhook.proto"

@@ -1,0 +1,123 @@
+// Package transport serves a sparrow.Engine over Connect, gRPC and gRPC-Web:
+// the five services of proto/webhook.proto, plus gRPC server reflection.
+//
+//	mux := http.NewServeMux()
+//	if err := transport.Mount(mux, eng, transport.WithAPIKeys(transport.APIKey{Key: key})); err != nil { ... }
+//
+// The handlers translate messages to engine calls and back, nothing more:
+// the engine validates, and one table (errors.go) turns its errors into
+// Connect codes. gRPC needs HTTP/2: serve the mux over TLS or h2c.
+package transport
+
+import (
+	"cmp"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/grpcreflect"
+
+	"github.com/sparrowhq/sparrow"
+	"github.com/sparrowhq/sparrow/proto/webhookpb/webhookpbconnect"
+)
+
+// MaxRequestBytesDefault bounds a request's size: room for a batch of events,
+// and far below what would strain the server.
+const MaxRequestBytesDefault = 8 << 20
+
+// An Option configures Mount.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	apiKeys         []APIKey
+	interceptors    []connect.Interceptor
+	logger          *slog.Logger
+	maxRequestBytes int
+}
+
+// APIKey is a key clients present in an x-api-key header or as
+// "Authorization: Bearer <key>".
+type APIKey struct {
+	Key string
+	// Namespaces limits the key to these namespaces. Empty: every namespace,
+	// and the global event-type registry, whose changes affect all.
+	Namespaces []string
+}
+
+// WithAPIKeys requires every call to carry one of keys. Without this option
+// the API is open.
+func WithAPIKeys(keys ...APIKey) Option {
+	return optionFunc(func(c *config) { c.apiKeys = append(c.apiKeys, keys...) })
+}
+
+// WithInterceptors adds Connect interceptors to every service, after
+// authentication (tracing, metrics, logging).
+func WithInterceptors(interceptors ...connect.Interceptor) Option {
+	return optionFunc(func(c *config) { c.interceptors = append(c.interceptors, interceptors...) })
+}
+
+// WithLogger sets the logger internal errors are reported to (clients get
+// only an error id). Default: slog.Default().
+func WithLogger(logger *slog.Logger) Option {
+	return optionFunc(func(c *config) { c.logger = logger })
+}
+
+// WithMaxRequestBytes bounds a request's size; larger requests get
+// ResourceExhausted. Default: MaxRequestBytesDefault.
+func WithMaxRequestBytes(n int) Option {
+	return optionFunc(func(c *config) { c.maxRequestBytes = n })
+}
+
+// ServiceNames are the fully qualified names of the services Mount serves.
+var ServiceNames = []string{
+	webhookpbconnect.WebhookServiceName,
+	webhookpbconnect.EventServiceName,
+	webhookpbconnect.SubscriptionServiceName,
+	webhookpbconnect.DeliveryServiceName,
+	webhookpbconnect.HealthServiceName,
+}
+
+// Mount registers Sparrow's services and gRPC reflection in mux.
+func Mount(mux *http.ServeMux, eng *sparrow.Engine, opts ...Option) error {
+	if mux == nil || eng == nil {
+		return errors.New("transport: Mount needs a mux and an engine")
+	}
+	var cfg config
+	for _, opt := range opts {
+		opt.apply(&cfg)
+	}
+	cfg.logger = cmp.Or(cfg.logger, slog.Default())
+	cfg.maxRequestBytes = cmp.Or(cfg.maxRequestBytes, MaxRequestBytesDefault)
+	auth, err := newAuthenticator(cfg.apiKeys)
+	if err != nil {
+		return err
+	}
+	interceptors := append([]connect.Interceptor{&errorTranslator{logger: cfg.logger}, auth}, cfg.interceptors...)
+	handlerOpts := []connect.HandlerOption{
+		connect.WithInterceptors(interceptors...),
+		connect.WithReadMaxBytes(cfg.maxRequestBytes),
+	}
+	s := &services{eng: eng}
+	mux.Handle(webhookpbconnect.NewWebhookServiceHandler(s, handlerOpts...))
+	mux.Handle(webhookpbconnect.NewEventServiceHandler(s, handlerOpts...))
+	mux.Handle(webhookpbconnect.NewSubscriptionServiceHandler(s, handlerOpts...))
+	mux.Handle(webhookpbconnect.NewDeliveryServiceHandler(s, handlerOpts...))
+	mux.Handle(webhookpbconnect.NewHealthServiceHandler(s, handlerOpts...))
+	reflector := grpcreflect.NewStaticReflector(ServiceNames...)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	return nil
+}
+
+// services implements the five services on one engine. Each method is a
+// translation: request to engine call, result to response.
+type services struct {
+	eng *sparrow.Engine
+}
