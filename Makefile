@@ -3,6 +3,7 @@
 GO        ?= go
 WITHPG    := $(GO) run ./internal/cmd/withpg --
 GOTESTFLAGS ?=
+GOFILES   = $$(find . -name '*.go' -not -path '*/node_modules/*' -not -path './.git/*')
 
 .PHONY: help
 help: ## List the targets
@@ -15,11 +16,11 @@ test: ## Run every test against real PostgreSQL (found or started for you), with
 .PHONY: lint
 lint: ## go vet and gofmt
 	$(GO) vet ./...
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 .PHONY: fmt
 fmt: ## Format the code
-	gofmt -w $$(git ls-files '*.go')
+	gofmt -w $(GOFILES)
 
 .PHONY: run
 run: ## Run the standalone server (examples/server) on :8080 (Connect, gRPC-Web) and :50051 (gRPC)

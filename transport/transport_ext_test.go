@@ -142,7 +142,7 @@ func TestProtocols(t *testing.T) {
 	t.Parallel()
 
 	protocols := map[string][]connect.ClientOption{
-		"Connect": nil,
+		"Connect":    nil,
 		"ConnectGET": {connect.WithHTTPGet()},
 		"GRPC":       {connect.WithGRPC()},
 		"GRPCWeb":    {connect.WithGRPCWeb()},
@@ -391,4 +391,3 @@ func TestReflection(t *testing.T) {
 		}
 	}
 }
-
