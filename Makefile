@@ -9,8 +9,17 @@ GOFILES   = $$(find . -name '*.go' -not -path '*/node_modules/*' -not -path './.
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# The parts in other languages add their test targets to TESTS from their
+# own make files.
+TESTS := test-go
+-include client/python/python.mk
+-include web/web.mk
+
 .PHONY: test
-test: ## Run every test against real PostgreSQL (found or started for you), with the race detector
+test: $(TESTS) ## Run every test (Go, and the Python client's and dashboard's when present)
+
+.PHONY: test-go
+test-go: ## Run the Go tests against real PostgreSQL (found or started for you), with the race detector
 	$(WITHPG) $(GO) test -race $(GOTESTFLAGS) ./...
 
 .PHONY: lint

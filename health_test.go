@@ -124,6 +124,9 @@ func TestHealthScripted(t *testing.T) {
 	if !h.LastSuccessAt.Equal(clock.Now()) {
 		t.Fatalf("LastSuccessAt %v, want %v", h.LastSuccessAt, clock.Now())
 	}
+	if len(h.Timeline) != 10 || h.Timeline[0].Attempts != 1 || h.Timeline[9].Successes != 1 || !h.Timeline[9].At.Equal(clock.Now().Truncate(time.Minute)) {
+		t.Fatalf("timeline of 10 successes a minute apart: %+v", h.Timeline)
+	}
 
 	// Intermittent 500s: one in five.
 	for i := range 20 {
@@ -293,6 +296,13 @@ func TestHealthSummary(t *testing.T) {
 	}
 	if s.Attempts != 20 || s.Successes != 10 || s.SuccessRate != 50 {
 		t.Fatalf("summary figures: %+v", s)
+	}
+	var timelineAttempts, timelineSuccesses int
+	for _, p := range s.Timeline {
+		timelineAttempts, timelineSuccesses = timelineAttempts+p.Attempts, timelineSuccesses+p.Successes
+	}
+	if timelineAttempts != 20 || timelineSuccesses != 10 {
+		t.Fatalf("timeline sums to %d attempts, %d successes; want 20, 10", timelineAttempts, timelineSuccesses)
 	}
 	if len(s.Worst) != 1 || s.Worst[0].WebhookID != failing.ID || s.Worst[0].SuccessRate != 0 {
 		t.Fatalf("worst: %+v", s.Worst)

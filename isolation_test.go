@@ -107,6 +107,7 @@ func TestNamespaceIsolation(t *testing.T) {
 		"PushEvent":       "creates in the namespace it names",
 		"PushEvents":      "creates in the namespaces it names",
 		"RegisterWebhook": "creates in the namespace it names",
+		"RenderTemplate":  "reads and writes nothing stored",
 	}
 
 	engineType := reflect.TypeOf(b.eng)

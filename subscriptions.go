@@ -2,8 +2,10 @@ package sparrow
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -224,4 +226,24 @@ func validateTemplate(field, text string) error {
 	}
 	_, err := subscription.ParseTemplate(field, text)
 	return err
+}
+
+// RenderTemplate renders a subscription template over a sample payload, as
+// fan-out would, and saves nothing: for trying a template before saving it.
+// A template that does not parse, or fails or renders something other than
+// JSON over this payload, is refused with an *InvalidArgumentError naming
+// "template".
+func (e *Engine) RenderTemplate(ctx context.Context, template string, payload json.RawMessage) (json.RawMessage, error) {
+	tmpl, err := subscription.ParseTemplate("template", template)
+	if err != nil {
+		return nil, err
+	}
+	if err := event.ValidatePayload("payload", payload, e.config.maxPayloadBytes); err != nil {
+		return nil, err
+	}
+	body, err := tmpl.Render(payload, e.config.templateTimeout)
+	if err != nil {
+		return nil, errs.InvalidArgument("template", "%s", strings.TrimPrefix(err.Error(), subscription.ErrTemplate.Error()+": "))
+	}
+	return body, nil
 }

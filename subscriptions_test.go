@@ -136,3 +136,23 @@ func TestUpdateDeleteSubscription(t *testing.T) {
 	wantErr(t, b.eng.DeleteSubscription(ctx, "default", sub.ID), sparrow.ErrNotFound)
 	wantInvalid(t, b.eng.DeleteSubscription(ctx, "default", "wh_01aaaaaaaaaaaaaaaaaaaaaaaa"), "subscription_id")
 }
+
+func TestRenderTemplate(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b := setup(t)
+	got, err := b.eng.RenderTemplate(ctx, `{"text": {{json .order_id}}}`, []byte(`{"order_id": "ord_1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != `{"text": "ord_1"}` {
+		t.Fatalf("rendered %s", got)
+	}
+	_, err = b.eng.RenderTemplate(ctx, `{{.x`, []byte(`{}`))
+	wantInvalid(t, err, "template")
+	_, err = b.eng.RenderTemplate(ctx, `{"text": {{.order_id}}}`, []byte(`{"order_id": "ord_1"}`)) // unquoted: not JSON
+	wantInvalid(t, err, "template")
+	_, err = b.eng.RenderTemplate(ctx, `{}`, []byte(`[]`))
+	wantInvalid(t, err, "payload")
+}

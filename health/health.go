@@ -196,6 +196,17 @@ type Health struct {
 	PendingDeliveries int
 	// Transitions are the latest state changes, newest first.
 	Transitions []Transition
+	// Timeline has the window's figures per minute, oldest first; minutes
+	// without attempts are left out.
+	Timeline []Point
+}
+
+// Point is one minute of attempts.
+type Point struct {
+	At         time.Time
+	Attempts   int
+	Successes  int
+	LatencyAvg time.Duration
 }
 
 // Transition is a change of a webhook's state.
@@ -221,4 +232,7 @@ type Summary struct {
 	// Worst lists the webhooks in the worst states, lowest success rates
 	// first, with their window figures.
 	Worst []Health
+	// Timeline has the namespace's attempts per minute over the window,
+	// oldest first; minutes without attempts are left out.
+	Timeline []Point
 }

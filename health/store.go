@@ -302,8 +302,33 @@ WHERE w.namespace = $1 AND w.id = $2 AND w.deleted_at IS NULL`, namespace, id).S
 	if err := recentDetail(ctx, db, h, deref(resetAt)); err != nil {
 		return nil, err
 	}
-	h.Transitions, err = transitions(ctx, db, namespace, id, 20)
+	if h.Transitions, err = transitions(ctx, db, namespace, id, 20); err != nil {
+		return nil, err
+	}
+	h.Timeline, err = timeline(ctx, db, now.Add(-window), "b.webhook_id = $2 AND b.generation = $3", id, generation)
 	return h, err
+}
+
+// timeline returns per-minute figures of buckets selected by where, whose
+// arguments follow since ($1).
+func timeline(ctx context.Context, db dbutil.DB, since time.Time, where string, args ...any) ([]Point, error) {
+	rows, err := db.Query(ctx, `
+SELECT b.bucket, sum(b.attempts), coalesce(sum(b.attempts) FILTER (WHERE b.error_class = ''), 0), sum(b.duration_us_sum)
+FROM /*schema*/sparrow_webhook_health_bucket b
+WHERE b.bucket >= $1 AND `+where+`
+GROUP BY b.bucket ORDER BY b.bucket`, append([]any{since.Truncate(time.Minute)}, args...)...)
+	if err != nil {
+		return nil, dbutil.Interpret("health timeline", err)
+	}
+	out := []Point{}
+	var p Point
+	var durationUS int64
+	_, err = pgx.ForEachRow(rows, []any{&p.At, &p.Attempts, &p.Successes, &durationUS}, func() error {
+		p.LatencyAvg = time.Duration(durationUS/int64(max(p.Attempts, 1))) * time.Microsecond
+		out = append(out, p)
+		return nil
+	})
+	return out, dbutil.Interpret("health timeline", err)
 }
 
 // windowDetail fills the window's figures: counts by class and latency.
@@ -449,7 +474,11 @@ GROUP BY w.id, h.state, h.state_reason, h.consecutive_failures`, namespace, now.
 	if s.Worst == nil {
 		s.Worst = []Health{}
 	}
-	return s, nil
+	// Every generation counts here: the namespace's traffic, not a webhook's
+	// state.
+	s.Timeline, err = timeline(ctx, db, now.Add(-window), `b.webhook_id IN (
+    SELECT id FROM /*schema*/sparrow_webhook WHERE namespace = $2 AND deleted_at IS NULL)`, namespace)
+	return s, err
 }
 
 func deref(t *time.Time) time.Time {

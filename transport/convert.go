@@ -231,6 +231,7 @@ func toHealth(h *health.Health) *pb.GetWebhookHealthResponse {
 	for class, n := range h.ErrorCounts {
 		out.ErrorCounts[class] = int32(n)
 	}
+	out.Timeline = toPoints(h.Timeline)
 	for _, t := range h.Transitions {
 		out.Transitions = append(out.Transitions, &pb.HealthTransition{
 			At: timestamp(t.At), From: string(t.From), To: string(t.To), Reason: t.Reason,
@@ -251,11 +252,20 @@ func toSummary(s *health.Summary) *pb.GetHealthSummaryResponse {
 	for state, n := range s.Webhooks {
 		out.WebhooksByStatus[string(state)] = int32(n)
 	}
+	out.Timeline = toPoints(s.Timeline)
 	for _, h := range s.Worst {
 		out.Worst = append(out.Worst, &pb.WebhookHealthSummary{
 			WebhookId: h.WebhookID, HealthStatus: string(h.State), StatusReason: h.StateReason,
 			SuccessRate: h.SuccessRate, Attempts: int32(h.Attempts), ConsecutiveFailures: int32(h.ConsecutiveFailures),
 		})
+	}
+	return out
+}
+
+func toPoints(points []health.Point) []*pb.HealthPoint {
+	out := make([]*pb.HealthPoint, len(points))
+	for i, p := range points {
+		out[i] = &pb.HealthPoint{At: timestamp(p.At), Attempts: int32(p.Attempts), Successes: int32(p.Successes), LatencyAvgMs: millis(p.LatencyAvg)}
 	}
 	return out
 }

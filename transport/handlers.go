@@ -309,6 +309,18 @@ func (s *services) DeleteSubscription(ctx context.Context, m *pb.DeleteSubscript
 	return &pb.DeleteSubscriptionResponse{}, nil
 }
 
+func (s *services) RenderTemplate(ctx context.Context, m *pb.RenderTemplateRequest) (*pb.RenderTemplateResponse, error) {
+	payload, err := payloadJSON(m.GetPayload())
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.eng.RenderTemplate(ctx, m.GetTemplate(), payload)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RenderTemplateResponse{Body: string(body)}, nil
+}
+
 // DeliveryService
 
 func (s *services) ListDeliveries(ctx context.Context, m *pb.ListDeliveriesRequest) (*pb.ListDeliveriesResponse, error) {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sparrowhq/sparrow"
+	"github.com/sparrowhq/sparrow/dashboard"
 	"github.com/sparrowhq/sparrow/internal/localpg"
 	"github.com/sparrowhq/sparrow/migrations"
 	"github.com/sparrowhq/sparrow/transport"
@@ -51,6 +52,8 @@ func run(ctx context.Context, cfg config, logger *slog.Logger, ready listening) 
 	if err := transport.Mount(mux, eng, transport.WithAPIKeys(cfg.apiKeys...), transport.WithLogger(logger)); err != nil {
 		return err
 	}
+	mux.Handle("/ui/", http.StripPrefix("/ui", dashboard.Handler(dashboard.WithAPIBase("/"))))
+	mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, r *http.Request) {
 		if err := eng.Ready(r.Context()); err != nil {

@@ -3156,6 +3156,107 @@ func (*DeleteSubscriptionResponse) Descriptor() ([]byte, []int) {
 	return file_proto_webhook_proto_rawDescGZIP(), []int{47}
 }
 
+// RenderTemplateRequest is a template and a payload to render it over.
+type RenderTemplateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The template (see Subscription.template).
+	Template string `protobuf:"bytes,1,opt,name=template,proto3" json:"template,omitempty"`
+	// A sample event payload.
+	Payload       *structpb.Struct `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenderTemplateRequest) Reset() {
+	*x = RenderTemplateRequest{}
+	mi := &file_proto_webhook_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenderTemplateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenderTemplateRequest) ProtoMessage() {}
+
+func (x *RenderTemplateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenderTemplateRequest.ProtoReflect.Descriptor instead.
+func (*RenderTemplateRequest) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *RenderTemplateRequest) GetTemplate() string {
+	if x != nil {
+		return x.Template
+	}
+	return ""
+}
+
+func (x *RenderTemplateRequest) GetPayload() *structpb.Struct {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+// RenderTemplateResponse is what the template rendered.
+type RenderTemplateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The body a delivery would send: JSON text.
+	Body          string `protobuf:"bytes,1,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenderTemplateResponse) Reset() {
+	*x = RenderTemplateResponse{}
+	mi := &file_proto_webhook_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenderTemplateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenderTemplateResponse) ProtoMessage() {}
+
+func (x *RenderTemplateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenderTemplateResponse.ProtoReflect.Descriptor instead.
+func (*RenderTemplateResponse) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *RenderTemplateResponse) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
 // A delivery: the sending of one event to one webhook, over its attempts.
 type Delivery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3211,7 +3312,7 @@ type Delivery struct {
 
 func (x *Delivery) Reset() {
 	*x = Delivery{}
-	mi := &file_proto_webhook_proto_msgTypes[48]
+	mi := &file_proto_webhook_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3223,7 +3324,7 @@ func (x *Delivery) String() string {
 func (*Delivery) ProtoMessage() {}
 
 func (x *Delivery) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[48]
+	mi := &file_proto_webhook_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3236,7 +3337,7 @@ func (x *Delivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delivery.ProtoReflect.Descriptor instead.
 func (*Delivery) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{48}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *Delivery) GetId() string {
@@ -3417,7 +3518,7 @@ type DeliveryAttempt struct {
 
 func (x *DeliveryAttempt) Reset() {
 	*x = DeliveryAttempt{}
-	mi := &file_proto_webhook_proto_msgTypes[49]
+	mi := &file_proto_webhook_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3429,7 +3530,7 @@ func (x *DeliveryAttempt) String() string {
 func (*DeliveryAttempt) ProtoMessage() {}
 
 func (x *DeliveryAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[49]
+	mi := &file_proto_webhook_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3442,7 +3543,7 @@ func (x *DeliveryAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeliveryAttempt.ProtoReflect.Descriptor instead.
 func (*DeliveryAttempt) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{49}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DeliveryAttempt) GetNumber() int32 {
@@ -3547,7 +3648,7 @@ type ListDeliveriesRequest struct {
 
 func (x *ListDeliveriesRequest) Reset() {
 	*x = ListDeliveriesRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[50]
+	mi := &file_proto_webhook_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3559,7 +3660,7 @@ func (x *ListDeliveriesRequest) String() string {
 func (*ListDeliveriesRequest) ProtoMessage() {}
 
 func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[50]
+	mi := &file_proto_webhook_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3572,7 +3673,7 @@ func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{50}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ListDeliveriesRequest) GetWebhookId() string {
@@ -3644,7 +3745,7 @@ type ListDeliveriesResponse struct {
 
 func (x *ListDeliveriesResponse) Reset() {
 	*x = ListDeliveriesResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[51]
+	mi := &file_proto_webhook_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3656,7 +3757,7 @@ func (x *ListDeliveriesResponse) String() string {
 func (*ListDeliveriesResponse) ProtoMessage() {}
 
 func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[51]
+	mi := &file_proto_webhook_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3669,7 +3770,7 @@ func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{51}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ListDeliveriesResponse) GetDeliveries() []*Delivery {
@@ -3699,7 +3800,7 @@ type GetDeliveryRequest struct {
 
 func (x *GetDeliveryRequest) Reset() {
 	*x = GetDeliveryRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[52]
+	mi := &file_proto_webhook_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3711,7 +3812,7 @@ func (x *GetDeliveryRequest) String() string {
 func (*GetDeliveryRequest) ProtoMessage() {}
 
 func (x *GetDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[52]
+	mi := &file_proto_webhook_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3724,7 +3825,7 @@ func (x *GetDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*GetDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{52}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *GetDeliveryRequest) GetDeliveryId() string {
@@ -3752,7 +3853,7 @@ type GetDeliveryResponse struct {
 
 func (x *GetDeliveryResponse) Reset() {
 	*x = GetDeliveryResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[53]
+	mi := &file_proto_webhook_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3764,7 +3865,7 @@ func (x *GetDeliveryResponse) String() string {
 func (*GetDeliveryResponse) ProtoMessage() {}
 
 func (x *GetDeliveryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[53]
+	mi := &file_proto_webhook_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3777,7 +3878,7 @@ func (x *GetDeliveryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeliveryResponse.ProtoReflect.Descriptor instead.
 func (*GetDeliveryResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{53}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *GetDeliveryResponse) GetDelivery() *Delivery {
@@ -3800,7 +3901,7 @@ type RetryDeliveryRequest struct {
 
 func (x *RetryDeliveryRequest) Reset() {
 	*x = RetryDeliveryRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[54]
+	mi := &file_proto_webhook_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3812,7 +3913,7 @@ func (x *RetryDeliveryRequest) String() string {
 func (*RetryDeliveryRequest) ProtoMessage() {}
 
 func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[54]
+	mi := &file_proto_webhook_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3825,7 +3926,7 @@ func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*RetryDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{54}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *RetryDeliveryRequest) GetDeliveryId() string {
@@ -3853,7 +3954,7 @@ type RetryDeliveryResponse struct {
 
 func (x *RetryDeliveryResponse) Reset() {
 	*x = RetryDeliveryResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[55]
+	mi := &file_proto_webhook_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3865,7 +3966,7 @@ func (x *RetryDeliveryResponse) String() string {
 func (*RetryDeliveryResponse) ProtoMessage() {}
 
 func (x *RetryDeliveryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[55]
+	mi := &file_proto_webhook_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3878,7 +3979,7 @@ func (x *RetryDeliveryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDeliveryResponse.ProtoReflect.Descriptor instead.
 func (*RetryDeliveryResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{55}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *RetryDeliveryResponse) GetDelivery() *Delivery {
@@ -3903,7 +4004,7 @@ type RetryFailedDeliveriesRequest struct {
 
 func (x *RetryFailedDeliveriesRequest) Reset() {
 	*x = RetryFailedDeliveriesRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[56]
+	mi := &file_proto_webhook_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3915,7 +4016,7 @@ func (x *RetryFailedDeliveriesRequest) String() string {
 func (*RetryFailedDeliveriesRequest) ProtoMessage() {}
 
 func (x *RetryFailedDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[56]
+	mi := &file_proto_webhook_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3928,7 +4029,7 @@ func (x *RetryFailedDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryFailedDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*RetryFailedDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{56}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *RetryFailedDeliveriesRequest) GetWebhookId() string {
@@ -3963,7 +4064,7 @@ type RetryFailedDeliveriesResponse struct {
 
 func (x *RetryFailedDeliveriesResponse) Reset() {
 	*x = RetryFailedDeliveriesResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[57]
+	mi := &file_proto_webhook_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3975,7 +4076,7 @@ func (x *RetryFailedDeliveriesResponse) String() string {
 func (*RetryFailedDeliveriesResponse) ProtoMessage() {}
 
 func (x *RetryFailedDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[57]
+	mi := &file_proto_webhook_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3988,7 +4089,7 @@ func (x *RetryFailedDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryFailedDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*RetryFailedDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{57}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *RetryFailedDeliveriesResponse) GetRetried() int32 {
@@ -4011,7 +4112,7 @@ type GetWebhookHealthRequest struct {
 
 func (x *GetWebhookHealthRequest) Reset() {
 	*x = GetWebhookHealthRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[58]
+	mi := &file_proto_webhook_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4023,7 +4124,7 @@ func (x *GetWebhookHealthRequest) String() string {
 func (*GetWebhookHealthRequest) ProtoMessage() {}
 
 func (x *GetWebhookHealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[58]
+	mi := &file_proto_webhook_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4036,7 +4137,7 @@ func (x *GetWebhookHealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWebhookHealthRequest.ProtoReflect.Descriptor instead.
 func (*GetWebhookHealthRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{58}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *GetWebhookHealthRequest) GetWebhookId() string {
@@ -4102,14 +4203,17 @@ type GetWebhookHealthResponse struct {
 	// Deliveries not finished yet, waiting ones included.
 	PendingDeliveries int32 `protobuf:"varint,22,opt,name=pending_deliveries,json=pendingDeliveries,proto3" json:"pending_deliveries,omitempty"`
 	// The latest state changes, newest first.
-	Transitions   []*HealthTransition `protobuf:"bytes,23,rep,name=transitions,proto3" json:"transitions,omitempty"`
+	Transitions []*HealthTransition `protobuf:"bytes,23,rep,name=transitions,proto3" json:"transitions,omitempty"`
+	// The window's attempts per minute, oldest first (minutes without
+	// attempts left out).
+	Timeline      []*HealthPoint `protobuf:"bytes,24,rep,name=timeline,proto3" json:"timeline,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetWebhookHealthResponse) Reset() {
 	*x = GetWebhookHealthResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[59]
+	mi := &file_proto_webhook_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4121,7 +4225,7 @@ func (x *GetWebhookHealthResponse) String() string {
 func (*GetWebhookHealthResponse) ProtoMessage() {}
 
 func (x *GetWebhookHealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[59]
+	mi := &file_proto_webhook_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4134,7 +4238,7 @@ func (x *GetWebhookHealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWebhookHealthResponse.ProtoReflect.Descriptor instead.
 func (*GetWebhookHealthResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{59}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *GetWebhookHealthResponse) GetWebhookId() string {
@@ -4298,6 +4402,86 @@ func (x *GetWebhookHealthResponse) GetTransitions() []*HealthTransition {
 	return nil
 }
 
+func (x *GetWebhookHealthResponse) GetTimeline() []*HealthPoint {
+	if x != nil {
+		return x.Timeline
+	}
+	return nil
+}
+
+// One minute of attempts.
+type HealthPoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The minute.
+	At *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"`
+	// Attempts in that minute.
+	Attempts int32 `protobuf:"varint,2,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// Successful attempts in that minute.
+	Successes int32 `protobuf:"varint,3,opt,name=successes,proto3" json:"successes,omitempty"`
+	// Their average latency, in milliseconds.
+	LatencyAvgMs  float64 `protobuf:"fixed64,4,opt,name=latency_avg_ms,json=latencyAvgMs,proto3" json:"latency_avg_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HealthPoint) Reset() {
+	*x = HealthPoint{}
+	mi := &file_proto_webhook_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HealthPoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HealthPoint) ProtoMessage() {}
+
+func (x *HealthPoint) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HealthPoint.ProtoReflect.Descriptor instead.
+func (*HealthPoint) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *HealthPoint) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *HealthPoint) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *HealthPoint) GetSuccesses() int32 {
+	if x != nil {
+		return x.Successes
+	}
+	return 0
+}
+
+func (x *HealthPoint) GetLatencyAvgMs() float64 {
+	if x != nil {
+		return x.LatencyAvgMs
+	}
+	return 0
+}
+
 // A change of a webhook's health state.
 type HealthTransition struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4315,7 +4499,7 @@ type HealthTransition struct {
 
 func (x *HealthTransition) Reset() {
 	*x = HealthTransition{}
-	mi := &file_proto_webhook_proto_msgTypes[60]
+	mi := &file_proto_webhook_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4327,7 +4511,7 @@ func (x *HealthTransition) String() string {
 func (*HealthTransition) ProtoMessage() {}
 
 func (x *HealthTransition) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[60]
+	mi := &file_proto_webhook_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4340,7 +4524,7 @@ func (x *HealthTransition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthTransition.ProtoReflect.Descriptor instead.
 func (*HealthTransition) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{60}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *HealthTransition) GetAt() *timestamppb.Timestamp {
@@ -4382,7 +4566,7 @@ type GetHealthSummaryRequest struct {
 
 func (x *GetHealthSummaryRequest) Reset() {
 	*x = GetHealthSummaryRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[61]
+	mi := &file_proto_webhook_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4394,7 +4578,7 @@ func (x *GetHealthSummaryRequest) String() string {
 func (*GetHealthSummaryRequest) ProtoMessage() {}
 
 func (x *GetHealthSummaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[61]
+	mi := &file_proto_webhook_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4407,7 +4591,7 @@ func (x *GetHealthSummaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHealthSummaryRequest.ProtoReflect.Descriptor instead.
 func (*GetHealthSummaryRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{61}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *GetHealthSummaryRequest) GetNamespace() string {
@@ -4433,14 +4617,17 @@ type GetHealthSummaryResponse struct {
 	// Their percentage, 0 to 100.
 	SuccessRate float64 `protobuf:"fixed64,6,opt,name=success_rate,json=successRate,proto3" json:"success_rate,omitempty"`
 	// The webhooks in the worst states, lowest success rates first.
-	Worst         []*WebhookHealthSummary `protobuf:"bytes,7,rep,name=worst,proto3" json:"worst,omitempty"`
+	Worst []*WebhookHealthSummary `protobuf:"bytes,7,rep,name=worst,proto3" json:"worst,omitempty"`
+	// The namespace's attempts per minute over the window, oldest first
+	// (minutes without attempts left out).
+	Timeline      []*HealthPoint `protobuf:"bytes,8,rep,name=timeline,proto3" json:"timeline,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetHealthSummaryResponse) Reset() {
 	*x = GetHealthSummaryResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[62]
+	mi := &file_proto_webhook_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4452,7 +4639,7 @@ func (x *GetHealthSummaryResponse) String() string {
 func (*GetHealthSummaryResponse) ProtoMessage() {}
 
 func (x *GetHealthSummaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[62]
+	mi := &file_proto_webhook_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4465,7 +4652,7 @@ func (x *GetHealthSummaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHealthSummaryResponse.ProtoReflect.Descriptor instead.
 func (*GetHealthSummaryResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{62}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *GetHealthSummaryResponse) GetNamespace() string {
@@ -4517,6 +4704,13 @@ func (x *GetHealthSummaryResponse) GetWorst() []*WebhookHealthSummary {
 	return nil
 }
 
+func (x *GetHealthSummaryResponse) GetTimeline() []*HealthPoint {
+	if x != nil {
+		return x.Timeline
+	}
+	return nil
+}
+
 // A webhook's key health figures.
 type WebhookHealthSummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4538,7 +4732,7 @@ type WebhookHealthSummary struct {
 
 func (x *WebhookHealthSummary) Reset() {
 	*x = WebhookHealthSummary{}
-	mi := &file_proto_webhook_proto_msgTypes[63]
+	mi := &file_proto_webhook_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4550,7 +4744,7 @@ func (x *WebhookHealthSummary) String() string {
 func (*WebhookHealthSummary) ProtoMessage() {}
 
 func (x *WebhookHealthSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[63]
+	mi := &file_proto_webhook_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4563,7 +4757,7 @@ func (x *WebhookHealthSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookHealthSummary.ProtoReflect.Descriptor instead.
 func (*WebhookHealthSummary) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{63}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *WebhookHealthSummary) GetWebhookId() string {
@@ -4880,7 +5074,12 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\x19DeleteSubscriptionRequest\x12'\n" +
 	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"\x1c\n" +
-	"\x1aDeleteSubscriptionResponse\"\xe9\x06\n" +
+	"\x1aDeleteSubscriptionResponse\"f\n" +
+	"\x15RenderTemplateRequest\x12\x1a\n" +
+	"\btemplate\x18\x01 \x01(\tR\btemplate\x121\n" +
+	"\apayload\x18\x02 \x01(\v2\x17.google.protobuf.StructR\apayload\",\n" +
+	"\x16RenderTemplateResponse\x12\x12\n" +
+	"\x04body\x18\x01 \x01(\tR\x04body\"\xe9\x06\n" +
 	"\bDelivery\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
@@ -4971,7 +5170,7 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\x17GetWebhookHealthRequest\x12\x1d\n" +
 	"\n" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
-	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"\x93\t\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"\xc5\t\n" +
 	"\x18GetWebhookHealthResponse\x12\x1d\n" +
 	"\n" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
@@ -4997,17 +5196,23 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\x0flast_success_at\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\rlastSuccessAt\x12B\n" +
 	"\x0flast_failure_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\rlastFailureAt\x12-\n" +
 	"\x12pending_deliveries\x18\x16 \x01(\x05R\x11pendingDeliveries\x12;\n" +
-	"\vtransitions\x18\x17 \x03(\v2\x19.webhook.HealthTransitionR\vtransitions\x1a>\n" +
+	"\vtransitions\x18\x17 \x03(\v2\x19.webhook.HealthTransitionR\vtransitions\x120\n" +
+	"\btimeline\x18\x18 \x03(\v2\x14.webhook.HealthPointR\btimeline\x1a>\n" +
 	"\x10ErrorCountsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"z\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x99\x01\n" +
+	"\vHealthPoint\x12*\n" +
+	"\x02at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x1a\n" +
+	"\battempts\x18\x02 \x01(\x05R\battempts\x12\x1c\n" +
+	"\tsuccesses\x18\x03 \x01(\x05R\tsuccesses\x12$\n" +
+	"\x0elatency_avg_ms\x18\x04 \x01(\x01R\flatencyAvgMs\"z\n" +
 	"\x10HealthTransition\x12*\n" +
 	"\x02at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
 	"\x02to\x18\x03 \x01(\tR\x02to\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\"7\n" +
 	"\x17GetHealthSummaryRequest\x12\x1c\n" +
-	"\tnamespace\x18\x01 \x01(\tR\tnamespace\"\x9d\x03\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\"\xcf\x03\n" +
 	"\x18GetHealthSummaryResponse\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12e\n" +
 	"\x12webhooks_by_status\x18\x02 \x03(\v27.webhook.GetHealthSummaryResponse.WebhooksByStatusEntryR\x10webhooksByStatus\x12%\n" +
@@ -5015,7 +5220,8 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\battempts\x18\x04 \x01(\x05R\battempts\x12\x1c\n" +
 	"\tsuccesses\x18\x05 \x01(\x05R\tsuccesses\x12!\n" +
 	"\fsuccess_rate\x18\x06 \x01(\x01R\vsuccessRate\x123\n" +
-	"\x05worst\x18\a \x03(\v2\x1d.webhook.WebhookHealthSummaryR\x05worst\x1aC\n" +
+	"\x05worst\x18\a \x03(\v2\x1d.webhook.WebhookHealthSummaryR\x05worst\x120\n" +
+	"\btimeline\x18\b \x03(\v2\x14.webhook.HealthPointR\btimeline\x1aC\n" +
 	"\x15WebhooksByStatusEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xf1\x01\n" +
@@ -5048,13 +5254,14 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\bGetEvent\x12\x18.webhook.GetEventRequest\x1a\x19.webhook.GetEventResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/webhook/events/{event_id}\x12^\n" +
 	"\n" +
 	"ListEvents\x12\x1a.webhook.ListEventsRequest\x1a\x1b.webhook.ListEventsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/webhook/events\x12v\n" +
-	"\vRepushEvent\x12\x1b.webhook.RepushEventRequest\x1a\x1c.webhook.RepushEventResponse\",\x82\xd3\xe4\x93\x02&:\x01*\"!/webhook/events/{event_id}/repush2\xc4\x05\n" +
+	"\vRepushEvent\x12\x1b.webhook.RepushEventRequest\x1a\x1c.webhook.RepushEventResponse\",\x82\xd3\xe4\x93\x02&:\x01*\"!/webhook/events/{event_id}/repush2\xcb\x06\n" +
 	"\x13SubscriptionService\x12\x80\x01\n" +
 	"\x12CreateSubscription\x12\".webhook.CreateSubscriptionRequest\x1a#.webhook.CreateSubscriptionResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/webhook/subscriptions\x12\x86\x01\n" +
 	"\x0fGetSubscription\x12\x1f.webhook.GetSubscriptionRequest\x1a .webhook.GetSubscriptionResponse\"0\x82\xd3\xe4\x93\x02*\x12(/webhook/subscriptions/{subscription_id}\x12z\n" +
 	"\x11ListSubscriptions\x12!.webhook.ListSubscriptionsRequest\x1a\".webhook.ListSubscriptionsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/webhook/subscriptions\x12\x92\x01\n" +
 	"\x12UpdateSubscription\x12\".webhook.UpdateSubscriptionRequest\x1a#.webhook.UpdateSubscriptionResponse\"3\x82\xd3\xe4\x93\x02-:\x01*2(/webhook/subscriptions/{subscription_id}\x12\x8f\x01\n" +
-	"\x12DeleteSubscription\x12\".webhook.DeleteSubscriptionRequest\x1a#.webhook.DeleteSubscriptionResponse\"0\x82\xd3\xe4\x93\x02**(/webhook/subscriptions/{subscription_id}2\x91\x04\n" +
+	"\x12DeleteSubscription\x12\".webhook.DeleteSubscriptionRequest\x1a#.webhook.DeleteSubscriptionResponse\"0\x82\xd3\xe4\x93\x02**(/webhook/subscriptions/{subscription_id}\x12\x84\x01\n" +
+	"\x0eRenderTemplate\x12\x1e.webhook.RenderTemplateRequest\x1a\x1f.webhook.RenderTemplateResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/webhook/subscriptions/render-template2\x91\x04\n" +
 	"\x0fDeliveryService\x12n\n" +
 	"\x0eListDeliveries\x12\x1e.webhook.ListDeliveriesRequest\x1a\x1f.webhook.ListDeliveriesResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/webhook/deliveries\x12s\n" +
 	"\vGetDelivery\x12\x1b.webhook.GetDeliveryRequest\x1a\x1c.webhook.GetDeliveryResponse\")\x82\xd3\xe4\x93\x02#\x12!/webhook/deliveries/{delivery_id}\x12\x82\x01\n" +
@@ -5076,7 +5283,7 @@ func file_proto_webhook_proto_rawDescGZIP() []byte {
 	return file_proto_webhook_proto_rawDescData
 }
 
-var file_proto_webhook_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
+var file_proto_webhook_proto_msgTypes = make([]protoimpl.MessageInfo, 79)
 var file_proto_webhook_proto_goTypes = []any{
 	(*Webhook)(nil),                       // 0: webhook.Webhook
 	(*RegisterWebhookRequest)(nil),        // 1: webhook.RegisterWebhookRequest
@@ -5126,165 +5333,174 @@ var file_proto_webhook_proto_goTypes = []any{
 	(*UpdateSubscriptionResponse)(nil),    // 45: webhook.UpdateSubscriptionResponse
 	(*DeleteSubscriptionRequest)(nil),     // 46: webhook.DeleteSubscriptionRequest
 	(*DeleteSubscriptionResponse)(nil),    // 47: webhook.DeleteSubscriptionResponse
-	(*Delivery)(nil),                      // 48: webhook.Delivery
-	(*DeliveryAttempt)(nil),               // 49: webhook.DeliveryAttempt
-	(*ListDeliveriesRequest)(nil),         // 50: webhook.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil),        // 51: webhook.ListDeliveriesResponse
-	(*GetDeliveryRequest)(nil),            // 52: webhook.GetDeliveryRequest
-	(*GetDeliveryResponse)(nil),           // 53: webhook.GetDeliveryResponse
-	(*RetryDeliveryRequest)(nil),          // 54: webhook.RetryDeliveryRequest
-	(*RetryDeliveryResponse)(nil),         // 55: webhook.RetryDeliveryResponse
-	(*RetryFailedDeliveriesRequest)(nil),  // 56: webhook.RetryFailedDeliveriesRequest
-	(*RetryFailedDeliveriesResponse)(nil), // 57: webhook.RetryFailedDeliveriesResponse
-	(*GetWebhookHealthRequest)(nil),       // 58: webhook.GetWebhookHealthRequest
-	(*GetWebhookHealthResponse)(nil),      // 59: webhook.GetWebhookHealthResponse
-	(*HealthTransition)(nil),              // 60: webhook.HealthTransition
-	(*GetHealthSummaryRequest)(nil),       // 61: webhook.GetHealthSummaryRequest
-	(*GetHealthSummaryResponse)(nil),      // 62: webhook.GetHealthSummaryResponse
-	(*WebhookHealthSummary)(nil),          // 63: webhook.WebhookHealthSummary
-	nil,                                   // 64: webhook.Webhook.HeadersEntry
-	nil,                                   // 65: webhook.RegisterWebhookRequest.HeadersEntry
-	nil,                                   // 66: webhook.UpdateWebhookRequest.HeadersEntry
-	nil,                                   // 67: webhook.Event.LabelsEntry
-	nil,                                   // 68: webhook.PushEventRequest.LabelsEntry
-	nil,                                   // 69: webhook.Subscription.LabelFilterEntry
-	nil,                                   // 70: webhook.CreateSubscriptionRequest.LabelFilterEntry
-	nil,                                   // 71: webhook.UpdateSubscriptionRequest.LabelFilterEntry
-	nil,                                   // 72: webhook.DeliveryAttempt.RequestHeadersEntry
-	nil,                                   // 73: webhook.DeliveryAttempt.ResponseHeadersEntry
-	nil,                                   // 74: webhook.GetWebhookHealthResponse.ErrorCountsEntry
-	nil,                                   // 75: webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
-	(*timestamppb.Timestamp)(nil),         // 76: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),               // 77: google.protobuf.Struct
+	(*RenderTemplateRequest)(nil),         // 48: webhook.RenderTemplateRequest
+	(*RenderTemplateResponse)(nil),        // 49: webhook.RenderTemplateResponse
+	(*Delivery)(nil),                      // 50: webhook.Delivery
+	(*DeliveryAttempt)(nil),               // 51: webhook.DeliveryAttempt
+	(*ListDeliveriesRequest)(nil),         // 52: webhook.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),        // 53: webhook.ListDeliveriesResponse
+	(*GetDeliveryRequest)(nil),            // 54: webhook.GetDeliveryRequest
+	(*GetDeliveryResponse)(nil),           // 55: webhook.GetDeliveryResponse
+	(*RetryDeliveryRequest)(nil),          // 56: webhook.RetryDeliveryRequest
+	(*RetryDeliveryResponse)(nil),         // 57: webhook.RetryDeliveryResponse
+	(*RetryFailedDeliveriesRequest)(nil),  // 58: webhook.RetryFailedDeliveriesRequest
+	(*RetryFailedDeliveriesResponse)(nil), // 59: webhook.RetryFailedDeliveriesResponse
+	(*GetWebhookHealthRequest)(nil),       // 60: webhook.GetWebhookHealthRequest
+	(*GetWebhookHealthResponse)(nil),      // 61: webhook.GetWebhookHealthResponse
+	(*HealthPoint)(nil),                   // 62: webhook.HealthPoint
+	(*HealthTransition)(nil),              // 63: webhook.HealthTransition
+	(*GetHealthSummaryRequest)(nil),       // 64: webhook.GetHealthSummaryRequest
+	(*GetHealthSummaryResponse)(nil),      // 65: webhook.GetHealthSummaryResponse
+	(*WebhookHealthSummary)(nil),          // 66: webhook.WebhookHealthSummary
+	nil,                                   // 67: webhook.Webhook.HeadersEntry
+	nil,                                   // 68: webhook.RegisterWebhookRequest.HeadersEntry
+	nil,                                   // 69: webhook.UpdateWebhookRequest.HeadersEntry
+	nil,                                   // 70: webhook.Event.LabelsEntry
+	nil,                                   // 71: webhook.PushEventRequest.LabelsEntry
+	nil,                                   // 72: webhook.Subscription.LabelFilterEntry
+	nil,                                   // 73: webhook.CreateSubscriptionRequest.LabelFilterEntry
+	nil,                                   // 74: webhook.UpdateSubscriptionRequest.LabelFilterEntry
+	nil,                                   // 75: webhook.DeliveryAttempt.RequestHeadersEntry
+	nil,                                   // 76: webhook.DeliveryAttempt.ResponseHeadersEntry
+	nil,                                   // 77: webhook.GetWebhookHealthResponse.ErrorCountsEntry
+	nil,                                   // 78: webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
+	(*timestamppb.Timestamp)(nil),         // 79: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),               // 80: google.protobuf.Struct
 }
 var file_proto_webhook_proto_depIdxs = []int32{
-	76, // 0: webhook.Webhook.state_changed_at:type_name -> google.protobuf.Timestamp
-	64, // 1: webhook.Webhook.headers:type_name -> webhook.Webhook.HeadersEntry
-	76, // 2: webhook.Webhook.created_at:type_name -> google.protobuf.Timestamp
-	76, // 3: webhook.Webhook.updated_at:type_name -> google.protobuf.Timestamp
-	65, // 4: webhook.RegisterWebhookRequest.headers:type_name -> webhook.RegisterWebhookRequest.HeadersEntry
+	79, // 0: webhook.Webhook.state_changed_at:type_name -> google.protobuf.Timestamp
+	67, // 1: webhook.Webhook.headers:type_name -> webhook.Webhook.HeadersEntry
+	79, // 2: webhook.Webhook.created_at:type_name -> google.protobuf.Timestamp
+	79, // 3: webhook.Webhook.updated_at:type_name -> google.protobuf.Timestamp
+	68, // 4: webhook.RegisterWebhookRequest.headers:type_name -> webhook.RegisterWebhookRequest.HeadersEntry
 	0,  // 5: webhook.RegisterWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,  // 6: webhook.GetWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,  // 7: webhook.ListWebhooksResponse.webhooks:type_name -> webhook.Webhook
-	66, // 8: webhook.UpdateWebhookRequest.headers:type_name -> webhook.UpdateWebhookRequest.HeadersEntry
+	69, // 8: webhook.UpdateWebhookRequest.headers:type_name -> webhook.UpdateWebhookRequest.HeadersEntry
 	0,  // 9: webhook.UpdateWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,  // 10: webhook.PauseWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,  // 11: webhook.ResumeWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,  // 12: webhook.RotateWebhookSecretResponse.webhook:type_name -> webhook.Webhook
-	76, // 13: webhook.EventType.created_at:type_name -> google.protobuf.Timestamp
-	76, // 14: webhook.EventType.updated_at:type_name -> google.protobuf.Timestamp
+	79, // 13: webhook.EventType.created_at:type_name -> google.protobuf.Timestamp
+	79, // 14: webhook.EventType.updated_at:type_name -> google.protobuf.Timestamp
 	17, // 15: webhook.RegisterEventResponse.event_type:type_name -> webhook.EventType
 	17, // 16: webhook.GetEventTypeResponse.event_type:type_name -> webhook.EventType
 	17, // 17: webhook.ListEventTypesResponse.event_types:type_name -> webhook.EventType
 	17, // 18: webhook.UpdateEventResponse.event_type:type_name -> webhook.EventType
-	77, // 19: webhook.Event.payload:type_name -> google.protobuf.Struct
-	67, // 20: webhook.Event.labels:type_name -> webhook.Event.LabelsEntry
-	76, // 21: webhook.Event.created_at:type_name -> google.protobuf.Timestamp
-	76, // 22: webhook.Event.expires_at:type_name -> google.protobuf.Timestamp
-	77, // 23: webhook.PushEventRequest.payload:type_name -> google.protobuf.Struct
-	68, // 24: webhook.PushEventRequest.labels:type_name -> webhook.PushEventRequest.LabelsEntry
+	80, // 19: webhook.Event.payload:type_name -> google.protobuf.Struct
+	70, // 20: webhook.Event.labels:type_name -> webhook.Event.LabelsEntry
+	79, // 21: webhook.Event.created_at:type_name -> google.protobuf.Timestamp
+	79, // 22: webhook.Event.expires_at:type_name -> google.protobuf.Timestamp
+	80, // 23: webhook.PushEventRequest.payload:type_name -> google.protobuf.Struct
+	71, // 24: webhook.PushEventRequest.labels:type_name -> webhook.PushEventRequest.LabelsEntry
 	27, // 25: webhook.PushEventsRequest.events:type_name -> webhook.PushEventRequest
 	26, // 26: webhook.GetEventResponse.event:type_name -> webhook.Event
-	76, // 27: webhook.ListEventsRequest.since:type_name -> google.protobuf.Timestamp
-	76, // 28: webhook.ListEventsRequest.until:type_name -> google.protobuf.Timestamp
+	79, // 27: webhook.ListEventsRequest.since:type_name -> google.protobuf.Timestamp
+	79, // 28: webhook.ListEventsRequest.until:type_name -> google.protobuf.Timestamp
 	26, // 29: webhook.ListEventsResponse.events:type_name -> webhook.Event
 	26, // 30: webhook.RepushEventResponse.event:type_name -> webhook.Event
-	69, // 31: webhook.Subscription.label_filter:type_name -> webhook.Subscription.LabelFilterEntry
-	76, // 32: webhook.Subscription.created_at:type_name -> google.protobuf.Timestamp
-	76, // 33: webhook.Subscription.updated_at:type_name -> google.protobuf.Timestamp
-	70, // 34: webhook.CreateSubscriptionRequest.label_filter:type_name -> webhook.CreateSubscriptionRequest.LabelFilterEntry
+	72, // 31: webhook.Subscription.label_filter:type_name -> webhook.Subscription.LabelFilterEntry
+	79, // 32: webhook.Subscription.created_at:type_name -> google.protobuf.Timestamp
+	79, // 33: webhook.Subscription.updated_at:type_name -> google.protobuf.Timestamp
+	73, // 34: webhook.CreateSubscriptionRequest.label_filter:type_name -> webhook.CreateSubscriptionRequest.LabelFilterEntry
 	37, // 35: webhook.CreateSubscriptionResponse.subscription:type_name -> webhook.Subscription
 	37, // 36: webhook.GetSubscriptionResponse.subscription:type_name -> webhook.Subscription
 	37, // 37: webhook.ListSubscriptionsResponse.subscriptions:type_name -> webhook.Subscription
-	71, // 38: webhook.UpdateSubscriptionRequest.label_filter:type_name -> webhook.UpdateSubscriptionRequest.LabelFilterEntry
+	74, // 38: webhook.UpdateSubscriptionRequest.label_filter:type_name -> webhook.UpdateSubscriptionRequest.LabelFilterEntry
 	37, // 39: webhook.UpdateSubscriptionResponse.subscription:type_name -> webhook.Subscription
-	76, // 40: webhook.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
-	76, // 41: webhook.Delivery.last_attempt_at:type_name -> google.protobuf.Timestamp
-	76, // 42: webhook.Delivery.created_at:type_name -> google.protobuf.Timestamp
-	76, // 43: webhook.Delivery.updated_at:type_name -> google.protobuf.Timestamp
-	76, // 44: webhook.Delivery.completed_at:type_name -> google.protobuf.Timestamp
-	76, // 45: webhook.Delivery.expires_at:type_name -> google.protobuf.Timestamp
-	49, // 46: webhook.Delivery.attempts:type_name -> webhook.DeliveryAttempt
-	76, // 47: webhook.DeliveryAttempt.started_at:type_name -> google.protobuf.Timestamp
-	72, // 48: webhook.DeliveryAttempt.request_headers:type_name -> webhook.DeliveryAttempt.RequestHeadersEntry
-	73, // 49: webhook.DeliveryAttempt.response_headers:type_name -> webhook.DeliveryAttempt.ResponseHeadersEntry
-	76, // 50: webhook.DeliveryAttempt.next_attempt_at:type_name -> google.protobuf.Timestamp
-	76, // 51: webhook.ListDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
-	76, // 52: webhook.ListDeliveriesRequest.until:type_name -> google.protobuf.Timestamp
-	48, // 53: webhook.ListDeliveriesResponse.deliveries:type_name -> webhook.Delivery
-	48, // 54: webhook.GetDeliveryResponse.delivery:type_name -> webhook.Delivery
-	48, // 55: webhook.RetryDeliveryResponse.delivery:type_name -> webhook.Delivery
-	76, // 56: webhook.RetryFailedDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
-	76, // 57: webhook.GetWebhookHealthResponse.status_changed_at:type_name -> google.protobuf.Timestamp
-	74, // 58: webhook.GetWebhookHealthResponse.error_counts:type_name -> webhook.GetWebhookHealthResponse.ErrorCountsEntry
-	76, // 59: webhook.GetWebhookHealthResponse.failing_since:type_name -> google.protobuf.Timestamp
-	76, // 60: webhook.GetWebhookHealthResponse.last_success_at:type_name -> google.protobuf.Timestamp
-	76, // 61: webhook.GetWebhookHealthResponse.last_failure_at:type_name -> google.protobuf.Timestamp
-	60, // 62: webhook.GetWebhookHealthResponse.transitions:type_name -> webhook.HealthTransition
-	76, // 63: webhook.HealthTransition.at:type_name -> google.protobuf.Timestamp
-	75, // 64: webhook.GetHealthSummaryResponse.webhooks_by_status:type_name -> webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
-	63, // 65: webhook.GetHealthSummaryResponse.worst:type_name -> webhook.WebhookHealthSummary
-	1,  // 66: webhook.WebhookService.RegisterWebhook:input_type -> webhook.RegisterWebhookRequest
-	3,  // 67: webhook.WebhookService.GetWebhook:input_type -> webhook.GetWebhookRequest
-	5,  // 68: webhook.WebhookService.ListWebhooks:input_type -> webhook.ListWebhooksRequest
-	7,  // 69: webhook.WebhookService.UpdateWebhook:input_type -> webhook.UpdateWebhookRequest
-	9,  // 70: webhook.WebhookService.PauseWebhook:input_type -> webhook.PauseWebhookRequest
-	11, // 71: webhook.WebhookService.ResumeWebhook:input_type -> webhook.ResumeWebhookRequest
-	13, // 72: webhook.WebhookService.DeleteWebhook:input_type -> webhook.DeleteWebhookRequest
-	15, // 73: webhook.WebhookService.RotateWebhookSecret:input_type -> webhook.RotateWebhookSecretRequest
-	18, // 74: webhook.EventService.RegisterEvent:input_type -> webhook.RegisterEventRequest
-	20, // 75: webhook.EventService.GetEventType:input_type -> webhook.GetEventTypeRequest
-	22, // 76: webhook.EventService.ListEventTypes:input_type -> webhook.ListEventTypesRequest
-	24, // 77: webhook.EventService.UpdateEvent:input_type -> webhook.UpdateEventRequest
-	27, // 78: webhook.EventService.PushEvent:input_type -> webhook.PushEventRequest
-	29, // 79: webhook.EventService.PushEvents:input_type -> webhook.PushEventsRequest
-	31, // 80: webhook.EventService.GetEvent:input_type -> webhook.GetEventRequest
-	33, // 81: webhook.EventService.ListEvents:input_type -> webhook.ListEventsRequest
-	35, // 82: webhook.EventService.RepushEvent:input_type -> webhook.RepushEventRequest
-	38, // 83: webhook.SubscriptionService.CreateSubscription:input_type -> webhook.CreateSubscriptionRequest
-	40, // 84: webhook.SubscriptionService.GetSubscription:input_type -> webhook.GetSubscriptionRequest
-	42, // 85: webhook.SubscriptionService.ListSubscriptions:input_type -> webhook.ListSubscriptionsRequest
-	44, // 86: webhook.SubscriptionService.UpdateSubscription:input_type -> webhook.UpdateSubscriptionRequest
-	46, // 87: webhook.SubscriptionService.DeleteSubscription:input_type -> webhook.DeleteSubscriptionRequest
-	50, // 88: webhook.DeliveryService.ListDeliveries:input_type -> webhook.ListDeliveriesRequest
-	52, // 89: webhook.DeliveryService.GetDelivery:input_type -> webhook.GetDeliveryRequest
-	54, // 90: webhook.DeliveryService.RetryDelivery:input_type -> webhook.RetryDeliveryRequest
-	56, // 91: webhook.DeliveryService.RetryFailedDeliveries:input_type -> webhook.RetryFailedDeliveriesRequest
-	58, // 92: webhook.HealthService.GetWebhookHealth:input_type -> webhook.GetWebhookHealthRequest
-	61, // 93: webhook.HealthService.GetHealthSummary:input_type -> webhook.GetHealthSummaryRequest
-	2,  // 94: webhook.WebhookService.RegisterWebhook:output_type -> webhook.RegisterWebhookResponse
-	4,  // 95: webhook.WebhookService.GetWebhook:output_type -> webhook.GetWebhookResponse
-	6,  // 96: webhook.WebhookService.ListWebhooks:output_type -> webhook.ListWebhooksResponse
-	8,  // 97: webhook.WebhookService.UpdateWebhook:output_type -> webhook.UpdateWebhookResponse
-	10, // 98: webhook.WebhookService.PauseWebhook:output_type -> webhook.PauseWebhookResponse
-	12, // 99: webhook.WebhookService.ResumeWebhook:output_type -> webhook.ResumeWebhookResponse
-	14, // 100: webhook.WebhookService.DeleteWebhook:output_type -> webhook.DeleteWebhookResponse
-	16, // 101: webhook.WebhookService.RotateWebhookSecret:output_type -> webhook.RotateWebhookSecretResponse
-	19, // 102: webhook.EventService.RegisterEvent:output_type -> webhook.RegisterEventResponse
-	21, // 103: webhook.EventService.GetEventType:output_type -> webhook.GetEventTypeResponse
-	23, // 104: webhook.EventService.ListEventTypes:output_type -> webhook.ListEventTypesResponse
-	25, // 105: webhook.EventService.UpdateEvent:output_type -> webhook.UpdateEventResponse
-	28, // 106: webhook.EventService.PushEvent:output_type -> webhook.PushEventResponse
-	30, // 107: webhook.EventService.PushEvents:output_type -> webhook.PushEventsResponse
-	32, // 108: webhook.EventService.GetEvent:output_type -> webhook.GetEventResponse
-	34, // 109: webhook.EventService.ListEvents:output_type -> webhook.ListEventsResponse
-	36, // 110: webhook.EventService.RepushEvent:output_type -> webhook.RepushEventResponse
-	39, // 111: webhook.SubscriptionService.CreateSubscription:output_type -> webhook.CreateSubscriptionResponse
-	41, // 112: webhook.SubscriptionService.GetSubscription:output_type -> webhook.GetSubscriptionResponse
-	43, // 113: webhook.SubscriptionService.ListSubscriptions:output_type -> webhook.ListSubscriptionsResponse
-	45, // 114: webhook.SubscriptionService.UpdateSubscription:output_type -> webhook.UpdateSubscriptionResponse
-	47, // 115: webhook.SubscriptionService.DeleteSubscription:output_type -> webhook.DeleteSubscriptionResponse
-	51, // 116: webhook.DeliveryService.ListDeliveries:output_type -> webhook.ListDeliveriesResponse
-	53, // 117: webhook.DeliveryService.GetDelivery:output_type -> webhook.GetDeliveryResponse
-	55, // 118: webhook.DeliveryService.RetryDelivery:output_type -> webhook.RetryDeliveryResponse
-	57, // 119: webhook.DeliveryService.RetryFailedDeliveries:output_type -> webhook.RetryFailedDeliveriesResponse
-	59, // 120: webhook.HealthService.GetWebhookHealth:output_type -> webhook.GetWebhookHealthResponse
-	62, // 121: webhook.HealthService.GetHealthSummary:output_type -> webhook.GetHealthSummaryResponse
-	94, // [94:122] is the sub-list for method output_type
-	66, // [66:94] is the sub-list for method input_type
-	66, // [66:66] is the sub-list for extension type_name
-	66, // [66:66] is the sub-list for extension extendee
-	0,  // [0:66] is the sub-list for field type_name
+	80, // 40: webhook.RenderTemplateRequest.payload:type_name -> google.protobuf.Struct
+	79, // 41: webhook.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	79, // 42: webhook.Delivery.last_attempt_at:type_name -> google.protobuf.Timestamp
+	79, // 43: webhook.Delivery.created_at:type_name -> google.protobuf.Timestamp
+	79, // 44: webhook.Delivery.updated_at:type_name -> google.protobuf.Timestamp
+	79, // 45: webhook.Delivery.completed_at:type_name -> google.protobuf.Timestamp
+	79, // 46: webhook.Delivery.expires_at:type_name -> google.protobuf.Timestamp
+	51, // 47: webhook.Delivery.attempts:type_name -> webhook.DeliveryAttempt
+	79, // 48: webhook.DeliveryAttempt.started_at:type_name -> google.protobuf.Timestamp
+	75, // 49: webhook.DeliveryAttempt.request_headers:type_name -> webhook.DeliveryAttempt.RequestHeadersEntry
+	76, // 50: webhook.DeliveryAttempt.response_headers:type_name -> webhook.DeliveryAttempt.ResponseHeadersEntry
+	79, // 51: webhook.DeliveryAttempt.next_attempt_at:type_name -> google.protobuf.Timestamp
+	79, // 52: webhook.ListDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	79, // 53: webhook.ListDeliveriesRequest.until:type_name -> google.protobuf.Timestamp
+	50, // 54: webhook.ListDeliveriesResponse.deliveries:type_name -> webhook.Delivery
+	50, // 55: webhook.GetDeliveryResponse.delivery:type_name -> webhook.Delivery
+	50, // 56: webhook.RetryDeliveryResponse.delivery:type_name -> webhook.Delivery
+	79, // 57: webhook.RetryFailedDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	79, // 58: webhook.GetWebhookHealthResponse.status_changed_at:type_name -> google.protobuf.Timestamp
+	77, // 59: webhook.GetWebhookHealthResponse.error_counts:type_name -> webhook.GetWebhookHealthResponse.ErrorCountsEntry
+	79, // 60: webhook.GetWebhookHealthResponse.failing_since:type_name -> google.protobuf.Timestamp
+	79, // 61: webhook.GetWebhookHealthResponse.last_success_at:type_name -> google.protobuf.Timestamp
+	79, // 62: webhook.GetWebhookHealthResponse.last_failure_at:type_name -> google.protobuf.Timestamp
+	63, // 63: webhook.GetWebhookHealthResponse.transitions:type_name -> webhook.HealthTransition
+	62, // 64: webhook.GetWebhookHealthResponse.timeline:type_name -> webhook.HealthPoint
+	79, // 65: webhook.HealthPoint.at:type_name -> google.protobuf.Timestamp
+	79, // 66: webhook.HealthTransition.at:type_name -> google.protobuf.Timestamp
+	78, // 67: webhook.GetHealthSummaryResponse.webhooks_by_status:type_name -> webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
+	66, // 68: webhook.GetHealthSummaryResponse.worst:type_name -> webhook.WebhookHealthSummary
+	62, // 69: webhook.GetHealthSummaryResponse.timeline:type_name -> webhook.HealthPoint
+	1,  // 70: webhook.WebhookService.RegisterWebhook:input_type -> webhook.RegisterWebhookRequest
+	3,  // 71: webhook.WebhookService.GetWebhook:input_type -> webhook.GetWebhookRequest
+	5,  // 72: webhook.WebhookService.ListWebhooks:input_type -> webhook.ListWebhooksRequest
+	7,  // 73: webhook.WebhookService.UpdateWebhook:input_type -> webhook.UpdateWebhookRequest
+	9,  // 74: webhook.WebhookService.PauseWebhook:input_type -> webhook.PauseWebhookRequest
+	11, // 75: webhook.WebhookService.ResumeWebhook:input_type -> webhook.ResumeWebhookRequest
+	13, // 76: webhook.WebhookService.DeleteWebhook:input_type -> webhook.DeleteWebhookRequest
+	15, // 77: webhook.WebhookService.RotateWebhookSecret:input_type -> webhook.RotateWebhookSecretRequest
+	18, // 78: webhook.EventService.RegisterEvent:input_type -> webhook.RegisterEventRequest
+	20, // 79: webhook.EventService.GetEventType:input_type -> webhook.GetEventTypeRequest
+	22, // 80: webhook.EventService.ListEventTypes:input_type -> webhook.ListEventTypesRequest
+	24, // 81: webhook.EventService.UpdateEvent:input_type -> webhook.UpdateEventRequest
+	27, // 82: webhook.EventService.PushEvent:input_type -> webhook.PushEventRequest
+	29, // 83: webhook.EventService.PushEvents:input_type -> webhook.PushEventsRequest
+	31, // 84: webhook.EventService.GetEvent:input_type -> webhook.GetEventRequest
+	33, // 85: webhook.EventService.ListEvents:input_type -> webhook.ListEventsRequest
+	35, // 86: webhook.EventService.RepushEvent:input_type -> webhook.RepushEventRequest
+	38, // 87: webhook.SubscriptionService.CreateSubscription:input_type -> webhook.CreateSubscriptionRequest
+	40, // 88: webhook.SubscriptionService.GetSubscription:input_type -> webhook.GetSubscriptionRequest
+	42, // 89: webhook.SubscriptionService.ListSubscriptions:input_type -> webhook.ListSubscriptionsRequest
+	44, // 90: webhook.SubscriptionService.UpdateSubscription:input_type -> webhook.UpdateSubscriptionRequest
+	46, // 91: webhook.SubscriptionService.DeleteSubscription:input_type -> webhook.DeleteSubscriptionRequest
+	48, // 92: webhook.SubscriptionService.RenderTemplate:input_type -> webhook.RenderTemplateRequest
+	52, // 93: webhook.DeliveryService.ListDeliveries:input_type -> webhook.ListDeliveriesRequest
+	54, // 94: webhook.DeliveryService.GetDelivery:input_type -> webhook.GetDeliveryRequest
+	56, // 95: webhook.DeliveryService.RetryDelivery:input_type -> webhook.RetryDeliveryRequest
+	58, // 96: webhook.DeliveryService.RetryFailedDeliveries:input_type -> webhook.RetryFailedDeliveriesRequest
+	60, // 97: webhook.HealthService.GetWebhookHealth:input_type -> webhook.GetWebhookHealthRequest
+	64, // 98: webhook.HealthService.GetHealthSummary:input_type -> webhook.GetHealthSummaryRequest
+	2,  // 99: webhook.WebhookService.RegisterWebhook:output_type -> webhook.RegisterWebhookResponse
+	4,  // 100: webhook.WebhookService.GetWebhook:output_type -> webhook.GetWebhookResponse
+	6,  // 101: webhook.WebhookService.ListWebhooks:output_type -> webhook.ListWebhooksResponse
+	8,  // 102: webhook.WebhookService.UpdateWebhook:output_type -> webhook.UpdateWebhookResponse
+	10, // 103: webhook.WebhookService.PauseWebhook:output_type -> webhook.PauseWebhookResponse
+	12, // 104: webhook.WebhookService.ResumeWebhook:output_type -> webhook.ResumeWebhookResponse
+	14, // 105: webhook.WebhookService.DeleteWebhook:output_type -> webhook.DeleteWebhookResponse
+	16, // 106: webhook.WebhookService.RotateWebhookSecret:output_type -> webhook.RotateWebhookSecretResponse
+	19, // 107: webhook.EventService.RegisterEvent:output_type -> webhook.RegisterEventResponse
+	21, // 108: webhook.EventService.GetEventType:output_type -> webhook.GetEventTypeResponse
+	23, // 109: webhook.EventService.ListEventTypes:output_type -> webhook.ListEventTypesResponse
+	25, // 110: webhook.EventService.UpdateEvent:output_type -> webhook.UpdateEventResponse
+	28, // 111: webhook.EventService.PushEvent:output_type -> webhook.PushEventResponse
+	30, // 112: webhook.EventService.PushEvents:output_type -> webhook.PushEventsResponse
+	32, // 113: webhook.EventService.GetEvent:output_type -> webhook.GetEventResponse
+	34, // 114: webhook.EventService.ListEvents:output_type -> webhook.ListEventsResponse
+	36, // 115: webhook.EventService.RepushEvent:output_type -> webhook.RepushEventResponse
+	39, // 116: webhook.SubscriptionService.CreateSubscription:output_type -> webhook.CreateSubscriptionResponse
+	41, // 117: webhook.SubscriptionService.GetSubscription:output_type -> webhook.GetSubscriptionResponse
+	43, // 118: webhook.SubscriptionService.ListSubscriptions:output_type -> webhook.ListSubscriptionsResponse
+	45, // 119: webhook.SubscriptionService.UpdateSubscription:output_type -> webhook.UpdateSubscriptionResponse
+	47, // 120: webhook.SubscriptionService.DeleteSubscription:output_type -> webhook.DeleteSubscriptionResponse
+	49, // 121: webhook.SubscriptionService.RenderTemplate:output_type -> webhook.RenderTemplateResponse
+	53, // 122: webhook.DeliveryService.ListDeliveries:output_type -> webhook.ListDeliveriesResponse
+	55, // 123: webhook.DeliveryService.GetDelivery:output_type -> webhook.GetDeliveryResponse
+	57, // 124: webhook.DeliveryService.RetryDelivery:output_type -> webhook.RetryDeliveryResponse
+	59, // 125: webhook.DeliveryService.RetryFailedDeliveries:output_type -> webhook.RetryFailedDeliveriesResponse
+	61, // 126: webhook.HealthService.GetWebhookHealth:output_type -> webhook.GetWebhookHealthResponse
+	65, // 127: webhook.HealthService.GetHealthSummary:output_type -> webhook.GetHealthSummaryResponse
+	99, // [99:128] is the sub-list for method output_type
+	70, // [70:99] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_proto_webhook_proto_init() }
@@ -5305,7 +5521,7 @@ func file_proto_webhook_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_webhook_proto_rawDesc), len(file_proto_webhook_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   76,
+			NumMessages:   79,
 			NumExtensions: 0,
 			NumServices:   5,
 		},

@@ -236,7 +236,7 @@ class GetHealthSummaryRequest(_message.Message):
     def __init__(self, namespace: _Optional[str] = ...) -> None: ...
 
 class GetHealthSummaryResponse(_message.Message):
-    __slots__ = ["attempts", "namespace", "success_rate", "successes", "webhooks_by_status", "window_seconds", "worst"]
+    __slots__ = ["attempts", "namespace", "success_rate", "successes", "timeline", "webhooks_by_status", "window_seconds", "worst"]
     class WebhooksByStatusEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -248,6 +248,7 @@ class GetHealthSummaryResponse(_message.Message):
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     SUCCESSES_FIELD_NUMBER: _ClassVar[int]
     SUCCESS_RATE_FIELD_NUMBER: _ClassVar[int]
+    TIMELINE_FIELD_NUMBER: _ClassVar[int]
     WEBHOOKS_BY_STATUS_FIELD_NUMBER: _ClassVar[int]
     WINDOW_SECONDS_FIELD_NUMBER: _ClassVar[int]
     WORST_FIELD_NUMBER: _ClassVar[int]
@@ -255,10 +256,11 @@ class GetHealthSummaryResponse(_message.Message):
     namespace: str
     success_rate: float
     successes: int
+    timeline: _containers.RepeatedCompositeFieldContainer[HealthPoint]
     webhooks_by_status: _containers.ScalarMap[str, int]
     window_seconds: int
     worst: _containers.RepeatedCompositeFieldContainer[WebhookHealthSummary]
-    def __init__(self, namespace: _Optional[str] = ..., webhooks_by_status: _Optional[_Mapping[str, int]] = ..., window_seconds: _Optional[int] = ..., attempts: _Optional[int] = ..., successes: _Optional[int] = ..., success_rate: _Optional[float] = ..., worst: _Optional[_Iterable[_Union[WebhookHealthSummary, _Mapping]]] = ...) -> None: ...
+    def __init__(self, namespace: _Optional[str] = ..., webhooks_by_status: _Optional[_Mapping[str, int]] = ..., window_seconds: _Optional[int] = ..., attempts: _Optional[int] = ..., successes: _Optional[int] = ..., success_rate: _Optional[float] = ..., worst: _Optional[_Iterable[_Union[WebhookHealthSummary, _Mapping]]] = ..., timeline: _Optional[_Iterable[_Union[HealthPoint, _Mapping]]] = ...) -> None: ...
 
 class GetSubscriptionRequest(_message.Message):
     __slots__ = ["namespace", "subscription_id"]
@@ -283,7 +285,7 @@ class GetWebhookHealthRequest(_message.Message):
     def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
 
 class GetWebhookHealthResponse(_message.Message):
-    __slots__ = ["attempts", "consecutive_failures", "error_counts", "failing_since", "failures", "health_status", "last_failure_at", "last_success_at", "latency_avg_ms", "latency_p95_ms", "namespace", "pending_deliveries", "recent_attempts", "recent_latency_avg_ms", "recent_latency_p95_ms", "recent_success_rate", "status_changed_at", "status_reason", "success_rate", "successes", "transitions", "webhook_id", "window_seconds"]
+    __slots__ = ["attempts", "consecutive_failures", "error_counts", "failing_since", "failures", "health_status", "last_failure_at", "last_success_at", "latency_avg_ms", "latency_p95_ms", "namespace", "pending_deliveries", "recent_attempts", "recent_latency_avg_ms", "recent_latency_p95_ms", "recent_success_rate", "status_changed_at", "status_reason", "success_rate", "successes", "timeline", "transitions", "webhook_id", "window_seconds"]
     class ErrorCountsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -311,6 +313,7 @@ class GetWebhookHealthResponse(_message.Message):
     STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
     SUCCESSES_FIELD_NUMBER: _ClassVar[int]
     SUCCESS_RATE_FIELD_NUMBER: _ClassVar[int]
+    TIMELINE_FIELD_NUMBER: _ClassVar[int]
     TRANSITIONS_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
     WINDOW_SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -334,10 +337,11 @@ class GetWebhookHealthResponse(_message.Message):
     status_reason: str
     success_rate: float
     successes: int
+    timeline: _containers.RepeatedCompositeFieldContainer[HealthPoint]
     transitions: _containers.RepeatedCompositeFieldContainer[HealthTransition]
     webhook_id: str
     window_seconds: int
-    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., health_status: _Optional[str] = ..., status_reason: _Optional[str] = ..., status_changed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., success_rate: _Optional[float] = ..., window_seconds: _Optional[int] = ..., attempts: _Optional[int] = ..., successes: _Optional[int] = ..., failures: _Optional[int] = ..., latency_avg_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., error_counts: _Optional[_Mapping[str, int]] = ..., recent_attempts: _Optional[int] = ..., recent_success_rate: _Optional[float] = ..., recent_latency_avg_ms: _Optional[float] = ..., recent_latency_p95_ms: _Optional[float] = ..., consecutive_failures: _Optional[int] = ..., failing_since: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_success_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_failure_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., pending_deliveries: _Optional[int] = ..., transitions: _Optional[_Iterable[_Union[HealthTransition, _Mapping]]] = ...) -> None: ...
+    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., health_status: _Optional[str] = ..., status_reason: _Optional[str] = ..., status_changed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., success_rate: _Optional[float] = ..., window_seconds: _Optional[int] = ..., attempts: _Optional[int] = ..., successes: _Optional[int] = ..., failures: _Optional[int] = ..., latency_avg_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., error_counts: _Optional[_Mapping[str, int]] = ..., recent_attempts: _Optional[int] = ..., recent_success_rate: _Optional[float] = ..., recent_latency_avg_ms: _Optional[float] = ..., recent_latency_p95_ms: _Optional[float] = ..., consecutive_failures: _Optional[int] = ..., failing_since: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_success_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_failure_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., pending_deliveries: _Optional[int] = ..., transitions: _Optional[_Iterable[_Union[HealthTransition, _Mapping]]] = ..., timeline: _Optional[_Iterable[_Union[HealthPoint, _Mapping]]] = ...) -> None: ...
 
 class GetWebhookRequest(_message.Message):
     __slots__ = ["namespace", "webhook_id"]
@@ -352,6 +356,18 @@ class GetWebhookResponse(_message.Message):
     WEBHOOK_FIELD_NUMBER: _ClassVar[int]
     webhook: Webhook
     def __init__(self, webhook: _Optional[_Union[Webhook, _Mapping]] = ...) -> None: ...
+
+class HealthPoint(_message.Message):
+    __slots__ = ["at", "attempts", "latency_avg_ms", "successes"]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_AVG_MS_FIELD_NUMBER: _ClassVar[int]
+    SUCCESSES_FIELD_NUMBER: _ClassVar[int]
+    at: _timestamp_pb2.Timestamp
+    attempts: int
+    latency_avg_ms: float
+    successes: int
+    def __init__(self, at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ..., successes: _Optional[int] = ..., latency_avg_ms: _Optional[float] = ...) -> None: ...
 
 class HealthTransition(_message.Message):
     __slots__ = ["at", "reason", "to"]
@@ -587,6 +603,20 @@ class RegisterWebhookResponse(_message.Message):
     webhook_id: str
     webhook_secret: str
     def __init__(self, webhook_id: _Optional[str] = ..., webhook: _Optional[_Union[Webhook, _Mapping]] = ..., webhook_secret: _Optional[str] = ...) -> None: ...
+
+class RenderTemplateRequest(_message.Message):
+    __slots__ = ["payload", "template"]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_FIELD_NUMBER: _ClassVar[int]
+    payload: _struct_pb2.Struct
+    template: str
+    def __init__(self, template: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class RenderTemplateResponse(_message.Message):
+    __slots__ = ["body"]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    body: str
+    def __init__(self, body: _Optional[str] = ...) -> None: ...
 
 class RepushEventRequest(_message.Message):
     __slots__ = ["event_id", "namespace"]

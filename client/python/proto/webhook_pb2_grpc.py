@@ -692,6 +692,11 @@ class SubscriptionServiceStub(object):
                 request_serializer=proto_dot_webhook__pb2.DeleteSubscriptionRequest.SerializeToString,
                 response_deserializer=proto_dot_webhook__pb2.DeleteSubscriptionResponse.FromString,
                 )
+        self.RenderTemplate = channel.unary_unary(
+                '/webhook.SubscriptionService/RenderTemplate',
+                request_serializer=proto_dot_webhook__pb2.RenderTemplateRequest.SerializeToString,
+                response_deserializer=proto_dot_webhook__pb2.RenderTemplateResponse.FromString,
+                )
 
 
 class SubscriptionServiceServicer(object):
@@ -736,6 +741,15 @@ class SubscriptionServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RenderTemplate(self, request, context):
+        """RenderTemplate renders a payload template over a sample payload, as a
+        delivery would, and saves nothing: for trying a template before saving
+        it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SubscriptionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -763,6 +777,11 @@ def add_SubscriptionServiceServicer_to_server(servicer, server):
                     servicer.DeleteSubscription,
                     request_deserializer=proto_dot_webhook__pb2.DeleteSubscriptionRequest.FromString,
                     response_serializer=proto_dot_webhook__pb2.DeleteSubscriptionResponse.SerializeToString,
+            ),
+            'RenderTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenderTemplate,
+                    request_deserializer=proto_dot_webhook__pb2.RenderTemplateRequest.FromString,
+                    response_serializer=proto_dot_webhook__pb2.RenderTemplateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -857,6 +876,23 @@ class SubscriptionService(object):
         return grpc.experimental.unary_unary(request, target, '/webhook.SubscriptionService/DeleteSubscription',
             proto_dot_webhook__pb2.DeleteSubscriptionRequest.SerializeToString,
             proto_dot_webhook__pb2.DeleteSubscriptionResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RenderTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/webhook.SubscriptionService/RenderTemplate',
+            proto_dot_webhook__pb2.RenderTemplateRequest.SerializeToString,
+            proto_dot_webhook__pb2.RenderTemplateResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

@@ -114,6 +114,9 @@ const (
 	// SubscriptionServiceDeleteSubscriptionProcedure is the fully-qualified name of the
 	// SubscriptionService's DeleteSubscription RPC.
 	SubscriptionServiceDeleteSubscriptionProcedure = "/webhook.SubscriptionService/DeleteSubscription"
+	// SubscriptionServiceRenderTemplateProcedure is the fully-qualified name of the
+	// SubscriptionService's RenderTemplate RPC.
+	SubscriptionServiceRenderTemplateProcedure = "/webhook.SubscriptionService/RenderTemplate"
 	// DeliveryServiceListDeliveriesProcedure is the fully-qualified name of the DeliveryService's
 	// ListDeliveries RPC.
 	DeliveryServiceListDeliveriesProcedure = "/webhook.DeliveryService/ListDeliveries"
@@ -805,6 +808,10 @@ type SubscriptionServiceClient interface {
 	// DeleteSubscription deletes a subscription. Deliveries already made are
 	// kept and still sent.
 	DeleteSubscription(context.Context, *webhookpb.DeleteSubscriptionRequest) (*webhookpb.DeleteSubscriptionResponse, error)
+	// RenderTemplate renders a payload template over a sample payload, as a
+	// delivery would, and saves nothing: for trying a template before saving
+	// it.
+	RenderTemplate(context.Context, *webhookpb.RenderTemplateRequest) (*webhookpb.RenderTemplateResponse, error)
 }
 
 // NewSubscriptionServiceClient constructs a client for the webhook.SubscriptionService service. By
@@ -848,6 +855,12 @@ func NewSubscriptionServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithSchema(subscriptionServiceMethods.ByName("DeleteSubscription")),
 			connect.WithClientOptions(opts...),
 		),
+		renderTemplate: connect.NewClient[webhookpb.RenderTemplateRequest, webhookpb.RenderTemplateResponse](
+			httpClient,
+			baseURL+SubscriptionServiceRenderTemplateProcedure,
+			connect.WithSchema(subscriptionServiceMethods.ByName("RenderTemplate")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -858,6 +871,7 @@ type subscriptionServiceClient struct {
 	listSubscriptions  *connect.Client[webhookpb.ListSubscriptionsRequest, webhookpb.ListSubscriptionsResponse]
 	updateSubscription *connect.Client[webhookpb.UpdateSubscriptionRequest, webhookpb.UpdateSubscriptionResponse]
 	deleteSubscription *connect.Client[webhookpb.DeleteSubscriptionRequest, webhookpb.DeleteSubscriptionResponse]
+	renderTemplate     *connect.Client[webhookpb.RenderTemplateRequest, webhookpb.RenderTemplateResponse]
 }
 
 // CreateSubscription calls webhook.SubscriptionService.CreateSubscription.
@@ -905,6 +919,15 @@ func (c *subscriptionServiceClient) DeleteSubscription(ctx context.Context, req 
 	return nil, err
 }
 
+// RenderTemplate calls webhook.SubscriptionService.RenderTemplate.
+func (c *subscriptionServiceClient) RenderTemplate(ctx context.Context, req *webhookpb.RenderTemplateRequest) (*webhookpb.RenderTemplateResponse, error) {
+	response, err := c.renderTemplate.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // SubscriptionServiceHandler is an implementation of the webhook.SubscriptionService service.
 type SubscriptionServiceHandler interface {
 	// CreateSubscription subscribes a webhook to an event type. A webhook has
@@ -920,6 +943,10 @@ type SubscriptionServiceHandler interface {
 	// DeleteSubscription deletes a subscription. Deliveries already made are
 	// kept and still sent.
 	DeleteSubscription(context.Context, *webhookpb.DeleteSubscriptionRequest) (*webhookpb.DeleteSubscriptionResponse, error)
+	// RenderTemplate renders a payload template over a sample payload, as a
+	// delivery would, and saves nothing: for trying a template before saving
+	// it.
+	RenderTemplate(context.Context, *webhookpb.RenderTemplateRequest) (*webhookpb.RenderTemplateResponse, error)
 }
 
 // NewSubscriptionServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -959,6 +986,12 @@ func NewSubscriptionServiceHandler(svc SubscriptionServiceHandler, opts ...conne
 		connect.WithSchema(subscriptionServiceMethods.ByName("DeleteSubscription")),
 		connect.WithHandlerOptions(opts...),
 	)
+	subscriptionServiceRenderTemplateHandler := connect.NewUnaryHandlerSimple(
+		SubscriptionServiceRenderTemplateProcedure,
+		svc.RenderTemplate,
+		connect.WithSchema(subscriptionServiceMethods.ByName("RenderTemplate")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/webhook.SubscriptionService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case SubscriptionServiceCreateSubscriptionProcedure:
@@ -971,6 +1004,8 @@ func NewSubscriptionServiceHandler(svc SubscriptionServiceHandler, opts ...conne
 			subscriptionServiceUpdateSubscriptionHandler.ServeHTTP(w, r)
 		case SubscriptionServiceDeleteSubscriptionProcedure:
 			subscriptionServiceDeleteSubscriptionHandler.ServeHTTP(w, r)
+		case SubscriptionServiceRenderTemplateProcedure:
+			subscriptionServiceRenderTemplateHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -998,6 +1033,10 @@ func (UnimplementedSubscriptionServiceHandler) UpdateSubscription(context.Contex
 
 func (UnimplementedSubscriptionServiceHandler) DeleteSubscription(context.Context, *webhookpb.DeleteSubscriptionRequest) (*webhookpb.DeleteSubscriptionResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("webhook.SubscriptionService.DeleteSubscription is not implemented"))
+}
+
+func (UnimplementedSubscriptionServiceHandler) RenderTemplate(context.Context, *webhookpb.RenderTemplateRequest) (*webhookpb.RenderTemplateResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("webhook.SubscriptionService.RenderTemplate is not implemented"))
 }
 
 // DeliveryServiceClient is a client for the webhook.DeliveryService service.
