@@ -101,7 +101,7 @@ func (e *Engine) retryDelivery(ctx context.Context, tx pgx.Tx, namespace, id str
 			return err
 		}
 		if retried {
-			if err := e.insertJobs(ctx, tx, riverworkers.DeliverJobs(e.config.queue, []string{id})); err != nil {
+			if err := e.insertJobs(ctx, tx, riverworkers.DeliverJobs(ctx, e.config.queue, []string{id})); err != nil {
 				return err
 			}
 		}
@@ -154,7 +154,7 @@ func (e *Engine) retryFailedDeliveries(ctx context.Context, tx pgx.Tx, p RetryFa
 			return err
 		}
 		n = len(retried)
-		return e.insertJobs(ctx, tx, riverworkers.DeliverJobs(e.config.queue, retried))
+		return e.insertJobs(ctx, tx, riverworkers.DeliverJobs(ctx, e.config.queue, retried))
 	})
 	return n, err
 }

@@ -9,10 +9,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sparrowhq/sparrow/event"
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/internal/validate"
 	"github.com/sparrowhq/sparrow/riverworkers"
 )
@@ -87,21 +90,31 @@ func (e *Engine) PushEventTx(ctx context.Context, tx pgx.Tx, ev Event) (*event.E
 	return e.pushEvent(ctx, tx, ev)
 }
 
-func (e *Engine) pushEvent(ctx context.Context, tx pgx.Tx, ev Event) (*event.Event, error) {
+func (e *Engine) pushEvent(ctx context.Context, tx pgx.Tx, ev Event) (_ *event.Event, err error) {
+	ctx, span := e.telemetry.Tracer.Start(ctx, "sparrow.push", trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(telemetry.AttrNamespace.String(ev.Namespace), telemetry.AttrEventName.String(ev.Name)))
+	defer func() { endSpan(span, err) }()
 	if err := ev.validate("", e.config.maxPayloadBytes); err != nil {
 		return nil, err
 	}
 	var stored *event.Event
-	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
-		var created bool
+	var created bool
+	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		var err error
 		stored, created, err = event.Insert(ctx, e.schema.On(tx), e.newEvent(&ev, e.now()))
 		if err != nil || !created {
 			return err
 		}
-		return e.insertJobs(ctx, tx, []river.InsertManyParams{e.fanoutJob([]string{stored.ID}, 0)})
+		return e.insertJobs(ctx, tx, []river.InsertManyParams{e.fanoutJob(ctx, []string{stored.ID}, 0)})
 	})
-	return stored, err
+	if err != nil {
+		return nil, err
+	}
+	span.SetAttributes(telemetry.AttrEventID.String(stored.ID))
+	if created {
+		e.telemetry.EventsPushed.Add(ctx, 1, metric.WithAttributes(telemetry.AttrEventName.String(stored.Name)))
+	}
+	return stored, nil
 }
 
 // Limits on a batch push.
@@ -129,7 +142,10 @@ func (e *Engine) PushEventsTx(ctx context.Context, tx pgx.Tx, evs []Event) ([]*e
 	return e.pushEvents(ctx, tx, evs)
 }
 
-func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []Event) ([]*event.Event, error) {
+func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []Event) (_ []*event.Event, err error) {
+	ctx, span := e.telemetry.Tracer.Start(ctx, "sparrow.push", trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(telemetry.AttrEventCount.Int(len(evs))))
+	defer func() { endSpan(span, err) }()
 	if len(evs) == 0 {
 		return nil, errs.InvalidArgument("events", "required (at least one event)")
 	}
@@ -146,12 +162,12 @@ func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []Event) ([]*eve
 		batch[i], names[i] = e.newEvent(&evs[i], now), evs[i].Name
 	}
 	var stored []*event.Event
-	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
+	var created []bool
+	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
 		if err := event.CheckTypes(ctx, db, names, true, func(i int) string { return fmt.Sprintf("events[%d].event", i) }); err != nil {
 			return err
 		}
-		var created []bool
 		var err error
 		if stored, created, err = event.InsertMany(ctx, db, batch); err != nil {
 			return err
@@ -164,18 +180,28 @@ func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []Event) ([]*eve
 		}
 		var jobs []river.InsertManyParams
 		for chunk := range slices.Chunk(fresh, fanoutChunk) {
-			jobs = append(jobs, e.fanoutJob(chunk, 0))
+			jobs = append(jobs, e.fanoutJob(ctx, chunk, 0))
 		}
 		return e.insertJobs(ctx, tx, jobs)
 	})
-	return stored, err
+	if err != nil {
+		return nil, err
+	}
+	for i, ev := range stored {
+		if created[i] {
+			e.telemetry.EventsPushed.Add(ctx, 1, metric.WithAttributes(telemetry.AttrEventName.String(ev.Name)))
+		}
+	}
+	return stored, nil
 }
 
-func (e *Engine) fanoutJob(eventIDs []string, round int) river.InsertManyParams {
+// fanoutJob returns a fan-out job for events, carrying ctx's trace context
+// so fan-out and deliveries join the push's trace.
+func (e *Engine) fanoutJob(ctx context.Context, eventIDs []string, round int) river.InsertManyParams {
 	return river.InsertManyParams{
 		Args: riverworkers.FanoutArgs{EventIDs: eventIDs, Round: round},
 		// Fan-out goes first: its deliveries can't start before it.
-		InsertOpts: &river.InsertOpts{Queue: e.config.queue, Priority: 1},
+		InsertOpts: &river.InsertOpts{Queue: e.config.queue, Priority: 1, Metadata: telemetry.JobMetadata(ctx)},
 	}
 }
 
@@ -251,7 +277,7 @@ func (e *Engine) repushEvent(ctx context.Context, tx pgx.Tx, namespace, id strin
 		if ev, err = event.Get(ctx, db, namespace, id); err != nil {
 			return err
 		}
-		return e.insertJobs(ctx, tx, []river.InsertManyParams{e.fanoutJob([]string{id}, round)})
+		return e.insertJobs(ctx, tx, []river.InsertManyParams{e.fanoutJob(ctx, []string{id}, round)})
 	})
 	return ev, err
 }

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/event"
@@ -53,6 +56,7 @@ type config struct {
 	clock             func() time.Time
 	httpClient        *http.Client
 	logger            *slog.Logger
+	meterProvider     metric.MeterProvider
 	maxPayloadBytes   int
 	maxWorkers        int
 	queue             string
@@ -62,6 +66,8 @@ type config struct {
 	schema            string
 	secretGracePeriod time.Duration
 	templateTimeout   time.Duration
+	traceparent       *bool
+	tracerProvider    trace.TracerProvider
 }
 
 func (c *config) withDefaults() {
@@ -85,6 +91,15 @@ func (c *config) withDefaults() {
 		c.healthTracking = ptrTo(true)
 	}
 	c.healthThresholds = c.healthThresholds.WithDefaults()
+	if c.traceparent == nil {
+		c.traceparent = ptrTo(true)
+	}
+	if c.tracerProvider == nil {
+		c.tracerProvider = otel.GetTracerProvider()
+	}
+	if c.meterProvider == nil {
+		c.meterProvider = otel.GetMeterProvider()
+	}
 }
 
 func (c *config) validate() error {
@@ -155,6 +170,14 @@ func WithLogger(logger *slog.Logger) Option {
 	return optionFunc(func(c *config) { c.logger = logger })
 }
 
+// WithMeterProvider sets where the engine's metrics go: events pushed,
+// deliveries by outcome and error class, attempt durations, push-to-delivery
+// latency, pending deliveries, queue lag and webhooks per health state.
+// Default: the global provider (otel.GetMeterProvider).
+func WithMeterProvider(provider metric.MeterProvider) Option {
+	return optionFunc(func(c *config) { c.meterProvider = provider })
+}
+
 // WithMaxPayloadBytes bounds an event payload's size. Default:
 // event.MaxPayloadBytesDefault (256 KiB).
 func WithMaxPayloadBytes(n int) Option {
@@ -191,6 +214,21 @@ func WithOnWebhookDisabled(fn func(context.Context, health.Transition)) Option {
 // QueueDefault.
 func WithQueue(name string) Option {
 	return optionFunc(func(c *config) { c.queue = name })
+}
+
+// WithTraceparent sets whether deliveries carry the W3C traceparent header,
+// so a receiver's own tracing joins the trace that pushed the event.
+// Default: true.
+func WithTraceparent(enabled bool) Option {
+	return optionFunc(func(c *config) { c.traceparent = &enabled })
+}
+
+// WithTracerProvider sets where the engine's spans go: a push (a child of the
+// caller's span), its fan-out and each delivery attempt with its HTTP
+// request, joined across River jobs into one trace. Default: the global
+// provider (otel.GetTracerProvider).
+func WithTracerProvider(provider trace.TracerProvider) Option {
+	return optionFunc(func(c *config) { c.tracerProvider = provider })
 }
 
 // WithResolver sets the resolver deliveries look destination names up with,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
+	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/internal/version"
 	"github.com/sparrowhq/sparrow/riverworkers"
 )
@@ -30,10 +32,11 @@ const Version = version.Version
 //
 // An Engine is safe for concurrent use.
 type Engine struct {
-	config config
-	pool   *pgxpool.Pool
-	schema dbutil.Schema
-	sender *delivery.Sender
+	config    config
+	pool      *pgxpool.Pool
+	schema    dbutil.Schema
+	sender    *delivery.Sender
+	telemetry *telemetry.Telemetry
 
 	// inserter is the River client jobs are inserted with: an insert-only
 	// client of the engine's own until UseRiverClient or Start names another.
@@ -57,15 +60,25 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("sparrow: %w", err)
 	}
+	cfg.logger = slog.New(telemetry.LogHandler(cfg.logger.Handler()))
+	tel, err := telemetry.New(cfg.tracerProvider, cfg.meterProvider)
+	if err != nil {
+		return nil, fmt.Errorf("sparrow: telemetry: %w", err)
+	}
 	httpClient := cfg.httpClient
 	if httpClient == nil {
 		httpClient = delivery.NewClient(&delivery.Guard{AllowPrivate: cfg.allowPrivate, Allowed: cfg.allowedCIDRs}, cfg.resolver)
+		httpClient.Transport = tracedTransport(httpClient.Transport, &cfg)
 	}
 	e := &Engine{
-		config: cfg,
-		pool:   pool,
-		schema: dbutil.Schema(cfg.schema),
-		sender: delivery.NewSender(httpClient, cfg.responseBodyLimit, version.UserAgent),
+		config:    cfg,
+		pool:      pool,
+		schema:    dbutil.Schema(cfg.schema),
+		sender:    delivery.NewSender(httpClient, cfg.responseBodyLimit, version.UserAgent),
+		telemetry: tel,
+	}
+	if err := e.registerGauges(); err != nil {
+		return nil, fmt.Errorf("sparrow: telemetry: %w", err)
 	}
 	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: cfg.logger, Schema: cfg.schema})
 	if err != nil {
@@ -91,6 +104,7 @@ func (e *Engine) AddWorkers(workers *river.Workers) error {
 		Queue:            e.config.queue,
 		Schema:           e.config.schema,
 		Sender:           e.sender,
+		Telemetry:        e.telemetry,
 		TemplateTimeout:  e.config.templateTimeout,
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/internal/validate"
 	"github.com/sparrowhq/sparrow/riverworkers"
 	"github.com/sparrowhq/sparrow/subscription"
@@ -355,7 +356,7 @@ func (e *Engine) resumeWebhook(ctx context.Context, tx pgx.Tx, namespace, id str
 			return err
 		}
 		return e.insertJobs(ctx, tx, []river.InsertManyParams{{
-			Args: riverworkers.UnparkArgs{WebhookID: id}, InsertOpts: &river.InsertOpts{Queue: e.config.queue},
+			Args: riverworkers.UnparkArgs{WebhookID: id}, InsertOpts: &river.InsertOpts{Queue: e.config.queue, Metadata: telemetry.JobMetadata(ctx)},
 		}})
 	})
 	return w, err

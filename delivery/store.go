@@ -171,6 +171,8 @@ func List(ctx context.Context, db dbutil.DB, p ListParams) ([]Delivery, bool, er
 // Work is what an attempt needs, read in one query.
 type Work struct {
 	Delivery
+	// EventCreatedAt is when the event was pushed.
+	EventCreatedAt time.Time
 	URL            string
 	WebhookActive  bool
 	WebhookDeleted bool
@@ -185,14 +187,14 @@ func LoadWork(ctx context.Context, db dbutil.DB, id string, now time.Time) (*Wor
 	var w Work
 	var body []byte
 	var timeoutMS int64
-	d, err := scan(db.QueryRow(ctx, "SELECT "+columns+`, coalesce(d.body, e.payload)::text,
+	d, err := scan(db.QueryRow(ctx, "SELECT "+columns+`, coalesce(d.body, e.payload)::text, e.created_at,
     w.url, w.state = 'active', w.deleted_at IS NOT NULL, w.headers, w.timeout_ms,
     ARRAY(SELECT s.secret FROM /*schema*/sparrow_webhook_secret s
           WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > $2) ORDER BY s.created_at DESC, s.id DESC)
 FROM /*schema*/sparrow_delivery d
 JOIN /*schema*/sparrow_webhook w ON w.id = d.webhook_id
-LEFT JOIN /*schema*/sparrow_event e ON e.id = d.event_id AND d.body IS NULL
-WHERE d.id = $1`, id, now), &body, &w.URL, &w.WebhookActive, &w.WebhookDeleted, &w.Headers, &timeoutMS, &w.Secrets)
+JOIN /*schema*/sparrow_event e ON e.id = d.event_id
+WHERE d.id = $1`, id, now), &body, &w.EventCreatedAt, &w.URL, &w.WebhookActive, &w.WebhookDeleted, &w.Headers, &timeoutMS, &w.Secrets)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errs.NotFound("delivery", id)
 	}

@@ -9,9 +9,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/webhook"
 )
 
@@ -35,6 +40,7 @@ type deliverWorker struct {
 func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return deliverJobTimeout }
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+	ctx = telemetry.FromJob(ctx, job.Metadata)
 	now := w.clock()
 	work, err := delivery.LoadWork(ctx, w.schema.On(w.pool), job.Args.DeliveryID, now)
 	if errors.Is(err, errs.ErrNotFound) {
@@ -47,17 +53,26 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	case work.Status.Final(), work.Waiting:
 		return nil
 	case work.WebhookDeleted:
-		_, err := delivery.Finish(ctx, w.schema.On(w.pool), work.ID, delivery.StatusCancelled, now)
-		return err
+		return w.finish(ctx, work, delivery.StatusCancelled, now)
 	case !work.ExpiresAt.IsZero() && !now.Before(work.ExpiresAt):
-		_, err := delivery.Finish(ctx, w.schema.On(w.pool), work.ID, delivery.StatusExpired, now)
-		return err
+		return w.finish(ctx, work, delivery.StatusExpired, now)
 	case !work.WebhookActive:
 		return w.park(ctx, work, now)
 	case work.NextAttemptAt.Sub(now) > earlyTolerance:
 		return river.JobSnooze(work.NextAttemptAt.Sub(now))
 	}
 	return w.attempt(ctx, work, now)
+}
+
+// finish ends a delivery that will never be attempted again.
+func (w *deliverWorker) finish(ctx context.Context, work *delivery.Work, status delivery.Status, now time.Time) error {
+	finished, err := delivery.Finish(ctx, w.schema.On(w.pool), work.ID, status, now)
+	if err != nil || !finished {
+		return err
+	}
+	w.countDelivery(ctx, status, delivery.ClassNone)
+	w.logger.DebugContext(ctx, "sparrow: delivery ended without attempt", logIDs(work), slog.String("status", string(status)))
+	return nil
 }
 
 // park makes the delivery wait for its webhook, or runs the job again at
@@ -69,20 +84,26 @@ func (w *deliverWorker) park(ctx context.Context, work *delivery.Work, now time.
 		parked, err = delivery.Park(ctx, w.schema.On(tx), work.ID, work.WebhookID, now)
 		return err
 	})
-	if err != nil || parked {
-		return err
+	if err != nil || !parked {
+		return cmpErr(err, river.JobSnooze(0))
 	}
-	return river.JobSnooze(0)
+	w.logger.DebugContext(ctx, "sparrow: delivery waits for its webhook", logIDs(work))
+	return nil
 }
 
-func (w *deliverWorker) attempt(ctx context.Context, work *delivery.Work, now time.Time) error {
+func (w *deliverWorker) attempt(ctx context.Context, work *delivery.Work, now time.Time) (err error) {
+	number := work.AttemptCount + 1
+	ctx, span := w.telemetry.Tracer.Start(ctx, "sparrow.deliver", trace.WithAttributes(
+		telemetry.AttrDeliveryID.String(work.ID), telemetry.AttrWebhookID.String(work.WebhookID),
+		telemetry.AttrEventID.String(work.EventID), telemetry.AttrEventName.String(work.EventName),
+		telemetry.AttrNamespace.String(work.Namespace), telemetry.AttrAttempt.Int(number)))
+	defer func() { endSpan(span, err) }()
 	keys := make([][]byte, 0, len(work.Secrets))
 	for _, secret := range work.Secrets {
 		if key, err := webhook.SigningKey(secret); err == nil {
 			keys = append(keys, key)
 		}
 	}
-	number := work.AttemptCount + 1
 	res := w.sender.Send(ctx, &delivery.Request{
 		URL:        work.URL,
 		Body:       work.Body,
@@ -134,15 +155,41 @@ func (w *deliverWorker) attempt(ctx context.Context, work *delivery.Work, now ti
 			}
 		}
 	}
+	outcome := metric.WithAttributes(telemetry.AttrOutcome.String(string(rec.Status)), telemetry.AttrErrorType.String(string(res.Class)))
+	w.telemetry.AttemptDuration.Record(ctx, res.Duration.Seconds(), outcome)
+	span.SetAttributes(telemetry.AttrOutcome.String(string(rec.Status)), semconv.HTTPResponseStatusCode(res.StatusCode))
+	if res.Class != delivery.ClassNone {
+		span.SetStatus(codes.Error, string(res.Class))
+	}
 	if err := w.recorder.record(ctx, o); err != nil {
+		w.logger.ErrorContext(ctx, "sparrow: recording an attempt failed", logIDs(work), slog.Int("attempt", number), slog.String("error", err.Error()))
 		return err
 	}
-	w.logger.DebugContext(ctx, "sparrow: delivery attempt",
-		slog.String("delivery_id", work.ID), slog.String("webhook_id", work.WebhookID), slog.String("event_id", work.EventID),
+	if o.moved {
+		w.telemetry.Deliveries.Add(ctx, 1, outcome)
+		if rec.Status == delivery.StatusSucceeded {
+			w.telemetry.DeliveryLatency.Record(ctx, w.clock().Sub(work.EventCreatedAt).Seconds())
+		}
+	}
+	w.logger.DebugContext(ctx, "sparrow: delivery attempt", logIDs(work),
 		slog.Int("attempt", number), slog.Int("status_code", res.StatusCode), slog.String("error_class", string(res.Class)),
 		slog.String("status", string(rec.Status)))
 	if rec.Status == delivery.StatusRetrying {
 		return river.JobSnooze(delay)
 	}
 	return nil
+}
+
+// logIDs identifies a delivery in log lines.
+func logIDs(work *delivery.Work) slog.Attr {
+	return slog.Group("", slog.String("delivery_id", work.ID), slog.String("webhook_id", work.WebhookID),
+		slog.String("event_id", work.EventID), slog.String("namespace", work.Namespace))
+}
+
+// cmpErr returns err, or fallback when err is nil.
+func cmpErr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
 }

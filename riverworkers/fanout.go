@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/event"
 	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/subscription"
 )
 
@@ -23,13 +26,17 @@ type fanoutWorker struct {
 	*base
 }
 
-func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) error {
+func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) (err error) {
 	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
 	if err != nil {
 		return err
 	}
+	ctx, span := w.telemetry.Tracer.Start(telemetry.FromJob(ctx, job.Metadata), "sparrow.fanout",
+		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(telemetry.AttrEventCount.Int(len(job.Args.EventIDs))))
+	defer func() { endSpan(span, err) }()
 	now := w.clock()
-	return pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+	var created []*delivery.Delivery
+	err = pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
 		db := w.schema.On(tx)
 		events, err := event.ClaimFanout(ctx, db, job.Args.EventIDs, job.Args.Round, now)
 		if err != nil || len(events) == 0 {
@@ -54,14 +61,26 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) err
 		if err := delivery.Insert(ctx, db, deliveries); err != nil {
 			return err
 		}
+		created = deliveries
 		if len(pending) == 0 {
 			return nil
 		}
-		if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(w.queue, pending)); err != nil {
+		if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(ctx, w.queue, pending)); err != nil {
 			return fmt.Errorf("insert delivery jobs: %w", err)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	span.SetAttributes(telemetry.AttrDeliveries.Int(len(created)))
+	for _, d := range created {
+		if d.Status.Final() {
+			w.countDelivery(ctx, d.Status, d.LastErrorClass)
+		}
+	}
+	w.logger.DebugContext(ctx, "sparrow: fanned out", slog.Any("event_ids", job.Args.EventIDs), slog.Int("deliveries", len(created)))
+	return nil
 }
 
 // deliveries builds the deliveries of events to targets, and returns the ids

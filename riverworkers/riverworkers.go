@@ -21,6 +21,7 @@ import (
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/health"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
+	"github.com/sparrowhq/sparrow/internal/telemetry"
 )
 
 // FanoutArgs asks for events to be fanned out to their subscribers.
@@ -79,13 +80,15 @@ type Config struct {
 	Queue          string
 	Schema         string
 	Sender         *delivery.Sender
+	// Telemetry is the engine's tracer and instruments.
+	Telemetry *telemetry.Telemetry
 	// TemplateTimeout bounds one render of a subscription's template.
 	TemplateTimeout time.Duration
 }
 
 // Add registers Sparrow's workers in workers.
 func Add(workers *river.Workers, cfg *Config) error {
-	if cfg.Pool == nil || cfg.Sender == nil || cfg.Now == nil || cfg.Backoff == nil || cfg.CheckRetry == nil {
+	if cfg.Pool == nil || cfg.Sender == nil || cfg.Now == nil || cfg.Backoff == nil || cfg.CheckRetry == nil || cfg.Telemetry == nil {
 		return errors.New("riverworkers: incomplete Config (use sparrow.Engine.AddWorkers)")
 	}
 	base := &base{
@@ -99,6 +102,7 @@ func Add(workers *river.Workers, cfg *Config) error {
 		queue:          cfg.Queue,
 		schema:         dbutil.Schema(cfg.Schema),
 		sender:         cfg.Sender,
+		telemetry:      cfg.Telemetry,
 		templates:      newTemplateCache(cfg.TemplateTimeout),
 		thresholds:     cfg.HealthThresholds.WithDefaults(),
 	}
@@ -110,10 +114,11 @@ func Add(workers *river.Workers, cfg *Config) error {
 	)
 }
 
-// DeliverJobs returns the insert parameters of one delivery job per id.
-func DeliverJobs(queue string, deliveryIDs []string) []river.InsertManyParams {
+// DeliverJobs returns the insert parameters of one delivery job per id. The
+// jobs carry ctx's trace context, so their attempts join its trace.
+func DeliverJobs(ctx context.Context, queue string, deliveryIDs []string) []river.InsertManyParams {
 	params := make([]river.InsertManyParams, len(deliveryIDs))
-	opts := &river.InsertOpts{Queue: queue, MaxAttempts: DeliverJobMaxAttempts}
+	opts := &river.InsertOpts{Queue: queue, MaxAttempts: DeliverJobMaxAttempts, Metadata: telemetry.JobMetadata(ctx)}
 	for i, id := range deliveryIDs {
 		params[i] = river.InsertManyParams{Args: DeliverArgs{DeliveryID: id}, InsertOpts: opts}
 	}
@@ -133,6 +138,7 @@ type base struct {
 	recorder       *recorder
 	schema         dbutil.Schema
 	sender         *delivery.Sender
+	telemetry      *telemetry.Telemetry
 	templates      *templateCache
 	thresholds     health.Thresholds
 }

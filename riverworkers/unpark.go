@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/internal/telemetry"
 )
 
 // unparkBatch bounds the deliveries released per transaction, so resuming a
@@ -41,7 +42,7 @@ func (w *unparkWorker) Work(ctx context.Context, job *river.Job[UnparkArgs]) err
 				return err
 			}
 			released = len(unparked)
-			if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(w.queue, unparked)); err != nil {
+			if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(telemetry.FromJob(ctx, job.Metadata), w.queue, unparked)); err != nil {
 				return fmt.Errorf("insert delivery jobs: %w", err)
 			}
 			return nil

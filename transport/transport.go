@@ -12,11 +12,16 @@ package transport
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
 	"connectrpc.com/connect"
 	"connectrpc.com/grpcreflect"
+	"connectrpc.com/otelconnect"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/proto/webhookpb/webhookpbconnect"
@@ -40,6 +45,8 @@ type config struct {
 	interceptors    []connect.Interceptor
 	logger          *slog.Logger
 	maxRequestBytes int
+	meterProvider   metric.MeterProvider
+	tracerProvider  trace.TracerProvider
 }
 
 // APIKey is a key clients present in an x-api-key header or as
@@ -75,6 +82,18 @@ func WithMaxRequestBytes(n int) Option {
 	return optionFunc(func(c *config) { c.maxRequestBytes = n })
 }
 
+// WithMeterProvider sets where RPC metrics go (otelconnect's). Default: the
+// global provider.
+func WithMeterProvider(provider metric.MeterProvider) Option {
+	return optionFunc(func(c *config) { c.meterProvider = provider })
+}
+
+// WithTracerProvider sets where RPC spans go (otelconnect's): a server span
+// per call, the parent of the engine's spans. Default: the global provider.
+func WithTracerProvider(provider trace.TracerProvider) Option {
+	return optionFunc(func(c *config) { c.tracerProvider = provider })
+}
+
 // ServiceNames are the fully qualified names of the services Mount serves.
 var ServiceNames = []string{
 	webhookpbconnect.WebhookServiceName,
@@ -99,7 +118,19 @@ func Mount(mux *http.ServeMux, eng *sparrow.Engine, opts ...Option) error {
 	if err != nil {
 		return err
 	}
-	interceptors := append([]connect.Interceptor{&errorTranslator{logger: cfg.logger}, auth}, cfg.interceptors...)
+	if cfg.tracerProvider == nil {
+		cfg.tracerProvider = otel.GetTracerProvider()
+	}
+	if cfg.meterProvider == nil {
+		cfg.meterProvider = otel.GetMeterProvider()
+	}
+	telemetry, err := otelconnect.NewInterceptor(
+		otelconnect.WithTracerProvider(cfg.tracerProvider), otelconnect.WithMeterProvider(cfg.meterProvider))
+	if err != nil {
+		return fmt.Errorf("transport: %w", err)
+	}
+	// Telemetry outermost, so it sees the codes the error translator picks.
+	interceptors := append([]connect.Interceptor{telemetry, &errorTranslator{logger: cfg.logger}, auth}, cfg.interceptors...)
 	handlerOpts := []connect.HandlerOption{
 		connect.WithInterceptors(interceptors...),
 		connect.WithReadMaxBytes(cfg.maxRequestBytes),

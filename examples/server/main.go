@@ -17,6 +17,8 @@
 //	SPARROW_ALLOW_PRIVATE_NETWORKS  true: let webhooks reach private addresses (development)
 //	LOG_LEVEL                       debug, info (default), warn, error
 //	SPARROW_SHUTDOWN_TIMEOUT        how long in-flight deliveries get on SIGTERM; default 30s
+//	OTEL_EXPORTER_OTLP_ENDPOINT     export traces and metrics over OTLP/gRPC, e.g. http://localhost:4317
+//	                                (the other standard OTEL_* variables apply too)
 //
 // /health answers while the process runs; /ready when the database answers
 // and the workers run. Both need no API key.
@@ -40,7 +42,16 @@ func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, logger, nil); err != nil {
+	flush, err := setupTelemetry(ctx)
+	if err != nil {
+		logger.Error("telemetry", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+	err = run(ctx, cfg, logger, nil)
+	if flushErr := flush(context.WithoutCancel(ctx)); flushErr != nil {
+		logger.Warn("telemetry flush", slog.String("error", flushErr.Error()))
+	}
+	if err != nil {
 		logger.Error("server stopped", slog.String("error", err.Error()))
 		os.Exit(1)
 	}

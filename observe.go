@@ -1,0 +1,99 @@
+package sparrow
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/puddle/v2"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/sparrowhq/sparrow/internal/telemetry"
+)
+
+// tracedTransport wraps the delivery transport in an HTTP client span per
+// attempt, sending traceparent (and tracestate) unless turned off.
+func tracedTransport(base http.RoundTripper, cfg *config) http.RoundTripper {
+	propagator := propagation.NewCompositeTextMapPropagator()
+	if *cfg.traceparent {
+		propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{})
+	}
+	return otelhttp.NewTransport(base,
+		otelhttp.WithTracerProvider(cfg.tracerProvider),
+		otelhttp.WithMeterProvider(cfg.meterProvider),
+		otelhttp.WithPropagators(propagator),
+	)
+}
+
+// registerGauges reports what only the database knows, read when the meter
+// collects (never with a no-op meter provider): pending deliveries, the age
+// of the oldest job waiting in Sparrow's queue, and webhooks per health
+// state.
+func (e *Engine) registerGauges() error {
+	meter := e.telemetry.Meter
+	pending, err := meter.Int64ObservableGauge("sparrow.deliveries.pending",
+		metric.WithDescription("Deliveries not finished yet, waiting ones included."), metric.WithUnit("{delivery}"))
+	if err != nil {
+		return err
+	}
+	lag, err := meter.Float64ObservableGauge("sparrow.queue.lag",
+		metric.WithDescription("How long the oldest job due in Sparrow's queue has waited."), metric.WithUnit("s"))
+	if err != nil {
+		return err
+	}
+	webhooks, err := meter.Int64ObservableGauge("sparrow.webhooks",
+		metric.WithDescription("Webhooks per health state."), metric.WithUnit("{webhook}"))
+	if err != nil {
+		return err
+	}
+	_, err = meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		err := e.observeGauges(ctx, o, pending, lag, webhooks)
+		if errors.Is(err, puddle.ErrClosedPool) {
+			return nil // the host closed the pool: the engine is done
+		}
+		return err
+	}, pending, lag, webhooks)
+	return err
+}
+
+func (e *Engine) observeGauges(ctx context.Context, o metric.Observer, pending metric.Int64ObservableGauge,
+	lag metric.Float64ObservableGauge, webhooks metric.Int64ObservableGauge) error {
+	db := e.db(nil)
+	var n int64
+	var lagSeconds float64
+	if err := db.QueryRow(ctx, `SELECT
+    (SELECT count(*) FROM /*schema*/sparrow_delivery WHERE status IN ('pending', 'retrying')),
+    coalesce((SELECT extract(epoch FROM now() - min(scheduled_at)) FROM /*schema*/river_job
+        WHERE queue = $1 AND state = 'available'), 0)`, e.config.queue).Scan(&n, &lagSeconds); err != nil {
+		return err
+	}
+	o.ObserveInt64(pending, n)
+	o.ObserveFloat64(lag, max(lagSeconds, 0))
+	rows, err := db.Query(ctx, `SELECT coalesce(h.state, 'unknown'), count(*)
+FROM /*schema*/sparrow_webhook w LEFT JOIN /*schema*/sparrow_webhook_health h ON h.webhook_id = w.id
+WHERE w.deleted_at IS NULL GROUP BY 1`)
+	if err != nil {
+		return err
+	}
+	var state string
+	var count int64
+	_, err = pgx.ForEachRow(rows, []any{&state, &count}, func() error {
+		o.ObserveInt64(webhooks, count, metric.WithAttributes(telemetry.AttrState.String(state)))
+		return nil
+	})
+	return err
+}
+
+// endSpan ends span, marking it failed when err is set.
+func endSpan(span trace.Span, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+}

@@ -1,0 +1,31 @@
+package riverworkers
+
+import (
+	"context"
+	"errors"
+
+	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/internal/telemetry"
+)
+
+// endSpan ends span, marking it failed when err is a failure (a snooze is
+// River's way to reschedule, not one).
+func endSpan(span trace.Span, err error) {
+	var snooze *river.JobSnoozeError
+	if err != nil && !errors.As(err, &snooze) {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+}
+
+// countDelivery counts a delivery moving to status.
+func (b *base) countDelivery(ctx context.Context, status delivery.Status, class delivery.ErrorClass) {
+	b.telemetry.Deliveries.Add(ctx, 1, metric.WithAttributes(
+		telemetry.AttrOutcome.String(string(status)), telemetry.AttrErrorType.String(string(class))))
+}
