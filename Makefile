@@ -31,8 +31,12 @@ lint: ## go vet and gofmt
 fmt: ## Format the code
 	gofmt -w $(GOFILES)
 
+.PHONY: migrate
+migrate: ## Apply River's and Sparrow's migrations to DATABASE_URL (or the local server) and exit
+	$(GO) run ./examples/server migrate
+
 .PHONY: run
-run: ## Run the standalone server (examples/server) on :8080 (Connect, gRPC-Web) and :50051 (gRPC)
+run: ## Run the standalone server (examples/server): API on :8080 and :50051, River's UI on :8082
 	$(GO) run ./examples/server
 
 .PHONY: example

@@ -2,10 +2,12 @@ package sparrow
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/validate"
 )
 
@@ -17,13 +19,31 @@ type RegisterEventParams struct {
 	// Inactive registers the type deactivated: pushes of it are refused
 	// until UpdateEvent activates it.
 	Inactive bool
+	// Schema, when set, is a JSON Schema (draft 2020-12 unless its $schema
+	// says otherwise) every payload of the type must satisfy; pushes that
+	// don't are refused, naming where the payload failed.
+	Schema json.RawMessage
 }
 
 func (p *RegisterEventParams) validate() error {
 	if err := event.ValidateName("name", p.Name); err != nil {
 		return err
 	}
-	return validate.Text("description", p.Description, validate.MaxDescriptionLen)
+	if event.IsSystem(p.Name) {
+		return errs.InvalidArgument("name", "the %q prefix is reserved for Sparrow's own event types", event.SystemPrefix)
+	}
+	if err := validate.Text("description", p.Description, validate.MaxDescriptionLen); err != nil {
+		return err
+	}
+	return validateSchema("schema", p.Schema)
+}
+
+func validateSchema(field string, raw json.RawMessage) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	_, err := event.CompileSchema(field, raw)
+	return err
 }
 
 // RegisterEvent registers an event type. Event types are global: every
@@ -46,7 +66,7 @@ func (e *Engine) registerEvent(ctx context.Context, tx pgx.Tx, p RegisterEventPa
 		return nil, err
 	}
 	now := e.now()
-	t := &event.Type{Name: p.Name, Description: p.Description, Active: !p.Inactive, CreatedAt: now, UpdatedAt: now}
+	t := &event.Type{Name: p.Name, Description: p.Description, Active: !p.Inactive, Schema: p.Schema, CreatedAt: now, UpdatedAt: now}
 	if err := event.InsertType(ctx, e.db(tx), t); err != nil {
 		return nil, err
 	}
@@ -93,6 +113,9 @@ type UpdateEventParams struct {
 	// Active activates or deactivates the type. Deactivating refuses new
 	// pushes; events already pushed are still delivered.
 	Active *bool
+	// Schema replaces the type's JSON Schema; a pointer to an empty one
+	// removes it. Events already pushed are not checked again.
+	Schema *json.RawMessage
 }
 
 func (p *UpdateEventParams) validate() error {
@@ -100,7 +123,12 @@ func (p *UpdateEventParams) validate() error {
 		return err
 	}
 	if p.Description != nil {
-		return validate.Text("description", *p.Description, validate.MaxDescriptionLen)
+		if err := validate.Text("description", *p.Description, validate.MaxDescriptionLen); err != nil {
+			return err
+		}
+	}
+	if p.Schema != nil {
+		return validateSchema("schema", *p.Schema)
 	}
 	return nil
 }
@@ -123,5 +151,9 @@ func (e *Engine) updateEvent(ctx context.Context, tx pgx.Tx, p UpdateEventParams
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	return event.UpdateType(ctx, e.db(tx), p.Name, event.TypeUpdate{Description: p.Description, Active: p.Active}, e.now())
+	t, err := event.UpdateType(ctx, e.db(tx), p.Name, event.TypeUpdate{Description: p.Description, Active: p.Active, Schema: p.Schema}, e.now())
+	if err == nil {
+		e.schemas.forget(p.Name)
+	}
+	return t, err
 }

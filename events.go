@@ -3,6 +3,7 @@ package sparrow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -100,10 +101,31 @@ func (e *Engine) pushEvent(ctx context.Context, tx pgx.Tx, ev Event) (_ *event.E
 	var stored *event.Event
 	var created bool
 	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
-		var err error
-		stored, created, err = event.Insert(ctx, e.schema.On(tx), e.newEvent(&ev, e.now()))
-		if err != nil || !created {
-			return err
+		db := e.schema.On(tx)
+		newEvent := e.newEvent(&ev, e.now())
+		// Check the payload with the type's cached schema, and insert only
+		// if the type is still at that version; else reload and check again.
+		for try := 0; ; try++ {
+			cached, fresh, err := e.schemas.get(ctx, db, ev.Name)
+			if err != nil {
+				return err
+			}
+			if err := cached.validate("payload", ev.Payload); err != nil {
+				if fresh {
+					return err
+				}
+				e.schemas.forget(ev.Name) // perhaps refused by an outdated schema
+				continue
+			}
+			stored, created, err = event.Insert(ctx, db, newEvent, cached.version)
+			if errors.Is(err, event.ErrStaleType) && try < 3 {
+				e.schemas.forget(ev.Name)
+				continue
+			}
+			if err != nil || !created {
+				return err
+			}
+			break
 		}
 		return e.insertJobs(ctx, tx, []river.InsertManyParams{e.fanoutJob(ctx, []string{stored.ID}, 0)})
 	})
@@ -165,10 +187,20 @@ func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []Event) (_ []*e
 	var created []bool
 	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		if err := event.CheckTypes(ctx, db, names, true, func(i int) string { return fmt.Sprintf("events[%d].event", i) }); err != nil {
+		field := func(i int) string { return fmt.Sprintf("events[%d].event", i) }
+		types, err := event.CheckTypes(ctx, db, names, true, field)
+		if err != nil {
 			return err
 		}
-		var err error
+		for i := range evs {
+			cached, err := e.schemas.store(types[evs[i].Name])
+			if err != nil {
+				return err
+			}
+			if err := cached.validate(fmt.Sprintf("events[%d].payload", i), evs[i].Payload); err != nil {
+				return err
+			}
+		}
 		if stored, created, err = event.InsertMany(ctx, db, batch); err != nil {
 			return err
 		}

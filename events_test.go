@@ -409,3 +409,110 @@ func TestGetEvent(t *testing.T) {
 	}
 	var _ *event.Event = got
 }
+
+func TestEventSchemas(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	const schema = `{"type": "object", "required": ["order_id"], "properties": {"order_id": {"type": "string"}, "total": {"type": "number", "minimum": 0}}}`
+
+	t.Run("RegisterRefusesBadSchema", func(t *testing.T) {
+		t.Parallel()
+
+		b := setup(t)
+		for _, bad := range []string{`[]`, `{"type": "banana"}`, `{"$ref": "https://example.com/s.json"}`} {
+			_, err := b.eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "order.created", Schema: json.RawMessage(bad)})
+			wantInvalid(t, err, "schema")
+		}
+		if n := b.countUserEventTypes(t); n != 0 {
+			t.Fatalf("refused schemas stored %d types", n)
+		}
+	})
+
+	t.Run("PushChecked", func(t *testing.T) {
+		t.Parallel()
+
+		b := setup(t)
+		registered, err := b.eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "order.created", Schema: json.RawMessage(schema)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.eng.GetEventType(ctx, "order.created")
+		if err != nil || string(got.Schema) == "" || string(registered.Schema) != schema {
+			t.Fatalf("schema not kept: %s / %v", got.Schema, err)
+		}
+		if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{"order_id": "ord_1", "total": 5}`)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{"order_id": "ord_1", "total": -5}`)})
+		wantInvalid(t, err, "payload")
+		if !strings.Contains(err.Error(), "/total") {
+			t.Fatalf("the refusal does not name the failing location: %v", err)
+		}
+		_, err = b.eng.PushEvents(ctx, []sparrow.Event{
+			{Name: "order.created", Payload: []byte(`{"order_id": "ord_2"}`)},
+			{Name: "order.created", Payload: []byte(`{"total": 1}`)},
+		})
+		wantInvalid(t, err, "events[1].payload")
+		if n := b.count(t, "sparrow_event"); n != 1 {
+			t.Fatalf("%d events stored, want only the valid single push", n)
+		}
+	})
+
+	t.Run("ChangedByAnotherProcess", func(t *testing.T) {
+		t.Parallel()
+
+		b := setup(t)
+		b.registerEvent(t, "order.created")
+		// This engine learns the type has no schema...
+		if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		// ...then another process adds one.
+		other, err := sparrow.New(b.pool, sparrow.WithSchema(b.schema))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.UpdateEvent(ctx, sparrow.UpdateEventParams{Name: "order.created", Schema: ptr(json.RawMessage(schema))}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+		wantInvalid(t, err, "payload")
+		// Removing it lets anything through again.
+		if _, err := other.UpdateEvent(ctx, sparrow.UpdateEventParams{Name: "order.created", Schema: ptr(json.RawMessage{})}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+			t.Fatalf("after the schema was removed: %v", err)
+		}
+	})
+}
+
+// BenchmarkPushSchema measures what a typical schema adds to a push: the
+// same push to a type without and with one.
+func BenchmarkPushSchema(b *testing.B) {
+	ctx := context.Background()
+	const schema = `{"type": "object", "required": ["order_id", "total"], "properties": {"order_id": {"type": "string", "pattern": "^ord_"}, "total": {"type": "number", "minimum": 0}, "items": {"type": "array", "items": {"type": "object", "required": ["sku"]}}}}`
+	payload := []byte(`{"order_id": "ord_123", "total": 49.99, "items": [{"sku": "a", "qty": 1}, {"sku": "b", "qty": 2}]}`)
+	for _, withSchema := range []bool{false, true} {
+		name := "NoSchema"
+		if withSchema {
+			name = "Schema"
+		}
+		b.Run(name, func(b *testing.B) {
+			bundle := setup(b)
+			p := sparrow.RegisterEventParams{Name: "order.created"}
+			if withSchema {
+				p.Schema = json.RawMessage(schema)
+			}
+			if _, err := bundle.eng.RegisterEvent(ctx, p); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := bundle.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: payload}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -150,14 +150,13 @@ func TestHealthScripted(t *testing.T) {
 	for i := 1; i <= 19; i++ {
 		attempt(503, 10*time.Minute)
 		h = get()
-		// Degraded from 3 consecutive failures; unhealthy from 5, once the
-		// window holds MinAttempts attempts, all failed.
-		want := health.StateHealthy
-		switch {
-		case i >= health.MinAttemptsDefault:
+		// The window rolled past the successes: degraded from the first
+		// failure (too few attempts for a rate, the last one failed);
+		// unhealthy from 5, once the window holds MinAttempts attempts, all
+		// failed.
+		want := health.StateDegraded
+		if i >= health.MinAttemptsDefault {
 			want = health.StateUnhealthy
-		case i >= health.DegradedAfterFailuresDefault:
-			want = health.StateDegraded
 		}
 		if h.State != want || h.ConsecutiveFailures != i {
 			t.Fatalf("after %d failures of the outage: state %s (%s), consecutive %d; want %s", i, h.State, h.StateReason, h.ConsecutiveFailures, want)
@@ -203,8 +202,7 @@ func TestHealthScripted(t *testing.T) {
 	}
 
 	want := []string{
-		"unknown→healthy", "healthy→degraded", "degraded→healthy", "healthy→degraded", "degraded→unhealthy",
-		"unhealthy→disabled", "unknown→healthy",
+		"unknown→healthy", "healthy→degraded", "degraded→unhealthy", "unhealthy→disabled", "unknown→healthy",
 	}
 	if diff := cmp.Diff(want, log.states()); diff != "" {
 		t.Fatalf("OnHealthChange calls (-want +got):\n%s", diff)
@@ -213,7 +211,7 @@ func TestHealthScripted(t *testing.T) {
 	for _, tr := range h.Transitions {
 		recorded = append([]string{string(tr.From) + "→" + string(tr.To)}, recorded...)
 	}
-	wantRecorded := append(append([]string{}, want[:6]...), "disabled→unknown", "unknown→healthy")
+	wantRecorded := append(append([]string{}, want[:4]...), "disabled→unknown", "unknown→healthy")
 	if diff := cmp.Diff(wantRecorded, recorded); diff != "" {
 		t.Fatalf("recorded transitions, oldest first (-want +got):\n%s", diff)
 	}

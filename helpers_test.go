@@ -281,3 +281,15 @@ func (b *testBundle) waitJobsDone(t *testing.T, kind string, n int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// countUserEventTypes counts the event types registered besides Sparrow's
+// own.
+func (b *testBundle) countUserEventTypes(t *testing.T) int {
+	t.Helper()
+	var n int
+	if err := b.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+pgx.Identifier{b.schema, "sparrow_event_type"}.Sanitize()+
+		" WHERE name NOT LIKE 'sparrow.%'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

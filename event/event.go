@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"regexp"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -35,7 +36,9 @@ type Type struct {
 	Name        string
 	Description string
 	// Active types can be pushed; pushing an inactive one is refused.
-	Active    bool
+	Active bool
+	// Schema, when set, is a JSON Schema payloads of this type must satisfy.
+	Schema    json.RawMessage
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -57,6 +60,25 @@ type Event struct {
 	// ExpiresAt is when the event stops being delivered; zero means never.
 	ExpiresAt time.Time
 }
+
+// Sparrow's own event types, pushed into the namespace of the webhook
+// concerned. They are never delivered to that webhook itself.
+const (
+	// SystemPrefix begins the names of Sparrow's event types; others may not
+	// use it.
+	SystemPrefix = "sparrow."
+	// TypeWebhookStateChanged: a webhook's health state changed.
+	TypeWebhookStateChanged = "sparrow.webhook.state_changed"
+	// TypeWebhookDisabled: Sparrow disabled a webhook after sustained failure.
+	TypeWebhookDisabled = "sparrow.webhook.disabled"
+	// TypeDeliveryExhausted: a delivery used up its attempts.
+	TypeDeliveryExhausted = "sparrow.delivery.exhausted"
+	// LabelWebhookID labels a system event with the webhook it concerns.
+	LabelWebhookID = "webhook_id"
+)
+
+// IsSystem reports whether name is one of Sparrow's own event types.
+func IsSystem(name string) bool { return strings.HasPrefix(name, SystemPrefix) }
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 

@@ -15,19 +15,23 @@ import (
 // InsertType stores a new event type.
 func InsertType(ctx context.Context, db dbutil.DB, t *Type) error {
 	_, err := db.Exec(ctx, `
-INSERT INTO /*schema*/sparrow_event_type (name, description, active, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $4)`, t.Name, t.Description, t.Active, t.CreatedAt)
+INSERT INTO /*schema*/sparrow_event_type (name, description, active, schema, created_at, updated_at)
+VALUES ($1, $2, $3, $4::jsonb, $5, $5)`, t.Name, t.Description, t.Active, nullJSON(t.Schema), t.CreatedAt)
 	if dbutil.IsUniqueViolation(err, "") {
 		return errs.AlreadyExists("event type %q", t.Name)
 	}
 	return dbutil.Interpret("insert event type", err)
 }
 
-const typeColumns = "name, description, active, created_at, updated_at"
+const typeColumns = "name, description, active, schema::text, created_at, updated_at"
 
 func scanType(row pgx.Row) (*Type, error) {
 	var t Type
-	err := row.Scan(&t.Name, &t.Description, &t.Active, &t.CreatedAt, &t.UpdatedAt)
+	var schema *string
+	err := row.Scan(&t.Name, &t.Description, &t.Active, &schema, &t.CreatedAt, &t.UpdatedAt)
+	if schema != nil {
+		t.Schema = json.RawMessage(*schema)
+	}
 	return &t, err
 }
 
@@ -72,42 +76,56 @@ ORDER BY name LIMIT $3`, p.After, p.ActiveOnly, p.Limit+1)
 type TypeUpdate struct {
 	Description *string
 	Active      *bool
+	// Schema replaces the schema; a pointer to an empty one removes it.
+	Schema *json.RawMessage
 }
 
 // UpdateType changes an event type and returns it as stored.
 func UpdateType(ctx context.Context, db dbutil.DB, name string, u TypeUpdate, now time.Time) (*Type, error) {
+	var schema []byte
+	if u.Schema != nil {
+		schema = nullJSON(*u.Schema)
+	}
 	t, err := scanType(db.QueryRow(ctx, `
 UPDATE /*schema*/sparrow_event_type
-SET description = coalesce($2, description), active = coalesce($3, active), updated_at = $4
+SET description = coalesce($2, description), active = coalesce($3, active),
+    schema = CASE WHEN $5 THEN $6::jsonb ELSE schema END, updated_at = $4
 WHERE name = $1
-RETURNING `+typeColumns, name, u.Description, u.Active, now))
+RETURNING `+typeColumns, name, u.Description, u.Active, now, u.Schema != nil, schema))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errs.NotFound("event type", name)
 	}
 	return t, dbutil.Interpret("update event type", err)
 }
 
+// ErrStaleType is returned by Insert when the event type changed since the
+// version the caller validated the payload against: reload it and retry.
+var ErrStaleType = errors.New("event type changed")
+
 // Insert stores ev, unless the namespace already holds an event with its
 // idempotency key: then it returns that event and created is false. It
-// refuses an unregistered or inactive type. The check and the insert are one
+// refuses an unregistered or inactive type, and returns ErrStaleType unless
+// the type is still at typeVersion (its UpdatedAt), the version whose schema
+// the caller checked the payload with. The checks and the insert are one
 // statement, so a push costs one round trip.
-func Insert(ctx context.Context, db dbutil.DB, ev *Event) (stored *Event, created bool, err error) {
+func Insert(ctx context.Context, db dbutil.DB, ev *Event, typeVersion time.Time) (stored *Event, created bool, err error) {
 	var active *bool
+	var version *time.Time
 	var insertedID *string
 	err = db.QueryRow(ctx, `
 WITH type AS (
-    SELECT active FROM /*schema*/sparrow_event_type WHERE name = $3
+    SELECT active, updated_at FROM /*schema*/sparrow_event_type WHERE name = $3
 ), inserted AS (
     INSERT INTO /*schema*/sparrow_event (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at)
     SELECT $1, $2, $3, $4::json, $5::jsonb, nullif($6, ''), $7, $8
-    WHERE (SELECT active FROM type)
+    FROM type WHERE type.active AND type.updated_at = $9
     ON CONFLICT (namespace, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id
 )
-SELECT (SELECT active FROM type), (SELECT id FROM inserted)`,
+SELECT (SELECT active FROM type), (SELECT updated_at FROM type), (SELECT id FROM inserted)`,
 		ev.ID, ev.Namespace, ev.Name, []byte(ev.Payload), labelsOrEmpty(ev.Labels), ev.IdempotencyKey,
-		ev.CreatedAt, nullTime(ev.ExpiresAt),
-	).Scan(&active, &insertedID)
+		ev.CreatedAt, nullTime(ev.ExpiresAt), typeVersion,
+	).Scan(&active, &version, &insertedID)
 	if err != nil {
 		return nil, false, dbutil.Interpret("insert event", err)
 	}
@@ -116,6 +134,8 @@ SELECT (SELECT active FROM type), (SELECT id FROM inserted)`,
 		return nil, false, errs.InvalidArgument("event", "event type %q is not registered", ev.Name)
 	case !*active:
 		return nil, false, errs.FailedPrecondition("event type %q is inactive", ev.Name)
+	case !version.Equal(typeVersion):
+		return nil, false, ErrStaleType
 	case insertedID == nil:
 		existing, err := getByIdempotencyKey(ctx, db, ev.Namespace, ev.IdempotencyKey)
 		return existing, false, err
@@ -173,32 +193,45 @@ RETURNING id`, idCol, nsCol, nameCol, payloadCol, labelsCol, keyCol, createdCol,
 }
 
 // CheckTypes refuses names that are not registered or, with requireActive,
-// not active. field names the input holding names[i] in the error.
-func CheckTypes(ctx context.Context, db dbutil.DB, names []string, requireActive bool, field func(i int) string) error {
-	rows, err := db.Query(ctx, "SELECT name, active FROM /*schema*/sparrow_event_type WHERE name = ANY($1)", names)
+// not active. field names the input holding names[i] in the error. It
+// returns the types found, by name.
+func CheckTypes(ctx context.Context, db dbutil.DB, names []string, requireActive bool, field func(i int) string) (map[string]*Type, error) {
+	rows, err := db.Query(ctx, "SELECT "+typeColumns+" FROM /*schema*/sparrow_event_type WHERE name = ANY($1)", names)
 	if err != nil {
-		return dbutil.Interpret("check event types", err)
+		return nil, dbutil.Interpret("check event types", err)
 	}
-	active := map[string]bool{}
-	var name string
-	var isActive bool
-	_, err = pgx.ForEachRow(rows, []any{&name, &isActive}, func() error {
-		active[name] = isActive
-		return nil
-	})
+	types, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Type, error) { return scanType(row) })
 	if err != nil {
-		return dbutil.Interpret("check event types", err)
+		return nil, dbutil.Interpret("check event types", err)
+	}
+	byName := make(map[string]*Type, len(types))
+	for _, t := range types {
+		byName[t.Name] = t
 	}
 	for i, name := range names {
-		isActive, ok := active[name]
+		t, ok := byName[name]
 		switch {
 		case !ok:
-			return errs.InvalidArgument(field(i), "event type %q is not registered", name)
-		case requireActive && !isActive:
-			return errs.FailedPrecondition("%s: event type %q is inactive", field(i), name)
+			return nil, errs.InvalidArgument(field(i), "event type %q is not registered", name)
+		case requireActive && !t.Active:
+			return nil, errs.FailedPrecondition("%s: event type %q is inactive", field(i), name)
 		}
 	}
-	return nil
+	return byName, nil
+}
+
+// ActiveTypes returns which of names are registered and active.
+func ActiveTypes(ctx context.Context, db dbutil.DB, names []string) (map[string]bool, error) {
+	rows, err := db.Query(ctx, "SELECT name FROM /*schema*/sparrow_event_type WHERE name = ANY($1) AND active", names)
+	if err != nil {
+		return nil, dbutil.Interpret("active event types", err)
+	}
+	active, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	out := make(map[string]bool, len(active))
+	for _, name := range active {
+		out[name] = true
+	}
+	return out, dbutil.Interpret("active event types", err)
 }
 
 const eventColumns = "id, namespace, name, labels, coalesce(idempotency_key, ''), created_at, expires_at"
@@ -308,6 +341,14 @@ RETURNING `+eventColumns+", payload", ids, round, now)
 		return scanEvent(row, &payload)
 	})
 	return evs, dbutil.Interpret("claim fan-out", err)
+}
+
+// nullJSON returns raw, or nil (SQL NULL) when it is empty.
+func nullJSON(raw json.RawMessage) []byte {
+	if len(raw) == 0 {
+		return nil
+	}
+	return raw
 }
 
 func labelsOrEmpty(labels map[string]string) map[string]string {

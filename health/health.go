@@ -156,8 +156,12 @@ func (t Thresholds) Evaluate(f Figures, now time.Time) (State, string) {
 		return StateUnhealthy, fmt.Sprintf("success rate %.1f%% below %g%%", rate, t.UnhealthyBelow)
 	case f.ConsecutiveFailures >= t.DegradedAfterFailures:
 		return StateDegraded, fmt.Sprintf("%d consecutive failures", f.ConsecutiveFailures)
+	case !rated && f.ConsecutiveFailures > 0:
+		return StateDegraded, "the last attempt failed, and too few attempts for a success rate"
 	case rated && rate < t.DegradedBelow:
 		return StateDegraded, fmt.Sprintf("success rate %.1f%% below %g%%", rate, t.DegradedBelow)
+	case !rated:
+		return StateHealthy, "the last attempt succeeded"
 	}
 	return StateHealthy, fmt.Sprintf("success rate %.1f%%", rate)
 }

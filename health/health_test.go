@@ -17,7 +17,9 @@ func TestEvaluate(t *testing.T) {
 	}{
 		{"NoAttempts", Figures{}, StateUnknown},
 		{"AllGood", Figures{Attempts: 100, Successes: 100}, StateHealthy},
-		{"FewAttemptsOneFailure", Figures{Attempts: 2, Successes: 1}, StateHealthy},
+		{"FewAttemptsLastSucceeded", Figures{Attempts: 2, Successes: 1}, StateHealthy},
+		{"FirstAttemptFailed", Figures{Attempts: 1, ConsecutiveFailures: 1, FailingSince: now}, StateDegraded},
+		{"ManyAttemptsOneFailure", Figures{Attempts: 100, Successes: 99, ConsecutiveFailures: 1, FailingSince: now}, StateHealthy},
 		{"JustAboveDegraded", Figures{Attempts: 100, Successes: 95}, StateHealthy},
 		{"BelowDegraded", Figures{Attempts: 100, Successes: 94}, StateDegraded},
 		{"BelowUnhealthy", Figures{Attempts: 100, Successes: 49}, StateUnhealthy},

@@ -137,7 +137,11 @@ func (w *deliverWorker) attempt(ctx context.Context, work *delivery.Work, now ti
 		ResponseBody:          res.ResponseBody,
 		ResponseBodyTruncated: res.ResponseBodyTruncated,
 	}}
-	o := &outcome{record: rec, namespace: work.Namespace, gone: res.StatusCode == http.StatusGone}
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return err
+	}
+	o := &outcome{client: client, record: rec, namespace: work.Namespace, gone: res.StatusCode == http.StatusGone}
 	var delay time.Duration
 	retryable := !res.Succeeded() && w.checkRetry(&res.Outcome)
 	switch {

@@ -97,7 +97,9 @@ func (w *fanoutWorker) deliveries(events []*event.Event, targets []subscription.
 	var pending []string
 	for _, ev := range events {
 		for _, t := range byEvent[key{ev.Namespace, ev.Name}] {
-			if !t.Matches(ev.Labels) {
+			// Sparrow's own events never go to the webhook they concern:
+			// a failing webhook must not be fed alerts about itself.
+			if !t.Matches(ev.Labels) || event.IsSystem(ev.Name) && ev.Labels[event.LabelWebhookID] == t.WebhookID {
 				continue
 			}
 			d := &delivery.Delivery{

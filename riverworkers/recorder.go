@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/health"
@@ -25,6 +26,9 @@ const (
 // outcome is an attempt on its way to the database, and what recording it
 // led to, for the worker to act on once it is committed.
 type outcome struct {
+	// client is the River client of the worker, for the jobs recording
+	// inserts (alerts' fan-out).
+	client    *river.Client[pgx.Tx]
 	record    *delivery.Record
 	namespace string
 	// gone: the receiver answered 410 Gone, which pauses its webhook.
@@ -97,7 +101,8 @@ func (r *recorder) flush(outcomes []*outcome) error {
 		}
 		// Health rows are locked before webhook rows, here as in
 		// ResumeWebhook, so the two can't deadlock.
-		if err := r.applyHealth(ctx, db, outcomes, now); err != nil {
+		transitions, err := r.applyHealth(ctx, db, outcomes, now)
+		if err != nil {
 			return err
 		}
 		for _, o := range outcomes {
@@ -108,16 +113,16 @@ func (r *recorder) flush(outcomes []*outcome) error {
 				}
 			}
 		}
-		return nil
+		return r.raiseAlerts(ctx, tx, outcomes, transitions, now)
 	})
 }
 
 // applyHealth counts the moved outcomes into their webhooks' health,
 // disables the webhooks that health says to, and hands each transition to
 // the last outcome of its webhook for the callbacks.
-func (r *recorder) applyHealth(ctx context.Context, db dbutil.DB, outcomes []*outcome, now time.Time) error {
+func (r *recorder) applyHealth(ctx context.Context, db dbutil.DB, outcomes []*outcome, now time.Time) ([]health.Transition, error) {
 	if !r.healthTracking {
-		return nil
+		return nil, nil
 	}
 	var obs []health.Observation
 	last := map[string]*outcome{}
@@ -133,16 +138,16 @@ func (r *recorder) applyHealth(ctx context.Context, db dbutil.DB, outcomes []*ou
 	}
 	transitions, err := health.Apply(ctx, db, obs, r.thresholds, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, t := range transitions {
 		if t.To == health.StateDisabled {
 			if _, _, err := webhook.SetState(ctx, db, t.Namespace, t.WebhookID, webhook.StateDisabled, t.Reason, now); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		o := last[t.WebhookID]
 		o.transitions = append(o.transitions, t)
 	}
-	return nil
+	return transitions, nil
 }

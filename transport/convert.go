@@ -61,18 +61,21 @@ func optional[T, U any](v *T, conv func(T) U) *U {
 func seconds(n int32) time.Duration { return time.Duration(n) * time.Second }
 
 // payloadJSON writes a Struct payload as compact JSON with sorted keys.
-func payloadJSON(s *structpb.Struct) (json.RawMessage, error) {
+func payloadJSON(s *structpb.Struct) (json.RawMessage, error) { return structJSON("payload", s) }
+
+// structJSON writes a Struct as compact JSON with sorted keys; nil stays nil.
+func structJSON(field string, s *structpb.Struct) (json.RawMessage, error) {
 	if s == nil {
 		return nil, nil
 	}
 	b, err := json.Marshal(s.AsMap())
 	if err != nil {
-		return nil, errs.InvalidArgument("payload", "%v", err)
+		return nil, errs.InvalidArgument(field, "%v", err)
 	}
 	return b, nil
 }
 
-// payloadStruct reads a stored JSON object payload as a Struct.
+// payloadStruct reads a stored JSON object as a Struct.
 func payloadStruct(payload json.RawMessage) *structpb.Struct {
 	if payload == nil {
 		return nil
@@ -114,6 +117,7 @@ func toEventType(t *event.Type) *pb.EventType {
 		Active:      t.Active,
 		CreatedAt:   timestamp(t.CreatedAt),
 		UpdatedAt:   timestamp(t.UpdatedAt),
+		Schema:      payloadStruct(t.Schema),
 	}
 }
 

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/sparrowhq/sparrow"
@@ -153,8 +154,12 @@ func (s *services) RotateWebhookSecret(ctx context.Context, m *pb.RotateWebhookS
 // EventService
 
 func (s *services) RegisterEvent(ctx context.Context, m *pb.RegisterEventRequest) (*pb.RegisterEventResponse, error) {
+	schema, err := structJSON("schema", m.GetSchema())
+	if err != nil {
+		return nil, err
+	}
 	t, err := s.eng.RegisterEvent(ctx, sparrow.RegisterEventParams{
-		Name: m.GetName(), Description: m.GetDescription(), Inactive: inactive(m.Active),
+		Name: m.GetName(), Description: m.GetDescription(), Inactive: inactive(m.Active), Schema: schema,
 	})
 	if err != nil {
 		return nil, err
@@ -183,7 +188,20 @@ func (s *services) ListEventTypes(ctx context.Context, m *pb.ListEventTypesReque
 }
 
 func (s *services) UpdateEvent(ctx context.Context, m *pb.UpdateEventRequest) (*pb.UpdateEventResponse, error) {
-	t, err := s.eng.UpdateEvent(ctx, sparrow.UpdateEventParams{Name: m.GetName(), Description: m.Description, Active: m.Active})
+	schema, err := structJSON("schema", m.GetSchema())
+	if err != nil {
+		return nil, err
+	}
+	var newSchema *json.RawMessage
+	switch {
+	case m.GetClearSchema() && schema != nil:
+		return nil, errs.InvalidArgument("schema", "given together with clear_schema")
+	case m.GetClearSchema():
+		newSchema = &json.RawMessage{}
+	case schema != nil:
+		newSchema = &schema
+	}
+	t, err := s.eng.UpdateEvent(ctx, sparrow.UpdateEventParams{Name: m.GetName(), Description: m.Description, Active: m.Active, Schema: newSchema})
 	if err != nil {
 		return nil, err
 	}

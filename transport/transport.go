@@ -1,5 +1,7 @@
-// Package transport serves a sparrow.Engine over Connect, gRPC and gRPC-Web:
-// the five services of proto/webhook.proto, plus gRPC server reflection.
+// Package transport serves a sparrow.Engine over Connect, gRPC, gRPC-Web and
+// REST: the five services of proto/webhook.proto, their REST routes (the
+// proto's google.api.http annotations, under /webhook/), gRPC server
+// reflection and the standard gRPC health check.
 //
 //	mux := http.NewServeMux()
 //	if err := transport.Mount(mux, eng, transport.WithAPIKeys(transport.APIKey{Key: key})); err != nil { ... }
@@ -17,8 +19,10 @@ import (
 	"net/http"
 
 	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
 	"connectrpc.com/grpcreflect"
 	"connectrpc.com/otelconnect"
+	"connectrpc.com/vanguard"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
@@ -94,6 +98,10 @@ func WithTracerProvider(provider trace.TracerProvider) Option {
 	return optionFunc(func(c *config) { c.tracerProvider = provider })
 }
 
+// RESTPrefix is the path the REST routes (the google.api.http annotations of
+// proto/webhook.proto) live under.
+const RESTPrefix = "/webhook/"
+
 // ServiceNames are the fully qualified names of the services Mount serves.
 var ServiceNames = []string{
 	webhookpbconnect.WebhookServiceName,
@@ -136,16 +144,45 @@ func Mount(mux *http.ServeMux, eng *sparrow.Engine, opts ...Option) error {
 		connect.WithReadMaxBytes(cfg.maxRequestBytes),
 	}
 	s := &services{eng: eng}
-	mux.Handle(webhookpbconnect.NewWebhookServiceHandler(s, handlerOpts...))
-	mux.Handle(webhookpbconnect.NewEventServiceHandler(s, handlerOpts...))
-	mux.Handle(webhookpbconnect.NewSubscriptionServiceHandler(s, handlerOpts...))
-	mux.Handle(webhookpbconnect.NewDeliveryServiceHandler(s, handlerOpts...))
-	mux.Handle(webhookpbconnect.NewHealthServiceHandler(s, handlerOpts...))
+	handlers := []route{
+		routeOf(webhookpbconnect.NewWebhookServiceHandler(s, handlerOpts...)),
+		routeOf(webhookpbconnect.NewEventServiceHandler(s, handlerOpts...)),
+		routeOf(webhookpbconnect.NewSubscriptionServiceHandler(s, handlerOpts...)),
+		routeOf(webhookpbconnect.NewDeliveryServiceHandler(s, handlerOpts...)),
+		routeOf(webhookpbconnect.NewHealthServiceHandler(s, handlerOpts...)),
+	}
+	// RPCs go straight to the Connect handlers (which serve Connect, gRPC
+	// and gRPC-Web). Vanguard serves the REST routes of the proto's
+	// google.api.http annotations by transcoding them to the same handlers,
+	// so every protocol shares one implementation, one auth check and one
+	// error table.
+	var vanguardServices []*vanguard.Service
+	for _, svc := range handlers {
+		mux.Handle(svc.path, svc.handler)
+		vanguardServices = append(vanguardServices, vanguard.NewService(svc.path, svc.handler))
+	}
+	transcoder, err := vanguard.NewTranscoder(vanguardServices,
+		vanguard.WithDefaultServiceOptions(vanguard.WithMaxMessageBufferBytes(uint32(cfg.maxRequestBytes))))
+	if err != nil {
+		return fmt.Errorf("transport: %w", err)
+	}
+	mux.Handle(RESTPrefix, transcoder)
+	// Health checks answer without an API key: probes carry none.
+	mux.Handle(grpchealth.NewHandler(&readiness{eng: eng}))
 	reflector := grpcreflect.NewStaticReflector(ServiceNames...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	return nil
 }
+
+// route is a service's path and handler, as the generated constructors
+// return them.
+type route struct {
+	path    string
+	handler http.Handler
+}
+
+func routeOf(path string, handler http.Handler) route { return route{path, handler} }
 
 // services implements the five services on one engine. Each method is a
 // translation: request to engine call, result to response.

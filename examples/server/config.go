@@ -17,6 +17,8 @@ type config struct {
 	bind                 string
 	httpPort             int
 	grpcPort             int
+	riverUIPort          int // -1: off
+	riverUIBind          string
 	apiKeys              []transport.APIKey
 	tlsCertFile          string
 	tlsKeyFile           string
@@ -32,6 +34,8 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		bind:            getenv("SPARROW_BIND"),
 		httpPort:        8080,
 		grpcPort:        50051,
+		riverUIPort:     8082,
+		riverUIBind:     "127.0.0.1",
 		tlsCertFile:     getenv("SPARROW_TLS_CERT_FILE"),
 		tlsKeyFile:      getenv("SPARROW_TLS_KEY_FILE"),
 		shutdownTimeout: 30 * time.Second,
@@ -49,6 +53,14 @@ func configFromEnv(getenv func(string) string) (config, error) {
 	}
 	port("HTTP_PORT", &cfg.httpPort)
 	port("GRPC_PORT", &cfg.grpcPort)
+	if getenv("RIVER_UI_PORT") == "off" {
+		cfg.riverUIPort = -1
+	} else {
+		port("RIVER_UI_PORT", &cfg.riverUIPort)
+	}
+	if v := getenv("RIVER_UI_BIND"); v != "" {
+		cfg.riverUIBind = v
+	}
 	if key := getenv("SPARROW_API_KEY"); key != "" {
 		cfg.apiKeys = append(cfg.apiKeys, transport.APIKey{Key: key})
 	}

@@ -10,6 +10,8 @@
 //	                                else a throwaway cluster from local binaries
 //	HTTP_PORT                       default 8080
 //	GRPC_PORT                       default 50051
+//	RIVER_UI_PORT                   River's UI (jobs and queues); default 8082, "off" to disable
+//	RIVER_UI_BIND                   address River's UI listens on; default 127.0.0.1
 //	SPARROW_BIND                    address to listen on; default all interfaces
 //	SPARROW_API_KEY                 require this key (x-api-key or Authorization: Bearer)
 //	SPARROW_API_KEYS                keys limited to namespaces: "key1:ns1,ns2 key2:ns3"
@@ -20,8 +22,12 @@
 //	OTEL_EXPORTER_OTLP_ENDPOINT     export traces and metrics over OTLP/gRPC, e.g. http://localhost:4317
 //	                                (the other standard OTEL_* variables apply too)
 //
-// /health answers while the process runs; /ready when the database answers
-// and the workers run. Both need no API key.
+// /health answers while the process runs; /ready (and the standard gRPC
+// health check) when the database answers and the workers run. None needs
+// an API key. River's UI requires one when the server has keys: HTTP Basic
+// with the key as password.
+//
+// `server migrate` applies the migrations and exits.
 package main
 
 import (
@@ -47,7 +53,11 @@ func main() {
 		logger.Error("telemetry", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	err = run(ctx, cfg, logger, nil)
+	if len(os.Args) > 1 && os.Args[1] == "migrate" {
+		err = migrate(ctx, cfg, logger)
+	} else {
+		err = run(ctx, cfg, logger, nil)
+	}
 	if flushErr := flush(context.WithoutCancel(ctx)); flushErr != nil {
 		logger.Warn("telemetry flush", slog.String("error", flushErr.Error()))
 	}

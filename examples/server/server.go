@@ -21,8 +21,23 @@ import (
 	"github.com/sparrowhq/sparrow/transport"
 )
 
-// listening reports the addresses the server listens on, once it does.
-type listening func(httpAddr, grpcAddr string)
+// listening reports the addresses the server listens on, once it does
+// (riverUIAddr is empty when River's UI is off).
+type listening func(httpAddr, grpcAddr, riverUIAddr string)
+
+// migrate applies River's and Sparrow's migrations and returns.
+func migrate(ctx context.Context, cfg config, logger *slog.Logger) error {
+	pool, closeDB, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if err := migrations.Migrate(ctx, pool, &migrations.Config{Logger: logger}); err != nil {
+		return err
+	}
+	logger.Info("migrations applied")
+	return nil
+}
 
 // run serves until ctx is done, then shuts down gracefully: it stops
 // accepting requests, lets in-flight deliveries finish within the shutdown
@@ -68,17 +83,30 @@ func run(ctx context.Context, cfg config, logger *slog.Logger, ready listening) 
 		eng.Stop(context.WithoutCancel(ctx))
 		return err
 	}
+	g, gctx := errgroup.WithContext(ctx)
+	riverUI, err := serveRiverUI(gctx, cfg, eng, logger)
+	if err != nil {
+		for _, l := range listeners {
+			l.Close()
+		}
+		eng.Stop(context.WithoutCancel(ctx))
+		return err
+	}
+	uiAddr := ""
+	if riverUI != nil {
+		uiAddr = riverUI.listener.Addr().String()
+		servers, listeners = append(servers, riverUI.server), append(listeners, riverUI.listener)
+	}
 	logger.Info("sparrow serving", slog.String("http", listeners[0].Addr().String()), slog.String("grpc", listeners[1].Addr().String()),
-		slog.Bool("tls", cfg.tlsCertFile != ""), slog.Bool("api_keys", len(cfg.apiKeys) > 0))
+		slog.String("river_ui", uiAddr), slog.Bool("tls", cfg.tlsCertFile != ""), slog.Bool("api_keys", len(cfg.apiKeys) > 0))
 	if ready != nil {
-		ready(listeners[0].Addr().String(), listeners[1].Addr().String())
+		ready(listeners[0].Addr().String(), listeners[1].Addr().String(), uiAddr)
 	}
 
-	g, gctx := errgroup.WithContext(ctx)
 	for i, srv := range servers {
 		g.Go(func() error {
 			var err error
-			if cfg.tlsCertFile != "" {
+			if cfg.tlsCertFile != "" && srv.TLSConfig != nil {
 				err = srv.ServeTLS(listeners[i], cfg.tlsCertFile, cfg.tlsKeyFile)
 			} else {
 				err = srv.Serve(listeners[i])

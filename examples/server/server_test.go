@@ -34,9 +34,9 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // running is a server started by a test.
 type running struct {
-	httpURL, grpcAddr string
-	schema            string
-	stop              func() error
+	httpURL, grpcAddr, riverUIAddr string
+	schema                         string
+	stop                           func() error
 }
 
 // startServer runs the server on free loopback ports, on a schema of its own.
@@ -63,6 +63,7 @@ func startServerIn(t *testing.T, schema string, env map[string]string) *running 
 		"SPARROW_BIND":                   "127.0.0.1",
 		"HTTP_PORT":                      "0",
 		"GRPC_PORT":                      "0",
+		"RIVER_UI_PORT":                  "0",
 		"SPARROW_ALLOW_PRIVATE_NETWORKS": "true",
 		"SPARROW_SHUTDOWN_TIMEOUT":       "5s",
 	}
@@ -74,10 +75,10 @@ func startServerIn(t *testing.T, schema string, env map[string]string) *running 
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	addrs := make(chan [2]string, 1)
+	addrs := make(chan [3]string, 1)
 	done := make(chan error, 1)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { done <- run(ctx, cfg, logger, func(h, g string) { addrs <- [2]string{h, g} }) }()
+	go func() { done <- run(ctx, cfg, logger, func(h, g, u string) { addrs <- [3]string{h, g, u} }) }()
 	r := running{schema: schema}
 	select {
 	case a := <-addrs:
@@ -85,7 +86,7 @@ func startServerIn(t *testing.T, schema string, env map[string]string) *running 
 		if cfg.tlsCertFile != "" {
 			scheme = "https://"
 		}
-		r.httpURL, r.grpcAddr = scheme+a[0], a[1]
+		r.httpURL, r.grpcAddr, r.riverUIAddr = scheme+a[0], a[1], a[2]
 	case err := <-done:
 		cancel()
 		t.Fatalf("server did not start: %v", err)
@@ -382,4 +383,126 @@ func selfSignedCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// TestRiverUI checks River's UI answers on its port, behind the API key
+// when the server has one.
+func TestRiverUI(t *testing.T) {
+	t.Parallel()
+
+	open := startServer(t, nil)
+	resp, err := http.Get("http://" + open.riverUIAddr + "/jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "<html") {
+		t.Fatalf("River UI without keys: %d %.200s", resp.StatusCode, body)
+	}
+
+	const key = "river-ui-admin-key-123"
+	guarded := startServer(t, map[string]string{"SPARROW_API_KEY": key, "SPARROW_API_KEYS": "tenant-key-0123456789:acme"})
+	for _, tc := range []struct {
+		user, password string
+		want           int
+	}{
+		{"", "", http.StatusUnauthorized},
+		{"admin", "wrong-key-0123456789", http.StatusUnauthorized},
+		{"admin", "tenant-key-0123456789", http.StatusUnauthorized}, // limited to a namespace: not for River's UI
+		{"anyone", key, http.StatusOK},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+guarded.riverUIAddr+"/api/queues", nil)
+		if tc.password != "" {
+			req.SetBasicAuth(tc.user, tc.password)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("Basic %s:%s: %d, want %d", tc.user, tc.password, resp.StatusCode, tc.want)
+		}
+	}
+	host, _, _ := net.SplitHostPort(guarded.riverUIAddr)
+	if host != "127.0.0.1" {
+		t.Fatalf("River UI listens on %s, want loopback by default", guarded.riverUIAddr)
+	}
+}
+
+// getJSON GETs url and decodes the JSON answer.
+func getJSON(t *testing.T, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s: %d %s", url, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+// TestREADMEFlow does what a newcomer following README.md does: migrate an
+// empty database, run the server, then the README's REST calls in order.
+func TestREADMEFlow(t *testing.T) {
+	t.Parallel()
+
+	schema := pgtest.EmptySchema(t)
+	url := pgtest.URL(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	cfg, err := configFromEnv(func(k string) string {
+		return map[string]string{"DATABASE_URL": url + sep + "search_path=" + schema}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	srv := startServerIn(t, schema, nil)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(rcv.Close)
+	c := http.DefaultClient
+
+	if code, out := postJSON(t, c, srv.httpURL+"/webhook/event-types", `{"name": "user.created"}`, nil); code != 200 {
+		t.Fatalf("register event type: %d %v", code, out)
+	}
+	code, out := postJSON(t, c, srv.httpURL+"/webhook/webhooks", `{
+    "namespace": "my-app",
+    "url": "`+rcv.URL+`",
+    "events": ["user.created"]
+  }`, nil)
+	if code != 200 {
+		t.Fatalf("POST /webhook/webhooks: %d %v", code, out)
+	}
+	webhookID := out["webhookId"].(string)
+	code, out = postJSON(t, c, srv.httpURL+"/webhook/events", `{
+    "namespace": "my-app",
+    "event": "user.created",
+    "payload": {
+      "user_id": "12345",
+      "email": "user@example.com",
+      "created_at": "2024-01-15T10:30:00Z"
+    }
+  }`, nil)
+	if code != 200 || out["eventId"] == nil {
+		t.Fatalf("POST /webhook/events: %d %v", code, out)
+	}
+	var health map[string]any
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if code, health = getJSON(t, srv.httpURL+"/webhook/health/"+webhookID+"?namespace=my-app"); code == 200 && health["healthStatus"] == "healthy" {
+			break
+		}
+	}
+	if health["healthStatus"] != "healthy" || health["successRate"] != 100.0 {
+		t.Fatalf("GET /webhook/health/{webhook_id}?namespace=my-app: %v", health)
+	}
 }

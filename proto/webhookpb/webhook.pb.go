@@ -1231,7 +1231,10 @@ type EventType struct {
 	// When the type was registered.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// When the type last changed.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// A JSON Schema payloads of this type must satisfy; unset: any JSON
+	// object.
+	Schema        *structpb.Struct `protobuf:"bytes,6,opt,name=schema,proto3" json:"schema,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1301,6 +1304,13 @@ func (x *EventType) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *EventType) GetSchema() *structpb.Struct {
+	if x != nil {
+		return x.Schema
+	}
+	return nil
+}
+
 // RegisterEventRequest describes an event type.
 type RegisterEventRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1309,7 +1319,12 @@ type RegisterEventRequest struct {
 	// A free-text description.
 	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
 	// False registers the type inactive. Default: true.
-	Active        *bool `protobuf:"varint,3,opt,name=active,proto3,oneof" json:"active,omitempty"`
+	Active *bool `protobuf:"varint,3,opt,name=active,proto3,oneof" json:"active,omitempty"`
+	// A JSON Schema (draft 2020-12 unless its $schema says otherwise) that
+	// payloads of this type must satisfy; pushes that don't are refused with
+	// INVALID_ARGUMENT naming where the payload failed. It may only reference
+	// itself.
+	Schema        *structpb.Struct `protobuf:"bytes,4,opt,name=schema,proto3" json:"schema,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1363,6 +1378,13 @@ func (x *RegisterEventRequest) GetActive() bool {
 		return *x.Active
 	}
 	return false
+}
+
+func (x *RegisterEventRequest) GetSchema() *structpb.Struct {
+	if x != nil {
+		return x.Schema
+	}
+	return nil
 }
 
 // RegisterEventResponse is the registered event type.
@@ -1631,7 +1653,11 @@ type UpdateEventRequest struct {
 	Description *string `protobuf:"bytes,2,opt,name=description,proto3,oneof" json:"description,omitempty"`
 	// Activate (true) or deactivate (false) the type. Deactivating refuses
 	// new pushes; events already pushed are still delivered.
-	Active        *bool `protobuf:"varint,3,opt,name=active,proto3,oneof" json:"active,omitempty"`
+	Active *bool `protobuf:"varint,3,opt,name=active,proto3,oneof" json:"active,omitempty"`
+	// A new JSON Schema for the type's payloads.
+	Schema *structpb.Struct `protobuf:"bytes,4,opt,name=schema,proto3" json:"schema,omitempty"`
+	// Remove the type's schema.
+	ClearSchema   bool `protobuf:"varint,5,opt,name=clear_schema,json=clearSchema,proto3" json:"clear_schema,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1683,6 +1709,20 @@ func (x *UpdateEventRequest) GetDescription() string {
 func (x *UpdateEventRequest) GetActive() bool {
 	if x != nil && x.Active != nil {
 		return *x.Active
+	}
+	return false
+}
+
+func (x *UpdateEventRequest) GetSchema() *structpb.Struct {
+	if x != nil {
+		return x.Schema
+	}
+	return nil
+}
+
+func (x *UpdateEventRequest) GetClearSchema() bool {
+	if x != nil {
+		return x.ClearSchema
 	}
 	return false
 }
@@ -4912,7 +4952,7 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\x15_grace_period_seconds\"p\n" +
 	"\x1bRotateWebhookSecretResponse\x12*\n" +
 	"\awebhook\x18\x01 \x01(\v2\x10.webhook.WebhookR\awebhook\x12%\n" +
-	"\x0ewebhook_secret\x18\x02 \x01(\tR\rwebhookSecret\"\xcf\x01\n" +
+	"\x0ewebhook_secret\x18\x02 \x01(\tR\rwebhookSecret\"\x80\x02\n" +
 	"\tEventType\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x16\n" +
@@ -4920,11 +4960,13 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"t\n" +
+	"updated_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12/\n" +
+	"\x06schema\x18\x06 \x01(\v2\x17.google.protobuf.StructR\x06schema\"\xa5\x01\n" +
 	"\x14RegisterEventRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1b\n" +
-	"\x06active\x18\x03 \x01(\bH\x00R\x06active\x88\x01\x01B\t\n" +
+	"\x06active\x18\x03 \x01(\bH\x00R\x06active\x88\x01\x01\x12/\n" +
+	"\x06schema\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x06schemaB\t\n" +
 	"\a_active\"J\n" +
 	"\x15RegisterEventResponse\x121\n" +
 	"\n" +
@@ -4943,11 +4985,13 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\vevent_types\x18\x01 \x03(\v2\x12.webhook.EventTypeR\n" +
 	"eventTypes\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
-	"nextCursor\"\x87\x01\n" +
+	"nextCursor\"\xdb\x01\n" +
 	"\x12UpdateEventRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
 	"\vdescription\x18\x02 \x01(\tH\x00R\vdescription\x88\x01\x01\x12\x1b\n" +
-	"\x06active\x18\x03 \x01(\bH\x01R\x06active\x88\x01\x01B\x0e\n" +
+	"\x06active\x18\x03 \x01(\bH\x01R\x06active\x88\x01\x01\x12/\n" +
+	"\x06schema\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x06schema\x12!\n" +
+	"\fclear_schema\x18\x05 \x01(\bR\vclearSchemaB\x0e\n" +
 	"\f_descriptionB\t\n" +
 	"\a_active\"H\n" +
 	"\x13UpdateEventResponse\x121\n" +
@@ -5368,139 +5412,142 @@ var file_proto_webhook_proto_goTypes = []any{
 	(*structpb.Struct)(nil),               // 80: google.protobuf.Struct
 }
 var file_proto_webhook_proto_depIdxs = []int32{
-	79, // 0: webhook.Webhook.state_changed_at:type_name -> google.protobuf.Timestamp
-	67, // 1: webhook.Webhook.headers:type_name -> webhook.Webhook.HeadersEntry
-	79, // 2: webhook.Webhook.created_at:type_name -> google.protobuf.Timestamp
-	79, // 3: webhook.Webhook.updated_at:type_name -> google.protobuf.Timestamp
-	68, // 4: webhook.RegisterWebhookRequest.headers:type_name -> webhook.RegisterWebhookRequest.HeadersEntry
-	0,  // 5: webhook.RegisterWebhookResponse.webhook:type_name -> webhook.Webhook
-	0,  // 6: webhook.GetWebhookResponse.webhook:type_name -> webhook.Webhook
-	0,  // 7: webhook.ListWebhooksResponse.webhooks:type_name -> webhook.Webhook
-	69, // 8: webhook.UpdateWebhookRequest.headers:type_name -> webhook.UpdateWebhookRequest.HeadersEntry
-	0,  // 9: webhook.UpdateWebhookResponse.webhook:type_name -> webhook.Webhook
-	0,  // 10: webhook.PauseWebhookResponse.webhook:type_name -> webhook.Webhook
-	0,  // 11: webhook.ResumeWebhookResponse.webhook:type_name -> webhook.Webhook
-	0,  // 12: webhook.RotateWebhookSecretResponse.webhook:type_name -> webhook.Webhook
-	79, // 13: webhook.EventType.created_at:type_name -> google.protobuf.Timestamp
-	79, // 14: webhook.EventType.updated_at:type_name -> google.protobuf.Timestamp
-	17, // 15: webhook.RegisterEventResponse.event_type:type_name -> webhook.EventType
-	17, // 16: webhook.GetEventTypeResponse.event_type:type_name -> webhook.EventType
-	17, // 17: webhook.ListEventTypesResponse.event_types:type_name -> webhook.EventType
-	17, // 18: webhook.UpdateEventResponse.event_type:type_name -> webhook.EventType
-	80, // 19: webhook.Event.payload:type_name -> google.protobuf.Struct
-	70, // 20: webhook.Event.labels:type_name -> webhook.Event.LabelsEntry
-	79, // 21: webhook.Event.created_at:type_name -> google.protobuf.Timestamp
-	79, // 22: webhook.Event.expires_at:type_name -> google.protobuf.Timestamp
-	80, // 23: webhook.PushEventRequest.payload:type_name -> google.protobuf.Struct
-	71, // 24: webhook.PushEventRequest.labels:type_name -> webhook.PushEventRequest.LabelsEntry
-	27, // 25: webhook.PushEventsRequest.events:type_name -> webhook.PushEventRequest
-	26, // 26: webhook.GetEventResponse.event:type_name -> webhook.Event
-	79, // 27: webhook.ListEventsRequest.since:type_name -> google.protobuf.Timestamp
-	79, // 28: webhook.ListEventsRequest.until:type_name -> google.protobuf.Timestamp
-	26, // 29: webhook.ListEventsResponse.events:type_name -> webhook.Event
-	26, // 30: webhook.RepushEventResponse.event:type_name -> webhook.Event
-	72, // 31: webhook.Subscription.label_filter:type_name -> webhook.Subscription.LabelFilterEntry
-	79, // 32: webhook.Subscription.created_at:type_name -> google.protobuf.Timestamp
-	79, // 33: webhook.Subscription.updated_at:type_name -> google.protobuf.Timestamp
-	73, // 34: webhook.CreateSubscriptionRequest.label_filter:type_name -> webhook.CreateSubscriptionRequest.LabelFilterEntry
-	37, // 35: webhook.CreateSubscriptionResponse.subscription:type_name -> webhook.Subscription
-	37, // 36: webhook.GetSubscriptionResponse.subscription:type_name -> webhook.Subscription
-	37, // 37: webhook.ListSubscriptionsResponse.subscriptions:type_name -> webhook.Subscription
-	74, // 38: webhook.UpdateSubscriptionRequest.label_filter:type_name -> webhook.UpdateSubscriptionRequest.LabelFilterEntry
-	37, // 39: webhook.UpdateSubscriptionResponse.subscription:type_name -> webhook.Subscription
-	80, // 40: webhook.RenderTemplateRequest.payload:type_name -> google.protobuf.Struct
-	79, // 41: webhook.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
-	79, // 42: webhook.Delivery.last_attempt_at:type_name -> google.protobuf.Timestamp
-	79, // 43: webhook.Delivery.created_at:type_name -> google.protobuf.Timestamp
-	79, // 44: webhook.Delivery.updated_at:type_name -> google.protobuf.Timestamp
-	79, // 45: webhook.Delivery.completed_at:type_name -> google.protobuf.Timestamp
-	79, // 46: webhook.Delivery.expires_at:type_name -> google.protobuf.Timestamp
-	51, // 47: webhook.Delivery.attempts:type_name -> webhook.DeliveryAttempt
-	79, // 48: webhook.DeliveryAttempt.started_at:type_name -> google.protobuf.Timestamp
-	75, // 49: webhook.DeliveryAttempt.request_headers:type_name -> webhook.DeliveryAttempt.RequestHeadersEntry
-	76, // 50: webhook.DeliveryAttempt.response_headers:type_name -> webhook.DeliveryAttempt.ResponseHeadersEntry
-	79, // 51: webhook.DeliveryAttempt.next_attempt_at:type_name -> google.protobuf.Timestamp
-	79, // 52: webhook.ListDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
-	79, // 53: webhook.ListDeliveriesRequest.until:type_name -> google.protobuf.Timestamp
-	50, // 54: webhook.ListDeliveriesResponse.deliveries:type_name -> webhook.Delivery
-	50, // 55: webhook.GetDeliveryResponse.delivery:type_name -> webhook.Delivery
-	50, // 56: webhook.RetryDeliveryResponse.delivery:type_name -> webhook.Delivery
-	79, // 57: webhook.RetryFailedDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
-	79, // 58: webhook.GetWebhookHealthResponse.status_changed_at:type_name -> google.protobuf.Timestamp
-	77, // 59: webhook.GetWebhookHealthResponse.error_counts:type_name -> webhook.GetWebhookHealthResponse.ErrorCountsEntry
-	79, // 60: webhook.GetWebhookHealthResponse.failing_since:type_name -> google.protobuf.Timestamp
-	79, // 61: webhook.GetWebhookHealthResponse.last_success_at:type_name -> google.protobuf.Timestamp
-	79, // 62: webhook.GetWebhookHealthResponse.last_failure_at:type_name -> google.protobuf.Timestamp
-	63, // 63: webhook.GetWebhookHealthResponse.transitions:type_name -> webhook.HealthTransition
-	62, // 64: webhook.GetWebhookHealthResponse.timeline:type_name -> webhook.HealthPoint
-	79, // 65: webhook.HealthPoint.at:type_name -> google.protobuf.Timestamp
-	79, // 66: webhook.HealthTransition.at:type_name -> google.protobuf.Timestamp
-	78, // 67: webhook.GetHealthSummaryResponse.webhooks_by_status:type_name -> webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
-	66, // 68: webhook.GetHealthSummaryResponse.worst:type_name -> webhook.WebhookHealthSummary
-	62, // 69: webhook.GetHealthSummaryResponse.timeline:type_name -> webhook.HealthPoint
-	1,  // 70: webhook.WebhookService.RegisterWebhook:input_type -> webhook.RegisterWebhookRequest
-	3,  // 71: webhook.WebhookService.GetWebhook:input_type -> webhook.GetWebhookRequest
-	5,  // 72: webhook.WebhookService.ListWebhooks:input_type -> webhook.ListWebhooksRequest
-	7,  // 73: webhook.WebhookService.UpdateWebhook:input_type -> webhook.UpdateWebhookRequest
-	9,  // 74: webhook.WebhookService.PauseWebhook:input_type -> webhook.PauseWebhookRequest
-	11, // 75: webhook.WebhookService.ResumeWebhook:input_type -> webhook.ResumeWebhookRequest
-	13, // 76: webhook.WebhookService.DeleteWebhook:input_type -> webhook.DeleteWebhookRequest
-	15, // 77: webhook.WebhookService.RotateWebhookSecret:input_type -> webhook.RotateWebhookSecretRequest
-	18, // 78: webhook.EventService.RegisterEvent:input_type -> webhook.RegisterEventRequest
-	20, // 79: webhook.EventService.GetEventType:input_type -> webhook.GetEventTypeRequest
-	22, // 80: webhook.EventService.ListEventTypes:input_type -> webhook.ListEventTypesRequest
-	24, // 81: webhook.EventService.UpdateEvent:input_type -> webhook.UpdateEventRequest
-	27, // 82: webhook.EventService.PushEvent:input_type -> webhook.PushEventRequest
-	29, // 83: webhook.EventService.PushEvents:input_type -> webhook.PushEventsRequest
-	31, // 84: webhook.EventService.GetEvent:input_type -> webhook.GetEventRequest
-	33, // 85: webhook.EventService.ListEvents:input_type -> webhook.ListEventsRequest
-	35, // 86: webhook.EventService.RepushEvent:input_type -> webhook.RepushEventRequest
-	38, // 87: webhook.SubscriptionService.CreateSubscription:input_type -> webhook.CreateSubscriptionRequest
-	40, // 88: webhook.SubscriptionService.GetSubscription:input_type -> webhook.GetSubscriptionRequest
-	42, // 89: webhook.SubscriptionService.ListSubscriptions:input_type -> webhook.ListSubscriptionsRequest
-	44, // 90: webhook.SubscriptionService.UpdateSubscription:input_type -> webhook.UpdateSubscriptionRequest
-	46, // 91: webhook.SubscriptionService.DeleteSubscription:input_type -> webhook.DeleteSubscriptionRequest
-	48, // 92: webhook.SubscriptionService.RenderTemplate:input_type -> webhook.RenderTemplateRequest
-	52, // 93: webhook.DeliveryService.ListDeliveries:input_type -> webhook.ListDeliveriesRequest
-	54, // 94: webhook.DeliveryService.GetDelivery:input_type -> webhook.GetDeliveryRequest
-	56, // 95: webhook.DeliveryService.RetryDelivery:input_type -> webhook.RetryDeliveryRequest
-	58, // 96: webhook.DeliveryService.RetryFailedDeliveries:input_type -> webhook.RetryFailedDeliveriesRequest
-	60, // 97: webhook.HealthService.GetWebhookHealth:input_type -> webhook.GetWebhookHealthRequest
-	64, // 98: webhook.HealthService.GetHealthSummary:input_type -> webhook.GetHealthSummaryRequest
-	2,  // 99: webhook.WebhookService.RegisterWebhook:output_type -> webhook.RegisterWebhookResponse
-	4,  // 100: webhook.WebhookService.GetWebhook:output_type -> webhook.GetWebhookResponse
-	6,  // 101: webhook.WebhookService.ListWebhooks:output_type -> webhook.ListWebhooksResponse
-	8,  // 102: webhook.WebhookService.UpdateWebhook:output_type -> webhook.UpdateWebhookResponse
-	10, // 103: webhook.WebhookService.PauseWebhook:output_type -> webhook.PauseWebhookResponse
-	12, // 104: webhook.WebhookService.ResumeWebhook:output_type -> webhook.ResumeWebhookResponse
-	14, // 105: webhook.WebhookService.DeleteWebhook:output_type -> webhook.DeleteWebhookResponse
-	16, // 106: webhook.WebhookService.RotateWebhookSecret:output_type -> webhook.RotateWebhookSecretResponse
-	19, // 107: webhook.EventService.RegisterEvent:output_type -> webhook.RegisterEventResponse
-	21, // 108: webhook.EventService.GetEventType:output_type -> webhook.GetEventTypeResponse
-	23, // 109: webhook.EventService.ListEventTypes:output_type -> webhook.ListEventTypesResponse
-	25, // 110: webhook.EventService.UpdateEvent:output_type -> webhook.UpdateEventResponse
-	28, // 111: webhook.EventService.PushEvent:output_type -> webhook.PushEventResponse
-	30, // 112: webhook.EventService.PushEvents:output_type -> webhook.PushEventsResponse
-	32, // 113: webhook.EventService.GetEvent:output_type -> webhook.GetEventResponse
-	34, // 114: webhook.EventService.ListEvents:output_type -> webhook.ListEventsResponse
-	36, // 115: webhook.EventService.RepushEvent:output_type -> webhook.RepushEventResponse
-	39, // 116: webhook.SubscriptionService.CreateSubscription:output_type -> webhook.CreateSubscriptionResponse
-	41, // 117: webhook.SubscriptionService.GetSubscription:output_type -> webhook.GetSubscriptionResponse
-	43, // 118: webhook.SubscriptionService.ListSubscriptions:output_type -> webhook.ListSubscriptionsResponse
-	45, // 119: webhook.SubscriptionService.UpdateSubscription:output_type -> webhook.UpdateSubscriptionResponse
-	47, // 120: webhook.SubscriptionService.DeleteSubscription:output_type -> webhook.DeleteSubscriptionResponse
-	49, // 121: webhook.SubscriptionService.RenderTemplate:output_type -> webhook.RenderTemplateResponse
-	53, // 122: webhook.DeliveryService.ListDeliveries:output_type -> webhook.ListDeliveriesResponse
-	55, // 123: webhook.DeliveryService.GetDelivery:output_type -> webhook.GetDeliveryResponse
-	57, // 124: webhook.DeliveryService.RetryDelivery:output_type -> webhook.RetryDeliveryResponse
-	59, // 125: webhook.DeliveryService.RetryFailedDeliveries:output_type -> webhook.RetryFailedDeliveriesResponse
-	61, // 126: webhook.HealthService.GetWebhookHealth:output_type -> webhook.GetWebhookHealthResponse
-	65, // 127: webhook.HealthService.GetHealthSummary:output_type -> webhook.GetHealthSummaryResponse
-	99, // [99:128] is the sub-list for method output_type
-	70, // [70:99] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	79,  // 0: webhook.Webhook.state_changed_at:type_name -> google.protobuf.Timestamp
+	67,  // 1: webhook.Webhook.headers:type_name -> webhook.Webhook.HeadersEntry
+	79,  // 2: webhook.Webhook.created_at:type_name -> google.protobuf.Timestamp
+	79,  // 3: webhook.Webhook.updated_at:type_name -> google.protobuf.Timestamp
+	68,  // 4: webhook.RegisterWebhookRequest.headers:type_name -> webhook.RegisterWebhookRequest.HeadersEntry
+	0,   // 5: webhook.RegisterWebhookResponse.webhook:type_name -> webhook.Webhook
+	0,   // 6: webhook.GetWebhookResponse.webhook:type_name -> webhook.Webhook
+	0,   // 7: webhook.ListWebhooksResponse.webhooks:type_name -> webhook.Webhook
+	69,  // 8: webhook.UpdateWebhookRequest.headers:type_name -> webhook.UpdateWebhookRequest.HeadersEntry
+	0,   // 9: webhook.UpdateWebhookResponse.webhook:type_name -> webhook.Webhook
+	0,   // 10: webhook.PauseWebhookResponse.webhook:type_name -> webhook.Webhook
+	0,   // 11: webhook.ResumeWebhookResponse.webhook:type_name -> webhook.Webhook
+	0,   // 12: webhook.RotateWebhookSecretResponse.webhook:type_name -> webhook.Webhook
+	79,  // 13: webhook.EventType.created_at:type_name -> google.protobuf.Timestamp
+	79,  // 14: webhook.EventType.updated_at:type_name -> google.protobuf.Timestamp
+	80,  // 15: webhook.EventType.schema:type_name -> google.protobuf.Struct
+	80,  // 16: webhook.RegisterEventRequest.schema:type_name -> google.protobuf.Struct
+	17,  // 17: webhook.RegisterEventResponse.event_type:type_name -> webhook.EventType
+	17,  // 18: webhook.GetEventTypeResponse.event_type:type_name -> webhook.EventType
+	17,  // 19: webhook.ListEventTypesResponse.event_types:type_name -> webhook.EventType
+	80,  // 20: webhook.UpdateEventRequest.schema:type_name -> google.protobuf.Struct
+	17,  // 21: webhook.UpdateEventResponse.event_type:type_name -> webhook.EventType
+	80,  // 22: webhook.Event.payload:type_name -> google.protobuf.Struct
+	70,  // 23: webhook.Event.labels:type_name -> webhook.Event.LabelsEntry
+	79,  // 24: webhook.Event.created_at:type_name -> google.protobuf.Timestamp
+	79,  // 25: webhook.Event.expires_at:type_name -> google.protobuf.Timestamp
+	80,  // 26: webhook.PushEventRequest.payload:type_name -> google.protobuf.Struct
+	71,  // 27: webhook.PushEventRequest.labels:type_name -> webhook.PushEventRequest.LabelsEntry
+	27,  // 28: webhook.PushEventsRequest.events:type_name -> webhook.PushEventRequest
+	26,  // 29: webhook.GetEventResponse.event:type_name -> webhook.Event
+	79,  // 30: webhook.ListEventsRequest.since:type_name -> google.protobuf.Timestamp
+	79,  // 31: webhook.ListEventsRequest.until:type_name -> google.protobuf.Timestamp
+	26,  // 32: webhook.ListEventsResponse.events:type_name -> webhook.Event
+	26,  // 33: webhook.RepushEventResponse.event:type_name -> webhook.Event
+	72,  // 34: webhook.Subscription.label_filter:type_name -> webhook.Subscription.LabelFilterEntry
+	79,  // 35: webhook.Subscription.created_at:type_name -> google.protobuf.Timestamp
+	79,  // 36: webhook.Subscription.updated_at:type_name -> google.protobuf.Timestamp
+	73,  // 37: webhook.CreateSubscriptionRequest.label_filter:type_name -> webhook.CreateSubscriptionRequest.LabelFilterEntry
+	37,  // 38: webhook.CreateSubscriptionResponse.subscription:type_name -> webhook.Subscription
+	37,  // 39: webhook.GetSubscriptionResponse.subscription:type_name -> webhook.Subscription
+	37,  // 40: webhook.ListSubscriptionsResponse.subscriptions:type_name -> webhook.Subscription
+	74,  // 41: webhook.UpdateSubscriptionRequest.label_filter:type_name -> webhook.UpdateSubscriptionRequest.LabelFilterEntry
+	37,  // 42: webhook.UpdateSubscriptionResponse.subscription:type_name -> webhook.Subscription
+	80,  // 43: webhook.RenderTemplateRequest.payload:type_name -> google.protobuf.Struct
+	79,  // 44: webhook.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	79,  // 45: webhook.Delivery.last_attempt_at:type_name -> google.protobuf.Timestamp
+	79,  // 46: webhook.Delivery.created_at:type_name -> google.protobuf.Timestamp
+	79,  // 47: webhook.Delivery.updated_at:type_name -> google.protobuf.Timestamp
+	79,  // 48: webhook.Delivery.completed_at:type_name -> google.protobuf.Timestamp
+	79,  // 49: webhook.Delivery.expires_at:type_name -> google.protobuf.Timestamp
+	51,  // 50: webhook.Delivery.attempts:type_name -> webhook.DeliveryAttempt
+	79,  // 51: webhook.DeliveryAttempt.started_at:type_name -> google.protobuf.Timestamp
+	75,  // 52: webhook.DeliveryAttempt.request_headers:type_name -> webhook.DeliveryAttempt.RequestHeadersEntry
+	76,  // 53: webhook.DeliveryAttempt.response_headers:type_name -> webhook.DeliveryAttempt.ResponseHeadersEntry
+	79,  // 54: webhook.DeliveryAttempt.next_attempt_at:type_name -> google.protobuf.Timestamp
+	79,  // 55: webhook.ListDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	79,  // 56: webhook.ListDeliveriesRequest.until:type_name -> google.protobuf.Timestamp
+	50,  // 57: webhook.ListDeliveriesResponse.deliveries:type_name -> webhook.Delivery
+	50,  // 58: webhook.GetDeliveryResponse.delivery:type_name -> webhook.Delivery
+	50,  // 59: webhook.RetryDeliveryResponse.delivery:type_name -> webhook.Delivery
+	79,  // 60: webhook.RetryFailedDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	79,  // 61: webhook.GetWebhookHealthResponse.status_changed_at:type_name -> google.protobuf.Timestamp
+	77,  // 62: webhook.GetWebhookHealthResponse.error_counts:type_name -> webhook.GetWebhookHealthResponse.ErrorCountsEntry
+	79,  // 63: webhook.GetWebhookHealthResponse.failing_since:type_name -> google.protobuf.Timestamp
+	79,  // 64: webhook.GetWebhookHealthResponse.last_success_at:type_name -> google.protobuf.Timestamp
+	79,  // 65: webhook.GetWebhookHealthResponse.last_failure_at:type_name -> google.protobuf.Timestamp
+	63,  // 66: webhook.GetWebhookHealthResponse.transitions:type_name -> webhook.HealthTransition
+	62,  // 67: webhook.GetWebhookHealthResponse.timeline:type_name -> webhook.HealthPoint
+	79,  // 68: webhook.HealthPoint.at:type_name -> google.protobuf.Timestamp
+	79,  // 69: webhook.HealthTransition.at:type_name -> google.protobuf.Timestamp
+	78,  // 70: webhook.GetHealthSummaryResponse.webhooks_by_status:type_name -> webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
+	66,  // 71: webhook.GetHealthSummaryResponse.worst:type_name -> webhook.WebhookHealthSummary
+	62,  // 72: webhook.GetHealthSummaryResponse.timeline:type_name -> webhook.HealthPoint
+	1,   // 73: webhook.WebhookService.RegisterWebhook:input_type -> webhook.RegisterWebhookRequest
+	3,   // 74: webhook.WebhookService.GetWebhook:input_type -> webhook.GetWebhookRequest
+	5,   // 75: webhook.WebhookService.ListWebhooks:input_type -> webhook.ListWebhooksRequest
+	7,   // 76: webhook.WebhookService.UpdateWebhook:input_type -> webhook.UpdateWebhookRequest
+	9,   // 77: webhook.WebhookService.PauseWebhook:input_type -> webhook.PauseWebhookRequest
+	11,  // 78: webhook.WebhookService.ResumeWebhook:input_type -> webhook.ResumeWebhookRequest
+	13,  // 79: webhook.WebhookService.DeleteWebhook:input_type -> webhook.DeleteWebhookRequest
+	15,  // 80: webhook.WebhookService.RotateWebhookSecret:input_type -> webhook.RotateWebhookSecretRequest
+	18,  // 81: webhook.EventService.RegisterEvent:input_type -> webhook.RegisterEventRequest
+	20,  // 82: webhook.EventService.GetEventType:input_type -> webhook.GetEventTypeRequest
+	22,  // 83: webhook.EventService.ListEventTypes:input_type -> webhook.ListEventTypesRequest
+	24,  // 84: webhook.EventService.UpdateEvent:input_type -> webhook.UpdateEventRequest
+	27,  // 85: webhook.EventService.PushEvent:input_type -> webhook.PushEventRequest
+	29,  // 86: webhook.EventService.PushEvents:input_type -> webhook.PushEventsRequest
+	31,  // 87: webhook.EventService.GetEvent:input_type -> webhook.GetEventRequest
+	33,  // 88: webhook.EventService.ListEvents:input_type -> webhook.ListEventsRequest
+	35,  // 89: webhook.EventService.RepushEvent:input_type -> webhook.RepushEventRequest
+	38,  // 90: webhook.SubscriptionService.CreateSubscription:input_type -> webhook.CreateSubscriptionRequest
+	40,  // 91: webhook.SubscriptionService.GetSubscription:input_type -> webhook.GetSubscriptionRequest
+	42,  // 92: webhook.SubscriptionService.ListSubscriptions:input_type -> webhook.ListSubscriptionsRequest
+	44,  // 93: webhook.SubscriptionService.UpdateSubscription:input_type -> webhook.UpdateSubscriptionRequest
+	46,  // 94: webhook.SubscriptionService.DeleteSubscription:input_type -> webhook.DeleteSubscriptionRequest
+	48,  // 95: webhook.SubscriptionService.RenderTemplate:input_type -> webhook.RenderTemplateRequest
+	52,  // 96: webhook.DeliveryService.ListDeliveries:input_type -> webhook.ListDeliveriesRequest
+	54,  // 97: webhook.DeliveryService.GetDelivery:input_type -> webhook.GetDeliveryRequest
+	56,  // 98: webhook.DeliveryService.RetryDelivery:input_type -> webhook.RetryDeliveryRequest
+	58,  // 99: webhook.DeliveryService.RetryFailedDeliveries:input_type -> webhook.RetryFailedDeliveriesRequest
+	60,  // 100: webhook.HealthService.GetWebhookHealth:input_type -> webhook.GetWebhookHealthRequest
+	64,  // 101: webhook.HealthService.GetHealthSummary:input_type -> webhook.GetHealthSummaryRequest
+	2,   // 102: webhook.WebhookService.RegisterWebhook:output_type -> webhook.RegisterWebhookResponse
+	4,   // 103: webhook.WebhookService.GetWebhook:output_type -> webhook.GetWebhookResponse
+	6,   // 104: webhook.WebhookService.ListWebhooks:output_type -> webhook.ListWebhooksResponse
+	8,   // 105: webhook.WebhookService.UpdateWebhook:output_type -> webhook.UpdateWebhookResponse
+	10,  // 106: webhook.WebhookService.PauseWebhook:output_type -> webhook.PauseWebhookResponse
+	12,  // 107: webhook.WebhookService.ResumeWebhook:output_type -> webhook.ResumeWebhookResponse
+	14,  // 108: webhook.WebhookService.DeleteWebhook:output_type -> webhook.DeleteWebhookResponse
+	16,  // 109: webhook.WebhookService.RotateWebhookSecret:output_type -> webhook.RotateWebhookSecretResponse
+	19,  // 110: webhook.EventService.RegisterEvent:output_type -> webhook.RegisterEventResponse
+	21,  // 111: webhook.EventService.GetEventType:output_type -> webhook.GetEventTypeResponse
+	23,  // 112: webhook.EventService.ListEventTypes:output_type -> webhook.ListEventTypesResponse
+	25,  // 113: webhook.EventService.UpdateEvent:output_type -> webhook.UpdateEventResponse
+	28,  // 114: webhook.EventService.PushEvent:output_type -> webhook.PushEventResponse
+	30,  // 115: webhook.EventService.PushEvents:output_type -> webhook.PushEventsResponse
+	32,  // 116: webhook.EventService.GetEvent:output_type -> webhook.GetEventResponse
+	34,  // 117: webhook.EventService.ListEvents:output_type -> webhook.ListEventsResponse
+	36,  // 118: webhook.EventService.RepushEvent:output_type -> webhook.RepushEventResponse
+	39,  // 119: webhook.SubscriptionService.CreateSubscription:output_type -> webhook.CreateSubscriptionResponse
+	41,  // 120: webhook.SubscriptionService.GetSubscription:output_type -> webhook.GetSubscriptionResponse
+	43,  // 121: webhook.SubscriptionService.ListSubscriptions:output_type -> webhook.ListSubscriptionsResponse
+	45,  // 122: webhook.SubscriptionService.UpdateSubscription:output_type -> webhook.UpdateSubscriptionResponse
+	47,  // 123: webhook.SubscriptionService.DeleteSubscription:output_type -> webhook.DeleteSubscriptionResponse
+	49,  // 124: webhook.SubscriptionService.RenderTemplate:output_type -> webhook.RenderTemplateResponse
+	53,  // 125: webhook.DeliveryService.ListDeliveries:output_type -> webhook.ListDeliveriesResponse
+	55,  // 126: webhook.DeliveryService.GetDelivery:output_type -> webhook.GetDeliveryResponse
+	57,  // 127: webhook.DeliveryService.RetryDelivery:output_type -> webhook.RetryDeliveryResponse
+	59,  // 128: webhook.DeliveryService.RetryFailedDeliveries:output_type -> webhook.RetryFailedDeliveriesResponse
+	61,  // 129: webhook.HealthService.GetWebhookHealth:output_type -> webhook.GetWebhookHealthResponse
+	65,  // 130: webhook.HealthService.GetHealthSummary:output_type -> webhook.GetHealthSummaryResponse
+	102, // [102:131] is the sub-list for method output_type
+	73,  // [73:102] is the sub-list for method input_type
+	73,  // [73:73] is the sub-list for extension type_name
+	73,  // [73:73] is the sub-list for extension extendee
+	0,   // [0:73] is the sub-list for field type_name
 }
 
 func init() { file_proto_webhook_proto_init() }

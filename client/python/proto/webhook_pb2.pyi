@@ -176,18 +176,20 @@ class Event(_message.Message):
     def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., event_name: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., idempotency_key: _Optional[str] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class EventType(_message.Message):
-    __slots__ = ["active", "created_at", "description", "name", "updated_at"]
+    __slots__ = ["active", "created_at", "description", "name", "schema", "updated_at"]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     active: bool
     created_at: _timestamp_pb2.Timestamp
     description: str
     name: str
+    schema: _struct_pb2.Struct
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., active: bool = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., active: bool = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class GetDeliveryRequest(_message.Message):
     __slots__ = ["delivery_id", "namespace"]
@@ -550,14 +552,16 @@ class PushEventsResponse(_message.Message):
     def __init__(self, event_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RegisterEventRequest(_message.Message):
-    __slots__ = ["active", "description", "name"]
+    __slots__ = ["active", "description", "name", "schema"]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_FIELD_NUMBER: _ClassVar[int]
     active: bool
     description: str
     name: str
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., active: bool = ...) -> None: ...
+    schema: _struct_pb2.Struct
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., active: bool = ..., schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class RegisterEventResponse(_message.Message):
     __slots__ = ["event_type"]
@@ -726,14 +730,18 @@ class Subscription(_message.Message):
     def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., webhook_id: _Optional[str] = ..., event_name: _Optional[str] = ..., active: bool = ..., label_filter: _Optional[_Mapping[str, str]] = ..., template: _Optional[str] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class UpdateEventRequest(_message.Message):
-    __slots__ = ["active", "description", "name"]
+    __slots__ = ["active", "clear_schema", "description", "name", "schema"]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    CLEAR_SCHEMA_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_FIELD_NUMBER: _ClassVar[int]
     active: bool
+    clear_schema: bool
     description: str
     name: str
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., active: bool = ...) -> None: ...
+    schema: _struct_pb2.Struct
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., active: bool = ..., schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., clear_schema: bool = ...) -> None: ...
 
 class UpdateEventResponse(_message.Message):
     __slots__ = ["event_type"]

@@ -1,0 +1,81 @@
+package sparrow_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sparrowhq/sparrow"
+	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/health"
+)
+
+// TestHealthAlerts drives a webhook to disabled and checks that an
+// operator's endpoint subscribed to Sparrow's own event types receives the
+// alerts, and that the failing webhook gets none about itself.
+func TestHealthAlerts(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b := setup(t, sparrow.WithHealthThresholds(health.Thresholds{
+		DegradedAfterFailures: 1, UnhealthyAfterFailures: 2, DisableAfterFailures: 3, DisableAfter: time.Nanosecond,
+	}))
+	b.start(t)
+	failing := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) { w.WriteHeader(503) })
+	operator := newReceiver(t, nil)
+	b.registerEvent(t, "order.created")
+	wf := b.registerWebhook(t, sparrow.RegisterWebhookParams{
+		Namespace: "shop", URL: failing.URL, MaxAttempts: 1,
+		Events: []string{"order.created", event.TypeWebhookDisabled}, // it would like to hear about disablings
+	})
+	b.registerWebhook(t, sparrow.RegisterWebhookParams{
+		Namespace: "shop", URL: operator.URL,
+		Events: []string{event.TypeWebhookStateChanged, event.TypeWebhookDisabled, event.TypeDeliveryExhausted},
+	})
+	for range 3 {
+		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Namespace: "shop", Name: "order.created", Payload: []byte(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		failing.waitRequests(t, len(failing.received())+1)
+		b.waitDeliveries(t, "shop", ev.ID, 1)
+	}
+
+	got := operator.waitRequests(t, 7)
+	counts := map[string]int{}
+	var disabled map[string]any
+	for _, req := range got {
+		name := req.Header.Get("Sparrow-Event")
+		counts[name]++
+		if req.Header.Get("Sparrow-Namespace") != "shop" {
+			t.Fatalf("alert in namespace %q, want the webhook's", req.Header.Get("Sparrow-Namespace"))
+		}
+		if name == event.TypeWebhookDisabled {
+			json.Unmarshal(req.Body, &disabled)
+		}
+	}
+	want := map[string]int{event.TypeDeliveryExhausted: 3, event.TypeWebhookStateChanged: 3, event.TypeWebhookDisabled: 1}
+	if diff := cmp.Diff(want, counts); diff != "" {
+		t.Fatalf("alerts received (-want +got):\n%s", diff)
+	}
+	if disabled["webhook_id"] != wf.ID || disabled["to"] != "disabled" {
+		t.Fatalf("disabled alert: %v", disabled)
+	}
+	// The disabled webhook got no alert about itself (and, disabled, nothing new at all).
+	for _, req := range failing.received() {
+		if event.IsSystem(req.Header.Get("Sparrow-Event")) {
+			t.Fatalf("the failing webhook was sent %s about itself", req.Header.Get("Sparrow-Event"))
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // nothing more is due: a late extra would show here
+	if n := len(operator.received()); n != 7 {
+		t.Fatalf("operator received %d alerts, want 7", n)
+	}
+
+	_, err := b.eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "sparrow.mine"})
+	wantInvalid(t, err, "name")
+}

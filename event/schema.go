@@ -1,0 +1,79 @@
+package event
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/sparrowhq/sparrow/internal/errs"
+)
+
+// MaxSchemaBytes bounds an event type's JSON Schema.
+const MaxSchemaBytes = 64 << 10
+
+// Schema is an event type's compiled JSON Schema (draft 2020-12 unless the
+// schema's $schema says otherwise), which payloads of the type must satisfy.
+type Schema struct {
+	compiled *jsonschema.Schema
+}
+
+var englishPrinter = message.NewPrinter(language.English)
+
+// CompileSchema compiles raw, refusing what is not a usable schema. A schema
+// may only reference itself and the JSON Schema meta-schemas: loading from
+// files or the network is refused, so a schema can't make the engine read
+// either.
+func CompileSchema(field string, raw []byte) (*Schema, error) {
+	if len(raw) > MaxSchemaBytes {
+		return nil, errs.InvalidArgument(field, "%d bytes is over the %d byte limit", len(raw), MaxSchemaBytes)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return nil, errs.InvalidArgument(field, "not JSON: %v", err)
+	}
+	if _, ok := doc.(map[string]any); !ok {
+		return nil, errs.InvalidArgument(field, "must be a JSON object")
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.UseLoader(jsonschema.SchemeURLLoader{})
+	const url = "sparrow:///event-type-schema.json"
+	if err := c.AddResource(url, doc); err != nil {
+		return nil, errs.InvalidArgument(field, "%v", err)
+	}
+	compiled, err := c.Compile(url)
+	if err != nil {
+		return nil, errs.InvalidArgument(field, "not a valid JSON Schema: %s", firstLine(err.Error()))
+	}
+	return &Schema{compiled: compiled}, nil
+}
+
+// Validate checks payload against the schema. A failure is an
+// *InvalidArgumentError for field naming the JSON location that failed
+// ("/items/0/sku") and why.
+func (s *Schema) Validate(field string, payload []byte) error {
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(payload))
+	if err != nil {
+		return errs.InvalidArgument(field, "not JSON: %v", err)
+	}
+	err = s.compiled.Validate(inst)
+	var verr *jsonschema.ValidationError
+	if !errors.As(err, &verr) {
+		return err
+	}
+	leaf := verr
+	for len(leaf.Causes) > 0 {
+		leaf = leaf.Causes[0]
+	}
+	location := "/" + strings.Join(leaf.InstanceLocation, "/")
+	return errs.InvalidArgument(field, "at %s: %s", location, leaf.ErrorKind.LocalizedString(englishPrinter))
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

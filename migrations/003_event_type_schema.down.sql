@@ -1,0 +1,1 @@
+ALTER TABLE /*schema*/sparrow_event_type DROP COLUMN schema;
