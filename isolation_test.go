@@ -58,12 +58,13 @@ func TestNamespaceIsolation(t *testing.T) {
 			_, err := b.eng.UpdateSubscription(ctx, sparrow.UpdateSubscriptionParams{Namespace: "b", ID: sub.ID, Active: ptr(false)})
 			return err
 		},
-		"DeleteSubscription": func() error { return b.eng.DeleteSubscription(ctx, "b", sub.ID) },
-		"GetEvent":           func() error { _, err := b.eng.GetEvent(ctx, "b", ev.ID); return err },
-		"GetWebhookHealth":   func() error { _, err := b.eng.GetWebhookHealth(ctx, "b", w.ID); return err },
-		"RepushEvent":        func() error { _, err := b.eng.RepushEvent(ctx, "b", ev.ID); return err },
-		"GetDelivery":        func() error { _, err := b.eng.GetDelivery(ctx, "b", d.ID); return err },
-		"RetryDelivery":      func() error { _, err := b.eng.RetryDelivery(ctx, "b", d.ID); return err },
+		"DeleteSubscription":  func() error { return b.eng.DeleteSubscription(ctx, "b", sub.ID) },
+		"GetEvent":            func() error { _, err := b.eng.GetEvent(ctx, "b", ev.ID); return err },
+		"RevealWebhookSecret": func() error { _, err := b.eng.RevealWebhookSecret(ctx, "b", w.ID); return err },
+		"GetWebhookHealth":    func() error { _, err := b.eng.GetWebhookHealth(ctx, "b", w.ID); return err },
+		"RepushEvent":         func() error { _, err := b.eng.RepushEvent(ctx, "b", ev.ID); return err },
+		"GetDelivery":         func() error { _, err := b.eng.GetDelivery(ctx, "b", d.ID); return err },
+		"RetryDelivery":       func() error { _, err := b.eng.RetryDelivery(ctx, "b", d.ID); return err },
 		"RetryFailedDeliveries": func() error {
 			_, err := b.eng.RetryFailedDeliveries(ctx, sparrow.RetryFailedDeliveriesParams{Namespace: "b", WebhookID: w.ID, Since: time.Unix(0, 0)})
 			return err
@@ -93,21 +94,22 @@ func TestNamespaceIsolation(t *testing.T) {
 	}
 	// Methods that address no namespaced resource, with the reason.
 	notNamespaced := map[string]string{
-		"AddWorkers":      "engine wiring",
-		"Queues":          "engine wiring",
-		"Ready":           "engine wiring",
-		"RiverClient":     "engine wiring",
-		"Start":           "engine wiring",
-		"Stop":            "engine wiring",
-		"UseRiverClient":  "engine wiring",
-		"RegisterEvent":   "event types are global",
-		"GetEventType":    "event types are global",
-		"ListEventTypes":  "event types are global",
-		"UpdateEvent":     "event types are global",
-		"PushEvent":       "creates in the namespace it names",
-		"PushEvents":      "creates in the namespaces it names",
-		"RegisterWebhook": "creates in the namespace it names",
-		"RenderTemplate":  "reads and writes nothing stored",
+		"AddWorkers":       "engine wiring",
+		"Queues":           "engine wiring",
+		"Ready":            "engine wiring",
+		"ReencryptSecrets": "engine maintenance, every namespace",
+		"RiverClient":      "engine wiring",
+		"Start":            "engine wiring",
+		"Stop":             "engine wiring",
+		"UseRiverClient":   "engine wiring",
+		"RegisterEvent":    "event types are global",
+		"GetEventType":     "event types are global",
+		"ListEventTypes":   "event types are global",
+		"UpdateEvent":      "event types are global",
+		"PushEvent":        "creates in the namespace it names",
+		"PushEvents":       "creates in the namespaces it names",
+		"RegisterWebhook":  "creates in the namespace it names",
+		"RenderTemplate":   "reads and writes nothing stored",
 	}
 
 	engineType := reflect.TypeOf(b.eng)

@@ -30,6 +30,10 @@ const (
 	// MaxWorkersDefault is how many of Sparrow's jobs run at once in one
 	// process. Deliveries mostly wait on the network, so it is high.
 	MaxWorkersDefault = 100
+	// MaxConcurrentPerWebhookDefault bounds the attempts to one webhook
+	// running at once in one process: a quarter of the workers, so a stalled
+	// webhook leaves the rest to everyone else.
+	MaxConcurrentPerWebhookDefault = MaxWorkersDefault / 4
 	// SecretGracePeriodDefault is how long a rotated-out secret keeps signing.
 	SecretGracePeriodDefault = 24 * time.Hour
 	// ResponseBodyLimitDefault bounds the response body kept per attempt.
@@ -57,6 +61,7 @@ type config struct {
 	httpClient        *http.Client
 	logger            *slog.Logger
 	meterProvider     metric.MeterProvider
+	maxConcurrent     int
 	maxPayloadBytes   int
 	maxWorkers        int
 	queue             string
@@ -65,6 +70,7 @@ type config struct {
 	responseBodyLimit int
 	schema            string
 	secretGracePeriod time.Duration
+	secretKeys        []SecretKey
 	templateTimeout   time.Duration
 	traceparent       *bool
 	tracerProvider    trace.TracerProvider
@@ -77,6 +83,7 @@ func (c *config) withDefaults() {
 	c.logger = cmp.Or(c.logger, slog.Default())
 	c.maxPayloadBytes = cmp.Or(c.maxPayloadBytes, event.MaxPayloadBytesDefault)
 	c.maxWorkers = cmp.Or(c.maxWorkers, MaxWorkersDefault)
+	c.maxConcurrent = cmp.Or(c.maxConcurrent, max(c.maxWorkers/4, 1))
 	c.queue = cmp.Or(c.queue, QueueDefault)
 	c.responseBodyLimit = cmp.Or(c.responseBodyLimit, ResponseBodyLimitDefault)
 	c.secretGracePeriod = cmp.Or(c.secretGracePeriod, SecretGracePeriodDefault)
@@ -106,6 +113,9 @@ func (c *config) validate() error {
 	var problems []error
 	if c.maxPayloadBytes < 0 {
 		problems = append(problems, fmt.Errorf("WithMaxPayloadBytes: %d is negative", c.maxPayloadBytes))
+	}
+	if c.maxConcurrent < 0 {
+		problems = append(problems, fmt.Errorf("WithMaxConcurrentPerWebhook: %d is negative", c.maxConcurrent))
 	}
 	if c.maxWorkers < 0 {
 		problems = append(problems, fmt.Errorf("WithMaxWorkers: %d is negative", c.maxWorkers))
@@ -176,6 +186,14 @@ func WithLogger(logger *slog.Logger) Option {
 // Default: the global provider (otel.GetMeterProvider).
 func WithMeterProvider(provider metric.MeterProvider) Option {
 	return optionFunc(func(c *config) { c.meterProvider = provider })
+}
+
+// WithMaxConcurrentPerWebhook bounds the attempts to one webhook running at
+// once in one process; jobs beyond it wait, spending no attempt. It keeps a
+// stalled webhook from holding every worker. Default: a quarter of
+// WithMaxWorkers (MaxConcurrentPerWebhookDefault).
+func WithMaxConcurrentPerWebhook(n int) Option {
+	return optionFunc(func(c *config) { c.maxConcurrent = n })
 }
 
 // WithMaxPayloadBytes bounds an event payload's size. Default:
@@ -268,6 +286,16 @@ func WithRiverConfig(adjust func(*river.Config)) Option {
 // search_path. Migrate with the same schema (migrations.Config.Schema).
 func WithSchema(schema string) Option {
 	return optionFunc(func(c *config) { c.schema = schema })
+}
+
+// WithSecretKeys encrypts webhook secrets at rest with current (AES-256-GCM,
+// a 32-byte key), and decrypts with current and previous: to rotate keys,
+// make the new key current, keep the old ones as previous until
+// Engine.ReencryptSecrets (run in the background by Start) has re-sealed
+// every secret, then drop them. Without keys, secrets are stored in the
+// clear.
+func WithSecretKeys(current SecretKey, previous ...SecretKey) Option {
+	return optionFunc(func(c *config) { c.secretKeys = append([]SecretKey{current}, previous...) })
 }
 
 // WithSecretGracePeriod sets how long a rotated-out secret keeps signing

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
+	"github.com/sparrowhq/sparrow/internal/secretbox"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/internal/version"
 	"github.com/sparrowhq/sparrow/riverworkers"
@@ -32,11 +33,13 @@ const Version = version.Version
 //
 // An Engine is safe for concurrent use.
 type Engine struct {
-	config    config
-	pool      *pgxpool.Pool
-	schema    dbutil.Schema
-	sender    *delivery.Sender
-	telemetry *telemetry.Telemetry
+	config     config
+	pool       *pgxpool.Pool
+	schema     dbutil.Schema
+	schemas    *schemaCache
+	secretKeys *secretbox.Keyring // nil: secrets stored in the clear
+	sender     *delivery.Sender
+	telemetry  *telemetry.Telemetry
 
 	// inserter is the River client jobs are inserted with: an insert-only
 	// client of the engine's own until UseRiverClient or Start names another.
@@ -74,11 +77,21 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Engine, error) {
 		config:    cfg,
 		pool:      pool,
 		schema:    dbutil.Schema(cfg.schema),
+		schemas:   newSchemaCache(),
 		sender:    delivery.NewSender(httpClient, cfg.responseBodyLimit, version.UserAgent),
 		telemetry: tel,
 	}
 	if err := e.registerGauges(); err != nil {
 		return nil, fmt.Errorf("sparrow: telemetry: %w", err)
+	}
+	if len(cfg.secretKeys) > 0 {
+		keys := make([]secretbox.Key, len(cfg.secretKeys))
+		for i, k := range cfg.secretKeys {
+			keys[i] = secretbox.Key{ID: k.ID, Bytes: k.Key}
+		}
+		if e.secretKeys, err = secretbox.NewKeyring(keys[0], keys[1:]...); err != nil {
+			return nil, fmt.Errorf("sparrow: WithSecretKeys: %w", err)
+		}
 	}
 	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: cfg.logger, Schema: cfg.schema})
 	if err != nil {
@@ -93,19 +106,21 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Engine, error) {
 // queue (Queues).
 func (e *Engine) AddWorkers(workers *river.Workers) error {
 	return riverworkers.Add(workers, &riverworkers.Config{
-		Backoff:          e.config.backoff,
-		CheckRetry:       e.config.checkRetry,
-		HealthThresholds: e.config.healthThresholds,
-		HealthTracking:   *e.config.healthTracking,
-		Hooks:            e.config.hooks,
-		Logger:           e.config.logger,
-		Now:              e.config.clock,
-		Pool:             e.pool,
-		Queue:            e.config.queue,
-		Schema:           e.config.schema,
-		Sender:           e.sender,
-		Telemetry:        e.telemetry,
-		TemplateTimeout:  e.config.templateTimeout,
+		Backoff:                 e.config.backoff,
+		CheckRetry:              e.config.checkRetry,
+		HealthThresholds:        e.config.healthThresholds,
+		HealthTracking:          *e.config.healthTracking,
+		Hooks:                   e.config.hooks,
+		Logger:                  e.config.logger,
+		MaxConcurrentPerWebhook: e.config.maxConcurrent,
+		Now:                     e.config.clock,
+		Pool:                    e.pool,
+		Queue:                   e.config.queue,
+		Schema:                  e.config.schema,
+		SecretKeys:              e.secretKeys,
+		Sender:                  e.sender,
+		Telemetry:               e.telemetry,
+		TemplateTimeout:         e.config.templateTimeout,
 	})
 }
 
@@ -164,6 +179,13 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.client = client
 	e.inserter.Store(client)
+	if e.secretKeys != nil {
+		// Secrets still in the clear or under an older key get sealed with
+		// the current one, in the background.
+		if _, err := client.Insert(ctx, riverworkers.ResealArgs{}, &river.InsertOpts{Queue: e.config.queue}); err != nil {
+			return fmt.Errorf("sparrow: schedule secret re-sealing: %w", err)
+		}
+	}
 	return nil
 }
 

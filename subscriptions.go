@@ -82,7 +82,7 @@ func (e *Engine) createSubscription(ctx context.Context, tx pgx.Tx, p CreateSubs
 		if _, err := webhook.Get(ctx, db, p.Namespace, p.WebhookID, false); err != nil {
 			return err
 		}
-		if err := event.CheckTypes(ctx, db, []string{p.EventName}, false, func(int) string { return "event_name" }); err != nil {
+		if _, err := event.CheckTypes(ctx, db, []string{p.EventName}, false, func(int) string { return "event_name" }); err != nil {
 			return err
 		}
 		existing, err := subscription.GetForWebhook(ctx, db, p.WebhookID, p.EventName)

@@ -86,10 +86,7 @@ func (e *Engine) registerWebhook(ctx context.Context, tx pgx.Tx, p RegisterWebho
 	if p.Inactive {
 		state = webhook.StatePaused
 	}
-	secret := webhook.Secret{ID: ids.New(ids.Secret), Value: p.Secret, CreatedAt: now}
-	if secret.Value == "" {
-		secret.Value = webhook.NewSecret()
-	}
+	secretValue := cmp.Or(p.Secret, webhook.NewSecret())
 	w := &webhook.Webhook{
 		ID:             ids.New(ids.Webhook),
 		Namespace:      p.Namespace,
@@ -105,10 +102,10 @@ func (e *Engine) registerWebhook(ctx context.Context, tx pgx.Tx, p RegisterWebho
 	var stored *webhook.Webhook
 	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		if err := event.CheckTypes(ctx, db, p.Events, false, indexed("events")); err != nil {
+		if _, err := event.CheckTypes(ctx, db, p.Events, false, indexed("events")); err != nil {
 			return err
 		}
-		if err := webhook.Insert(ctx, db, w, secret); err != nil {
+		if err := webhook.Insert(ctx, db, w, e.newSecret(w.ID, secretValue)); err != nil {
 			return err
 		}
 		if err := e.subscribe(ctx, db, w, p.Events, now); err != nil {
@@ -121,7 +118,7 @@ func (e *Engine) registerWebhook(ctx context.Context, tx pgx.Tx, p RegisterWebho
 	if err != nil {
 		return nil, err
 	}
-	stored.Secret = secret.Value
+	stored.Secret = secretValue
 	return stored, nil
 }
 
@@ -270,7 +267,7 @@ func (e *Engine) updateWebhook(ctx context.Context, tx pgx.Tx, p UpdateWebhookPa
 
 // syncEvents makes w's subscriptions cover exactly events.
 func (e *Engine) syncEvents(ctx context.Context, db dbutil.DB, w *webhook.Webhook, events []string, now time.Time) error {
-	if err := event.CheckTypes(ctx, db, events, false, indexed("events")); err != nil {
+	if _, err := event.CheckTypes(ctx, db, events, false, indexed("events")); err != nil {
 		return err
 	}
 	if err := subscription.DeleteForWebhook(ctx, db, w.ID, events); err != nil {
@@ -444,10 +441,7 @@ func (e *Engine) rotateWebhookSecret(ctx context.Context, tx pgx.Tx, p RotateWeb
 	if p.GracePeriod != nil {
 		grace = *p.GracePeriod
 	}
-	secret := webhook.Secret{ID: ids.New(ids.Secret), Value: p.Secret, CreatedAt: now}
-	if secret.Value == "" {
-		secret.Value = webhook.NewSecret()
-	}
+	secretValue := cmp.Or(p.Secret, webhook.NewSecret())
 	var w *webhook.Webhook
 	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
@@ -455,12 +449,12 @@ func (e *Engine) rotateWebhookSecret(ctx context.Context, tx pgx.Tx, p RotateWeb
 		if w, err = webhook.Get(ctx, db, p.Namespace, p.ID, true); err != nil {
 			return err
 		}
-		return webhook.RotateSecret(ctx, db, w.ID, secret, now.Add(grace))
+		return webhook.RotateSecret(ctx, db, w.ID, e.newSecret(w.ID, secretValue), now.Add(grace))
 	})
 	if err != nil {
 		return nil, err
 	}
-	w.Secret = secret.Value
+	w.Secret = secretValue
 	return w, nil
 }
 

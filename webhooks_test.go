@@ -441,7 +441,7 @@ func TestRotateWebhookSecret(t *testing.T) {
 		}
 		var values []string
 		for _, s := range got {
-			values = append(values, s.Value)
+			values = append(values, s.Plain)
 		}
 		return values
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/secretbox"
 )
 
 var insertColumns = []string{
@@ -178,8 +179,9 @@ type Work struct {
 	WebhookDeleted bool
 	Headers        map[string]string
 	Timeout        time.Duration
-	// Secrets sign at the time given to LoadWork, newest first.
-	Secrets []string
+	// Secrets sign at the time given to LoadWork, newest first, as stored
+	// (in the clear or sealed).
+	Secrets []secretbox.Stored
 }
 
 // LoadWork reads delivery id, its body, webhook and signing secrets.
@@ -189,8 +191,9 @@ func LoadWork(ctx context.Context, db dbutil.DB, id string, now time.Time) (*Wor
 	var timeoutMS int64
 	d, err := scan(db.QueryRow(ctx, "SELECT "+columns+`, coalesce(d.body, e.payload)::text, e.created_at,
     w.url, w.state = 'active', w.deleted_at IS NOT NULL, w.headers, w.timeout_ms,
-    ARRAY(SELECT s.secret FROM /*schema*/sparrow_webhook_secret s
-          WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > $2) ORDER BY s.created_at DESC, s.id DESC)
+    (SELECT coalesce(json_agg(json_build_object('ID', s.id, 'Plain', coalesce(s.secret, ''), 'KeyID', coalesce(s.key_id, ''),
+            'Sealed', encode(s.sealed, 'base64')) ORDER BY s.created_at DESC, s.id DESC), '[]')
+     FROM /*schema*/sparrow_webhook_secret s WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > $2))
 FROM /*schema*/sparrow_delivery d
 JOIN /*schema*/sparrow_webhook w ON w.id = d.webhook_id
 JOIN /*schema*/sparrow_event e ON e.id = d.event_id

@@ -3,6 +3,7 @@ package riverworkers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/secretbox"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/webhook"
 )
@@ -61,6 +63,11 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	case work.NextAttemptAt.Sub(now) > earlyTolerance:
 		return river.JobSnooze(work.NextAttemptAt.Sub(now))
 	}
+	release, ok := w.inflight.acquire(work.WebhookID)
+	if !ok {
+		return river.JobSnooze(busyWait()) // spends no attempt
+	}
+	defer release()
 	return w.attempt(ctx, work, now)
 }
 
@@ -99,7 +106,12 @@ func (w *deliverWorker) attempt(ctx context.Context, work *delivery.Work, now ti
 		telemetry.AttrNamespace.String(work.Namespace), telemetry.AttrAttempt.Int(number)))
 	defer func() { endSpan(span, err) }()
 	keys := make([][]byte, 0, len(work.Secrets))
-	for _, secret := range work.Secrets {
+	for _, stored := range work.Secrets {
+		secret, err := secretbox.Reveal(w.secretKeys, work.WebhookID, stored)
+		if err != nil {
+			// Never send a delivery that isn't signed as the receiver expects.
+			return fmt.Errorf("open signing secret %s: %w", stored.ID, err)
+		}
 		if key, err := webhook.SigningKey(secret); err == nil {
 			keys = append(keys, key)
 		}

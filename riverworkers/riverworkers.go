@@ -17,10 +17,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/health"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
+	"github.com/sparrowhq/sparrow/internal/secretbox"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 )
 
@@ -51,6 +53,25 @@ type UnparkArgs struct {
 // Kind is UnparkArgs' River job kind.
 func (UnparkArgs) Kind() string { return "sparrow_unpark" }
 
+// ResealArgs asks for webhook secrets to be re-sealed with the engine's
+// current key.
+type ResealArgs struct{}
+
+// Kind is ResealArgs' River job kind.
+func (ResealArgs) Kind() string { return "sparrow_reseal_secrets" }
+
+// InsertOpts makes one reseal job at a time: starting processes each ask for
+// one, and the one already queued or running answers them all.
+func (ResealArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning,
+		rivertype.JobStateScheduled,
+	}}}
+}
+
+// ResealBatch bounds the secrets one reseal transaction seals.
+const ResealBatch = 500
+
 // DeliverJobMaxAttempts is River's attempt limit of a delivery job. Retries
 // of the HTTP request are Sparrow's (snoozes, which spend no River attempt);
 // River's count only grows when recording fails, say while the database is
@@ -75,11 +96,17 @@ type Config struct {
 	HealthTracking bool
 	Hooks          Hooks
 	Logger         *slog.Logger
-	Now            func() time.Time
-	Pool           *pgxpool.Pool
-	Queue          string
-	Schema         string
-	Sender         *delivery.Sender
+	// MaxConcurrentPerWebhook bounds the attempts to one webhook running at
+	// once in this process.
+	MaxConcurrentPerWebhook int
+	Now                     func() time.Time
+	Pool                    *pgxpool.Pool
+	Queue                   string
+	Schema                  string
+	// SecretKeys opens sealed webhook secrets; nil when they are stored in
+	// the clear.
+	SecretKeys *secretbox.Keyring
+	Sender     *delivery.Sender
 	// Telemetry is the engine's tracer and instruments.
 	Telemetry *telemetry.Telemetry
 	// TemplateTimeout bounds one render of a subscription's template.
@@ -88,6 +115,9 @@ type Config struct {
 
 // Add registers Sparrow's workers in workers.
 func Add(workers *river.Workers, cfg *Config) error {
+	if cfg.MaxConcurrentPerWebhook < 1 {
+		return errors.New("riverworkers: MaxConcurrentPerWebhook must be at least 1")
+	}
 	if cfg.Pool == nil || cfg.Sender == nil || cfg.Now == nil || cfg.Backoff == nil || cfg.CheckRetry == nil || cfg.Telemetry == nil {
 		return errors.New("riverworkers: incomplete Config (use sparrow.Engine.AddWorkers)")
 	}
@@ -96,11 +126,13 @@ func Add(workers *river.Workers, cfg *Config) error {
 		checkRetry:     cfg.CheckRetry,
 		healthTracking: cfg.HealthTracking,
 		hooks:          cfg.Hooks,
+		inflight:       newInflight(cfg.MaxConcurrentPerWebhook),
 		logger:         cmp.Or(cfg.Logger, slog.Default()),
 		now:            cfg.Now,
 		pool:           cfg.Pool,
 		queue:          cfg.Queue,
 		schema:         dbutil.Schema(cfg.Schema),
+		secretKeys:     cfg.SecretKeys,
 		sender:         cfg.Sender,
 		telemetry:      cfg.Telemetry,
 		templates:      newTemplateCache(cfg.TemplateTimeout),
@@ -111,6 +143,7 @@ func Add(workers *river.Workers, cfg *Config) error {
 		river.AddWorkerSafely(workers, &fanoutWorker{base: base}),
 		river.AddWorkerSafely(workers, &deliverWorker{base: base}),
 		river.AddWorkerSafely(workers, &unparkWorker{base: base}),
+		river.AddWorkerSafely(workers, &resealWorker{base: base}),
 	)
 }
 
@@ -131,12 +164,14 @@ type base struct {
 	checkRetry     delivery.CheckRetry
 	healthTracking bool
 	hooks          Hooks
+	inflight       *inflight
 	logger         *slog.Logger
 	now            func() time.Time
 	pool           *pgxpool.Pool
 	queue          string
 	recorder       *recorder
 	schema         dbutil.Schema
+	secretKeys     *secretbox.Keyring
 	sender         *delivery.Sender
 	telemetry      *telemetry.Telemetry
 	templates      *templateCache

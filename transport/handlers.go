@@ -151,6 +151,14 @@ func (s *services) RotateWebhookSecret(ctx context.Context, m *pb.RotateWebhookS
 	return &pb.RotateWebhookSecretResponse{Webhook: toWebhook(w), WebhookSecret: w.Secret}, nil
 }
 
+func (s *services) RevealWebhookSecret(ctx context.Context, m *pb.RevealWebhookSecretRequest) (*pb.RevealWebhookSecretResponse, error) {
+	secret, err := s.eng.RevealWebhookSecret(ctx, m.GetNamespace(), m.GetWebhookId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RevealWebhookSecretResponse{WebhookSecret: secret}, nil
+}
+
 // EventService
 
 func (s *services) RegisterEvent(ctx context.Context, m *pb.RegisterEventRequest) (*pb.RegisterEventResponse, error) {

@@ -184,6 +184,12 @@ func TestRESTRoutes(t *testing.T) {
 				t.Fatalf("%v", out)
 			}
 		},
+		"RevealWebhookSecret": func(t *testing.T) {
+			out := s.ok(t, "GET", "/webhook/webhooks/"+webhookID+"/secret?namespace=my-app", "")
+			if !strings.HasPrefix(out["webhookSecret"].(string), "whsec_") {
+				t.Fatalf("%v", out)
+			}
+		},
 		"GetEventType": func(t *testing.T) {
 			out := s.ok(t, "GET", "/webhook/event-types/order.created", "")
 			if out["eventType"].(map[string]any)["name"] != "order.created" {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/secretbox"
 	"github.com/sparrowhq/sparrow/internal/validate"
 )
 
@@ -70,10 +71,10 @@ type Webhook struct {
 	UpdatedAt time.Time
 }
 
-// Secret is one signing secret of a webhook.
+// Secret is one signing secret of a webhook, as stored: in the clear, or
+// sealed when the engine has keys (sparrow.WithSecretKeys).
 type Secret struct {
-	ID        string
-	Value     string
+	secretbox.Stored
 	CreatedAt time.Time
 	// ExpiresAt is when a rotated-out secret stops signing; zero for the
 	// current secret.

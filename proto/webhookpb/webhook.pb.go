@@ -1164,6 +1164,107 @@ func (x *RotateWebhookSecretRequest) GetGracePeriodSeconds() int64 {
 	return 0
 }
 
+// RevealWebhookSecretRequest names a webhook.
+type RevealWebhookSecretRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook's identifier.
+	WebhookId string `protobuf:"bytes,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	// Its namespace; empty means "default".
+	Namespace     string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevealWebhookSecretRequest) Reset() {
+	*x = RevealWebhookSecretRequest{}
+	mi := &file_proto_webhook_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevealWebhookSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevealWebhookSecretRequest) ProtoMessage() {}
+
+func (x *RevealWebhookSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevealWebhookSecretRequest.ProtoReflect.Descriptor instead.
+func (*RevealWebhookSecretRequest) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RevealWebhookSecretRequest) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+func (x *RevealWebhookSecretRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+// RevealWebhookSecretResponse carries the current secret.
+type RevealWebhookSecretResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The current signing secret.
+	WebhookSecret string `protobuf:"bytes,1,opt,name=webhook_secret,json=webhookSecret,proto3" json:"webhook_secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevealWebhookSecretResponse) Reset() {
+	*x = RevealWebhookSecretResponse{}
+	mi := &file_proto_webhook_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevealWebhookSecretResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevealWebhookSecretResponse) ProtoMessage() {}
+
+func (x *RevealWebhookSecretResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevealWebhookSecretResponse.ProtoReflect.Descriptor instead.
+func (*RevealWebhookSecretResponse) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RevealWebhookSecretResponse) GetWebhookSecret() string {
+	if x != nil {
+		return x.WebhookSecret
+	}
+	return ""
+}
+
 // RotateWebhookSecretResponse carries the new secret.
 type RotateWebhookSecretResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1177,7 +1278,7 @@ type RotateWebhookSecretResponse struct {
 
 func (x *RotateWebhookSecretResponse) Reset() {
 	*x = RotateWebhookSecretResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[16]
+	mi := &file_proto_webhook_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1189,7 +1290,7 @@ func (x *RotateWebhookSecretResponse) String() string {
 func (*RotateWebhookSecretResponse) ProtoMessage() {}
 
 func (x *RotateWebhookSecretResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[16]
+	mi := &file_proto_webhook_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1202,7 +1303,7 @@ func (x *RotateWebhookSecretResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateWebhookSecretResponse.ProtoReflect.Descriptor instead.
 func (*RotateWebhookSecretResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{16}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RotateWebhookSecretResponse) GetWebhook() *Webhook {
@@ -1241,7 +1342,7 @@ type EventType struct {
 
 func (x *EventType) Reset() {
 	*x = EventType{}
-	mi := &file_proto_webhook_proto_msgTypes[17]
+	mi := &file_proto_webhook_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1253,7 +1354,7 @@ func (x *EventType) String() string {
 func (*EventType) ProtoMessage() {}
 
 func (x *EventType) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[17]
+	mi := &file_proto_webhook_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1266,7 +1367,7 @@ func (x *EventType) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventType.ProtoReflect.Descriptor instead.
 func (*EventType) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{17}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *EventType) GetName() string {
@@ -1331,7 +1432,7 @@ type RegisterEventRequest struct {
 
 func (x *RegisterEventRequest) Reset() {
 	*x = RegisterEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[18]
+	mi := &file_proto_webhook_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1343,7 +1444,7 @@ func (x *RegisterEventRequest) String() string {
 func (*RegisterEventRequest) ProtoMessage() {}
 
 func (x *RegisterEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[18]
+	mi := &file_proto_webhook_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1356,7 +1457,7 @@ func (x *RegisterEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterEventRequest.ProtoReflect.Descriptor instead.
 func (*RegisterEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{18}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RegisterEventRequest) GetName() string {
@@ -1398,7 +1499,7 @@ type RegisterEventResponse struct {
 
 func (x *RegisterEventResponse) Reset() {
 	*x = RegisterEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[19]
+	mi := &file_proto_webhook_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1410,7 +1511,7 @@ func (x *RegisterEventResponse) String() string {
 func (*RegisterEventResponse) ProtoMessage() {}
 
 func (x *RegisterEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[19]
+	mi := &file_proto_webhook_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1423,7 +1524,7 @@ func (x *RegisterEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterEventResponse.ProtoReflect.Descriptor instead.
 func (*RegisterEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{19}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RegisterEventResponse) GetEventType() *EventType {
@@ -1444,7 +1545,7 @@ type GetEventTypeRequest struct {
 
 func (x *GetEventTypeRequest) Reset() {
 	*x = GetEventTypeRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[20]
+	mi := &file_proto_webhook_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1456,7 +1557,7 @@ func (x *GetEventTypeRequest) String() string {
 func (*GetEventTypeRequest) ProtoMessage() {}
 
 func (x *GetEventTypeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[20]
+	mi := &file_proto_webhook_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1469,7 +1570,7 @@ func (x *GetEventTypeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventTypeRequest.ProtoReflect.Descriptor instead.
 func (*GetEventTypeRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{20}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetEventTypeRequest) GetName() string {
@@ -1490,7 +1591,7 @@ type GetEventTypeResponse struct {
 
 func (x *GetEventTypeResponse) Reset() {
 	*x = GetEventTypeResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[21]
+	mi := &file_proto_webhook_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1502,7 +1603,7 @@ func (x *GetEventTypeResponse) String() string {
 func (*GetEventTypeResponse) ProtoMessage() {}
 
 func (x *GetEventTypeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[21]
+	mi := &file_proto_webhook_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1515,7 +1616,7 @@ func (x *GetEventTypeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventTypeResponse.ProtoReflect.Descriptor instead.
 func (*GetEventTypeResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{21}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetEventTypeResponse) GetEventType() *EventType {
@@ -1540,7 +1641,7 @@ type ListEventTypesRequest struct {
 
 func (x *ListEventTypesRequest) Reset() {
 	*x = ListEventTypesRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[22]
+	mi := &file_proto_webhook_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1552,7 +1653,7 @@ func (x *ListEventTypesRequest) String() string {
 func (*ListEventTypesRequest) ProtoMessage() {}
 
 func (x *ListEventTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[22]
+	mi := &file_proto_webhook_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1565,7 +1666,7 @@ func (x *ListEventTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListEventTypesRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{22}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListEventTypesRequest) GetActiveOnly() bool {
@@ -1602,7 +1703,7 @@ type ListEventTypesResponse struct {
 
 func (x *ListEventTypesResponse) Reset() {
 	*x = ListEventTypesResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[23]
+	mi := &file_proto_webhook_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1614,7 +1715,7 @@ func (x *ListEventTypesResponse) String() string {
 func (*ListEventTypesResponse) ProtoMessage() {}
 
 func (x *ListEventTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[23]
+	mi := &file_proto_webhook_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +1728,7 @@ func (x *ListEventTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListEventTypesResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{23}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListEventTypesResponse) GetEventTypes() []*EventType {
@@ -1664,7 +1765,7 @@ type UpdateEventRequest struct {
 
 func (x *UpdateEventRequest) Reset() {
 	*x = UpdateEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[24]
+	mi := &file_proto_webhook_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1676,7 +1777,7 @@ func (x *UpdateEventRequest) String() string {
 func (*UpdateEventRequest) ProtoMessage() {}
 
 func (x *UpdateEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[24]
+	mi := &file_proto_webhook_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1689,7 +1790,7 @@ func (x *UpdateEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateEventRequest.ProtoReflect.Descriptor instead.
 func (*UpdateEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{24}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *UpdateEventRequest) GetName() string {
@@ -1738,7 +1839,7 @@ type UpdateEventResponse struct {
 
 func (x *UpdateEventResponse) Reset() {
 	*x = UpdateEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[25]
+	mi := &file_proto_webhook_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1750,7 +1851,7 @@ func (x *UpdateEventResponse) String() string {
 func (*UpdateEventResponse) ProtoMessage() {}
 
 func (x *UpdateEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[25]
+	mi := &file_proto_webhook_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1763,7 +1864,7 @@ func (x *UpdateEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateEventResponse.ProtoReflect.Descriptor instead.
 func (*UpdateEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{25}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *UpdateEventResponse) GetEventType() *EventType {
@@ -1798,7 +1899,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_proto_webhook_proto_msgTypes[26]
+	mi := &file_proto_webhook_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1810,7 +1911,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[26]
+	mi := &file_proto_webhook_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1823,7 +1924,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{26}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Event) GetId() string {
@@ -1906,7 +2007,7 @@ type PushEventRequest struct {
 
 func (x *PushEventRequest) Reset() {
 	*x = PushEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[27]
+	mi := &file_proto_webhook_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1918,7 +2019,7 @@ func (x *PushEventRequest) String() string {
 func (*PushEventRequest) ProtoMessage() {}
 
 func (x *PushEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[27]
+	mi := &file_proto_webhook_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1931,7 +2032,7 @@ func (x *PushEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEventRequest.ProtoReflect.Descriptor instead.
 func (*PushEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{27}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *PushEventRequest) GetNamespace() string {
@@ -1988,7 +2089,7 @@ type PushEventResponse struct {
 
 func (x *PushEventResponse) Reset() {
 	*x = PushEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[28]
+	mi := &file_proto_webhook_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2000,7 +2101,7 @@ func (x *PushEventResponse) String() string {
 func (*PushEventResponse) ProtoMessage() {}
 
 func (x *PushEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[28]
+	mi := &file_proto_webhook_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2013,7 +2114,7 @@ func (x *PushEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEventResponse.ProtoReflect.Descriptor instead.
 func (*PushEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{28}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *PushEventResponse) GetEventId() string {
@@ -2034,7 +2135,7 @@ type PushEventsRequest struct {
 
 func (x *PushEventsRequest) Reset() {
 	*x = PushEventsRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[29]
+	mi := &file_proto_webhook_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2046,7 +2147,7 @@ func (x *PushEventsRequest) String() string {
 func (*PushEventsRequest) ProtoMessage() {}
 
 func (x *PushEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[29]
+	mi := &file_proto_webhook_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2059,7 +2160,7 @@ func (x *PushEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEventsRequest.ProtoReflect.Descriptor instead.
 func (*PushEventsRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{29}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *PushEventsRequest) GetEvents() []*PushEventRequest {
@@ -2080,7 +2181,7 @@ type PushEventsResponse struct {
 
 func (x *PushEventsResponse) Reset() {
 	*x = PushEventsResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[30]
+	mi := &file_proto_webhook_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2092,7 +2193,7 @@ func (x *PushEventsResponse) String() string {
 func (*PushEventsResponse) ProtoMessage() {}
 
 func (x *PushEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[30]
+	mi := &file_proto_webhook_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2105,7 +2206,7 @@ func (x *PushEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEventsResponse.ProtoReflect.Descriptor instead.
 func (*PushEventsResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{30}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *PushEventsResponse) GetEventIds() []string {
@@ -2128,7 +2229,7 @@ type GetEventRequest struct {
 
 func (x *GetEventRequest) Reset() {
 	*x = GetEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[31]
+	mi := &file_proto_webhook_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2140,7 +2241,7 @@ func (x *GetEventRequest) String() string {
 func (*GetEventRequest) ProtoMessage() {}
 
 func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[31]
+	mi := &file_proto_webhook_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2153,7 +2254,7 @@ func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventRequest.ProtoReflect.Descriptor instead.
 func (*GetEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{31}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetEventRequest) GetEventId() string {
@@ -2181,7 +2282,7 @@ type GetEventResponse struct {
 
 func (x *GetEventResponse) Reset() {
 	*x = GetEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[32]
+	mi := &file_proto_webhook_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2193,7 +2294,7 @@ func (x *GetEventResponse) String() string {
 func (*GetEventResponse) ProtoMessage() {}
 
 func (x *GetEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[32]
+	mi := &file_proto_webhook_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2206,7 +2307,7 @@ func (x *GetEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventResponse.ProtoReflect.Descriptor instead.
 func (*GetEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{32}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetEventResponse) GetEvent() *Event {
@@ -2237,7 +2338,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[33]
+	mi := &file_proto_webhook_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2249,7 +2350,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[33]
+	mi := &file_proto_webhook_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2262,7 +2363,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{33}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListEventsRequest) GetNamespace() string {
@@ -2320,7 +2421,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[34]
+	mi := &file_proto_webhook_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2332,7 +2433,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[34]
+	mi := &file_proto_webhook_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2345,7 +2446,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{34}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListEventsResponse) GetEvents() []*Event {
@@ -2375,7 +2476,7 @@ type RepushEventRequest struct {
 
 func (x *RepushEventRequest) Reset() {
 	*x = RepushEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[35]
+	mi := &file_proto_webhook_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2387,7 +2488,7 @@ func (x *RepushEventRequest) String() string {
 func (*RepushEventRequest) ProtoMessage() {}
 
 func (x *RepushEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[35]
+	mi := &file_proto_webhook_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2400,7 +2501,7 @@ func (x *RepushEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepushEventRequest.ProtoReflect.Descriptor instead.
 func (*RepushEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{35}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RepushEventRequest) GetEventId() string {
@@ -2428,7 +2529,7 @@ type RepushEventResponse struct {
 
 func (x *RepushEventResponse) Reset() {
 	*x = RepushEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[36]
+	mi := &file_proto_webhook_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2440,7 +2541,7 @@ func (x *RepushEventResponse) String() string {
 func (*RepushEventResponse) ProtoMessage() {}
 
 func (x *RepushEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[36]
+	mi := &file_proto_webhook_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2453,7 +2554,7 @@ func (x *RepushEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepushEventResponse.ProtoReflect.Descriptor instead.
 func (*RepushEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{36}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RepushEventResponse) GetEvent() *Event {
@@ -2491,7 +2592,7 @@ type Subscription struct {
 
 func (x *Subscription) Reset() {
 	*x = Subscription{}
-	mi := &file_proto_webhook_proto_msgTypes[37]
+	mi := &file_proto_webhook_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2503,7 +2604,7 @@ func (x *Subscription) String() string {
 func (*Subscription) ProtoMessage() {}
 
 func (x *Subscription) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[37]
+	mi := &file_proto_webhook_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2516,7 +2617,7 @@ func (x *Subscription) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscription.ProtoReflect.Descriptor instead.
 func (*Subscription) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{37}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Subscription) GetId() string {
@@ -2603,7 +2704,7 @@ type CreateSubscriptionRequest struct {
 
 func (x *CreateSubscriptionRequest) Reset() {
 	*x = CreateSubscriptionRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[38]
+	mi := &file_proto_webhook_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2615,7 +2716,7 @@ func (x *CreateSubscriptionRequest) String() string {
 func (*CreateSubscriptionRequest) ProtoMessage() {}
 
 func (x *CreateSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[38]
+	mi := &file_proto_webhook_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2628,7 +2729,7 @@ func (x *CreateSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*CreateSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{38}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CreateSubscriptionRequest) GetWebhookId() string {
@@ -2686,7 +2787,7 @@ type CreateSubscriptionResponse struct {
 
 func (x *CreateSubscriptionResponse) Reset() {
 	*x = CreateSubscriptionResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[39]
+	mi := &file_proto_webhook_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2698,7 +2799,7 @@ func (x *CreateSubscriptionResponse) String() string {
 func (*CreateSubscriptionResponse) ProtoMessage() {}
 
 func (x *CreateSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[39]
+	mi := &file_proto_webhook_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2711,7 +2812,7 @@ func (x *CreateSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*CreateSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{39}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CreateSubscriptionResponse) GetSubscriptionId() string {
@@ -2741,7 +2842,7 @@ type GetSubscriptionRequest struct {
 
 func (x *GetSubscriptionRequest) Reset() {
 	*x = GetSubscriptionRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[40]
+	mi := &file_proto_webhook_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2753,7 +2854,7 @@ func (x *GetSubscriptionRequest) String() string {
 func (*GetSubscriptionRequest) ProtoMessage() {}
 
 func (x *GetSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[40]
+	mi := &file_proto_webhook_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2766,7 +2867,7 @@ func (x *GetSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*GetSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{40}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetSubscriptionRequest) GetSubscriptionId() string {
@@ -2794,7 +2895,7 @@ type GetSubscriptionResponse struct {
 
 func (x *GetSubscriptionResponse) Reset() {
 	*x = GetSubscriptionResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[41]
+	mi := &file_proto_webhook_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2806,7 +2907,7 @@ func (x *GetSubscriptionResponse) String() string {
 func (*GetSubscriptionResponse) ProtoMessage() {}
 
 func (x *GetSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[41]
+	mi := &file_proto_webhook_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2819,7 +2920,7 @@ func (x *GetSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*GetSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{41}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetSubscriptionResponse) GetSubscription() *Subscription {
@@ -2848,7 +2949,7 @@ type ListSubscriptionsRequest struct {
 
 func (x *ListSubscriptionsRequest) Reset() {
 	*x = ListSubscriptionsRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[42]
+	mi := &file_proto_webhook_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2860,7 +2961,7 @@ func (x *ListSubscriptionsRequest) String() string {
 func (*ListSubscriptionsRequest) ProtoMessage() {}
 
 func (x *ListSubscriptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[42]
+	mi := &file_proto_webhook_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2873,7 +2974,7 @@ func (x *ListSubscriptionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSubscriptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSubscriptionsRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{42}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListSubscriptionsRequest) GetNamespace() string {
@@ -2924,7 +3025,7 @@ type ListSubscriptionsResponse struct {
 
 func (x *ListSubscriptionsResponse) Reset() {
 	*x = ListSubscriptionsResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[43]
+	mi := &file_proto_webhook_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2936,7 +3037,7 @@ func (x *ListSubscriptionsResponse) String() string {
 func (*ListSubscriptionsResponse) ProtoMessage() {}
 
 func (x *ListSubscriptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[43]
+	mi := &file_proto_webhook_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2949,7 +3050,7 @@ func (x *ListSubscriptionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSubscriptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSubscriptionsResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{43}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListSubscriptionsResponse) GetSubscriptions() []*Subscription {
@@ -2988,7 +3089,7 @@ type UpdateSubscriptionRequest struct {
 
 func (x *UpdateSubscriptionRequest) Reset() {
 	*x = UpdateSubscriptionRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[44]
+	mi := &file_proto_webhook_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3000,7 +3101,7 @@ func (x *UpdateSubscriptionRequest) String() string {
 func (*UpdateSubscriptionRequest) ProtoMessage() {}
 
 func (x *UpdateSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[44]
+	mi := &file_proto_webhook_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3013,7 +3114,7 @@ func (x *UpdateSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*UpdateSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{44}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *UpdateSubscriptionRequest) GetSubscriptionId() string {
@@ -3069,7 +3170,7 @@ type UpdateSubscriptionResponse struct {
 
 func (x *UpdateSubscriptionResponse) Reset() {
 	*x = UpdateSubscriptionResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[45]
+	mi := &file_proto_webhook_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3081,7 +3182,7 @@ func (x *UpdateSubscriptionResponse) String() string {
 func (*UpdateSubscriptionResponse) ProtoMessage() {}
 
 func (x *UpdateSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[45]
+	mi := &file_proto_webhook_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3094,7 +3195,7 @@ func (x *UpdateSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*UpdateSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{45}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *UpdateSubscriptionResponse) GetSubscription() *Subscription {
@@ -3117,7 +3218,7 @@ type DeleteSubscriptionRequest struct {
 
 func (x *DeleteSubscriptionRequest) Reset() {
 	*x = DeleteSubscriptionRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[46]
+	mi := &file_proto_webhook_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3129,7 +3230,7 @@ func (x *DeleteSubscriptionRequest) String() string {
 func (*DeleteSubscriptionRequest) ProtoMessage() {}
 
 func (x *DeleteSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[46]
+	mi := &file_proto_webhook_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3142,7 +3243,7 @@ func (x *DeleteSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*DeleteSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{46}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DeleteSubscriptionRequest) GetSubscriptionId() string {
@@ -3168,7 +3269,7 @@ type DeleteSubscriptionResponse struct {
 
 func (x *DeleteSubscriptionResponse) Reset() {
 	*x = DeleteSubscriptionResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[47]
+	mi := &file_proto_webhook_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3180,7 +3281,7 @@ func (x *DeleteSubscriptionResponse) String() string {
 func (*DeleteSubscriptionResponse) ProtoMessage() {}
 
 func (x *DeleteSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[47]
+	mi := &file_proto_webhook_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3193,7 +3294,7 @@ func (x *DeleteSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*DeleteSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{47}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{49}
 }
 
 // RenderTemplateRequest is a template and a payload to render it over.
@@ -3209,7 +3310,7 @@ type RenderTemplateRequest struct {
 
 func (x *RenderTemplateRequest) Reset() {
 	*x = RenderTemplateRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[48]
+	mi := &file_proto_webhook_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3221,7 +3322,7 @@ func (x *RenderTemplateRequest) String() string {
 func (*RenderTemplateRequest) ProtoMessage() {}
 
 func (x *RenderTemplateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[48]
+	mi := &file_proto_webhook_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3234,7 +3335,7 @@ func (x *RenderTemplateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderTemplateRequest.ProtoReflect.Descriptor instead.
 func (*RenderTemplateRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{48}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RenderTemplateRequest) GetTemplate() string {
@@ -3262,7 +3363,7 @@ type RenderTemplateResponse struct {
 
 func (x *RenderTemplateResponse) Reset() {
 	*x = RenderTemplateResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[49]
+	mi := &file_proto_webhook_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3274,7 +3375,7 @@ func (x *RenderTemplateResponse) String() string {
 func (*RenderTemplateResponse) ProtoMessage() {}
 
 func (x *RenderTemplateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[49]
+	mi := &file_proto_webhook_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3287,7 +3388,7 @@ func (x *RenderTemplateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderTemplateResponse.ProtoReflect.Descriptor instead.
 func (*RenderTemplateResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{49}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *RenderTemplateResponse) GetBody() string {
@@ -3352,7 +3453,7 @@ type Delivery struct {
 
 func (x *Delivery) Reset() {
 	*x = Delivery{}
-	mi := &file_proto_webhook_proto_msgTypes[50]
+	mi := &file_proto_webhook_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3364,7 +3465,7 @@ func (x *Delivery) String() string {
 func (*Delivery) ProtoMessage() {}
 
 func (x *Delivery) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[50]
+	mi := &file_proto_webhook_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3377,7 +3478,7 @@ func (x *Delivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delivery.ProtoReflect.Descriptor instead.
 func (*Delivery) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{50}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *Delivery) GetId() string {
@@ -3558,7 +3659,7 @@ type DeliveryAttempt struct {
 
 func (x *DeliveryAttempt) Reset() {
 	*x = DeliveryAttempt{}
-	mi := &file_proto_webhook_proto_msgTypes[51]
+	mi := &file_proto_webhook_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3570,7 +3671,7 @@ func (x *DeliveryAttempt) String() string {
 func (*DeliveryAttempt) ProtoMessage() {}
 
 func (x *DeliveryAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[51]
+	mi := &file_proto_webhook_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3583,7 +3684,7 @@ func (x *DeliveryAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeliveryAttempt.ProtoReflect.Descriptor instead.
 func (*DeliveryAttempt) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{51}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DeliveryAttempt) GetNumber() int32 {
@@ -3688,7 +3789,7 @@ type ListDeliveriesRequest struct {
 
 func (x *ListDeliveriesRequest) Reset() {
 	*x = ListDeliveriesRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[52]
+	mi := &file_proto_webhook_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3700,7 +3801,7 @@ func (x *ListDeliveriesRequest) String() string {
 func (*ListDeliveriesRequest) ProtoMessage() {}
 
 func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[52]
+	mi := &file_proto_webhook_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3713,7 +3814,7 @@ func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{52}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ListDeliveriesRequest) GetWebhookId() string {
@@ -3785,7 +3886,7 @@ type ListDeliveriesResponse struct {
 
 func (x *ListDeliveriesResponse) Reset() {
 	*x = ListDeliveriesResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[53]
+	mi := &file_proto_webhook_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3797,7 +3898,7 @@ func (x *ListDeliveriesResponse) String() string {
 func (*ListDeliveriesResponse) ProtoMessage() {}
 
 func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[53]
+	mi := &file_proto_webhook_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3810,7 +3911,7 @@ func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{53}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListDeliveriesResponse) GetDeliveries() []*Delivery {
@@ -3840,7 +3941,7 @@ type GetDeliveryRequest struct {
 
 func (x *GetDeliveryRequest) Reset() {
 	*x = GetDeliveryRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[54]
+	mi := &file_proto_webhook_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3852,7 +3953,7 @@ func (x *GetDeliveryRequest) String() string {
 func (*GetDeliveryRequest) ProtoMessage() {}
 
 func (x *GetDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[54]
+	mi := &file_proto_webhook_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3865,7 +3966,7 @@ func (x *GetDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*GetDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{54}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *GetDeliveryRequest) GetDeliveryId() string {
@@ -3893,7 +3994,7 @@ type GetDeliveryResponse struct {
 
 func (x *GetDeliveryResponse) Reset() {
 	*x = GetDeliveryResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[55]
+	mi := &file_proto_webhook_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3905,7 +4006,7 @@ func (x *GetDeliveryResponse) String() string {
 func (*GetDeliveryResponse) ProtoMessage() {}
 
 func (x *GetDeliveryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[55]
+	mi := &file_proto_webhook_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3918,7 +4019,7 @@ func (x *GetDeliveryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeliveryResponse.ProtoReflect.Descriptor instead.
 func (*GetDeliveryResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{55}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *GetDeliveryResponse) GetDelivery() *Delivery {
@@ -3941,7 +4042,7 @@ type RetryDeliveryRequest struct {
 
 func (x *RetryDeliveryRequest) Reset() {
 	*x = RetryDeliveryRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[56]
+	mi := &file_proto_webhook_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3953,7 +4054,7 @@ func (x *RetryDeliveryRequest) String() string {
 func (*RetryDeliveryRequest) ProtoMessage() {}
 
 func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[56]
+	mi := &file_proto_webhook_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3966,7 +4067,7 @@ func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*RetryDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{56}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *RetryDeliveryRequest) GetDeliveryId() string {
@@ -3994,7 +4095,7 @@ type RetryDeliveryResponse struct {
 
 func (x *RetryDeliveryResponse) Reset() {
 	*x = RetryDeliveryResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[57]
+	mi := &file_proto_webhook_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4006,7 +4107,7 @@ func (x *RetryDeliveryResponse) String() string {
 func (*RetryDeliveryResponse) ProtoMessage() {}
 
 func (x *RetryDeliveryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[57]
+	mi := &file_proto_webhook_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4019,7 +4120,7 @@ func (x *RetryDeliveryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDeliveryResponse.ProtoReflect.Descriptor instead.
 func (*RetryDeliveryResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{57}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *RetryDeliveryResponse) GetDelivery() *Delivery {
@@ -4044,7 +4145,7 @@ type RetryFailedDeliveriesRequest struct {
 
 func (x *RetryFailedDeliveriesRequest) Reset() {
 	*x = RetryFailedDeliveriesRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[58]
+	mi := &file_proto_webhook_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4056,7 +4157,7 @@ func (x *RetryFailedDeliveriesRequest) String() string {
 func (*RetryFailedDeliveriesRequest) ProtoMessage() {}
 
 func (x *RetryFailedDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[58]
+	mi := &file_proto_webhook_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4069,7 +4170,7 @@ func (x *RetryFailedDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryFailedDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*RetryFailedDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{58}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *RetryFailedDeliveriesRequest) GetWebhookId() string {
@@ -4104,7 +4205,7 @@ type RetryFailedDeliveriesResponse struct {
 
 func (x *RetryFailedDeliveriesResponse) Reset() {
 	*x = RetryFailedDeliveriesResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[59]
+	mi := &file_proto_webhook_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4116,7 +4217,7 @@ func (x *RetryFailedDeliveriesResponse) String() string {
 func (*RetryFailedDeliveriesResponse) ProtoMessage() {}
 
 func (x *RetryFailedDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[59]
+	mi := &file_proto_webhook_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4129,7 +4230,7 @@ func (x *RetryFailedDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryFailedDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*RetryFailedDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{59}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *RetryFailedDeliveriesResponse) GetRetried() int32 {
@@ -4152,7 +4253,7 @@ type GetWebhookHealthRequest struct {
 
 func (x *GetWebhookHealthRequest) Reset() {
 	*x = GetWebhookHealthRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[60]
+	mi := &file_proto_webhook_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4164,7 +4265,7 @@ func (x *GetWebhookHealthRequest) String() string {
 func (*GetWebhookHealthRequest) ProtoMessage() {}
 
 func (x *GetWebhookHealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[60]
+	mi := &file_proto_webhook_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4177,7 +4278,7 @@ func (x *GetWebhookHealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWebhookHealthRequest.ProtoReflect.Descriptor instead.
 func (*GetWebhookHealthRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{60}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *GetWebhookHealthRequest) GetWebhookId() string {
@@ -4253,7 +4354,7 @@ type GetWebhookHealthResponse struct {
 
 func (x *GetWebhookHealthResponse) Reset() {
 	*x = GetWebhookHealthResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[61]
+	mi := &file_proto_webhook_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4265,7 +4366,7 @@ func (x *GetWebhookHealthResponse) String() string {
 func (*GetWebhookHealthResponse) ProtoMessage() {}
 
 func (x *GetWebhookHealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[61]
+	mi := &file_proto_webhook_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4278,7 +4379,7 @@ func (x *GetWebhookHealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWebhookHealthResponse.ProtoReflect.Descriptor instead.
 func (*GetWebhookHealthResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{61}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *GetWebhookHealthResponse) GetWebhookId() string {
@@ -4466,7 +4567,7 @@ type HealthPoint struct {
 
 func (x *HealthPoint) Reset() {
 	*x = HealthPoint{}
-	mi := &file_proto_webhook_proto_msgTypes[62]
+	mi := &file_proto_webhook_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4478,7 +4579,7 @@ func (x *HealthPoint) String() string {
 func (*HealthPoint) ProtoMessage() {}
 
 func (x *HealthPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[62]
+	mi := &file_proto_webhook_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4491,7 +4592,7 @@ func (x *HealthPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthPoint.ProtoReflect.Descriptor instead.
 func (*HealthPoint) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{62}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *HealthPoint) GetAt() *timestamppb.Timestamp {
@@ -4539,7 +4640,7 @@ type HealthTransition struct {
 
 func (x *HealthTransition) Reset() {
 	*x = HealthTransition{}
-	mi := &file_proto_webhook_proto_msgTypes[63]
+	mi := &file_proto_webhook_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4551,7 +4652,7 @@ func (x *HealthTransition) String() string {
 func (*HealthTransition) ProtoMessage() {}
 
 func (x *HealthTransition) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[63]
+	mi := &file_proto_webhook_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4564,7 +4665,7 @@ func (x *HealthTransition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthTransition.ProtoReflect.Descriptor instead.
 func (*HealthTransition) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{63}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *HealthTransition) GetAt() *timestamppb.Timestamp {
@@ -4606,7 +4707,7 @@ type GetHealthSummaryRequest struct {
 
 func (x *GetHealthSummaryRequest) Reset() {
 	*x = GetHealthSummaryRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[64]
+	mi := &file_proto_webhook_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4618,7 +4719,7 @@ func (x *GetHealthSummaryRequest) String() string {
 func (*GetHealthSummaryRequest) ProtoMessage() {}
 
 func (x *GetHealthSummaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[64]
+	mi := &file_proto_webhook_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4631,7 +4732,7 @@ func (x *GetHealthSummaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHealthSummaryRequest.ProtoReflect.Descriptor instead.
 func (*GetHealthSummaryRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{64}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *GetHealthSummaryRequest) GetNamespace() string {
@@ -4667,7 +4768,7 @@ type GetHealthSummaryResponse struct {
 
 func (x *GetHealthSummaryResponse) Reset() {
 	*x = GetHealthSummaryResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[65]
+	mi := &file_proto_webhook_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4679,7 +4780,7 @@ func (x *GetHealthSummaryResponse) String() string {
 func (*GetHealthSummaryResponse) ProtoMessage() {}
 
 func (x *GetHealthSummaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[65]
+	mi := &file_proto_webhook_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4692,7 +4793,7 @@ func (x *GetHealthSummaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHealthSummaryResponse.ProtoReflect.Descriptor instead.
 func (*GetHealthSummaryResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{65}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *GetHealthSummaryResponse) GetNamespace() string {
@@ -4772,7 +4873,7 @@ type WebhookHealthSummary struct {
 
 func (x *WebhookHealthSummary) Reset() {
 	*x = WebhookHealthSummary{}
-	mi := &file_proto_webhook_proto_msgTypes[66]
+	mi := &file_proto_webhook_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4784,7 +4885,7 @@ func (x *WebhookHealthSummary) String() string {
 func (*WebhookHealthSummary) ProtoMessage() {}
 
 func (x *WebhookHealthSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[66]
+	mi := &file_proto_webhook_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4797,7 +4898,7 @@ func (x *WebhookHealthSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookHealthSummary.ProtoReflect.Descriptor instead.
 func (*WebhookHealthSummary) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{66}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *WebhookHealthSummary) GetWebhookId() string {
@@ -4949,7 +5050,13 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12%\n" +
 	"\x0ewebhook_secret\x18\x03 \x01(\tR\rwebhookSecret\x125\n" +
 	"\x14grace_period_seconds\x18\x04 \x01(\x03H\x00R\x12gracePeriodSeconds\x88\x01\x01B\x17\n" +
-	"\x15_grace_period_seconds\"p\n" +
+	"\x15_grace_period_seconds\"Y\n" +
+	"\x1aRevealWebhookSecretRequest\x12\x1d\n" +
+	"\n" +
+	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"D\n" +
+	"\x1bRevealWebhookSecretResponse\x12%\n" +
+	"\x0ewebhook_secret\x18\x01 \x01(\tR\rwebhookSecret\"p\n" +
 	"\x1bRotateWebhookSecretResponse\x12*\n" +
 	"\awebhook\x18\x01 \x01(\v2\x10.webhook.WebhookR\awebhook\x12%\n" +
 	"\x0ewebhook_secret\x18\x02 \x01(\tR\rwebhookSecret\"\x80\x02\n" +
@@ -5276,7 +5383,7 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\rstatus_reason\x18\x03 \x01(\tR\fstatusReason\x12!\n" +
 	"\fsuccess_rate\x18\x04 \x01(\x01R\vsuccessRate\x12\x1a\n" +
 	"\battempts\x18\x05 \x01(\x05R\battempts\x121\n" +
-	"\x14consecutive_failures\x18\x06 \x01(\x05R\x13consecutiveFailures2\xeb\a\n" +
+	"\x14consecutive_failures\x18\x06 \x01(\x05R\x13consecutiveFailures2\xfd\b\n" +
 	"\x0eWebhookService\x12r\n" +
 	"\x0fRegisterWebhook\x12\x1f.webhook.RegisterWebhookRequest\x1a .webhook.RegisterWebhookResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/webhook/webhooks\x12m\n" +
 	"\n" +
@@ -5286,7 +5393,8 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\fPauseWebhook\x12\x1c.webhook.PauseWebhookRequest\x1a\x1d.webhook.PauseWebhookResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/webhook/webhooks/{webhook_id}/pause\x12\x80\x01\n" +
 	"\rResumeWebhook\x12\x1d.webhook.ResumeWebhookRequest\x1a\x1e.webhook.ResumeWebhookResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/webhook/webhooks/{webhook_id}/resume\x12v\n" +
 	"\rDeleteWebhook\x12\x1d.webhook.DeleteWebhookRequest\x1a\x1e.webhook.DeleteWebhookResponse\"&\x82\xd3\xe4\x93\x02 *\x1e/webhook/webhooks/{webhook_id}\x12\x99\x01\n" +
-	"\x13RotateWebhookSecret\x12#.webhook.RotateWebhookSecretRequest\x1a$.webhook.RotateWebhookSecretResponse\"7\x82\xd3\xe4\x93\x021:\x01*\",/webhook/webhooks/{webhook_id}/rotate-secret2\xda\a\n" +
+	"\x13RotateWebhookSecret\x12#.webhook.RotateWebhookSecretRequest\x1a$.webhook.RotateWebhookSecretResponse\"7\x82\xd3\xe4\x93\x021:\x01*\",/webhook/webhooks/{webhook_id}/rotate-secret\x12\x8f\x01\n" +
+	"\x13RevealWebhookSecret\x12#.webhook.RevealWebhookSecretRequest\x1a$.webhook.RevealWebhookSecretResponse\"-\x82\xd3\xe4\x93\x02'\x12%/webhook/webhooks/{webhook_id}/secret2\xda\a\n" +
 	"\fEventService\x12o\n" +
 	"\rRegisterEvent\x12\x1d.webhook.RegisterEventRequest\x1a\x1e.webhook.RegisterEventResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/webhook/event-types\x12p\n" +
 	"\fGetEventType\x12\x1c.webhook.GetEventTypeRequest\x1a\x1d.webhook.GetEventTypeResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/webhook/event-types/{name}\x12o\n" +
@@ -5327,7 +5435,7 @@ func file_proto_webhook_proto_rawDescGZIP() []byte {
 	return file_proto_webhook_proto_rawDescData
 }
 
-var file_proto_webhook_proto_msgTypes = make([]protoimpl.MessageInfo, 79)
+var file_proto_webhook_proto_msgTypes = make([]protoimpl.MessageInfo, 81)
 var file_proto_webhook_proto_goTypes = []any{
 	(*Webhook)(nil),                       // 0: webhook.Webhook
 	(*RegisterWebhookRequest)(nil),        // 1: webhook.RegisterWebhookRequest
@@ -5345,146 +5453,148 @@ var file_proto_webhook_proto_goTypes = []any{
 	(*DeleteWebhookRequest)(nil),          // 13: webhook.DeleteWebhookRequest
 	(*DeleteWebhookResponse)(nil),         // 14: webhook.DeleteWebhookResponse
 	(*RotateWebhookSecretRequest)(nil),    // 15: webhook.RotateWebhookSecretRequest
-	(*RotateWebhookSecretResponse)(nil),   // 16: webhook.RotateWebhookSecretResponse
-	(*EventType)(nil),                     // 17: webhook.EventType
-	(*RegisterEventRequest)(nil),          // 18: webhook.RegisterEventRequest
-	(*RegisterEventResponse)(nil),         // 19: webhook.RegisterEventResponse
-	(*GetEventTypeRequest)(nil),           // 20: webhook.GetEventTypeRequest
-	(*GetEventTypeResponse)(nil),          // 21: webhook.GetEventTypeResponse
-	(*ListEventTypesRequest)(nil),         // 22: webhook.ListEventTypesRequest
-	(*ListEventTypesResponse)(nil),        // 23: webhook.ListEventTypesResponse
-	(*UpdateEventRequest)(nil),            // 24: webhook.UpdateEventRequest
-	(*UpdateEventResponse)(nil),           // 25: webhook.UpdateEventResponse
-	(*Event)(nil),                         // 26: webhook.Event
-	(*PushEventRequest)(nil),              // 27: webhook.PushEventRequest
-	(*PushEventResponse)(nil),             // 28: webhook.PushEventResponse
-	(*PushEventsRequest)(nil),             // 29: webhook.PushEventsRequest
-	(*PushEventsResponse)(nil),            // 30: webhook.PushEventsResponse
-	(*GetEventRequest)(nil),               // 31: webhook.GetEventRequest
-	(*GetEventResponse)(nil),              // 32: webhook.GetEventResponse
-	(*ListEventsRequest)(nil),             // 33: webhook.ListEventsRequest
-	(*ListEventsResponse)(nil),            // 34: webhook.ListEventsResponse
-	(*RepushEventRequest)(nil),            // 35: webhook.RepushEventRequest
-	(*RepushEventResponse)(nil),           // 36: webhook.RepushEventResponse
-	(*Subscription)(nil),                  // 37: webhook.Subscription
-	(*CreateSubscriptionRequest)(nil),     // 38: webhook.CreateSubscriptionRequest
-	(*CreateSubscriptionResponse)(nil),    // 39: webhook.CreateSubscriptionResponse
-	(*GetSubscriptionRequest)(nil),        // 40: webhook.GetSubscriptionRequest
-	(*GetSubscriptionResponse)(nil),       // 41: webhook.GetSubscriptionResponse
-	(*ListSubscriptionsRequest)(nil),      // 42: webhook.ListSubscriptionsRequest
-	(*ListSubscriptionsResponse)(nil),     // 43: webhook.ListSubscriptionsResponse
-	(*UpdateSubscriptionRequest)(nil),     // 44: webhook.UpdateSubscriptionRequest
-	(*UpdateSubscriptionResponse)(nil),    // 45: webhook.UpdateSubscriptionResponse
-	(*DeleteSubscriptionRequest)(nil),     // 46: webhook.DeleteSubscriptionRequest
-	(*DeleteSubscriptionResponse)(nil),    // 47: webhook.DeleteSubscriptionResponse
-	(*RenderTemplateRequest)(nil),         // 48: webhook.RenderTemplateRequest
-	(*RenderTemplateResponse)(nil),        // 49: webhook.RenderTemplateResponse
-	(*Delivery)(nil),                      // 50: webhook.Delivery
-	(*DeliveryAttempt)(nil),               // 51: webhook.DeliveryAttempt
-	(*ListDeliveriesRequest)(nil),         // 52: webhook.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil),        // 53: webhook.ListDeliveriesResponse
-	(*GetDeliveryRequest)(nil),            // 54: webhook.GetDeliveryRequest
-	(*GetDeliveryResponse)(nil),           // 55: webhook.GetDeliveryResponse
-	(*RetryDeliveryRequest)(nil),          // 56: webhook.RetryDeliveryRequest
-	(*RetryDeliveryResponse)(nil),         // 57: webhook.RetryDeliveryResponse
-	(*RetryFailedDeliveriesRequest)(nil),  // 58: webhook.RetryFailedDeliveriesRequest
-	(*RetryFailedDeliveriesResponse)(nil), // 59: webhook.RetryFailedDeliveriesResponse
-	(*GetWebhookHealthRequest)(nil),       // 60: webhook.GetWebhookHealthRequest
-	(*GetWebhookHealthResponse)(nil),      // 61: webhook.GetWebhookHealthResponse
-	(*HealthPoint)(nil),                   // 62: webhook.HealthPoint
-	(*HealthTransition)(nil),              // 63: webhook.HealthTransition
-	(*GetHealthSummaryRequest)(nil),       // 64: webhook.GetHealthSummaryRequest
-	(*GetHealthSummaryResponse)(nil),      // 65: webhook.GetHealthSummaryResponse
-	(*WebhookHealthSummary)(nil),          // 66: webhook.WebhookHealthSummary
-	nil,                                   // 67: webhook.Webhook.HeadersEntry
-	nil,                                   // 68: webhook.RegisterWebhookRequest.HeadersEntry
-	nil,                                   // 69: webhook.UpdateWebhookRequest.HeadersEntry
-	nil,                                   // 70: webhook.Event.LabelsEntry
-	nil,                                   // 71: webhook.PushEventRequest.LabelsEntry
-	nil,                                   // 72: webhook.Subscription.LabelFilterEntry
-	nil,                                   // 73: webhook.CreateSubscriptionRequest.LabelFilterEntry
-	nil,                                   // 74: webhook.UpdateSubscriptionRequest.LabelFilterEntry
-	nil,                                   // 75: webhook.DeliveryAttempt.RequestHeadersEntry
-	nil,                                   // 76: webhook.DeliveryAttempt.ResponseHeadersEntry
-	nil,                                   // 77: webhook.GetWebhookHealthResponse.ErrorCountsEntry
-	nil,                                   // 78: webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
-	(*timestamppb.Timestamp)(nil),         // 79: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),               // 80: google.protobuf.Struct
+	(*RevealWebhookSecretRequest)(nil),    // 16: webhook.RevealWebhookSecretRequest
+	(*RevealWebhookSecretResponse)(nil),   // 17: webhook.RevealWebhookSecretResponse
+	(*RotateWebhookSecretResponse)(nil),   // 18: webhook.RotateWebhookSecretResponse
+	(*EventType)(nil),                     // 19: webhook.EventType
+	(*RegisterEventRequest)(nil),          // 20: webhook.RegisterEventRequest
+	(*RegisterEventResponse)(nil),         // 21: webhook.RegisterEventResponse
+	(*GetEventTypeRequest)(nil),           // 22: webhook.GetEventTypeRequest
+	(*GetEventTypeResponse)(nil),          // 23: webhook.GetEventTypeResponse
+	(*ListEventTypesRequest)(nil),         // 24: webhook.ListEventTypesRequest
+	(*ListEventTypesResponse)(nil),        // 25: webhook.ListEventTypesResponse
+	(*UpdateEventRequest)(nil),            // 26: webhook.UpdateEventRequest
+	(*UpdateEventResponse)(nil),           // 27: webhook.UpdateEventResponse
+	(*Event)(nil),                         // 28: webhook.Event
+	(*PushEventRequest)(nil),              // 29: webhook.PushEventRequest
+	(*PushEventResponse)(nil),             // 30: webhook.PushEventResponse
+	(*PushEventsRequest)(nil),             // 31: webhook.PushEventsRequest
+	(*PushEventsResponse)(nil),            // 32: webhook.PushEventsResponse
+	(*GetEventRequest)(nil),               // 33: webhook.GetEventRequest
+	(*GetEventResponse)(nil),              // 34: webhook.GetEventResponse
+	(*ListEventsRequest)(nil),             // 35: webhook.ListEventsRequest
+	(*ListEventsResponse)(nil),            // 36: webhook.ListEventsResponse
+	(*RepushEventRequest)(nil),            // 37: webhook.RepushEventRequest
+	(*RepushEventResponse)(nil),           // 38: webhook.RepushEventResponse
+	(*Subscription)(nil),                  // 39: webhook.Subscription
+	(*CreateSubscriptionRequest)(nil),     // 40: webhook.CreateSubscriptionRequest
+	(*CreateSubscriptionResponse)(nil),    // 41: webhook.CreateSubscriptionResponse
+	(*GetSubscriptionRequest)(nil),        // 42: webhook.GetSubscriptionRequest
+	(*GetSubscriptionResponse)(nil),       // 43: webhook.GetSubscriptionResponse
+	(*ListSubscriptionsRequest)(nil),      // 44: webhook.ListSubscriptionsRequest
+	(*ListSubscriptionsResponse)(nil),     // 45: webhook.ListSubscriptionsResponse
+	(*UpdateSubscriptionRequest)(nil),     // 46: webhook.UpdateSubscriptionRequest
+	(*UpdateSubscriptionResponse)(nil),    // 47: webhook.UpdateSubscriptionResponse
+	(*DeleteSubscriptionRequest)(nil),     // 48: webhook.DeleteSubscriptionRequest
+	(*DeleteSubscriptionResponse)(nil),    // 49: webhook.DeleteSubscriptionResponse
+	(*RenderTemplateRequest)(nil),         // 50: webhook.RenderTemplateRequest
+	(*RenderTemplateResponse)(nil),        // 51: webhook.RenderTemplateResponse
+	(*Delivery)(nil),                      // 52: webhook.Delivery
+	(*DeliveryAttempt)(nil),               // 53: webhook.DeliveryAttempt
+	(*ListDeliveriesRequest)(nil),         // 54: webhook.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),        // 55: webhook.ListDeliveriesResponse
+	(*GetDeliveryRequest)(nil),            // 56: webhook.GetDeliveryRequest
+	(*GetDeliveryResponse)(nil),           // 57: webhook.GetDeliveryResponse
+	(*RetryDeliveryRequest)(nil),          // 58: webhook.RetryDeliveryRequest
+	(*RetryDeliveryResponse)(nil),         // 59: webhook.RetryDeliveryResponse
+	(*RetryFailedDeliveriesRequest)(nil),  // 60: webhook.RetryFailedDeliveriesRequest
+	(*RetryFailedDeliveriesResponse)(nil), // 61: webhook.RetryFailedDeliveriesResponse
+	(*GetWebhookHealthRequest)(nil),       // 62: webhook.GetWebhookHealthRequest
+	(*GetWebhookHealthResponse)(nil),      // 63: webhook.GetWebhookHealthResponse
+	(*HealthPoint)(nil),                   // 64: webhook.HealthPoint
+	(*HealthTransition)(nil),              // 65: webhook.HealthTransition
+	(*GetHealthSummaryRequest)(nil),       // 66: webhook.GetHealthSummaryRequest
+	(*GetHealthSummaryResponse)(nil),      // 67: webhook.GetHealthSummaryResponse
+	(*WebhookHealthSummary)(nil),          // 68: webhook.WebhookHealthSummary
+	nil,                                   // 69: webhook.Webhook.HeadersEntry
+	nil,                                   // 70: webhook.RegisterWebhookRequest.HeadersEntry
+	nil,                                   // 71: webhook.UpdateWebhookRequest.HeadersEntry
+	nil,                                   // 72: webhook.Event.LabelsEntry
+	nil,                                   // 73: webhook.PushEventRequest.LabelsEntry
+	nil,                                   // 74: webhook.Subscription.LabelFilterEntry
+	nil,                                   // 75: webhook.CreateSubscriptionRequest.LabelFilterEntry
+	nil,                                   // 76: webhook.UpdateSubscriptionRequest.LabelFilterEntry
+	nil,                                   // 77: webhook.DeliveryAttempt.RequestHeadersEntry
+	nil,                                   // 78: webhook.DeliveryAttempt.ResponseHeadersEntry
+	nil,                                   // 79: webhook.GetWebhookHealthResponse.ErrorCountsEntry
+	nil,                                   // 80: webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
+	(*timestamppb.Timestamp)(nil),         // 81: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),               // 82: google.protobuf.Struct
 }
 var file_proto_webhook_proto_depIdxs = []int32{
-	79,  // 0: webhook.Webhook.state_changed_at:type_name -> google.protobuf.Timestamp
-	67,  // 1: webhook.Webhook.headers:type_name -> webhook.Webhook.HeadersEntry
-	79,  // 2: webhook.Webhook.created_at:type_name -> google.protobuf.Timestamp
-	79,  // 3: webhook.Webhook.updated_at:type_name -> google.protobuf.Timestamp
-	68,  // 4: webhook.RegisterWebhookRequest.headers:type_name -> webhook.RegisterWebhookRequest.HeadersEntry
+	81,  // 0: webhook.Webhook.state_changed_at:type_name -> google.protobuf.Timestamp
+	69,  // 1: webhook.Webhook.headers:type_name -> webhook.Webhook.HeadersEntry
+	81,  // 2: webhook.Webhook.created_at:type_name -> google.protobuf.Timestamp
+	81,  // 3: webhook.Webhook.updated_at:type_name -> google.protobuf.Timestamp
+	70,  // 4: webhook.RegisterWebhookRequest.headers:type_name -> webhook.RegisterWebhookRequest.HeadersEntry
 	0,   // 5: webhook.RegisterWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,   // 6: webhook.GetWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,   // 7: webhook.ListWebhooksResponse.webhooks:type_name -> webhook.Webhook
-	69,  // 8: webhook.UpdateWebhookRequest.headers:type_name -> webhook.UpdateWebhookRequest.HeadersEntry
+	71,  // 8: webhook.UpdateWebhookRequest.headers:type_name -> webhook.UpdateWebhookRequest.HeadersEntry
 	0,   // 9: webhook.UpdateWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,   // 10: webhook.PauseWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,   // 11: webhook.ResumeWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,   // 12: webhook.RotateWebhookSecretResponse.webhook:type_name -> webhook.Webhook
-	79,  // 13: webhook.EventType.created_at:type_name -> google.protobuf.Timestamp
-	79,  // 14: webhook.EventType.updated_at:type_name -> google.protobuf.Timestamp
-	80,  // 15: webhook.EventType.schema:type_name -> google.protobuf.Struct
-	80,  // 16: webhook.RegisterEventRequest.schema:type_name -> google.protobuf.Struct
-	17,  // 17: webhook.RegisterEventResponse.event_type:type_name -> webhook.EventType
-	17,  // 18: webhook.GetEventTypeResponse.event_type:type_name -> webhook.EventType
-	17,  // 19: webhook.ListEventTypesResponse.event_types:type_name -> webhook.EventType
-	80,  // 20: webhook.UpdateEventRequest.schema:type_name -> google.protobuf.Struct
-	17,  // 21: webhook.UpdateEventResponse.event_type:type_name -> webhook.EventType
-	80,  // 22: webhook.Event.payload:type_name -> google.protobuf.Struct
-	70,  // 23: webhook.Event.labels:type_name -> webhook.Event.LabelsEntry
-	79,  // 24: webhook.Event.created_at:type_name -> google.protobuf.Timestamp
-	79,  // 25: webhook.Event.expires_at:type_name -> google.protobuf.Timestamp
-	80,  // 26: webhook.PushEventRequest.payload:type_name -> google.protobuf.Struct
-	71,  // 27: webhook.PushEventRequest.labels:type_name -> webhook.PushEventRequest.LabelsEntry
-	27,  // 28: webhook.PushEventsRequest.events:type_name -> webhook.PushEventRequest
-	26,  // 29: webhook.GetEventResponse.event:type_name -> webhook.Event
-	79,  // 30: webhook.ListEventsRequest.since:type_name -> google.protobuf.Timestamp
-	79,  // 31: webhook.ListEventsRequest.until:type_name -> google.protobuf.Timestamp
-	26,  // 32: webhook.ListEventsResponse.events:type_name -> webhook.Event
-	26,  // 33: webhook.RepushEventResponse.event:type_name -> webhook.Event
-	72,  // 34: webhook.Subscription.label_filter:type_name -> webhook.Subscription.LabelFilterEntry
-	79,  // 35: webhook.Subscription.created_at:type_name -> google.protobuf.Timestamp
-	79,  // 36: webhook.Subscription.updated_at:type_name -> google.protobuf.Timestamp
-	73,  // 37: webhook.CreateSubscriptionRequest.label_filter:type_name -> webhook.CreateSubscriptionRequest.LabelFilterEntry
-	37,  // 38: webhook.CreateSubscriptionResponse.subscription:type_name -> webhook.Subscription
-	37,  // 39: webhook.GetSubscriptionResponse.subscription:type_name -> webhook.Subscription
-	37,  // 40: webhook.ListSubscriptionsResponse.subscriptions:type_name -> webhook.Subscription
-	74,  // 41: webhook.UpdateSubscriptionRequest.label_filter:type_name -> webhook.UpdateSubscriptionRequest.LabelFilterEntry
-	37,  // 42: webhook.UpdateSubscriptionResponse.subscription:type_name -> webhook.Subscription
-	80,  // 43: webhook.RenderTemplateRequest.payload:type_name -> google.protobuf.Struct
-	79,  // 44: webhook.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
-	79,  // 45: webhook.Delivery.last_attempt_at:type_name -> google.protobuf.Timestamp
-	79,  // 46: webhook.Delivery.created_at:type_name -> google.protobuf.Timestamp
-	79,  // 47: webhook.Delivery.updated_at:type_name -> google.protobuf.Timestamp
-	79,  // 48: webhook.Delivery.completed_at:type_name -> google.protobuf.Timestamp
-	79,  // 49: webhook.Delivery.expires_at:type_name -> google.protobuf.Timestamp
-	51,  // 50: webhook.Delivery.attempts:type_name -> webhook.DeliveryAttempt
-	79,  // 51: webhook.DeliveryAttempt.started_at:type_name -> google.protobuf.Timestamp
-	75,  // 52: webhook.DeliveryAttempt.request_headers:type_name -> webhook.DeliveryAttempt.RequestHeadersEntry
-	76,  // 53: webhook.DeliveryAttempt.response_headers:type_name -> webhook.DeliveryAttempt.ResponseHeadersEntry
-	79,  // 54: webhook.DeliveryAttempt.next_attempt_at:type_name -> google.protobuf.Timestamp
-	79,  // 55: webhook.ListDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
-	79,  // 56: webhook.ListDeliveriesRequest.until:type_name -> google.protobuf.Timestamp
-	50,  // 57: webhook.ListDeliveriesResponse.deliveries:type_name -> webhook.Delivery
-	50,  // 58: webhook.GetDeliveryResponse.delivery:type_name -> webhook.Delivery
-	50,  // 59: webhook.RetryDeliveryResponse.delivery:type_name -> webhook.Delivery
-	79,  // 60: webhook.RetryFailedDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
-	79,  // 61: webhook.GetWebhookHealthResponse.status_changed_at:type_name -> google.protobuf.Timestamp
-	77,  // 62: webhook.GetWebhookHealthResponse.error_counts:type_name -> webhook.GetWebhookHealthResponse.ErrorCountsEntry
-	79,  // 63: webhook.GetWebhookHealthResponse.failing_since:type_name -> google.protobuf.Timestamp
-	79,  // 64: webhook.GetWebhookHealthResponse.last_success_at:type_name -> google.protobuf.Timestamp
-	79,  // 65: webhook.GetWebhookHealthResponse.last_failure_at:type_name -> google.protobuf.Timestamp
-	63,  // 66: webhook.GetWebhookHealthResponse.transitions:type_name -> webhook.HealthTransition
-	62,  // 67: webhook.GetWebhookHealthResponse.timeline:type_name -> webhook.HealthPoint
-	79,  // 68: webhook.HealthPoint.at:type_name -> google.protobuf.Timestamp
-	79,  // 69: webhook.HealthTransition.at:type_name -> google.protobuf.Timestamp
-	78,  // 70: webhook.GetHealthSummaryResponse.webhooks_by_status:type_name -> webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
-	66,  // 71: webhook.GetHealthSummaryResponse.worst:type_name -> webhook.WebhookHealthSummary
-	62,  // 72: webhook.GetHealthSummaryResponse.timeline:type_name -> webhook.HealthPoint
+	81,  // 13: webhook.EventType.created_at:type_name -> google.protobuf.Timestamp
+	81,  // 14: webhook.EventType.updated_at:type_name -> google.protobuf.Timestamp
+	82,  // 15: webhook.EventType.schema:type_name -> google.protobuf.Struct
+	82,  // 16: webhook.RegisterEventRequest.schema:type_name -> google.protobuf.Struct
+	19,  // 17: webhook.RegisterEventResponse.event_type:type_name -> webhook.EventType
+	19,  // 18: webhook.GetEventTypeResponse.event_type:type_name -> webhook.EventType
+	19,  // 19: webhook.ListEventTypesResponse.event_types:type_name -> webhook.EventType
+	82,  // 20: webhook.UpdateEventRequest.schema:type_name -> google.protobuf.Struct
+	19,  // 21: webhook.UpdateEventResponse.event_type:type_name -> webhook.EventType
+	82,  // 22: webhook.Event.payload:type_name -> google.protobuf.Struct
+	72,  // 23: webhook.Event.labels:type_name -> webhook.Event.LabelsEntry
+	81,  // 24: webhook.Event.created_at:type_name -> google.protobuf.Timestamp
+	81,  // 25: webhook.Event.expires_at:type_name -> google.protobuf.Timestamp
+	82,  // 26: webhook.PushEventRequest.payload:type_name -> google.protobuf.Struct
+	73,  // 27: webhook.PushEventRequest.labels:type_name -> webhook.PushEventRequest.LabelsEntry
+	29,  // 28: webhook.PushEventsRequest.events:type_name -> webhook.PushEventRequest
+	28,  // 29: webhook.GetEventResponse.event:type_name -> webhook.Event
+	81,  // 30: webhook.ListEventsRequest.since:type_name -> google.protobuf.Timestamp
+	81,  // 31: webhook.ListEventsRequest.until:type_name -> google.protobuf.Timestamp
+	28,  // 32: webhook.ListEventsResponse.events:type_name -> webhook.Event
+	28,  // 33: webhook.RepushEventResponse.event:type_name -> webhook.Event
+	74,  // 34: webhook.Subscription.label_filter:type_name -> webhook.Subscription.LabelFilterEntry
+	81,  // 35: webhook.Subscription.created_at:type_name -> google.protobuf.Timestamp
+	81,  // 36: webhook.Subscription.updated_at:type_name -> google.protobuf.Timestamp
+	75,  // 37: webhook.CreateSubscriptionRequest.label_filter:type_name -> webhook.CreateSubscriptionRequest.LabelFilterEntry
+	39,  // 38: webhook.CreateSubscriptionResponse.subscription:type_name -> webhook.Subscription
+	39,  // 39: webhook.GetSubscriptionResponse.subscription:type_name -> webhook.Subscription
+	39,  // 40: webhook.ListSubscriptionsResponse.subscriptions:type_name -> webhook.Subscription
+	76,  // 41: webhook.UpdateSubscriptionRequest.label_filter:type_name -> webhook.UpdateSubscriptionRequest.LabelFilterEntry
+	39,  // 42: webhook.UpdateSubscriptionResponse.subscription:type_name -> webhook.Subscription
+	82,  // 43: webhook.RenderTemplateRequest.payload:type_name -> google.protobuf.Struct
+	81,  // 44: webhook.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	81,  // 45: webhook.Delivery.last_attempt_at:type_name -> google.protobuf.Timestamp
+	81,  // 46: webhook.Delivery.created_at:type_name -> google.protobuf.Timestamp
+	81,  // 47: webhook.Delivery.updated_at:type_name -> google.protobuf.Timestamp
+	81,  // 48: webhook.Delivery.completed_at:type_name -> google.protobuf.Timestamp
+	81,  // 49: webhook.Delivery.expires_at:type_name -> google.protobuf.Timestamp
+	53,  // 50: webhook.Delivery.attempts:type_name -> webhook.DeliveryAttempt
+	81,  // 51: webhook.DeliveryAttempt.started_at:type_name -> google.protobuf.Timestamp
+	77,  // 52: webhook.DeliveryAttempt.request_headers:type_name -> webhook.DeliveryAttempt.RequestHeadersEntry
+	78,  // 53: webhook.DeliveryAttempt.response_headers:type_name -> webhook.DeliveryAttempt.ResponseHeadersEntry
+	81,  // 54: webhook.DeliveryAttempt.next_attempt_at:type_name -> google.protobuf.Timestamp
+	81,  // 55: webhook.ListDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	81,  // 56: webhook.ListDeliveriesRequest.until:type_name -> google.protobuf.Timestamp
+	52,  // 57: webhook.ListDeliveriesResponse.deliveries:type_name -> webhook.Delivery
+	52,  // 58: webhook.GetDeliveryResponse.delivery:type_name -> webhook.Delivery
+	52,  // 59: webhook.RetryDeliveryResponse.delivery:type_name -> webhook.Delivery
+	81,  // 60: webhook.RetryFailedDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	81,  // 61: webhook.GetWebhookHealthResponse.status_changed_at:type_name -> google.protobuf.Timestamp
+	79,  // 62: webhook.GetWebhookHealthResponse.error_counts:type_name -> webhook.GetWebhookHealthResponse.ErrorCountsEntry
+	81,  // 63: webhook.GetWebhookHealthResponse.failing_since:type_name -> google.protobuf.Timestamp
+	81,  // 64: webhook.GetWebhookHealthResponse.last_success_at:type_name -> google.protobuf.Timestamp
+	81,  // 65: webhook.GetWebhookHealthResponse.last_failure_at:type_name -> google.protobuf.Timestamp
+	65,  // 66: webhook.GetWebhookHealthResponse.transitions:type_name -> webhook.HealthTransition
+	64,  // 67: webhook.GetWebhookHealthResponse.timeline:type_name -> webhook.HealthPoint
+	81,  // 68: webhook.HealthPoint.at:type_name -> google.protobuf.Timestamp
+	81,  // 69: webhook.HealthTransition.at:type_name -> google.protobuf.Timestamp
+	80,  // 70: webhook.GetHealthSummaryResponse.webhooks_by_status:type_name -> webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
+	68,  // 71: webhook.GetHealthSummaryResponse.worst:type_name -> webhook.WebhookHealthSummary
+	64,  // 72: webhook.GetHealthSummaryResponse.timeline:type_name -> webhook.HealthPoint
 	1,   // 73: webhook.WebhookService.RegisterWebhook:input_type -> webhook.RegisterWebhookRequest
 	3,   // 74: webhook.WebhookService.GetWebhook:input_type -> webhook.GetWebhookRequest
 	5,   // 75: webhook.WebhookService.ListWebhooks:input_type -> webhook.ListWebhooksRequest
@@ -5493,58 +5603,60 @@ var file_proto_webhook_proto_depIdxs = []int32{
 	11,  // 78: webhook.WebhookService.ResumeWebhook:input_type -> webhook.ResumeWebhookRequest
 	13,  // 79: webhook.WebhookService.DeleteWebhook:input_type -> webhook.DeleteWebhookRequest
 	15,  // 80: webhook.WebhookService.RotateWebhookSecret:input_type -> webhook.RotateWebhookSecretRequest
-	18,  // 81: webhook.EventService.RegisterEvent:input_type -> webhook.RegisterEventRequest
-	20,  // 82: webhook.EventService.GetEventType:input_type -> webhook.GetEventTypeRequest
-	22,  // 83: webhook.EventService.ListEventTypes:input_type -> webhook.ListEventTypesRequest
-	24,  // 84: webhook.EventService.UpdateEvent:input_type -> webhook.UpdateEventRequest
-	27,  // 85: webhook.EventService.PushEvent:input_type -> webhook.PushEventRequest
-	29,  // 86: webhook.EventService.PushEvents:input_type -> webhook.PushEventsRequest
-	31,  // 87: webhook.EventService.GetEvent:input_type -> webhook.GetEventRequest
-	33,  // 88: webhook.EventService.ListEvents:input_type -> webhook.ListEventsRequest
-	35,  // 89: webhook.EventService.RepushEvent:input_type -> webhook.RepushEventRequest
-	38,  // 90: webhook.SubscriptionService.CreateSubscription:input_type -> webhook.CreateSubscriptionRequest
-	40,  // 91: webhook.SubscriptionService.GetSubscription:input_type -> webhook.GetSubscriptionRequest
-	42,  // 92: webhook.SubscriptionService.ListSubscriptions:input_type -> webhook.ListSubscriptionsRequest
-	44,  // 93: webhook.SubscriptionService.UpdateSubscription:input_type -> webhook.UpdateSubscriptionRequest
-	46,  // 94: webhook.SubscriptionService.DeleteSubscription:input_type -> webhook.DeleteSubscriptionRequest
-	48,  // 95: webhook.SubscriptionService.RenderTemplate:input_type -> webhook.RenderTemplateRequest
-	52,  // 96: webhook.DeliveryService.ListDeliveries:input_type -> webhook.ListDeliveriesRequest
-	54,  // 97: webhook.DeliveryService.GetDelivery:input_type -> webhook.GetDeliveryRequest
-	56,  // 98: webhook.DeliveryService.RetryDelivery:input_type -> webhook.RetryDeliveryRequest
-	58,  // 99: webhook.DeliveryService.RetryFailedDeliveries:input_type -> webhook.RetryFailedDeliveriesRequest
-	60,  // 100: webhook.HealthService.GetWebhookHealth:input_type -> webhook.GetWebhookHealthRequest
-	64,  // 101: webhook.HealthService.GetHealthSummary:input_type -> webhook.GetHealthSummaryRequest
-	2,   // 102: webhook.WebhookService.RegisterWebhook:output_type -> webhook.RegisterWebhookResponse
-	4,   // 103: webhook.WebhookService.GetWebhook:output_type -> webhook.GetWebhookResponse
-	6,   // 104: webhook.WebhookService.ListWebhooks:output_type -> webhook.ListWebhooksResponse
-	8,   // 105: webhook.WebhookService.UpdateWebhook:output_type -> webhook.UpdateWebhookResponse
-	10,  // 106: webhook.WebhookService.PauseWebhook:output_type -> webhook.PauseWebhookResponse
-	12,  // 107: webhook.WebhookService.ResumeWebhook:output_type -> webhook.ResumeWebhookResponse
-	14,  // 108: webhook.WebhookService.DeleteWebhook:output_type -> webhook.DeleteWebhookResponse
-	16,  // 109: webhook.WebhookService.RotateWebhookSecret:output_type -> webhook.RotateWebhookSecretResponse
-	19,  // 110: webhook.EventService.RegisterEvent:output_type -> webhook.RegisterEventResponse
-	21,  // 111: webhook.EventService.GetEventType:output_type -> webhook.GetEventTypeResponse
-	23,  // 112: webhook.EventService.ListEventTypes:output_type -> webhook.ListEventTypesResponse
-	25,  // 113: webhook.EventService.UpdateEvent:output_type -> webhook.UpdateEventResponse
-	28,  // 114: webhook.EventService.PushEvent:output_type -> webhook.PushEventResponse
-	30,  // 115: webhook.EventService.PushEvents:output_type -> webhook.PushEventsResponse
-	32,  // 116: webhook.EventService.GetEvent:output_type -> webhook.GetEventResponse
-	34,  // 117: webhook.EventService.ListEvents:output_type -> webhook.ListEventsResponse
-	36,  // 118: webhook.EventService.RepushEvent:output_type -> webhook.RepushEventResponse
-	39,  // 119: webhook.SubscriptionService.CreateSubscription:output_type -> webhook.CreateSubscriptionResponse
-	41,  // 120: webhook.SubscriptionService.GetSubscription:output_type -> webhook.GetSubscriptionResponse
-	43,  // 121: webhook.SubscriptionService.ListSubscriptions:output_type -> webhook.ListSubscriptionsResponse
-	45,  // 122: webhook.SubscriptionService.UpdateSubscription:output_type -> webhook.UpdateSubscriptionResponse
-	47,  // 123: webhook.SubscriptionService.DeleteSubscription:output_type -> webhook.DeleteSubscriptionResponse
-	49,  // 124: webhook.SubscriptionService.RenderTemplate:output_type -> webhook.RenderTemplateResponse
-	53,  // 125: webhook.DeliveryService.ListDeliveries:output_type -> webhook.ListDeliveriesResponse
-	55,  // 126: webhook.DeliveryService.GetDelivery:output_type -> webhook.GetDeliveryResponse
-	57,  // 127: webhook.DeliveryService.RetryDelivery:output_type -> webhook.RetryDeliveryResponse
-	59,  // 128: webhook.DeliveryService.RetryFailedDeliveries:output_type -> webhook.RetryFailedDeliveriesResponse
-	61,  // 129: webhook.HealthService.GetWebhookHealth:output_type -> webhook.GetWebhookHealthResponse
-	65,  // 130: webhook.HealthService.GetHealthSummary:output_type -> webhook.GetHealthSummaryResponse
-	102, // [102:131] is the sub-list for method output_type
-	73,  // [73:102] is the sub-list for method input_type
+	16,  // 81: webhook.WebhookService.RevealWebhookSecret:input_type -> webhook.RevealWebhookSecretRequest
+	20,  // 82: webhook.EventService.RegisterEvent:input_type -> webhook.RegisterEventRequest
+	22,  // 83: webhook.EventService.GetEventType:input_type -> webhook.GetEventTypeRequest
+	24,  // 84: webhook.EventService.ListEventTypes:input_type -> webhook.ListEventTypesRequest
+	26,  // 85: webhook.EventService.UpdateEvent:input_type -> webhook.UpdateEventRequest
+	29,  // 86: webhook.EventService.PushEvent:input_type -> webhook.PushEventRequest
+	31,  // 87: webhook.EventService.PushEvents:input_type -> webhook.PushEventsRequest
+	33,  // 88: webhook.EventService.GetEvent:input_type -> webhook.GetEventRequest
+	35,  // 89: webhook.EventService.ListEvents:input_type -> webhook.ListEventsRequest
+	37,  // 90: webhook.EventService.RepushEvent:input_type -> webhook.RepushEventRequest
+	40,  // 91: webhook.SubscriptionService.CreateSubscription:input_type -> webhook.CreateSubscriptionRequest
+	42,  // 92: webhook.SubscriptionService.GetSubscription:input_type -> webhook.GetSubscriptionRequest
+	44,  // 93: webhook.SubscriptionService.ListSubscriptions:input_type -> webhook.ListSubscriptionsRequest
+	46,  // 94: webhook.SubscriptionService.UpdateSubscription:input_type -> webhook.UpdateSubscriptionRequest
+	48,  // 95: webhook.SubscriptionService.DeleteSubscription:input_type -> webhook.DeleteSubscriptionRequest
+	50,  // 96: webhook.SubscriptionService.RenderTemplate:input_type -> webhook.RenderTemplateRequest
+	54,  // 97: webhook.DeliveryService.ListDeliveries:input_type -> webhook.ListDeliveriesRequest
+	56,  // 98: webhook.DeliveryService.GetDelivery:input_type -> webhook.GetDeliveryRequest
+	58,  // 99: webhook.DeliveryService.RetryDelivery:input_type -> webhook.RetryDeliveryRequest
+	60,  // 100: webhook.DeliveryService.RetryFailedDeliveries:input_type -> webhook.RetryFailedDeliveriesRequest
+	62,  // 101: webhook.HealthService.GetWebhookHealth:input_type -> webhook.GetWebhookHealthRequest
+	66,  // 102: webhook.HealthService.GetHealthSummary:input_type -> webhook.GetHealthSummaryRequest
+	2,   // 103: webhook.WebhookService.RegisterWebhook:output_type -> webhook.RegisterWebhookResponse
+	4,   // 104: webhook.WebhookService.GetWebhook:output_type -> webhook.GetWebhookResponse
+	6,   // 105: webhook.WebhookService.ListWebhooks:output_type -> webhook.ListWebhooksResponse
+	8,   // 106: webhook.WebhookService.UpdateWebhook:output_type -> webhook.UpdateWebhookResponse
+	10,  // 107: webhook.WebhookService.PauseWebhook:output_type -> webhook.PauseWebhookResponse
+	12,  // 108: webhook.WebhookService.ResumeWebhook:output_type -> webhook.ResumeWebhookResponse
+	14,  // 109: webhook.WebhookService.DeleteWebhook:output_type -> webhook.DeleteWebhookResponse
+	18,  // 110: webhook.WebhookService.RotateWebhookSecret:output_type -> webhook.RotateWebhookSecretResponse
+	17,  // 111: webhook.WebhookService.RevealWebhookSecret:output_type -> webhook.RevealWebhookSecretResponse
+	21,  // 112: webhook.EventService.RegisterEvent:output_type -> webhook.RegisterEventResponse
+	23,  // 113: webhook.EventService.GetEventType:output_type -> webhook.GetEventTypeResponse
+	25,  // 114: webhook.EventService.ListEventTypes:output_type -> webhook.ListEventTypesResponse
+	27,  // 115: webhook.EventService.UpdateEvent:output_type -> webhook.UpdateEventResponse
+	30,  // 116: webhook.EventService.PushEvent:output_type -> webhook.PushEventResponse
+	32,  // 117: webhook.EventService.PushEvents:output_type -> webhook.PushEventsResponse
+	34,  // 118: webhook.EventService.GetEvent:output_type -> webhook.GetEventResponse
+	36,  // 119: webhook.EventService.ListEvents:output_type -> webhook.ListEventsResponse
+	38,  // 120: webhook.EventService.RepushEvent:output_type -> webhook.RepushEventResponse
+	41,  // 121: webhook.SubscriptionService.CreateSubscription:output_type -> webhook.CreateSubscriptionResponse
+	43,  // 122: webhook.SubscriptionService.GetSubscription:output_type -> webhook.GetSubscriptionResponse
+	45,  // 123: webhook.SubscriptionService.ListSubscriptions:output_type -> webhook.ListSubscriptionsResponse
+	47,  // 124: webhook.SubscriptionService.UpdateSubscription:output_type -> webhook.UpdateSubscriptionResponse
+	49,  // 125: webhook.SubscriptionService.DeleteSubscription:output_type -> webhook.DeleteSubscriptionResponse
+	51,  // 126: webhook.SubscriptionService.RenderTemplate:output_type -> webhook.RenderTemplateResponse
+	55,  // 127: webhook.DeliveryService.ListDeliveries:output_type -> webhook.ListDeliveriesResponse
+	57,  // 128: webhook.DeliveryService.GetDelivery:output_type -> webhook.GetDeliveryResponse
+	59,  // 129: webhook.DeliveryService.RetryDelivery:output_type -> webhook.RetryDeliveryResponse
+	61,  // 130: webhook.DeliveryService.RetryFailedDeliveries:output_type -> webhook.RetryFailedDeliveriesResponse
+	63,  // 131: webhook.HealthService.GetWebhookHealth:output_type -> webhook.GetWebhookHealthResponse
+	67,  // 132: webhook.HealthService.GetHealthSummary:output_type -> webhook.GetHealthSummaryResponse
+	103, // [103:133] is the sub-list for method output_type
+	73,  // [73:103] is the sub-list for method input_type
 	73,  // [73:73] is the sub-list for extension type_name
 	73,  // [73:73] is the sub-list for extension extendee
 	0,   // [0:73] is the sub-list for field type_name
@@ -5558,17 +5670,17 @@ func file_proto_webhook_proto_init() {
 	file_proto_webhook_proto_msgTypes[1].OneofWrappers = []any{}
 	file_proto_webhook_proto_msgTypes[7].OneofWrappers = []any{}
 	file_proto_webhook_proto_msgTypes[15].OneofWrappers = []any{}
-	file_proto_webhook_proto_msgTypes[18].OneofWrappers = []any{}
-	file_proto_webhook_proto_msgTypes[24].OneofWrappers = []any{}
-	file_proto_webhook_proto_msgTypes[38].OneofWrappers = []any{}
-	file_proto_webhook_proto_msgTypes[44].OneofWrappers = []any{}
+	file_proto_webhook_proto_msgTypes[20].OneofWrappers = []any{}
+	file_proto_webhook_proto_msgTypes[26].OneofWrappers = []any{}
+	file_proto_webhook_proto_msgTypes[40].OneofWrappers = []any{}
+	file_proto_webhook_proto_msgTypes[46].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_webhook_proto_rawDesc), len(file_proto_webhook_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   79,
+			NumMessages:   81,
 			NumExtensions: 0,
 			NumServices:   5,
 		},

@@ -680,6 +680,20 @@ class RetryFailedDeliveriesResponse(_message.Message):
     retried: int
     def __init__(self, retried: _Optional[int] = ...) -> None: ...
 
+class RevealWebhookSecretRequest(_message.Message):
+    __slots__ = ["namespace", "webhook_id"]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    webhook_id: str
+    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class RevealWebhookSecretResponse(_message.Message):
+    __slots__ = ["webhook_secret"]
+    WEBHOOK_SECRET_FIELD_NUMBER: _ClassVar[int]
+    webhook_secret: str
+    def __init__(self, webhook_secret: _Optional[str] = ...) -> None: ...
+
 class RotateWebhookSecretRequest(_message.Message):
     __slots__ = ["grace_period_seconds", "namespace", "webhook_id", "webhook_secret"]
     GRACE_PERIOD_SECONDS_FIELD_NUMBER: _ClassVar[int]

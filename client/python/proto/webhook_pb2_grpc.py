@@ -55,6 +55,11 @@ class WebhookServiceStub(object):
                 request_serializer=proto_dot_webhook__pb2.RotateWebhookSecretRequest.SerializeToString,
                 response_deserializer=proto_dot_webhook__pb2.RotateWebhookSecretResponse.FromString,
                 )
+        self.RevealWebhookSecret = channel.unary_unary(
+                '/webhook.WebhookService/RevealWebhookSecret',
+                request_serializer=proto_dot_webhook__pb2.RevealWebhookSecretRequest.SerializeToString,
+                response_deserializer=proto_dot_webhook__pb2.RevealWebhookSecretResponse.FromString,
+                )
 
 
 class WebhookServiceServicer(object):
@@ -124,6 +129,14 @@ class WebhookServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RevealWebhookSecret(self, request, context):
+        """RevealWebhookSecret returns a webhook's current signing secret, for a
+        dashboard's "reveal": no other read returns it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WebhookServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -166,6 +179,11 @@ def add_WebhookServiceServicer_to_server(servicer, server):
                     servicer.RotateWebhookSecret,
                     request_deserializer=proto_dot_webhook__pb2.RotateWebhookSecretRequest.FromString,
                     response_serializer=proto_dot_webhook__pb2.RotateWebhookSecretResponse.SerializeToString,
+            ),
+            'RevealWebhookSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevealWebhookSecret,
+                    request_deserializer=proto_dot_webhook__pb2.RevealWebhookSecretRequest.FromString,
+                    response_serializer=proto_dot_webhook__pb2.RevealWebhookSecretResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -311,6 +329,23 @@ class WebhookService(object):
         return grpc.experimental.unary_unary(request, target, '/webhook.WebhookService/RotateWebhookSecret',
             proto_dot_webhook__pb2.RotateWebhookSecretRequest.SerializeToString,
             proto_dot_webhook__pb2.RotateWebhookSecretResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RevealWebhookSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/webhook.WebhookService/RevealWebhookSecret',
+            proto_dot_webhook__pb2.RevealWebhookSecretRequest.SerializeToString,
+            proto_dot_webhook__pb2.RevealWebhookSecretResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

@@ -76,6 +76,9 @@ const (
 	// WebhookServiceRotateWebhookSecretProcedure is the fully-qualified name of the WebhookService's
 	// RotateWebhookSecret RPC.
 	WebhookServiceRotateWebhookSecretProcedure = "/webhook.WebhookService/RotateWebhookSecret"
+	// WebhookServiceRevealWebhookSecretProcedure is the fully-qualified name of the WebhookService's
+	// RevealWebhookSecret RPC.
+	WebhookServiceRevealWebhookSecretProcedure = "/webhook.WebhookService/RevealWebhookSecret"
 	// EventServiceRegisterEventProcedure is the fully-qualified name of the EventService's
 	// RegisterEvent RPC.
 	EventServiceRegisterEventProcedure = "/webhook.EventService/RegisterEvent"
@@ -162,6 +165,9 @@ type WebhookServiceClient interface {
 	// RotateWebhookSecret gives a webhook a new signing secret. During the
 	// grace period deliveries are signed with both the new and the old secret.
 	RotateWebhookSecret(context.Context, *webhookpb.RotateWebhookSecretRequest) (*webhookpb.RotateWebhookSecretResponse, error)
+	// RevealWebhookSecret returns a webhook's current signing secret, for a
+	// dashboard's "reveal": no other read returns it.
+	RevealWebhookSecret(context.Context, *webhookpb.RevealWebhookSecretRequest) (*webhookpb.RevealWebhookSecretResponse, error)
 }
 
 // NewWebhookServiceClient constructs a client for the webhook.WebhookService service. By default,
@@ -223,6 +229,12 @@ func NewWebhookServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(webhookServiceMethods.ByName("RotateWebhookSecret")),
 			connect.WithClientOptions(opts...),
 		),
+		revealWebhookSecret: connect.NewClient[webhookpb.RevealWebhookSecretRequest, webhookpb.RevealWebhookSecretResponse](
+			httpClient,
+			baseURL+WebhookServiceRevealWebhookSecretProcedure,
+			connect.WithSchema(webhookServiceMethods.ByName("RevealWebhookSecret")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -236,6 +248,7 @@ type webhookServiceClient struct {
 	resumeWebhook       *connect.Client[webhookpb.ResumeWebhookRequest, webhookpb.ResumeWebhookResponse]
 	deleteWebhook       *connect.Client[webhookpb.DeleteWebhookRequest, webhookpb.DeleteWebhookResponse]
 	rotateWebhookSecret *connect.Client[webhookpb.RotateWebhookSecretRequest, webhookpb.RotateWebhookSecretResponse]
+	revealWebhookSecret *connect.Client[webhookpb.RevealWebhookSecretRequest, webhookpb.RevealWebhookSecretResponse]
 }
 
 // RegisterWebhook calls webhook.WebhookService.RegisterWebhook.
@@ -310,6 +323,15 @@ func (c *webhookServiceClient) RotateWebhookSecret(ctx context.Context, req *web
 	return nil, err
 }
 
+// RevealWebhookSecret calls webhook.WebhookService.RevealWebhookSecret.
+func (c *webhookServiceClient) RevealWebhookSecret(ctx context.Context, req *webhookpb.RevealWebhookSecretRequest) (*webhookpb.RevealWebhookSecretResponse, error) {
+	response, err := c.revealWebhookSecret.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // WebhookServiceHandler is an implementation of the webhook.WebhookService service.
 type WebhookServiceHandler interface {
 	// RegisterWebhook registers a webhook and subscribes it to the given
@@ -335,6 +357,9 @@ type WebhookServiceHandler interface {
 	// RotateWebhookSecret gives a webhook a new signing secret. During the
 	// grace period deliveries are signed with both the new and the old secret.
 	RotateWebhookSecret(context.Context, *webhookpb.RotateWebhookSecretRequest) (*webhookpb.RotateWebhookSecretResponse, error)
+	// RevealWebhookSecret returns a webhook's current signing secret, for a
+	// dashboard's "reveal": no other read returns it.
+	RevealWebhookSecret(context.Context, *webhookpb.RevealWebhookSecretRequest) (*webhookpb.RevealWebhookSecretResponse, error)
 }
 
 // NewWebhookServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -392,6 +417,12 @@ func NewWebhookServiceHandler(svc WebhookServiceHandler, opts ...connect.Handler
 		connect.WithSchema(webhookServiceMethods.ByName("RotateWebhookSecret")),
 		connect.WithHandlerOptions(opts...),
 	)
+	webhookServiceRevealWebhookSecretHandler := connect.NewUnaryHandlerSimple(
+		WebhookServiceRevealWebhookSecretProcedure,
+		svc.RevealWebhookSecret,
+		connect.WithSchema(webhookServiceMethods.ByName("RevealWebhookSecret")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/webhook.WebhookService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case WebhookServiceRegisterWebhookProcedure:
@@ -410,6 +441,8 @@ func NewWebhookServiceHandler(svc WebhookServiceHandler, opts ...connect.Handler
 			webhookServiceDeleteWebhookHandler.ServeHTTP(w, r)
 		case WebhookServiceRotateWebhookSecretProcedure:
 			webhookServiceRotateWebhookSecretHandler.ServeHTTP(w, r)
+		case WebhookServiceRevealWebhookSecretProcedure:
+			webhookServiceRevealWebhookSecretHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -449,6 +482,10 @@ func (UnimplementedWebhookServiceHandler) DeleteWebhook(context.Context, *webhoo
 
 func (UnimplementedWebhookServiceHandler) RotateWebhookSecret(context.Context, *webhookpb.RotateWebhookSecretRequest) (*webhookpb.RotateWebhookSecretResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("webhook.WebhookService.RotateWebhookSecret is not implemented"))
+}
+
+func (UnimplementedWebhookServiceHandler) RevealWebhookSecret(context.Context, *webhookpb.RevealWebhookSecretRequest) (*webhookpb.RevealWebhookSecretResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("webhook.WebhookService.RevealWebhookSecret is not implemented"))
 }
 
 // EventServiceClient is a client for the webhook.EventService service.

@@ -1,0 +1,70 @@
+package sparrow
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/internal/secretbox"
+	"github.com/sparrowhq/sparrow/riverworkers"
+	"github.com/sparrowhq/sparrow/webhook"
+)
+
+// SecretKey is a key webhook secrets are encrypted with at rest
+// (AES-256-GCM): 32 random bytes, and an id stored beside each secret it
+// seals so that keys can be rotated.
+type SecretKey struct {
+	ID  string
+	Key []byte
+}
+
+// newSecret makes the stored form of a webhook's new signing secret:
+// sealed when the engine has keys, else in the clear.
+func (e *Engine) newSecret(webhookID, value string) webhook.Secret {
+	s := webhook.Secret{Stored: secretbox.Stored{ID: ids.New(ids.Secret)}, CreatedAt: e.now()}
+	if e.secretKeys == nil {
+		s.Plain = value
+		return s
+	}
+	s.KeyID, s.Sealed = e.secretKeys.Seal([]byte(value), secretbox.AAD(webhookID, s.ID))
+	return s
+}
+
+// RevealWebhookSecret returns a webhook's current signing secret: the one
+// call besides RegisterWebhook and RotateWebhookSecret that returns it, for
+// a dashboard's "reveal" button.
+func (e *Engine) RevealWebhookSecret(ctx context.Context, namespace, id string) (string, error) {
+	namespace, err := validateRef(namespace, "webhook_id", ids.Webhook, id)
+	if err != nil {
+		return "", err
+	}
+	db := e.db(nil)
+	if _, err := webhook.Get(ctx, db, namespace, id, false); err != nil {
+		return "", err
+	}
+	secrets, err := webhook.ActiveSecrets(ctx, db, id, e.now())
+	if err != nil {
+		return "", err
+	}
+	if len(secrets) == 0 {
+		return "", errs.FailedPrecondition("webhook %s has no signing secret", id)
+	}
+	secret, err := secretbox.Reveal(e.secretKeys, id, secrets[0].Stored)
+	if err != nil {
+		return "", fmt.Errorf("sparrow: reveal secret of %s: %w", id, err)
+	}
+	return secret, nil
+}
+
+// ReencryptSecrets seals, with the current key of WithSecretKeys, every
+// webhook secret stored in the clear or sealed with an older key, and
+// returns how many. Run it after adding or rotating keys; Start runs it in
+// the background. Afterwards the older keys can be dropped from
+// WithSecretKeys. It does nothing when the engine has no keys.
+func (e *Engine) ReencryptSecrets(ctx context.Context) (int, error) {
+	if e.secretKeys == nil {
+		return 0, nil
+	}
+	return webhook.ResealAll(ctx, e.pool, e.schema, e.secretKeys, riverworkers.ResealBatch)
+}

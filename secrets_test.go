@@ -1,0 +1,148 @@
+package sparrow_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/sparrowhq/sparrow"
+	"github.com/sparrowhq/sparrow/delivery"
+)
+
+func secretKey(id string, b byte) sparrow.SecretKey {
+	return sparrow.SecretKey{ID: id, Key: bytes.Repeat([]byte{b}, 32)}
+}
+
+// storedSecrets reads a webhook's secret rows as stored.
+func storedSecrets(t *testing.T, b *testBundle, webhookID string) (plain []string, keyIDs []string, sealed [][]byte) {
+	t.Helper()
+	rows, err := b.pool.Query(context.Background(), "SELECT coalesce(secret, ''), coalesce(key_id, ''), sealed FROM "+
+		pgx.Identifier{b.schema, "sparrow_webhook_secret"}.Sanitize()+" WHERE webhook_id = $1 ORDER BY created_at", webhookID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p, k string
+		var s []byte
+		if err := rows.Scan(&p, &k, &s); err != nil {
+			t.Fatal(err)
+		}
+		plain, keyIDs, sealed = append(plain, p), append(keyIDs, k), append(sealed, s)
+	}
+	return plain, keyIDs, sealed
+}
+
+func TestSecretsEncryptedAtRest(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	b := setup(t, sparrow.WithSecretKeys(secretKey("k1", 1)), sparrow.WithLogger(logger))
+	b.start(t)
+	rcv := newReceiver(t, nil)
+	const secret = "whsec_c2VjcmV0LWF0LXJlc3QtMTIzNDU2Nzg5MA=="
+	w, d := b.pushOne(t, rcv, func(p *sparrow.RegisterWebhookParams) { p.Secret = secret })
+	b.waitDelivery(t, "default", d.ID, statusIs(delivery.StatusSucceeded))
+
+	plain, keyIDs, sealed := storedSecrets(t, b, w.ID)
+	if len(plain) != 1 || plain[0] != "" || keyIDs[0] != "k1" || len(sealed[0]) == 0 || bytes.Contains(sealed[0], []byte(secret)) {
+		t.Fatalf("stored: plain %q key %q sealed %x", plain, keyIDs, sealed)
+	}
+	req := rcv.received()[0]
+	wh, _ := standardwebhooks.NewWebhook(secret)
+	if err := wh.Verify(req.Body, req.Header); err != nil {
+		t.Fatalf("a delivery signed with the sealed secret does not verify: %v", err)
+	}
+	revealed, err := b.eng.RevealWebhookSecret(ctx, "default", w.ID)
+	if err != nil || revealed != secret {
+		t.Fatalf("RevealWebhookSecret = %q, %v", revealed, err)
+	}
+	got, err := b.eng.GetWebhook(ctx, "default", w.ID)
+	if err != nil || got.Secret != "" {
+		t.Fatalf("GetWebhook shows the secret: %q (%v)", got.Secret, err)
+	}
+	if strings.Contains(logs.String(), secret) || strings.Contains(logs.String(), strings.TrimPrefix(secret, "whsec_")) {
+		t.Fatal("a secret reached the logs")
+	}
+}
+
+func TestSecretKeyRotation(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	// Secrets stored in the clear by an engine without keys...
+	b := setup(t)
+	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: "https://example.com/a", Secret: "plain-stored-secret"})
+	// ...then an engine gets key k1: re-sealing covers them.
+	withK1, err := sparrow.New(b.pool, sparrow.WithSchema(b.schema), sparrow.WithSecretKeys(secretKey("k1", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := withK1.ReencryptSecrets(ctx); err != nil || n != 1 {
+		t.Fatalf("ReencryptSecrets = %d, %v; want 1", n, err)
+	}
+	if plain, keyIDs, _ := storedSecrets(t, b, w.ID); plain[0] != "" || keyIDs[0] != "k1" {
+		t.Fatalf("after sealing: plain %q key %q", plain, keyIDs)
+	}
+	// Rotate to k2, keeping k1 to read what it sealed until re-sealed.
+	withBoth, err := sparrow.New(b.pool, sparrow.WithSchema(b.schema), sparrow.WithSecretKeys(secretKey("k2", 2), secretKey("k1", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := withBoth.RevealWebhookSecret(ctx, "default", w.ID); err != nil || s != "plain-stored-secret" {
+		t.Fatalf("reveal under k1 with k2 current: %q, %v", s, err)
+	}
+	if n, err := withBoth.ReencryptSecrets(ctx); err != nil || n != 1 {
+		t.Fatalf("re-sealing under k2 = %d, %v", n, err)
+	}
+	if n, _ := withBoth.ReencryptSecrets(ctx); n != 0 {
+		t.Fatalf("a second re-sealing did %d", n)
+	}
+	onlyK2, err := sparrow.New(b.pool, sparrow.WithSchema(b.schema), sparrow.WithSecretKeys(secretKey("k2", 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := onlyK2.RevealWebhookSecret(ctx, "default", w.ID); err != nil || s != "plain-stored-secret" {
+		t.Fatalf("reveal with k1 dropped: %q, %v", s, err)
+	}
+	if _, err := withK1.RevealWebhookSecret(ctx, "default", w.ID); err == nil {
+		t.Fatal("a retired key still opens the secret")
+	}
+	if _, err := sparrow.New(b.pool, sparrow.WithSecretKeys(sparrow.SecretKey{ID: "short", Key: []byte("16-bytes-is-weak")})); err == nil {
+		t.Fatal("a 16-byte key was accepted")
+	}
+}
+
+// TestStartReseals checks the engine re-seals stored secrets in the
+// background when started with keys.
+func TestStartReseals(t *testing.T) {
+	t.Parallel()
+
+	b := setup(t)
+	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: "https://example.com/a", Secret: "left-in-the-clear"})
+	eng, err := sparrow.New(b.pool, sparrow.WithSchema(b.schema), sparrow.WithSecretKeys(secretKey("k1", 1)),
+		sparrow.WithLogger(testLogger(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.eng = eng
+	b.start(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if plain, keyIDs, _ := storedSecrets(t, b, w.ID); plain[0] == "" && keyIDs[0] == "k1" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the started engine did not seal the secret stored in the clear")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
