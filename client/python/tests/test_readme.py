@@ -1,0 +1,126 @@
+"""The README's examples (the product page's) run as written against real
+servers: only the addresses, the API key, the webhook URL and the CA file
+are replaced."""
+
+import re
+import unittest
+
+import grpc
+
+from proto import webhook_pb2, webhook_pb2_grpc
+from tests import support
+
+ADDRESS = "localhost:50051"
+TLS_ADDRESS = "sparrow.example.com:50051"
+URL = "https://example.com/webhook"
+KEY = "your-api-key"
+CA_FILE = '"ca-cert.pem"'
+
+
+class ReadmeExamplesTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.examples = support.readme_examples()
+        cls.server = support.server()
+        cls.receiver = support.receiver()
+
+    def test_examples_present(self):
+        self.assertEqual(
+            set(self.examples),
+            {"imports", "channel", "register-and-push", "metadata", "interceptor", "errors",
+             "list-deliveries", "health", "tls", "client", "client-tls"},
+        )
+
+    def test_walkthrough(self):
+        """Steps 1 to 3, the API key in both forms, deliveries and health,
+        against a server that requires a key."""
+        ns = {"__name__": "readme"}
+        run = lambda name, replace=None: support.run_example(self.examples[name], ns, replace)
+        address = {ADDRESS: self.server.grpc_address}
+        url = self.receiver.url("/readme")
+
+        run("imports")
+        run("channel", address)
+        # Stubs on a plain channel send no key: the server refuses them.
+        with self.assertRaises(grpc.RpcError) as refused:
+            run("register-and-push", {URL: url})
+        self.assertEqual(refused.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+
+        # Stubs on the intercepted channel send it.
+        run("interceptor", {**address, KEY: support.API_KEY})
+        out = run("register-and-push", {URL: url})
+        printed = re.fullmatch(r"Webhook registered: (wh_\S+)\nEvent pushed: (evt_\S+)\n", out)
+        self.assertIsNotNone(printed, out)
+        webhook_id, event_id = printed.groups()
+        self.assertEqual(ns["webhook_id"], webhook_id)
+
+        # The delivery reaches the receiver, signed with the generated secret.
+        [request] = self.receiver.wait("/readme")
+        self.assertEqual(request.json(), {"order_id": "ord_123", "total": 49.99})
+        self.assertEqual(request.headers["sparrow-event-id"], event_id)
+        self.assertEqual(request.headers["sparrow-event"], "order.created")
+        self.assertEqual(request.headers["sparrow-webhook-id"], webhook_id)
+        self.assertTrue(ns["response"].webhook_secret.startswith("whsec_"))
+        self.assertTrue(support.signature_valid(ns["response"].webhook_secret, request))
+
+        deliveries = webhook_pb2.ListDeliveriesRequest(webhook_id=webhook_id, namespace="default")
+        support.wait_for(
+            lambda: any(d.status == "succeeded"
+                        for d in ns["delivery_stub"].ListDeliveries(deliveries, timeout=support.RPC_TIMEOUT).deliveries),
+            "the delivery to be recorded as succeeded",
+        )
+        out = run("list-deliveries")
+        self.assertEqual(out, f"Delivery {request.headers['webhook-id']}: status=succeeded attempts=1\n")
+
+        health = webhook_pb2.GetWebhookHealthRequest(webhook_id=webhook_id, namespace="default")
+        support.wait_for(
+            lambda: ns["health_stub"].GetWebhookHealth(health, timeout=support.RPC_TIMEOUT).attempts >= 1,
+            "the attempt to count in the webhook's health",
+        )
+        out = run("health")
+        self.assertRegex(out, r"^Health: (unknown|healthy), success_rate=100\.0%\n$")
+
+        # Stubs without the interceptor again: errors, then the key as metadata.
+        run("channel", address)
+        out = run("errors")
+        self.assertRegex(out, r"^UNAUTHENTICATED: .*API key")
+        run("metadata", {KEY: support.API_KEY, URL: self.receiver.url("/readme-metadata")})
+        self.assertRegex(ns["response"].webhook_id, r"^wh_")
+        self.assertNotEqual(ns["response"].webhook_id, webhook_id)
+        self.assertEqual(list(ns["response"].webhook.events), ["order.created"])
+        self.assertEqual(ns["response"].webhook.url, self.receiver.url("/readme-metadata"))
+
+    def test_tls(self):
+        server, ca = support.tls_server(), support.ca()
+        ns = {"__name__": "readme"}
+        run = lambda name, replace=None: support.run_example(self.examples[name], ns, replace)
+        run("imports")
+        run("tls", {CA_FILE: repr(ca.ca_cert), TLS_ADDRESS: f"localhost:{server.grpc_port}"})
+        health_stub = webhook_pb2_grpc.HealthServiceStub(ns["channel"])
+        summary = health_stub.GetHealthSummary(
+            webhook_pb2.GetHealthSummaryRequest(namespace="default"),
+            metadata=[("x-api-key", support.API_KEY)],
+            timeout=support.RPC_TIMEOUT,
+        )
+        self.assertEqual(summary.namespace, "default")
+        ns["channel"].close()
+
+    def test_client(self):
+        server, tls_server, ca = support.server(), support.tls_server(), support.ca()
+        ns = {"__name__": "readme"}
+        run = lambda name, replace=None: support.run_example(self.examples[name], ns, replace)
+        run("imports")
+        out = run("client", {ADDRESS: server.grpc_address, KEY: support.API_KEY})
+        self.assertRegex(out, r"^\d+ attempts, success_rate=\d+\.\d%\n$")
+
+        run("client-tls", {CA_FILE: repr(ca.ca_cert), TLS_ADDRESS: f"localhost:{tls_server.grpc_port}",
+                           KEY: support.API_KEY})
+        with ns["client"] as client:
+            summary = client.health.GetHealthSummary(
+                webhook_pb2.GetHealthSummaryRequest(namespace="default"), timeout=support.RPC_TIMEOUT
+            )
+        self.assertEqual(summary.namespace, "default")
+
+
+if __name__ == "__main__":
+    unittest.main()
