@@ -2,6 +2,7 @@ package riverworkers
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,9 +60,26 @@ func newRecorder(b *base) *recorder {
 }
 
 // record writes o and then runs the host's callbacks for what it caused.
+// The attempt was made: if the database is briefly unreachable, it keeps
+// trying for recordTimeout rather than fail the job, which would send the
+// attempt again. Recording twice is harmless (the second moves nothing).
 func (r *recorder) record(ctx context.Context, o *outcome) error {
-	if err := r.group.Submit(o); err != nil {
-		return err
+	deadline := time.Now().Add(recordTimeout)
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		err := r.group.Submit(o)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		r.logger.WarnContext(ctx, "sparrow: recording an attempt failed, trying again", slog.String("delivery_id", o.record.Attempt.DeliveryID),
+			slog.Duration("in", wait), slog.String("error", err.Error()))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
 	}
 	for _, t := range o.transitions {
 		if r.hooks.OnHealthChange != nil {
