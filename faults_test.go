@@ -22,6 +22,8 @@ func proxiedBundle(t *testing.T, maxConns int32, opts ...sparrow.Option) (*testB
 	proxy := pgtest.NewProxy(t)
 	cfg := proxy.PoolConfig(t)
 	cfg.MaxConns = maxConns
+	// Named so a test can end exactly these backends.
+	cfg.ConnConfig.RuntimeParams["application_name"] = t.Name()
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -38,10 +40,11 @@ func proxiedBundle(t *testing.T, maxConns int32, opts ...sparrow.Option) (*testB
 	return b, proxy
 }
 
-// TestDatabaseOutage cuts the database off in the middle of a run (every
-// connection dropped, new ones refused, as during a restart) and brings it
-// back: the engine recovers by itself, reports not ready meanwhile, and
-// every delivery arrives. No goroutine is left behind once it stops.
+// TestDatabaseOutage ends every backend of the engine's pool in the middle
+// of a run, then cuts the database off (every connection dropped, new ones
+// refused, as during a restart) and brings it back: the engine recovers by
+// itself, reports not ready meanwhile, and every delivery arrives. No
+// goroutine is left behind once it stops.
 func TestDatabaseOutage(t *testing.T) {
 	// Not parallel: it counts the process's goroutines.
 	ctx := context.Background()
@@ -66,6 +69,17 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	rcv.waitRequests(t, 30)
+	// First every backend is ended under the engine, as a failover does.
+	var ended int
+	if err := pgtest.Pool(t).QueryRow(ctx,
+		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", t.Name()).Scan(&ended); err != nil {
+		t.Fatal(err)
+	}
+	if ended == 0 {
+		t.Fatal("no backend of the engine's pool to end")
+	}
+	rcv.waitRequests(t, 80)
+	// Then the database goes away for a while, as during a restart.
 	proxy.Stop()
 	if err := b.eng.Ready(ctx); err == nil {
 		t.Fatal("Ready reports ready with the database cut off")
