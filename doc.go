@@ -18,8 +18,9 @@ A host that runs its own River client adds Sparrow's workers and queue to it:
 	workers := river.NewWorkers()
 	if err := eng.AddWorkers(workers); err != nil { ... }
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:  eng.Queues(), // merged with the host's own queues
-		Workers: workers,
+		PeriodicJobs: eng.PeriodicJobs(), // the retention job, with the host's own
+		Queues:       eng.Queues(),       // merged with the host's own queues
+		Workers:      workers,
 	})
 
 A host without one lets the engine run its own: Engine.Start and Engine.Stop.

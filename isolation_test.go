@@ -95,6 +95,7 @@ func TestNamespaceIsolation(t *testing.T) {
 	// Methods that address no namespaced resource, with the reason.
 	notNamespaced := map[string]string{
 		"AddWorkers":       "engine wiring",
+		"PeriodicJobs":     "engine wiring",
 		"Queues":           "engine wiring",
 		"Ready":            "engine wiring",
 		"ReencryptSecrets": "engine maintenance, every namespace",

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -19,6 +21,7 @@ import (
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/event"
 	"github.com/sparrowhq/sparrow/health"
+	"github.com/sparrowhq/sparrow/internal/validate"
 	"github.com/sparrowhq/sparrow/riverworkers"
 	"github.com/sparrowhq/sparrow/subscription"
 )
@@ -38,6 +41,9 @@ const (
 	SecretGracePeriodDefault = 24 * time.Hour
 	// ResponseBodyLimitDefault bounds the response body kept per attempt.
 	ResponseBodyLimitDefault = 16 << 10
+	// RetentionDefault is how long finished deliveries, their attempts and
+	// their events are kept.
+	RetentionDefault = 30 * 24 * time.Hour
 )
 
 // An Option configures an Engine.
@@ -68,12 +74,15 @@ type config struct {
 	resolver          *net.Resolver
 	riverConfig       func(*river.Config)
 	responseBodyLimit int
-	schema            string
-	secretGracePeriod time.Duration
-	secretKeys        []SecretKey
-	templateTimeout   time.Duration
-	traceparent       *bool
-	tracerProvider    trace.TracerProvider
+	retention         *time.Duration
+	// namespaceRetention overrides retention per namespace.
+	namespaceRetention map[string]time.Duration
+	schema             string
+	secretGracePeriod  time.Duration
+	secretKeys         []SecretKey
+	templateTimeout    time.Duration
+	traceparent        *bool
+	tracerProvider     trace.TracerProvider
 }
 
 func (c *config) withDefaults() {
@@ -101,12 +110,19 @@ func (c *config) withDefaults() {
 	if c.traceparent == nil {
 		c.traceparent = ptrTo(true)
 	}
+	if c.retention == nil {
+		c.retention = ptrTo(RetentionDefault)
+	}
 	if c.tracerProvider == nil {
 		c.tracerProvider = otel.GetTracerProvider()
 	}
 	if c.meterProvider == nil {
 		c.meterProvider = otel.GetMeterProvider()
 	}
+}
+
+func (c *config) retentionPolicy() riverworkers.Retention {
+	return riverworkers.Retention{Default: *c.retention, Namespaces: c.namespaceRetention}
 }
 
 func (c *config) validate() error {
@@ -128,6 +144,17 @@ func (c *config) validate() error {
 	}
 	if c.templateTimeout < 0 {
 		problems = append(problems, fmt.Errorf("WithTemplateTimeout: %s is negative", c.templateTimeout))
+	}
+	if *c.retention < 0 {
+		problems = append(problems, fmt.Errorf("WithRetention: %s is negative", *c.retention))
+	}
+	for _, ns := range slices.Sorted(maps.Keys(c.namespaceRetention)) {
+		if _, err := validate.Namespace(ns); err != nil || ns == "" {
+			problems = append(problems, fmt.Errorf("WithNamespaceRetention: namespace %q is not a namespace name", ns))
+		}
+		if keep := c.namespaceRetention[ns]; keep < 0 {
+			problems = append(problems, fmt.Errorf("WithNamespaceRetention(%q): %s is negative", ns, keep))
+		}
 	}
 	if err := c.healthThresholds.Validate(); err != nil {
 		problems = append(problems, fmt.Errorf("WithHealthThresholds: %w", err))
@@ -279,6 +306,26 @@ func WithCheckRetry(check delivery.CheckRetry) Option {
 // that run their own client configure it themselves.
 func WithRiverConfig(adjust func(*river.Config)) Option {
 	return optionFunc(func(c *config) { c.riverConfig = adjust })
+}
+
+// WithRetention sets how long history is kept: a periodic job deletes
+// deliveries finished longer ago, with their attempts; events pushed longer
+// ago once none of their deliveries is left; webhooks deleted longer ago;
+// and health figures older than both it and the health window. Zero keeps
+// everything forever. Default: RetentionDefault.
+func WithRetention(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.retention = &d })
+}
+
+// WithNamespaceRetention overrides WithRetention for one namespace's
+// deliveries, events and deleted webhooks; zero keeps them forever.
+func WithNamespaceRetention(namespace string, d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if c.namespaceRetention == nil {
+			c.namespaceRetention = map[string]time.Duration{}
+		}
+		c.namespaceRetention[namespace] = d
+	})
 }
 
 // WithSchema names the PostgreSQL schema holding Sparrow's and River's

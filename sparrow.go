@@ -116,6 +116,7 @@ func (e *Engine) AddWorkers(workers *river.Workers) error {
 		Now:                     e.config.clock,
 		Pool:                    e.pool,
 		Queue:                   e.config.queue,
+		Retention:               e.config.retentionPolicy(),
 		Schema:                  e.config.schema,
 		SecretKeys:              e.secretKeys,
 		Sender:                  e.sender,
@@ -129,6 +130,22 @@ func (e *Engine) AddWorkers(workers *river.Workers) error {
 // (AddWorkers) may work these queues.
 func (e *Engine) Queues() map[string]river.QueueConfig {
 	return map[string]river.QueueConfig{e.config.queue: {MaxWorkers: e.config.maxWorkers}}
+}
+
+// PeriodicJobs returns Sparrow's periodic jobs (the retention job), to add
+// to a host River client's Config.PeriodicJobs alongside AddWorkers and
+// Queues.
+func (e *Engine) PeriodicJobs() []*river.PeriodicJob {
+	if !e.config.retentionPolicy().Enabled() {
+		return nil
+	}
+	return []*river.PeriodicJob{river.NewPeriodicJob(
+		river.PeriodicInterval(riverworkers.RetentionInterval),
+		func() (river.JobArgs, *river.InsertOpts) {
+			return riverworkers.RetentionArgs{}, &river.InsertOpts{Queue: e.config.queue}
+		},
+		&river.PeriodicJobOpts{RunOnStart: true},
+	)}
 }
 
 // UseRiverClient makes the engine insert its jobs through client, the
@@ -160,6 +177,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		FetchCooldown:     5 * time.Millisecond,
 		FetchPollInterval: 250 * time.Millisecond,
 		Logger:            e.config.logger,
+		PeriodicJobs:      e.PeriodicJobs(),
 		Queues:            e.Queues(),
 		// A delivery job runs at most a minute and a half; a job running
 		// much longer belonged to a process that died.

@@ -396,3 +396,20 @@ func deref(t *time.Time) time.Time {
 	}
 	return *t
 }
+
+// Prune deletes up to limit deliveries of ns that finished before cutoff,
+// with their attempts, oldest first, and returns how many. Rows another
+// transaction holds (a retry being asked for) are skipped, not waited for.
+func Prune(ctx context.Context, db dbutil.DB, ns dbutil.Namespaces, cutoff time.Time, limit int) (int64, error) {
+	tag, err := db.Exec(ctx, `
+WITH doomed AS (
+    SELECT id FROM /*schema*/sparrow_delivery
+    WHERE `+dbutil.NamespacesWhere("namespace")+` AND completed_at < $3
+      AND status IN ('succeeded', 'failed', 'expired', 'cancelled')
+    ORDER BY completed_at LIMIT $4 FOR UPDATE SKIP LOCKED
+), attempts AS (
+    DELETE FROM /*schema*/sparrow_delivery_attempt a USING doomed WHERE a.delivery_id = doomed.id
+)
+DELETE FROM /*schema*/sparrow_delivery d USING doomed WHERE d.id = doomed.id`, append(ns.Args(), cutoff, limit)...)
+	return tag.RowsAffected(), dbutil.Interpret("prune deliveries", err)
+}

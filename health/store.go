@@ -487,3 +487,24 @@ func deref(t *time.Time) time.Time {
 	}
 	return *t
 }
+
+// Prune deletes up to limit health buckets and up to limit transitions
+// older than cutoff, oldest first, and returns how many rows it deleted.
+func Prune(ctx context.Context, db dbutil.DB, cutoff time.Time, limit int) (int64, error) {
+	var n int64
+	err := db.QueryRow(ctx, `
+WITH transitions AS (
+    DELETE FROM /*schema*/sparrow_webhook_health_transition WHERE id IN (
+        SELECT id FROM /*schema*/sparrow_webhook_health_transition WHERE at < $1 ORDER BY at LIMIT $2
+    )
+    RETURNING 1
+), buckets AS (
+    DELETE FROM /*schema*/sparrow_webhook_health_bucket WHERE (webhook_id, generation, bucket, error_class) IN (
+        SELECT webhook_id, generation, bucket, error_class FROM /*schema*/sparrow_webhook_health_bucket
+        WHERE bucket < $1 ORDER BY bucket LIMIT $2
+    )
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM transitions) + (SELECT count(*) FROM buckets)`, cutoff, limit).Scan(&n)
+	return n, dbutil.Interpret("prune health history", err)
+}

@@ -102,7 +102,9 @@ type Config struct {
 	Now                     func() time.Time
 	Pool                    *pgxpool.Pool
 	Queue                   string
-	Schema                  string
+	// Retention says how long finished history is kept.
+	Retention Retention
+	Schema    string
 	// SecretKeys opens sealed webhook secrets; nil when they are stored in
 	// the clear.
 	SecretKeys *secretbox.Keyring
@@ -131,6 +133,7 @@ func Add(workers *river.Workers, cfg *Config) error {
 		now:            cfg.Now,
 		pool:           cfg.Pool,
 		queue:          cfg.Queue,
+		retention:      cfg.Retention,
 		schema:         dbutil.Schema(cfg.Schema),
 		secretKeys:     cfg.SecretKeys,
 		sender:         cfg.Sender,
@@ -144,6 +147,7 @@ func Add(workers *river.Workers, cfg *Config) error {
 		river.AddWorkerSafely(workers, &deliverWorker{base: base}),
 		river.AddWorkerSafely(workers, &unparkWorker{base: base}),
 		river.AddWorkerSafely(workers, &resealWorker{base: base}),
+		river.AddWorkerSafely(workers, &retentionWorker{base: base}),
 	)
 }
 
@@ -170,6 +174,7 @@ type base struct {
 	pool           *pgxpool.Pool
 	queue          string
 	recorder       *recorder
+	retention      Retention
 	schema         dbutil.Schema
 	secretKeys     *secretbox.Keyring
 	sender         *delivery.Sender

@@ -280,3 +280,24 @@ func headersOrEmpty(h map[string]string) map[string]string {
 	}
 	return h
 }
+
+// Prune deletes up to limit webhooks of ns deleted before cutoff whose
+// deliveries are all gone, with their secrets, subscriptions and health,
+// and returns how many.
+func Prune(ctx context.Context, db dbutil.DB, ns dbutil.Namespaces, cutoff time.Time, limit int) (int64, error) {
+	tag, err := db.Exec(ctx, `
+WITH doomed AS (
+    SELECT w.id FROM /*schema*/sparrow_webhook w
+    WHERE `+dbutil.NamespacesWhere("w.namespace")+` AND w.deleted_at < $3
+      AND NOT EXISTS (SELECT 1 FROM /*schema*/sparrow_delivery d WHERE d.webhook_id = w.id)
+    ORDER BY w.deleted_at LIMIT $4 FOR UPDATE SKIP LOCKED
+), health AS (
+    DELETE FROM /*schema*/sparrow_webhook_health h USING doomed WHERE h.webhook_id = doomed.id
+), buckets AS (
+    DELETE FROM /*schema*/sparrow_webhook_health_bucket b USING doomed WHERE b.webhook_id = doomed.id
+), transitions AS (
+    DELETE FROM /*schema*/sparrow_webhook_health_transition t USING doomed WHERE t.webhook_id = doomed.id
+)
+DELETE FROM /*schema*/sparrow_webhook w USING doomed WHERE w.id = doomed.id`, append(ns.Args(), cutoff, limit)...)
+	return tag.RowsAffected(), dbutil.Interpret("prune webhooks", err)
+}

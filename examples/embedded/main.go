@@ -120,6 +120,7 @@ func run(ctx context.Context, out io.Writer) error {
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		FetchCooldown: 10 * time.Millisecond,
 		Logger:        quiet,
+		PeriodicJobs:  eng.PeriodicJobs(),
 		Queues:        queues,
 		Workers:       workers,
 	})

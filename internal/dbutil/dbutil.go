@@ -133,3 +133,19 @@ func IsUniqueViolation(err error, constraint string) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == codeUniqueViolation &&
 		(constraint == "" || pgErr.ConstraintName == constraint)
 }
+
+// Namespaces selects the namespaces a maintenance statement covers: Only
+// one, or (Only empty) every namespace but those in Except.
+type Namespaces struct {
+	Only   string
+	Except []string
+}
+
+// Args returns the two arguments of NamespacesWhere.
+func (n Namespaces) Args() []any { return []any{n.Only, n.Except} }
+
+// NamespacesWhere is the condition matching Namespaces' Args bound to $1
+// and $2, for column.
+func NamespacesWhere(column string) string {
+	return "($1 = '' OR " + column + " = $1) AND " + column + " <> ALL(coalesce($2::text[], '{}'))"
+}

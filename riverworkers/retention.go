@@ -1,0 +1,144 @@
+package riverworkers
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/health"
+	"github.com/sparrowhq/sparrow/internal/dbutil"
+	"github.com/sparrowhq/sparrow/webhook"
+)
+
+// RetentionArgs asks for finished history older than the retention to be
+// deleted.
+type RetentionArgs struct{}
+
+// Kind is RetentionArgs' River job kind.
+func (RetentionArgs) Kind() string { return "sparrow_retention" }
+
+// InsertOpts makes one retention job at a time, however many processes
+// schedule one.
+func (RetentionArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning,
+		rivertype.JobStateScheduled,
+	}}}
+}
+
+// RetentionInterval is how often the retention job runs.
+const RetentionInterval = time.Hour
+
+// RetentionBatch bounds the rows one retention statement deletes, so that
+// no statement holds its locks for long.
+const RetentionBatch = 1000
+
+// Retention says how long finished history is kept.
+type Retention struct {
+	// Default applies to namespaces without an override. Zero keeps history
+	// forever.
+	Default time.Duration
+	// Namespaces overrides Default per namespace; zero keeps forever.
+	Namespaces map[string]time.Duration
+}
+
+// Enabled reports whether anything is ever deleted.
+func (r Retention) Enabled() bool {
+	for _, keep := range r.Namespaces {
+		if keep > 0 {
+			return true
+		}
+	}
+	return r.Default > 0
+}
+
+// retentionWorker deletes finished deliveries with their attempts, events
+// left without deliveries, webhooks deleted long ago, and old health
+// history, oldest first, batch by batch.
+type retentionWorker struct {
+	river.WorkerDefaults[RetentionArgs]
+	*base
+}
+
+// Timeout leaves room for a first run over a large history; a run cut short
+// has still committed every batch it finished.
+func (w *retentionWorker) Timeout(*river.Job[RetentionArgs]) time.Duration { return 30 * time.Minute }
+
+func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[RetentionArgs]) error {
+	now := w.clock()
+	overridden := slices.Sorted(maps.Keys(w.retention.Namespaces))
+	var deleted retentionCounts
+	for _, ns := range overridden {
+		if keep := w.retention.Namespaces[ns]; keep > 0 {
+			if err := w.pruneNamespaces(ctx, dbutil.Namespaces{Only: ns}, now.Add(-keep), &deleted); err != nil {
+				return err
+			}
+		}
+	}
+	if keep := w.retention.Default; keep > 0 {
+		if err := w.pruneNamespaces(ctx, dbutil.Namespaces{Except: overridden}, now.Add(-keep), &deleted); err != nil {
+			return err
+		}
+		// Health history has no namespace of its own: it follows the default,
+		// and never goes before the window health is rated over.
+		n, err := pruneBatches(ctx, func(ctx context.Context) (int64, error) {
+			return health.Prune(ctx, w.schema.On(w.pool), now.Add(-max(keep, w.thresholds.Window)), RetentionBatch)
+		})
+		deleted.health += n
+		if err != nil {
+			return err
+		}
+	}
+	if deleted != (retentionCounts{}) {
+		w.logger.InfoContext(ctx, "sparrow: deleted history past its retention",
+			slog.Int64("deliveries", deleted.deliveries), slog.Int64("events", deleted.events),
+			slog.Int64("webhooks", deleted.webhooks), slog.Int64("health_rows", deleted.health))
+	}
+	return nil
+}
+
+type retentionCounts struct {
+	deliveries, events, webhooks, health int64
+}
+
+// pruneNamespaces deletes the history of ns finished before cutoff.
+// Deliveries go first: events and webhooks go only once no delivery needs
+// them.
+func (w *retentionWorker) pruneNamespaces(ctx context.Context, ns dbutil.Namespaces, cutoff time.Time, deleted *retentionCounts) error {
+	db := w.schema.On(w.pool)
+	for _, step := range []struct {
+		prune func(context.Context, dbutil.DB, dbutil.Namespaces, time.Time, int) (int64, error)
+		count *int64
+	}{
+		{delivery.Prune, &deleted.deliveries},
+		{event.Prune, &deleted.events},
+		{webhook.Prune, &deleted.webhooks},
+	} {
+		n, err := pruneBatches(ctx, func(ctx context.Context) (int64, error) { return step.prune(ctx, db, ns, cutoff, RetentionBatch) })
+		*step.count += n
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pruneBatches runs prune, one statement and transaction per batch, until a
+// batch comes back short.
+func pruneBatches(ctx context.Context, prune func(context.Context) (int64, error)) (int64, error) {
+	var total int64
+	for {
+		n, err := prune(ctx)
+		total += n
+		if err != nil || n < RetentionBatch {
+			return total, err
+		}
+	}
+}
