@@ -83,14 +83,16 @@ func classifyError(err error) ErrorClass {
 		errors.As(err, &netErr) && netErr.Timeout():
 		return ClassTimeout
 	case errors.As(err, &recordErr), errors.As(err, &verifyErr), errors.As(err, &alertErr),
-		errors.As(err, &unknownCA), errors.As(err, &hostnameErr), errors.As(err, &invalidCert),
-		// crypto/tls reports many handshake failures as plain errors.
-		strings.Contains(err.Error(), "tls: "):
+		errors.As(err, &unknownCA), errors.As(err, &hostnameErr), errors.As(err, &invalidCert):
 		return ClassTLS
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return ClassConnectionRefused
+	// A reset during a handshake is a reset (retried), not a TLS failure.
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return ClassConnectionReset
+	// crypto/tls reports many handshake failures as plain errors.
+	case strings.Contains(err.Error(), "tls: "):
+		return ClassTLS
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return ClassConnectionClosed
 	}

@@ -48,6 +48,9 @@ func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts a graceful shutdown; a second one, with the
+	// default handling restored, ends the process at once.
+	context.AfterFunc(ctx, stop)
 	flush, err := setupTelemetry(ctx)
 	if err != nil {
 		logger.Error("telemetry", slog.String("error", err.Error()))

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -122,14 +123,33 @@ func run(ctx context.Context, cfg config, logger *slog.Logger, ready listening) 
 		logger.Info("shutting down", slog.Duration("timeout", cfg.shutdownTimeout))
 		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownTimeout)
 		defer cancel()
-		var errs []error
-		for _, srv := range servers {
-			errs = append(errs, srv.Shutdown(shutdownCtx))
+		// The API and the workers stop side by side, each within the whole
+		// deadline: a request still running (a slow client) must neither eat
+		// the time in-flight deliveries have to finish nor let the workers
+		// start new ones meanwhile.
+		errs := make([]error, len(servers)+1)
+		var wg sync.WaitGroup
+		for i, srv := range servers {
+			wg.Go(func() { errs[i] = shutdownServer(shutdownCtx, srv, logger) })
 		}
-		errs = append(errs, eng.Stop(shutdownCtx))
+		errs[len(servers)] = eng.Stop(shutdownCtx)
+		wg.Wait()
 		return errors.Join(errs...)
 	})
 	return g.Wait()
+}
+
+// shutdownServer stops srv gracefully until ctx is done, then cuts the
+// requests still running: the deadline ends them as it ends deliveries, so
+// that is not a failure to stop.
+func shutdownServer(ctx context.Context, srv *http.Server, logger *slog.Logger) error {
+	err := srv.Shutdown(ctx)
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	logger.Warn("requests still running at the shutdown deadline were cut")
+	_ = srv.Close() // its listeners are closed already; the connections are what is left
+	return nil
 }
 
 // openDatabase connects to DATABASE_URL or, without it, finds a server the
