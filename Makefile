@@ -52,13 +52,13 @@ clean: ## Remove build outputs
 	rm -rf bin
 
 .PHONY: generate
-generate: ## Regenerate the code made from proto/webhook.proto (Go, Python)
+generate: ## Regenerate the code made from proto/webhook.proto (Go, Python, TypeScript)
 	./proto/generate.sh
 
 .PHONY: check-generate
 check-generate: generate ## Fail when the committed generated code is stale
-	@status=$$(git status --porcelain -- proto client); if [ -n "$$status" ]; then \
-		echo "generated code is stale; run make generate and commit:"; echo "$$status"; git diff --stat -- proto client; exit 1; fi
+	@status=$$(git status --porcelain -- proto client web/src/gen); if [ -n "$$status" ]; then \
+		echo "generated code is stale; run make generate and commit:"; echo "$$status"; git diff --stat -- proto client web/src/gen; exit 1; fi
 
 .PHONY: bench
 bench: ## Micro-benchmarks (go test -bench)

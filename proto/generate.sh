@@ -2,6 +2,8 @@
 # Regenerates everything made from proto/webhook.proto, reproducibly:
 #   Go       proto/webhookpb/ (protoc-gen-go and protoc-gen-connect-go, pinned in go.mod as tools)
 #   Python   client/python/proto/ (protoc's python and pyi outputs, grpc_python_plugin)
+#   TS       web/src/gen/ (protoc-gen-es, pinned in proto/package-lock.json), the
+#            dashboard's API bindings, used with @connectrpc/connect-web
 # Run it through `make generate`. Needs Debian's protobuf-compiler (protoc
 # 3.21.12), protobuf-compiler-grpc and libprotobuf-dev, Go and npm.
 set -euo pipefail
@@ -45,3 +47,13 @@ protoc -I "$plain" -I /usr/include \
   --python_out=client/python --pyi_out=client/python \
   --plugin=protoc-gen-grpc_python="$(command -v grpc_python_plugin)" --grpc_python_out=client/python \
   "$plain/proto/webhook.proto"
+
+# The dashboard's TypeScript bindings: message types and service descriptors
+# that @connectrpc/connect's createClient turns into typed clients, and
+# google.rpc.BadRequest, to read the field an invalid argument names.
+rm -rf web/src/gen
+mkdir -p web/src/gen
+protoc -I "$plain" -I /usr/include -I "$googleapis" \
+  --plugin=protoc-gen-es=proto/node_modules/.bin/protoc-gen-es \
+  --es_out=web/src/gen --es_opt=target=ts,import_extension=none \
+  "$plain/proto/webhook.proto" google/rpc/error_details.proto

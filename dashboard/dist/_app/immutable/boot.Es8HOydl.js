@@ -1,0 +1,11 @@
+{
+	__sveltekit_1dxng9i = {
+		base: new URL('.', location).pathname.slice(0, -1)
+	};
+
+	const element = document.currentScript.parentElement;
+
+	import("./bundle.CUMc9Sza.js").then((app) => {
+		app.start(element)
+	});
+}

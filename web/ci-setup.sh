@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the dashboard's tests need on a fresh Debian machine (.ci/run
+# calls it): Debian's Chromium for the browser tests (Playwright downloads no
+# browser here) and web/'s npm packages. Installs nothing when all is there.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(chromium fonts-liberation)
+missing=()
+for pkg in "${packages[@]}"; do
+  if [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" != installed ]; then
+    missing+=("$pkg")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "web/ci-setup.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v npm >/dev/null; then
+  echo "web/ci-setup.sh: Node.js 20.19 or later with npm is needed" >&2
+  exit 1
+fi
+# The same stamp as web/web.mk's: npm ci again only when the lock file changed.
+if [ ! -f node_modules/.sparrow-installed ] || [ package-lock.json -nt node_modules/.sparrow-installed ]; then
+  echo "web/ci-setup.sh: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  touch node_modules/.sparrow-installed
+fi

@@ -1,0 +1,92 @@
+// The webhook form's values, and the requests they make.
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { RegisterWebhookRequestSchema, UpdateWebhookRequestSchema, Webhook } from '$gen/proto/webhook_pb';
+import { sameMap } from './headers';
+
+export interface WebhookValues {
+  url: string;
+  description: string;
+  events: string[];
+  headers: Record<string, string>;
+  timeoutSeconds: number;
+  maxAttempts: number;
+  /** Create only: the signing secret, '' to have one generated. */
+  secret: string;
+  /** Create only: false registers the webhook paused. */
+  active: boolean;
+}
+
+export const defaults: WebhookValues = {
+  url: '',
+  description: '',
+  events: [],
+  headers: {},
+  timeoutSeconds: 30,
+  maxAttempts: 8,
+  secret: '',
+  active: true,
+};
+
+/** valuesOf is a webhook's form values. */
+export function valuesOf(w: Webhook): WebhookValues {
+  return {
+    url: w.url,
+    description: w.description,
+    events: [...w.events].sort(),
+    headers: { ...w.headers },
+    timeoutSeconds: w.timeoutSeconds,
+    maxAttempts: w.maxAttempts,
+    secret: '',
+    active: w.active,
+  };
+}
+
+export function registerRequest(namespace: string, v: WebhookValues): MessageInitShape<typeof RegisterWebhookRequestSchema> {
+  return {
+    namespace,
+    url: v.url.trim(),
+    description: v.description.trim(),
+    events: v.events,
+    headers: v.headers,
+    timeoutSeconds: v.timeoutSeconds,
+    maxAttempts: v.maxAttempts,
+    webhookSecret: v.secret.trim(),
+    active: v.active,
+  };
+}
+
+/**
+ * updateRequest changes what differs between before and v, and nothing
+ * else: unset fields keep their value on the server.
+ */
+export function updateRequest(
+  namespace: string,
+  before: Webhook,
+  v: WebhookValues,
+): MessageInitShape<typeof UpdateWebhookRequestSchema> {
+  const req: MessageInitShape<typeof UpdateWebhookRequestSchema> = { namespace, webhookId: before.id };
+  const url = v.url.trim();
+  const description = v.description.trim();
+  if (url !== before.url) req.url = url;
+  if (description !== before.description) req.description = description;
+  if (v.timeoutSeconds !== before.timeoutSeconds) req.timeoutSeconds = v.timeoutSeconds;
+  if (v.maxAttempts !== before.maxAttempts) req.maxAttempts = v.maxAttempts;
+  const events = [...v.events].sort();
+  if (events.join('\n') !== [...before.events].sort().join('\n')) {
+    if (events.length) req.events = events;
+    else req.clearEvents = true;
+  }
+  if (!sameMap(v.headers, before.headers)) {
+    if (Object.keys(v.headers).length) req.headers = v.headers;
+    else req.clearHeaders = true;
+  }
+  return req;
+}
+
+/** formField is the form field a server-named request field belongs to. */
+export function formField(field: string | undefined): string {
+  if (!field) return '';
+  if (field.startsWith('headers')) return 'headers';
+  if (field.startsWith('events')) return 'events';
+  return field;
+}
