@@ -39,7 +39,8 @@ type RegisterWebhookParams struct {
 	// used as the key. Empty: Sparrow generates one and returns it, once, in
 	// the result's Secret.
 	Secret string
-	// Headers are sent with every delivery.
+	// Headers are sent with every delivery. Their values are write-only:
+	// reads show webhook.MaskedHeaderValue.
 	Headers map[string]string
 	// Timeout bounds one attempt: default 30s, at most 60s.
 	Timeout time.Duration
@@ -187,7 +188,10 @@ type UpdateWebhookParams struct {
 	// Events, when set, becomes the webhook's list of subscribed event
 	// types: subscriptions to types not listed are deleted, missing ones are
 	// created, the rest (with their filters and templates) are kept.
-	Events      *[]string
+	Events *[]string
+	// Headers, when set, become the webhook's custom headers. A value of
+	// webhook.MaskedHeaderValue (what reads show) keeps that header's
+	// current value, so a webhook read, edited and sent back keeps them.
 	Headers     *map[string]string
 	Timeout     *time.Duration
 	MaxAttempts *int
@@ -253,6 +257,13 @@ func (e *Engine) updateWebhook(ctx context.Context, tx pgx.Tx, p UpdateWebhookPa
 		current, err := webhook.Get(ctx, db, p.Namespace, p.ID, true)
 		if err != nil {
 			return err
+		}
+		if p.Headers != nil {
+			for name, value := range *p.Headers {
+				if _, ok := current.Headers[name]; value == webhook.MaskedHeaderValue && !ok {
+					return errs.InvalidArgument("headers["+name+"]", "is masked, but the webhook has no such header to keep")
+				}
+			}
 		}
 		if p.Events != nil {
 			if err := e.syncEvents(ctx, db, current, *p.Events, now); err != nil {

@@ -44,7 +44,7 @@ func TestRegisterWebhook(t *testing.T) {
 			Description: "orders to the ledger",
 			Events:      []string{"order.created", "order.paid"},
 			State:       webhook.StateActive,
-			Headers:     map[string]string{"Authorization": "Bearer abc"},
+			Headers:     map[string]string{"Authorization": webhook.MaskedHeaderValue},
 			Timeout:     10 * time.Second,
 			MaxAttempts: 3,
 		}
@@ -279,7 +279,7 @@ func TestUpdateWebhook(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := *w
-		want.URL, want.Headers, want.Timeout, want.MaxAttempts = "https://example.com/b", map[string]string{"X-B": "2"}, 5*time.Second, 2
+		want.URL, want.Headers, want.Timeout, want.MaxAttempts = "https://example.com/b", map[string]string{"X-B": webhook.MaskedHeaderValue}, 5*time.Second, 2
 		if diff := cmp.Diff(&want, got, ignoreWebhookTimes); diff != "" {
 			t.Fatalf("updated (-want +got):\n%s", diff)
 		}
@@ -290,6 +290,48 @@ func TestUpdateWebhook(t *testing.T) {
 		}
 		if diff := cmp.Diff(got, again, cmpopts.IgnoreFields(webhook.Webhook{}, "UpdatedAt")); diff != "" {
 			t.Fatalf("empty update changed (-before +after):\n%s", diff)
+		}
+	})
+
+	t.Run("MaskedHeadersKept", func(t *testing.T) {
+		t.Parallel()
+
+		// Header values are write-only; what a read shows, sent back,
+		// keeps them. Deliveries get the real values.
+		b := setup(t)
+		b.start(t)
+		rcv := newReceiver(t, nil)
+		b.registerEvent(t, "order.created")
+		w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"},
+			Headers: map[string]string{"Authorization": "Bearer s3cret", "X-Tenant": "acme"}})
+		read, err := b.eng.GetWebhook(ctx, "default", w.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed, err := b.eng.ListWebhooks(ctx, sparrow.ListWebhooksParams{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		masked := map[string]string{"Authorization": webhook.MaskedHeaderValue, "X-Tenant": webhook.MaskedHeaderValue}
+		for _, shown := range []map[string]string{w.Headers, read.Headers, listed.Items[0].Headers} {
+			if diff := cmp.Diff(masked, shown); diff != "" {
+				t.Fatalf("headers shown (-want +got):\n%s", diff)
+			}
+		}
+		edited := read.Headers
+		edited["X-Tenant"] = "globex"
+		if _, err := b.eng.UpdateWebhook(ctx, sparrow.UpdateWebhookParams{ID: w.ID, Headers: &edited}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = b.eng.UpdateWebhook(ctx, sparrow.UpdateWebhookParams{ID: w.ID,
+			Headers: ptr(map[string]string{"X-Unknown": webhook.MaskedHeaderValue, "X-Tenant": "changed"})})
+		wantInvalid(t, err, "headers[X-Unknown]")
+		if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		got := rcv.waitRequests(t, 1)[0].Header
+		if got.Get("Authorization") != "Bearer s3cret" || got.Get("X-Tenant") != "globex" {
+			t.Fatalf("delivered with Authorization %q, X-Tenant %q; want the kept secret and the edit", got.Get("Authorization"), got.Get("X-Tenant"))
 		}
 	})
 

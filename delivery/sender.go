@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sparrowhq/sparrow/webhook"
 )
 
 // Sparrow's own delivery headers, besides Standard Webhooks'.
@@ -27,7 +29,6 @@ const (
 	maxRecordedHeaders     = 50
 	maxRecordedHeaderValue = 1024
 	maxRecordedErrorLen    = 1024
-	maskedValue            = "********"
 )
 
 // NewClient returns the HTTP client Sparrow delivers with: every dial passes
@@ -186,7 +187,7 @@ func recordedRequestHeaders(h http.Header, custom map[string]string) map[string]
 	}
 	for name := range custom {
 		if canonical := http.CanonicalHeaderKey(name); out[canonical] != "" {
-			out[canonical] = maskedValue
+			out[canonical] = webhook.MaskedHeaderValue
 		}
 	}
 	return out

@@ -41,6 +41,9 @@ func scan(row pgx.Row) (*Webhook, error) {
 	err := row.Scan(&w.ID, &w.Namespace, &w.URL, &w.Description, &w.State, &w.StateReason, &w.StateChangedAt,
 		&w.Headers, &timeoutMS, &w.MaxAttempts, &w.CreatedAt, &w.UpdatedAt, &w.Events)
 	w.Timeout = time.Duration(timeoutMS) * time.Millisecond
+	// Nothing reads header values back through here: deliveries load their
+	// own (delivery.LoadWork).
+	w.Headers = MaskHeaders(w.Headers)
 	return &w, err
 }
 
@@ -109,7 +112,9 @@ type Update struct {
 	MaxAttempts *int
 }
 
-// ApplyUpdate changes a webhook's settings and returns it as stored.
+// ApplyUpdate changes a webhook's settings and returns it as stored. A
+// header given MaskedHeaderValue keeps its current value (the caller checks
+// there is one).
 func ApplyUpdate(ctx context.Context, db dbutil.DB, namespace, id string, u Update, now time.Time) (*Webhook, error) {
 	var headers map[string]string
 	if u.Headers != nil {
@@ -122,10 +127,14 @@ func ApplyUpdate(ctx context.Context, db dbutil.DB, namespace, id string, u Upda
 	}
 	return scanOne(db.QueryRow(ctx, `
 UPDATE /*schema*/sparrow_webhook w
-SET url = coalesce($3, url), description = coalesce($4, description), headers = coalesce($5, headers),
+SET url = coalesce($3, url), description = coalesce($4, description),
+    headers = CASE WHEN $5::jsonb IS NULL THEN headers ELSE (
+        SELECT coalesce(jsonb_object_agg(n.key, CASE WHEN n.value = to_jsonb($9::text) THEN w.headers->n.key ELSE n.value END), '{}')
+        FROM jsonb_each($5::jsonb) n
+    ) END,
     timeout_ms = coalesce($6, timeout_ms), max_attempts = coalesce($7, max_attempts), updated_at = $8
 WHERE w.namespace = $1 AND w.id = $2 AND w.deleted_at IS NULL
-RETURNING `+columns, namespace, id, u.URL, u.Description, headers, timeoutMS, u.MaxAttempts, now), "update webhook", id)
+RETURNING `+columns, namespace, id, u.URL, u.Description, headers, timeoutMS, u.MaxAttempts, now, MaskedHeaderValue), "update webhook", id)
 }
 
 // SetState moves a webhook to state `to` and returns it with the state it

@@ -57,7 +57,8 @@ type Webhook struct {
 	StateReason    string
 	StateChangedAt time.Time
 	// Headers are sent with every delivery, after Sparrow's own (which they
-	// cannot replace).
+	// cannot replace). Read back, their values are MaskedHeaderValue: they
+	// often carry credentials.
 	Headers map[string]string
 	// Timeout bounds one delivery attempt.
 	Timeout time.Duration
@@ -119,6 +120,22 @@ func IsReservedHeader(name string) bool {
 		return true
 	}
 	return strings.HasPrefix(name, "webhook-") || strings.HasPrefix(name, "sparrow-") || strings.HasPrefix(name, "proxy-")
+}
+
+// MaskedHeaderValue stands for a custom header's value wherever it is shown.
+// Given back in an update, it keeps the header's current value.
+const MaskedHeaderValue = "********"
+
+// MaskHeaders returns headers with every value masked.
+func MaskHeaders(headers map[string]string) map[string]string {
+	if headers == nil {
+		return nil
+	}
+	masked := make(map[string]string, len(headers))
+	for name := range headers {
+		masked[name] = MaskedHeaderValue
+	}
+	return masked
 }
 
 // ValidateHeaders checks custom headers: valid names and values, none

@@ -57,7 +57,8 @@ type Webhook struct {
 	StateReason string `protobuf:"bytes,8,opt,name=state_reason,json=stateReason,proto3" json:"state_reason,omitempty"`
 	// When the webhook entered its state.
 	StateChangedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=state_changed_at,json=stateChangedAt,proto3" json:"state_changed_at,omitempty"`
-	// Headers sent with every delivery.
+	// Headers sent with every delivery, their values masked ("********"):
+	// they often carry credentials.
 	Headers map[string]string `protobuf:"bytes,10,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// The time one attempt may take.
 	TimeoutSeconds int32 `protobuf:"varint,11,opt,name=timeout_seconds,json=timeoutSeconds,proto3" json:"timeout_seconds,omitempty"`
@@ -638,7 +639,8 @@ type UpdateWebhookRequest struct {
 	Events []string `protobuf:"bytes,5,rep,name=events,proto3" json:"events,omitempty"`
 	// Unsubscribe the webhook from every event type.
 	ClearEvents bool `protobuf:"varint,6,opt,name=clear_events,json=clearEvents,proto3" json:"clear_events,omitempty"`
-	// When not empty, the headers from now on.
+	// When not empty, the headers from now on. A value of "********" (what
+	// reads show) keeps that header's current value.
 	Headers map[string]string `protobuf:"bytes,7,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Remove every custom header.
 	ClearHeaders bool `protobuf:"varint,8,opt,name=clear_headers,json=clearHeaders,proto3" json:"clear_headers,omitempty"`

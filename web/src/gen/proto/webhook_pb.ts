@@ -96,7 +96,8 @@ export type Webhook = Message<"webhook.Webhook"> & {
   stateChangedAt?: Timestamp | undefined;
 
   /**
-   * Headers sent with every delivery.
+   * Headers sent with every delivery, their values masked ("********"):
+   * they often carry credentials.
    *
    * @generated from field: map<string, string> headers = 10;
    */
@@ -429,7 +430,8 @@ export type UpdateWebhookRequest = Message<"webhook.UpdateWebhookRequest"> & {
   clearEvents: boolean;
 
   /**
-   * When not empty, the headers from now on.
+   * When not empty, the headers from now on. A value of "********" (what
+   * reads show) keeps that header's current value.
    *
    * @generated from field: map<string, string> headers = 7;
    */
