@@ -485,14 +485,19 @@ func indexed(field string) func(i int) string {
 }
 
 func validateEventNames(field string, names []string) error {
+	if len(names) > webhook.MaxEvents {
+		return errs.InvalidArgument(field, "more than %d event types", webhook.MaxEvents)
+	}
+	seen := make(map[string]bool, len(names))
 	for i, name := range names {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		if err := event.ValidateName(f, name); err != nil {
 			return err
 		}
-		if slices.Contains(names[:i], name) {
+		if seen[name] {
 			return errs.InvalidArgument(f, "%q is listed twice", name)
 		}
+		seen[name] = true
 	}
 	return nil
 }

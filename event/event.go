@@ -28,6 +28,10 @@ const (
 	MaxIdempotencyKeyLen = 255
 	// MaxTTL bounds ttl_seconds: a year is longer than any retry schedule.
 	MaxTTL = 365 * 24 * time.Hour
+	// MaxPayloadDepth bounds how deeply a payload's objects and arrays nest,
+	// so that every client can decode the events and deliveries carrying
+	// it (protobuf decoders stop at 10,000 levels, three per JSON level).
+	MaxPayloadDepth = 128
 )
 
 // Type is a registered event type.
@@ -107,8 +111,33 @@ func ValidatePayload(field string, payload []byte, maxBytes int) error {
 		return errs.InvalidArgument(field, "not valid JSON")
 	case bytes.TrimLeft(payload, " \t\r\n")[0] != '{':
 		return errs.InvalidArgument(field, "must be a JSON object")
+	case jsonDepth(payload) > MaxPayloadDepth:
+		return errs.InvalidArgument(field, "nests objects and arrays more than %d deep", MaxPayloadDepth)
 	}
 	return nil
+}
+
+// jsonDepth returns how deeply the objects and arrays of valid JSON nest.
+func jsonDepth(doc []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range doc {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped = c == '\\'
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // ValidateIdempotencyKey checks an optional idempotency key.

@@ -72,3 +72,16 @@ func TestValidateName(t *testing.T) {
 		}
 	}
 }
+
+func TestValidatePayloadDepth(t *testing.T) {
+	nested := func(depth int) []byte {
+		// Brackets inside strings do not count.
+		return []byte(strings.Repeat(`{"a":`, depth-1) + `{"s":"[[{{\"]]"}` + strings.Repeat(`}`, depth-1))
+	}
+	if err := event.ValidatePayload("payload", nested(event.MaxPayloadDepth), 1<<20); err != nil {
+		t.Fatalf("a payload %d deep: %v", event.MaxPayloadDepth, err)
+	}
+	if err := event.ValidatePayload("payload", nested(event.MaxPayloadDepth+1), 1<<20); !errors.Is(err, errs.ErrInvalidArgument) {
+		t.Fatalf("a payload %d deep: %v, want invalid argument", event.MaxPayloadDepth+1, err)
+	}
+}

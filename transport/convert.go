@@ -2,6 +2,9 @@ package transport
 
 import (
 	"encoding/json"
+	"iter"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,11 +32,28 @@ func timestamp(t time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(t)
 }
 
-func fromTimestamp(ts *timestamppb.Timestamp) time.Time {
+// fromTimestamp reads an optional Timestamp; nil is the zero time. One
+// outside Timestamp's documented range (years 1 to 9999, nanos within a
+// second) is refused, as protojson refuses it in JSON: the binary format
+// mustn't carry a time the JSON one can't.
+func fromTimestamp(field string, ts *timestamppb.Timestamp) (time.Time, error) {
 	if ts == nil {
-		return time.Time{}
+		return time.Time{}, nil
 	}
-	return ts.AsTime()
+	if err := ts.CheckValid(); err != nil {
+		return time.Time{}, errs.InvalidArgument(field, "not a valid timestamp (years 1 to 9999, nanos 0 to 999999999)")
+	}
+	return ts.AsTime(), nil
+}
+
+// fromTimeRange reads the optional since and until of a listing.
+func fromTimeRange(since, until *timestamppb.Timestamp) (time.Time, time.Time, error) {
+	from, err := fromTimestamp("since", since)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	to, err := fromTimestamp("until", until)
+	return from, to, err
 }
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -63,16 +83,49 @@ func seconds(n int32) time.Duration { return time.Duration(n) * time.Second }
 // payloadJSON writes a Struct payload as compact JSON with sorted keys.
 func payloadJSON(s *structpb.Struct) (json.RawMessage, error) { return structJSON("payload", s) }
 
+// MaxStructDepth bounds how deeply the objects and lists of a Struct in a
+// request (a payload, a schema) may nest. Protobuf decoders refuse messages
+// nested more than 10,000 deep, and each level of a Struct takes three:
+// far below that, whatever is stored stays readable in every response that
+// carries it, by every client.
+const MaxStructDepth = 128
+
 // structJSON writes a Struct as compact JSON with sorted keys; nil stays nil.
 func structJSON(field string, s *structpb.Struct) (json.RawMessage, error) {
 	if s == nil {
 		return nil, nil
+	}
+	if nestedDeeper(structpb.NewStructValue(s), MaxStructDepth) {
+		return nil, errs.InvalidArgument(field, "nests objects and lists more than %d deep", MaxStructDepth)
 	}
 	b, err := json.Marshal(s.AsMap())
 	if err != nil {
 		return nil, errs.InvalidArgument(field, "%v", err)
 	}
 	return b, nil
+}
+
+// nestedDeeper reports whether v nests objects and lists more than levels
+// deep, counting itself.
+func nestedDeeper(v *structpb.Value, levels int) bool {
+	var children iter.Seq[*structpb.Value]
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_StructValue:
+		children = maps.Values(k.StructValue.GetFields())
+	case *structpb.Value_ListValue:
+		children = slices.Values(k.ListValue.GetValues())
+	default:
+		return false
+	}
+	if levels == 0 {
+		return true
+	}
+	for c := range children {
+		if nestedDeeper(c, levels-1) {
+			return true
+		}
+	}
+	return false
 }
 
 // payloadStruct reads a stored JSON object as a Struct.

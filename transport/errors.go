@@ -5,7 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"runtime/debug"
 
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -91,6 +94,16 @@ func (t *errorTranslator) translate(ctx context.Context, procedure string, err e
 	id := errorID()
 	t.logger.ErrorContext(ctx, "sparrow: internal error", slog.String("procedure", procedure),
 		slog.String("error_id", id), slog.String("error", err.Error()))
+	return connect.NewError(connect.CodeInternal, errors.New("internal error (id "+id+")"))
+}
+
+// recovered answers a panic in a handler or interceptor as an internal
+// error, like any other: the panic and its stack go to the log under an
+// error id, the client gets the id, and the server carries on.
+func (t *errorTranslator) recovered(ctx context.Context, spec connect.Spec, _ http.Header, p any) error {
+	id := errorID()
+	t.logger.ErrorContext(ctx, "sparrow: panic", slog.String("procedure", spec.Procedure), slog.String("error_id", id),
+		slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
 	return connect.NewError(connect.CodeInternal, errors.New("internal error (id "+id+")"))
 }
 

@@ -257,8 +257,12 @@ func (s *services) GetEvent(ctx context.Context, m *pb.GetEventRequest) (*pb.Get
 }
 
 func (s *services) ListEvents(ctx context.Context, m *pb.ListEventsRequest) (*pb.ListEventsResponse, error) {
+	since, until, err := fromTimeRange(m.GetSince(), m.GetUntil())
+	if err != nil {
+		return nil, err
+	}
 	page, err := s.eng.ListEvents(ctx, sparrow.ListEventsParams{
-		Namespace: m.GetNamespace(), Name: m.GetEventName(), Since: fromTimestamp(m.GetSince()), Until: fromTimestamp(m.GetUntil()),
+		Namespace: m.GetNamespace(), Name: m.GetEventName(), Since: since, Until: until,
 		Limit: int(m.GetLimit()), Cursor: m.GetCursor(),
 	})
 	if err != nil {
@@ -350,9 +354,13 @@ func (s *services) RenderTemplate(ctx context.Context, m *pb.RenderTemplateReque
 // DeliveryService
 
 func (s *services) ListDeliveries(ctx context.Context, m *pb.ListDeliveriesRequest) (*pb.ListDeliveriesResponse, error) {
+	since, until, err := fromTimeRange(m.GetSince(), m.GetUntil())
+	if err != nil {
+		return nil, err
+	}
 	page, err := s.eng.ListDeliveries(ctx, sparrow.ListDeliveriesParams{
 		Namespace: m.GetNamespace(), WebhookID: m.GetWebhookId(), EventID: m.GetEventId(), Status: delivery.Status(m.GetStatus()),
-		Since: fromTimestamp(m.GetSince()), Until: fromTimestamp(m.GetUntil()), Limit: int(m.GetLimit()), Cursor: m.GetCursor(),
+		Since: since, Until: until, Limit: int(m.GetLimit()), Cursor: m.GetCursor(),
 	})
 	if err != nil {
 		return nil, err
@@ -381,8 +389,12 @@ func (s *services) RetryDelivery(ctx context.Context, m *pb.RetryDeliveryRequest
 }
 
 func (s *services) RetryFailedDeliveries(ctx context.Context, m *pb.RetryFailedDeliveriesRequest) (*pb.RetryFailedDeliveriesResponse, error) {
+	since, err := fromTimestamp("since", m.GetSince())
+	if err != nil {
+		return nil, err
+	}
 	n, err := s.eng.RetryFailedDeliveries(ctx, sparrow.RetryFailedDeliveriesParams{
-		Namespace: m.GetNamespace(), WebhookID: m.GetWebhookId(), Since: fromTimestamp(m.GetSince()),
+		Namespace: m.GetNamespace(), WebhookID: m.GetWebhookId(), Since: since,
 	})
 	if err != nil {
 		return nil, err

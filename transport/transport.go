@@ -137,10 +137,13 @@ func Mount(mux *http.ServeMux, eng *sparrow.Engine, opts ...Option) error {
 	if err != nil {
 		return fmt.Errorf("transport: %w", err)
 	}
-	// Telemetry outermost, so it sees the codes the error translator picks.
-	interceptors := append([]connect.Interceptor{telemetry, &errorTranslator{logger: cfg.logger}, auth}, cfg.interceptors...)
+	// Telemetry outermost, so it sees the codes the error translator picks
+	// and the recovery of a panic in any interceptor or handler below.
+	translator := &errorTranslator{logger: cfg.logger}
 	handlerOpts := []connect.HandlerOption{
-		connect.WithInterceptors(interceptors...),
+		connect.WithInterceptors(telemetry),
+		connect.WithRecover(translator.recovered),
+		connect.WithInterceptors(append([]connect.Interceptor{translator, auth}, cfg.interceptors...)...),
 		connect.WithReadMaxBytes(cfg.maxRequestBytes),
 	}
 	s := &services{eng: eng}
@@ -166,7 +169,7 @@ func Mount(mux *http.ServeMux, eng *sparrow.Engine, opts ...Option) error {
 	if err != nil {
 		return fmt.Errorf("transport: %w", err)
 	}
-	mux.Handle(RESTPrefix, transcoder)
+	mux.Handle(RESTPrefix, restHandler(transcoder))
 	// Health checks answer without an API key: probes carry none.
 	mux.Handle(grpchealth.NewHandler(&readiness{eng: eng}))
 	reflector := grpcreflect.NewStaticReflector(ServiceNames...)

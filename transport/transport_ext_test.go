@@ -53,7 +53,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func newTestServer(t *testing.T, opts ...transport.Option) *testServer {
+func newTestServer(t testing.TB, opts ...transport.Option) *testServer {
 	t.Helper()
 	schema := pgtest.Schema(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))

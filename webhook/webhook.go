@@ -38,7 +38,10 @@ const (
 	MaxAttemptsMax     = 50
 	MaxURLLen          = 2048
 	MaxHeaders         = 20
+	MaxHeaderNameLen   = 256
 	MaxHeaderValueLen  = 4096
+	// MaxEvents bounds the event types one webhook lists.
+	MaxEvents = 1000
 	MaxSecretLen       = 1024
 	// SecretPrefix marks secrets in the Standard Webhooks format: the prefix
 	// and a base64 key.
@@ -147,6 +150,8 @@ func ValidateHeaders(field string, headers map[string]string) error {
 	for name, value := range headers {
 		f := field + "[" + name + "]"
 		switch {
+		case len(name) > MaxHeaderNameLen:
+			return errs.InvalidArgument(field, "a header name is longer than %d bytes", MaxHeaderNameLen)
 		case !headerNamePattern.MatchString(name):
 			return errs.InvalidArgument(f, "not a valid header name")
 		case IsReservedHeader(name):
