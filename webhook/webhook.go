@@ -41,8 +41,8 @@ const (
 	MaxHeaderNameLen   = 256
 	MaxHeaderValueLen  = 4096
 	// MaxEvents bounds the event types one webhook lists.
-	MaxEvents = 1000
-	MaxSecretLen       = 1024
+	MaxEvents    = 1000
+	MaxSecretLen = 1024
 	// SecretPrefix marks secrets in the Standard Webhooks format: the prefix
 	// and a base64 key.
 	SecretPrefix = "whsec_"
