@@ -61,5 +61,9 @@ check-generate: generate ## Fail when the committed generated code is stale
 		echo "generated code is stale; run make generate and commit:"; echo "$$status"; git diff --stat -- proto client web/src/gen; exit 1; fi
 
 .PHONY: bench
-bench: ## Micro-benchmarks (go test -bench)
+bench: ## The benchmark: Sparrow against same-run baselines, and its targets (BENCHFLAGS=-h lists the flags)
+	$(GO) run ./examples/bench $(BENCHFLAGS)
+
+.PHONY: bench-micro
+bench-micro: ## Micro-benchmarks (go test -bench), each beside a baseline
 	$(WITHPG) $(GO) test -run '^$$' -bench . -benchmem ./...
