@@ -508,11 +508,26 @@ func BenchmarkPushSchema(b *testing.B) {
 			if _, err := bundle.eng.RegisterEvent(ctx, p); err != nil {
 				b.Fatal(err)
 			}
-			for b.Loop() {
-				if _, err := bundle.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: payload}); err != nil {
-					b.Fatal(err)
+			b.Run("PushEvent", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := bundle.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: payload}); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
+			})
+			// A batch checks every payload against the schema compiled once.
+			b.Run("PushEvents100", func(b *testing.B) {
+				batch := make([]sparrow.Event, 100)
+				for i := range batch {
+					batch[i] = sparrow.Event{Name: "order.created", Payload: payload}
+				}
+				for b.Loop() {
+					if _, err := bundle.eng.PushEvents(ctx, batch); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/event")
+			})
 		})
 	}
 }

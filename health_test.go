@@ -204,6 +204,11 @@ func TestHealthScripted(t *testing.T) {
 	want := []string{
 		"unknown→healthy", "healthy→degraded", "degraded→unhealthy", "unhealthy→disabled", "unknown→healthy",
 	}
+	// Callbacks run after the commit, so the last may follow the delivery's
+	// success by a moment.
+	for deadline := time.Now().Add(10 * time.Second); len(log.states()) < len(want) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if diff := cmp.Diff(want, log.states()); diff != "" {
 		t.Fatalf("OnHealthChange calls (-want +got):\n%s", diff)
 	}

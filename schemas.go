@@ -53,8 +53,15 @@ func (c *schemaCache) get(ctx context.Context, db dbutil.DB, name string) (_ cac
 	return cached, true, err
 }
 
-// store compiles and caches t's schema.
+// store compiles and caches t's schema, unless the cache has it at t's
+// version already.
 func (c *schemaCache) store(t *event.Type) (cachedSchema, error) {
+	c.mu.Lock()
+	cached, ok := c.types[t.Name]
+	c.mu.Unlock()
+	if ok && cached.version.Equal(t.UpdatedAt) {
+		return cached, nil
+	}
 	entry := cachedSchema{version: t.UpdatedAt}
 	if len(t.Schema) > 0 {
 		var err error

@@ -23,6 +23,10 @@ const (
 	TemplateTimeoutDefault = 250 * time.Millisecond
 )
 
+// MaxTemplateArgs bounds the arguments of one function call in a template,
+// so that no call builds a value much larger than the output limit.
+const MaxTemplateArgs = 32
+
 // ErrTemplate is matched by every error a template produces when rendered.
 var ErrTemplate = errors.New("template failed")
 
@@ -35,36 +39,74 @@ type Template struct {
 	tmpl *template.Template
 }
 
+// tickFunc is called at the start of every range iteration, which is where
+// a template can loop: it ends a render past its deadline. It is bound per
+// render (see Render); this one only lets templates parse.
+const tickFunc = "sparrowTick"
+
+// funcs are the template's functions. Those that build strings replace
+// text/template's own with bounded twins: a template could otherwise
+// assemble values far larger than its output (in variables, which are not
+// written) and exhaust memory.
 var funcs = template.FuncMap{
 	"json": func(v any) (string, error) {
 		b, err := json.Marshal(v)
-		return string(b), err
+		if err != nil {
+			return "", err
+		}
+		return bounded(string(b))
 	},
+	"print":    func(args ...any) (string, error) { return bounded(fmt.Sprint(args...)) },
+	"println":  func(args ...any) (string, error) { return bounded(fmt.Sprintln(args...)) },
+	"printf":   func(format string, args ...any) (string, error) { return bounded(fmt.Sprintf(format, args...)) },
+	"html":     func(args ...any) (string, error) { return bounded(template.HTMLEscaper(args...)) },
+	"js":       func(args ...any) (string, error) { return bounded(template.JSEscaper(args...)) },
+	"urlquery": func(args ...any) (string, error) { return bounded(template.URLQueryEscaper(args...)) },
+	tickFunc:   func() (string, error) { return "", nil },
+}
+
+func bounded(s string) (string, error) {
+	if len(s) > TemplateOutputMaxBytes {
+		return "", errOutputTooLarge
+	}
+	return s, nil
 }
 
 // ParseTemplate compiles a template, refusing what can't run: syntax errors,
-// unknown functions, deep range nesting, oversize source.
+// unknown functions, deep range nesting, calls with too many arguments,
+// oversize source.
 func ParseTemplate(field, text string) (*Template, error) {
 	if len(text) > MaxTemplateLen {
 		return nil, errs.InvalidArgument(field, "longer than %d bytes", MaxTemplateLen)
+	}
+	if strings.Contains(text, tickFunc) {
+		return nil, errs.InvalidArgument(field, "%s is reserved", tickFunc)
 	}
 	tmpl, err := template.New("transform").Funcs(funcs).Option("missingkey=zero").Parse(text)
 	if err != nil {
 		return nil, errs.InvalidArgument(field, "%s", trimTemplatePrefix(err.Error()))
 	}
-	depth, invokes := shape(tmpl.Root)
+	sh := shape(tmpl.Root)
 	switch {
-	case depth > MaxTemplateRangeDepth:
-		return nil, errs.InvalidArgument(field, "range nested %d deep; at most %d", depth, MaxTemplateRangeDepth)
-	case invokes || len(tmpl.Templates()) > 1:
+	case sh.rangeDepth > MaxTemplateRangeDepth:
+		return nil, errs.InvalidArgument(field, "range nested %d deep; at most %d", sh.rangeDepth, MaxTemplateRangeDepth)
+	case sh.invokes || len(tmpl.Templates()) > 1:
 		return nil, errs.InvalidArgument(field, "define, block and template actions are not supported")
+	case sh.maxArgs > MaxTemplateArgs:
+		return nil, errs.InvalidArgument(field, "a call with %d arguments; at most %d", sh.maxArgs, MaxTemplateArgs)
 	}
+	tick, err := template.New("tick").Funcs(funcs).Parse("{{" + tickFunc + "}}")
+	if err != nil {
+		return nil, err
+	}
+	insertTicks(tmpl.Root, tick.Root.Nodes[0])
 	return &Template{tmpl: tmpl}, nil
 }
 
 // Render runs the template on payload and returns its output, which must be
-// valid JSON. It gives up after timeout or TemplateOutputMaxBytes of output.
-// Every error matches ErrTemplate.
+// valid JSON. It stops at timeout or TemplateOutputMaxBytes of output, and
+// returns only once the template has stopped. Every error matches
+// ErrTemplate.
 func (t *Template) Render(payload []byte, timeout time.Duration) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
@@ -72,67 +114,112 @@ func (t *Template) Render(payload []byte, timeout time.Duration) ([]byte, error)
 	if err := dec.Decode(&data); err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrTemplate, err)
 	}
-	out := &limitedBuffer{limit: TemplateOutputMaxBytes}
-	done := make(chan error, 1)
-	go func() { done <- t.tmpl.Execute(out, data) }()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s", ErrTemplate, trimTemplatePrefix(err.Error()))
-		}
-	case <-timer.C:
-		// The execution cannot be interrupted; its writes now fail, and its
-		// data is bounded by the payload limit, so it ends on its own.
-		out.abandon()
-		return nil, fmt.Errorf("%w: took longer than %s", ErrTemplate, timeout)
+	tmpl, err := t.tmpl.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrTemplate, err)
 	}
-	body := out.bytes()
-	if !json.Valid(body) {
+	deadline := time.Now().Add(timeout)
+	errTimeout := fmt.Errorf("took longer than %s", timeout)
+	tmpl.Funcs(template.FuncMap{tickFunc: func() (string, error) {
+		if time.Now().After(deadline) {
+			return "", errTimeout
+		}
+		return "", nil
+	}})
+	out := &limitedBuffer{limit: TemplateOutputMaxBytes}
+	if err := tmpl.Execute(out, data); err != nil {
+		for _, known := range []error{errTimeout, errOutputTooLarge} {
+			if errors.Is(err, known) {
+				return nil, fmt.Errorf("%w: %v", ErrTemplate, known)
+			}
+		}
+		return nil, fmt.Errorf("%w: %s", ErrTemplate, trimTemplatePrefix(err.Error()))
+	}
+	if !json.Valid(out.buf) {
 		return nil, fmt.Errorf("%w: output is not valid JSON", ErrTemplate)
 	}
-	return body, nil
+	return out.buf, nil
+}
+
+// insertTicks makes tick the first action of every range body.
+func insertTicks(node parse.Node, tick parse.Node) {
+	switch n := node.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, child := range n.Nodes {
+			insertTicks(child, tick)
+		}
+	case *parse.RangeNode:
+		insertTicks(n.List, tick)
+		insertTicks(n.ElseList, tick)
+		n.List.Nodes = append([]parse.Node{tick}, n.List.Nodes...)
+	case *parse.IfNode:
+		insertTicks(n.List, tick)
+		insertTicks(n.ElseList, tick)
+	case *parse.WithNode:
+		insertTicks(n.List, tick)
+		insertTicks(n.ElseList, tick)
+	}
 }
 
 // trimTemplatePrefix drops text/template's "template: " prefix, which adds
 // nothing in a field-named error.
 func trimTemplatePrefix(s string) string { return strings.TrimPrefix(s, "template: ") }
 
-// shape reports how deeply range actions nest in a template and whether it
-// invokes other templates (define, block, template), which Sparrow refuses:
-// one template per subscription, no recursion.
-func shape(node parse.Node) (rangeDepth int, invokes bool) {
+// templateShape is what ParseTemplate bounds in a template: how deeply
+// range actions nest, whether it invokes other templates (define, block,
+// template), which Sparrow refuses (one template per subscription, no
+// recursion), and the most arguments of one call.
+type templateShape struct {
+	rangeDepth int
+	invokes    bool
+	maxArgs    int
+}
+
+func (s templateShape) merge(o templateShape) templateShape {
+	return templateShape{max(s.rangeDepth, o.rangeDepth), s.invokes || o.invokes, max(s.maxArgs, o.maxArgs)}
+}
+
+func shape(node parse.Node) templateShape {
+	var sh templateShape
 	switch n := node.(type) {
 	case *parse.ListNode:
-		if n == nil {
-			return 0, false
+		if n != nil {
+			for _, child := range n.Nodes {
+				sh = sh.merge(shape(child))
+			}
 		}
-		for _, child := range n.Nodes {
-			d, inv := shape(child)
-			rangeDepth, invokes = max(rangeDepth, d), invokes || inv
-		}
-		return rangeDepth, invokes
 	case *parse.RangeNode:
-		d, inv := branches(&n.BranchNode)
-		return d + 1, inv
+		sh = branches(&n.BranchNode)
+		sh.rangeDepth++
 	case *parse.IfNode:
-		return branches(&n.BranchNode)
+		sh = branches(&n.BranchNode)
 	case *parse.WithNode:
-		return branches(&n.BranchNode)
+		sh = branches(&n.BranchNode)
 	case *parse.TemplateNode:
-		return 0, true
+		sh.invokes = true
+	case *parse.ActionNode:
+		sh = shape(n.Pipe)
+	case *parse.PipeNode:
+		if n != nil {
+			for _, cmd := range n.Cmds {
+				sh = sh.merge(shape(cmd))
+			}
+		}
+	case *parse.CommandNode:
+		// Args holds the function and its arguments.
+		sh.maxArgs = len(n.Args)
+		for _, arg := range n.Args {
+			sh = sh.merge(shape(arg))
+		}
 	}
-	return 0, false
+	return sh
 }
 
-func branches(n *parse.BranchNode) (int, bool) {
-	d1, inv1 := shape(n.List)
-	d2, inv2 := shape(n.ElseList)
-	return max(d1, d2), inv1 || inv2
+func branches(n *parse.BranchNode) templateShape {
+	return shape(n.Pipe).merge(shape(n.List)).merge(shape(n.ElseList))
 }
 
-var (
-	errOutputTooLarge = fmt.Errorf("output over %d bytes", TemplateOutputMaxBytes)
-	errAbandoned      = errors.New("abandoned after timeout")
-)
+var errOutputTooLarge = fmt.Errorf("output over %d bytes", TemplateOutputMaxBytes)

@@ -3,6 +3,7 @@ package subscription_test
 import (
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -90,12 +91,55 @@ func TestTemplateBounds(t *testing.T) {
 		}
 	})
 
+	t.Run("TimeoutStopsTheTemplate", func(t *testing.T) {
+		// Not parallel: it counts the process's goroutines. A template that
+		// loops without writing must stop, not run on after Render returns.
+		before := runtime.NumGoroutine()
+		for _, text := range []string{
+			`{{range 1000000000}}{{end}}{}`,
+			`{{range .a}}{{range $.a}}{{range 100000000}}{{end}}{{end}}{{end}}{}`,
+		} {
+			tmpl, err := subscription.ParseTemplate("template", text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = tmpl.Render([]byte(`{"a": [1, 2, 3]}`), 20*time.Millisecond)
+			if !errors.Is(err, subscription.ErrTemplate) || !strings.Contains(err.Error(), "longer than 20ms") {
+				t.Fatalf("%s: err = %v, want a timeout", text, err)
+			}
+		}
+		if after := runtime.NumGoroutine(); after > before {
+			t.Fatalf("%d goroutines before, %d after: a timed-out template runs on", before, after)
+		}
+	})
+
+	t.Run("ValuesBounded", func(t *testing.T) {
+		t.Parallel()
+
+		// Each variable four times the last: without bounds on what
+		// functions build, gigabytes before anything is written.
+		text := `{{$a := print . . . .}}{{$b := print $a $a $a $a}}{{$c := print $b $b $b $b}}{{$d := print $c $c $c $c}}` +
+			`{{$e := printf "%s%s%s%s" $d $d $d $d}}{{$f := html $e $e $e $e}}{{$g := print $f $f $f $f}}{}`
+		tmpl, err := subscription.ParseTemplate("template", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload, _ := json.Marshal(map[string]string{"s": strings.Repeat("x", 4<<10)})
+		_, err = tmpl.Render(payload, 5*time.Second)
+		if !errors.Is(err, subscription.ErrTemplate) || !strings.Contains(err.Error(), "output over") {
+			t.Fatalf("err = %v, want the output limit", err)
+		}
+	})
+
 	t.Run("Refused", func(t *testing.T) {
 		t.Parallel()
 
 		for _, text := range []string{
 			"{{", `{{call .f}}x{{end}}`, `{{template "x"}}`, strings.Repeat("x", subscription.MaxTemplateLen+1),
 			`{{range .a}}{{range .a}}{{range .a}}{{range .a}}{{end}}{{end}}{{end}}{{end}}`,
+			"{{print" + strings.Repeat(" .", subscription.MaxTemplateArgs) + "}}",
+			"{{if (print" + strings.Repeat(" .", subscription.MaxTemplateArgs) + ")}}{{end}}",
+			`{{sparrowTick}}`,
 		} {
 			if _, err := subscription.ParseTemplate("template", text); err == nil {
 				t.Errorf("ParseTemplate(%.40q) accepted", text)
