@@ -100,13 +100,11 @@ func (e *Engine) retryDelivery(ctx context.Context, tx pgx.Tx, namespace, id str
 		if err != nil {
 			return err
 		}
-		if retried {
-			if err := e.insertJobs(ctx, tx, riverworkers.DeliverJobs(ctx, e.config.queue, []string{id})); err != nil {
-				return err
-			}
+		if d, err = delivery.Get(ctx, db, namespace, id); err != nil || !retried {
+			return err
 		}
-		d, err = delivery.Get(ctx, db, namespace, id)
-		return err
+		ref := delivery.Ref{ID: d.ID, WebhookID: d.WebhookID, AttemptCount: d.AttemptCount}
+		return e.insertJobs(ctx, tx, riverworkers.DeliverJobs(ctx, e.config.queue, []delivery.Ref{ref}, time.Time{}))
 	})
 	return d, err
 }
@@ -154,7 +152,7 @@ func (e *Engine) retryFailedDeliveries(ctx context.Context, tx pgx.Tx, p RetryFa
 			return err
 		}
 		n = len(retried)
-		return e.insertJobs(ctx, tx, riverworkers.DeliverJobs(ctx, e.config.queue, retried))
+		return e.insertJobs(ctx, tx, riverworkers.DeliverJobs(ctx, e.config.queue, retried, time.Time{}))
 	})
 	return n, err
 }

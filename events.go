@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -139,14 +138,9 @@ func (e *Engine) pushEvent(ctx context.Context, tx pgx.Tx, ev Event) (_ *event.E
 	return stored, nil
 }
 
-// Limits on a batch push.
-const (
-	// MaxPushBatch bounds the events of one PushEvents call.
-	MaxPushBatch = 1000
-	// fanoutChunk is how many events one fan-out job takes: enough to share
-	// one transaction, few enough to keep it short.
-	fanoutChunk = 100
-)
+// MaxPushBatch bounds the events of one PushEvents call, which are fanned
+// out by one job: one transaction for all their deliveries.
+const MaxPushBatch = 1000
 
 // PushEvents stores a batch of events in one statement and schedules their
 // fan-out, all or nothing: one invalid event refuses the batch, naming it
@@ -210,11 +204,10 @@ func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []Event) (_ []*e
 				fresh = append(fresh, ev.ID)
 			}
 		}
-		var jobs []river.InsertManyParams
-		for chunk := range slices.Chunk(fresh, fanoutChunk) {
-			jobs = append(jobs, e.fanoutJob(ctx, chunk, 0))
+		if len(fresh) == 0 {
+			return nil
 		}
-		return e.insertJobs(ctx, tx, jobs)
+		return e.insertJobs(ctx, tx, []river.InsertManyParams{e.fanoutJob(ctx, fresh, 0)})
 	})
 	if err != nil {
 		return nil, err

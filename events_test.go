@@ -233,8 +233,8 @@ func TestPushEvents(t *testing.T) {
 		if n := b.count(t, "sparrow_event"); n != 249 {
 			t.Fatalf("%d events stored, want 249", n)
 		}
-		if n := b.countJobs(t, "sparrow_fanout"); n != 3 {
-			t.Fatalf("%d fan-out jobs for 249 events, want 3 (100 events each)", n)
+		if n := b.countJobs(t, "sparrow_fanout"); n != 1 {
+			t.Fatalf("%d fan-out jobs for 249 events, want 1", n)
 		}
 	})
 

@@ -4,30 +4,65 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/puddle/v2"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 )
 
 // tracedTransport wraps the delivery transport in an HTTP client span per
-// attempt, sending traceparent (and tracestate) unless turned off.
-func tracedTransport(base http.RoundTripper, cfg *config) http.RoundTripper {
-	propagator := propagation.NewCompositeTextMapPropagator()
-	if *cfg.traceparent {
-		propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{})
+// attempt, and sends the span as traceparent (and tracestate) unless turned
+// off. It costs nothing beyond a no-op span when tracing is off, which is
+// why it is not otelhttp: that builds metric attributes for every request.
+type tracedTransport struct {
+	base       http.RoundTripper
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator
+}
+
+func newTracedTransport(base http.RoundTripper, tracer trace.Tracer, traceparent bool) http.RoundTripper {
+	t := &tracedTransport{base: base, tracer: tracer}
+	if traceparent {
+		t.propagator = propagation.TraceContext{}
 	}
-	return otelhttp.NewTransport(base,
-		otelhttp.WithTracerProvider(cfg.tracerProvider),
-		otelhttp.WithMeterProvider(cfg.meterProvider),
-		otelhttp.WithPropagators(propagator),
-	)
+	return t
+}
+
+func (t *tracedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, span := t.tracer.Start(req.Context(), "HTTP "+req.Method, trace.WithSpanKind(trace.SpanKindClient))
+	defer span.End()
+	if !span.SpanContext().IsValid() {
+		return t.base.RoundTrip(req)
+	}
+	if span.IsRecording() {
+		span.SetAttributes(semconv.HTTPRequestMethodKey.String(req.Method), semconv.URLFull(req.URL.String()),
+			semconv.ServerAddress(req.URL.Hostname()))
+		if port, err := strconv.Atoi(req.URL.Port()); err == nil {
+			span.SetAttributes(semconv.ServerPort(port))
+		}
+	}
+	if t.propagator != nil {
+		req = req.Clone(ctx) // a RoundTripper must not change its caller's request
+		t.propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+		return nil, err
+	}
+	span.SetAttributes(semconv.HTTPResponseStatusCode(resp.StatusCode))
+	if resp.StatusCode >= 500 {
+		span.SetStatus(codes.Error, resp.Status)
+	}
+	return resp, nil
 }
 
 // registerGauges reports what only the database knows, read when the meter

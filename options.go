@@ -34,9 +34,8 @@ const (
 	// process. Deliveries mostly wait on the network, so it is high.
 	MaxWorkersDefault = 100
 	// MaxConcurrentPerWebhookDefault bounds the attempts to one webhook
-	// running at once in one process: a quarter of the workers, so a stalled
-	// webhook leaves the rest to everyone else.
-	MaxConcurrentPerWebhookDefault = MaxWorkersDefault / 4
+	// running at once in one process.
+	MaxConcurrentPerWebhookDefault = 100
 	// SecretGracePeriodDefault is how long a rotated-out secret keeps signing.
 	SecretGracePeriodDefault = 24 * time.Hour
 	// ResponseBodyLimitDefault bounds the response body kept per attempt.
@@ -92,7 +91,7 @@ func (c *config) withDefaults() {
 	c.logger = cmp.Or(c.logger, slog.Default())
 	c.maxPayloadBytes = cmp.Or(c.maxPayloadBytes, event.MaxPayloadBytesDefault)
 	c.maxWorkers = cmp.Or(c.maxWorkers, MaxWorkersDefault)
-	c.maxConcurrent = cmp.Or(c.maxConcurrent, max(c.maxWorkers/4, 1))
+	c.maxConcurrent = cmp.Or(c.maxConcurrent, MaxConcurrentPerWebhookDefault)
 	c.queue = cmp.Or(c.queue, QueueDefault)
 	c.responseBodyLimit = cmp.Or(c.responseBodyLimit, ResponseBodyLimitDefault)
 	c.secretGracePeriod = cmp.Or(c.secretGracePeriod, SecretGracePeriodDefault)
@@ -216,9 +215,10 @@ func WithMeterProvider(provider metric.MeterProvider) Option {
 }
 
 // WithMaxConcurrentPerWebhook bounds the attempts to one webhook running at
-// once in one process; jobs beyond it wait, spending no attempt. It keeps a
-// stalled webhook from holding every worker. Default: a quarter of
-// WithMaxWorkers (MaxConcurrentPerWebhookDefault).
+// once in one process; deliveries beyond it wait, spending no attempt.
+// Whatever it is, one webhook's jobs hold at most a quarter of the workers
+// (WithMaxWorkers), so a stalled webhook leaves the rest to everyone else.
+// Default: MaxConcurrentPerWebhookDefault.
 func WithMaxConcurrentPerWebhook(n int) Option {
 	return optionFunc(func(c *config) { c.maxConcurrent = n })
 }

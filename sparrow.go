@@ -44,9 +44,11 @@ type Engine struct {
 	// inserter is the River client jobs are inserted with: an insert-only
 	// client of the engine's own until UseRiverClient or Start names another.
 	inserter atomic.Pointer[river.Client[pgx.Tx]]
-
-	mu     sync.Mutex
-	client *river.Client[pgx.Tx] // the client Start runs, if any
+	mu       sync.Mutex
+	client   *river.Client[pgx.Tx] // the client Start runs, if any
+	// stopping is closed by Stop: running delivery jobs then start no more
+	// attempts. Start opens a new one.
+	stopping chan struct{}
 }
 
 // New returns an Engine keeping its tables in pool's database. The tables
@@ -71,7 +73,7 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Engine, error) {
 	httpClient := cfg.httpClient
 	if httpClient == nil {
 		httpClient = delivery.NewClient(&delivery.Guard{AllowPrivate: cfg.allowPrivate, Allowed: cfg.allowedCIDRs}, cfg.resolver)
-		httpClient.Transport = tracedTransport(httpClient.Transport, &cfg)
+		httpClient.Transport = newTracedTransport(httpClient.Transport, tel.Tracer, *cfg.traceparent)
 	}
 	e := &Engine{
 		config:    cfg,
@@ -80,6 +82,7 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Engine, error) {
 		schemas:   newSchemaCache(),
 		sender:    delivery.NewSender(httpClient, cfg.responseBodyLimit, version.UserAgent),
 		telemetry: tel,
+		stopping:  make(chan struct{}),
 	}
 	if err := e.registerGauges(); err != nil {
 		return nil, fmt.Errorf("sparrow: telemetry: %w", err)
@@ -113,6 +116,7 @@ func (e *Engine) AddWorkers(workers *river.Workers) error {
 		Hooks:                   e.config.hooks,
 		Logger:                  e.config.logger,
 		MaxConcurrentPerWebhook: e.config.maxConcurrent,
+		MaxJobsPerWebhook:       max(e.config.maxWorkers/4, 1),
 		Now:                     e.config.clock,
 		Pool:                    e.pool,
 		Queue:                   e.config.queue,
@@ -120,6 +124,7 @@ func (e *Engine) AddWorkers(workers *river.Workers) error {
 		Schema:                  e.config.schema,
 		SecretKeys:              e.secretKeys,
 		Sender:                  e.sender,
+		Stopping:                e.stoppingSignal,
 		Telemetry:               e.telemetry,
 		TemplateTimeout:         e.config.templateTimeout,
 	})
@@ -192,6 +197,11 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sparrow: river client: %w", err)
 	}
+	select {
+	case <-e.stopping: // stopped before: this is a new run
+		e.stopping = make(chan struct{})
+	default:
+	}
 	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("sparrow: start river client: %w", err)
 	}
@@ -207,11 +217,19 @@ func (e *Engine) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops the client Start runs: it stops fetching jobs and waits for
-// running attempts to finish until ctx is done, then cancels those left
-// (they are retried at the next start).
+// Stop makes running delivery jobs start no more attempts (those left wait
+// for the next start), then stops the client Start runs: it stops fetching
+// jobs and waits for running attempts to finish until ctx is done, then
+// cancels those left (they are retried at the next start). A host running
+// Sparrow's workers in its own River client calls Stop just before that
+// client's.
 func (e *Engine) Stop(ctx context.Context) error {
 	e.mu.Lock()
+	select {
+	case <-e.stopping:
+	default:
+		close(e.stopping)
+	}
 	client := e.client
 	e.client = nil
 	e.mu.Unlock()
@@ -248,6 +266,13 @@ func (e *Engine) Ready(ctx context.Context) error {
 	default:
 		return nil
 	}
+}
+
+// stoppingSignal returns the channel Stop closes.
+func (e *Engine) stoppingSignal() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stopping
 }
 
 // RiverClient returns the client Start runs, or nil.

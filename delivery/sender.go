@@ -42,7 +42,7 @@ func NewClient(guard *Guard, resolver *net.Resolver) *http.Client {
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          1000,
-		MaxIdleConnsPerHost:   100,
+		MaxIdleConnsPerHost:   256, // several webhooks of one host, each with many attempts at once
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,

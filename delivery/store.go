@@ -169,43 +169,76 @@ func List(ctx context.Context, db dbutil.DB, p ListParams) ([]Delivery, bool, er
 	return out[:min(len(out), p.Limit)], more, nil
 }
 
-// Work is what an attempt needs, read in one query.
-type Work struct {
-	Delivery
-	// EventCreatedAt is when the event was pushed.
-	EventCreatedAt time.Time
-	URL            string
-	WebhookActive  bool
-	WebhookDeleted bool
-	Headers        map[string]string
-	Timeout        time.Duration
+// Ref names a pending delivery and how many attempts it has made: a
+// delivery job carries refs, and a delivery whose count has moved past its
+// job's belongs to a later job.
+type Ref struct {
+	ID           string
+	WebhookID    string
+	AttemptCount int
+}
+
+// Target is what attempts to one webhook need, read once per job.
+type Target struct {
+	WebhookID string
+	URL       string
+	Active    bool
+	Deleted   bool
+	Headers   map[string]string
+	Timeout   time.Duration
 	// Secrets sign at the time given to LoadWork, newest first, as stored
 	// (in the clear or sealed).
 	Secrets []secretbox.Stored
 }
 
-// LoadWork reads delivery id, its body, webhook and signing secrets.
-func LoadWork(ctx context.Context, db dbutil.DB, id string, now time.Time) (*Work, error) {
-	var w Work
-	var body []byte
+// Work is a delivery about to be attempted, its body included.
+type Work struct {
+	Delivery
+	// EventCreatedAt is when the event was pushed.
+	EventCreatedAt time.Time
+}
+
+// LoadWork reads webhook webhookID with its signing secrets and those of
+// the deliveries ids that are still its own, bodies included. A webhook
+// gone altogether (retention) gives a nil Target.
+func LoadWork(ctx context.Context, db dbutil.DB, webhookID string, ids []string, now time.Time) (*Target, []*Work, error) {
+	t := Target{WebhookID: webhookID}
 	var timeoutMS int64
-	d, err := scan(db.QueryRow(ctx, "SELECT "+columns+`, coalesce(d.body, e.payload)::text, e.created_at,
-    w.url, w.state = 'active', w.deleted_at IS NOT NULL, w.headers, w.timeout_ms,
+	err := db.QueryRow(ctx, `
+SELECT w.url, w.state = 'active', w.deleted_at IS NOT NULL, w.headers, w.timeout_ms,
     (SELECT coalesce(json_agg(json_build_object('ID', s.id, 'Plain', coalesce(s.secret, ''), 'KeyID', coalesce(s.key_id, ''),
             'Sealed', encode(s.sealed, 'base64')) ORDER BY s.created_at DESC, s.id DESC), '[]')
      FROM /*schema*/sparrow_webhook_secret s WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > $2))
-FROM /*schema*/sparrow_delivery d
-JOIN /*schema*/sparrow_webhook w ON w.id = d.webhook_id
-JOIN /*schema*/sparrow_event e ON e.id = d.event_id
-WHERE d.id = $1`, id, now), &body, &w.EventCreatedAt, &w.URL, &w.WebhookActive, &w.WebhookDeleted, &w.Headers, &timeoutMS, &w.Secrets)
+FROM /*schema*/sparrow_webhook w WHERE w.id = $1`, webhookID, now).Scan(&t.URL, &t.Active, &t.Deleted, &t.Headers, &timeoutMS, &t.Secrets)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, errs.NotFound("delivery", id)
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, dbutil.Interpret("load delivery", err)
+		return nil, nil, dbutil.Interpret("load webhook", err)
 	}
-	w.Delivery, w.Body, w.Timeout = *d, body, time.Duration(timeoutMS)*time.Millisecond
-	return &w, nil
+	t.Timeout = time.Duration(timeoutMS) * time.Millisecond
+	rows, err := db.Query(ctx, "SELECT "+columns+`, coalesce(d.body, e.payload)::text, e.created_at
+FROM /*schema*/sparrow_delivery d
+JOIN /*schema*/sparrow_event e ON e.id = d.event_id
+WHERE d.id = ANY($1) AND d.webhook_id = $2
+ORDER BY d.id`, ids, webhookID)
+	if err != nil {
+		return nil, nil, dbutil.Interpret("load deliveries", err)
+	}
+	works, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Work, error) {
+		var w Work
+		var body []byte
+		d, err := scan(row, &body, &w.EventCreatedAt)
+		if err != nil {
+			return nil, err
+		}
+		w.Delivery, w.Body = *d, body
+		return &w, nil
+	})
+	if err != nil {
+		return nil, nil, dbutil.Interpret("load deliveries", err)
+	}
+	return &t, works, nil
 }
 
 // Record is an attempt to store with the delivery status it leads to.
@@ -290,8 +323,8 @@ WHERE id = $1 AND status IN ('pending', 'retrying')`, id, now)
 }
 
 // Unpark releases up to limit of a webhook's waiting deliveries and returns
-// their ids, for the caller to give each a job in the same transaction.
-func Unpark(ctx context.Context, db dbutil.DB, webhookID string, limit int, now time.Time) ([]string, error) {
+// them, for the caller to give them jobs in the same transaction.
+func Unpark(ctx context.Context, db dbutil.DB, webhookID string, limit int, now time.Time) ([]Ref, error) {
 	rows, err := db.Query(ctx, `
 UPDATE /*schema*/sparrow_delivery SET parked = false, next_attempt_at = $3, updated_at = $3
 WHERE id IN (
@@ -299,11 +332,11 @@ WHERE id IN (
     WHERE webhook_id = $1 AND status IN ('pending', 'retrying') AND parked
     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
 )
-RETURNING id`, webhookID, limit, now)
+RETURNING id, webhook_id, attempt_count`, webhookID, limit, now)
 	if err != nil {
 		return nil, dbutil.Interpret("unpark deliveries", err)
 	}
-	unparked, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	unparked, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Ref])
 	return unparked, dbutil.Interpret("unpark deliveries", err)
 }
 
@@ -361,17 +394,17 @@ JOIN /*schema*/sparrow_webhook w ON w.id = d.webhook_id WHERE d.namespace = $1 A
 }
 
 // RetryFailed gives a fresh run to a webhook's failed and expired
-// deliveries that finished at or after since, and returns their ids.
-func RetryFailed(ctx context.Context, db dbutil.DB, webhookID string, since, now time.Time) ([]string, error) {
+// deliveries that finished at or after since, and returns them.
+func RetryFailed(ctx context.Context, db dbutil.DB, webhookID string, since, now time.Time) ([]Ref, error) {
 	rows, err := db.Query(ctx, `UPDATE /*schema*/sparrow_delivery d `+retrySet+`
 FROM /*schema*/sparrow_webhook w
 WHERE d.webhook_id = $1 AND w.id = d.webhook_id AND w.deleted_at IS NULL
   AND d.status IN ('failed', 'expired') AND d.completed_at >= $2
-RETURNING d.id`, webhookID, since, now)
+RETURNING d.id, d.webhook_id, d.attempt_count`, webhookID, since, now)
 	if err != nil {
 		return nil, dbutil.Interpret("retry failed deliveries", err)
 	}
-	retried, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	retried, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Ref])
 	return retried, dbutil.Interpret("retry failed deliveries", err)
 }
 

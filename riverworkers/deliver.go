@@ -6,34 +6,41 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sparrowhq/sparrow/delivery"
-	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/secretbox"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/webhook"
 )
 
-// deliverJobTimeout bounds a delivery job: the longest attempt a webhook may
-// allow, plus time to read and record.
-const deliverJobTimeout = webhook.TimeoutMax + 30*time.Second
+// deliverJobTimeout bounds a delivery job: its wait for the webhook's slots
+// (sendBudget), the longest attempt a webhook may allow, and time to read
+// and record.
+const deliverJobTimeout = sendBudget + webhook.TimeoutMax + 40*time.Second
 
 // earlyTolerance is how early a job may wake for its attempt and still make
 // it, rather than snoozing again for a moment.
 const earlyTolerance = 250 * time.Millisecond
 
-// deliverWorker makes one attempt of a delivery per run. The delivery row,
-// not the job, is the truth: a job that finds its delivery finished does
-// nothing, one that wakes before the delivery's next attempt is due snoozes
-// until then, and retries are snoozes that spend no River attempt.
+// sendBudget bounds how long a delivery job waits for its webhook's share
+// of workers and attempt slots before handing the deliveries it could not
+// start to a new job.
+const sendBudget = 20 * time.Second
+
+// deliverWorker makes one attempt of each of its deliveries per run, side by
+// side within the webhook's concurrency limit. The delivery rows, not the
+// job, are the truth: a delivery finished, waiting or already past the
+// job's attempt count is left alone. A failed attempt to retry gets a job of
+// its own, scheduled for its next attempt and inserted in the transaction
+// that records it, so River attempts are spent only when recording fails.
 type deliverWorker struct {
 	river.WorkerDefaults[DeliverArgs]
 	*base
@@ -43,32 +50,151 @@ func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return 
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 	ctx = telemetry.FromJob(ctx, job.Metadata)
-	now := w.clock()
-	work, err := delivery.LoadWork(ctx, w.schema.On(w.pool), job.Args.DeliveryID, now)
-	if errors.Is(err, errs.ErrNotFound) {
-		return nil // removed by retention: nothing left to do
-	}
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
 	if err != nil {
 		return err
 	}
+	now := w.clock()
+	target, works, err := delivery.LoadWork(ctx, w.schema.On(w.pool), job.Args.WebhookID, job.Args.DeliveryIDs, now)
+	if err != nil || target == nil {
+		return err // no webhook: removed by retention, nothing left to do
+	}
+	var due, early []*delivery.Work
+	for _, work := range works {
+		switch {
+		case work.Status.Final(), work.Waiting, work.AttemptCount != job.Args.Attempted:
+			continue
+		case target.Deleted:
+			err = w.finish(ctx, work, delivery.StatusCancelled, now)
+		case !work.ExpiresAt.IsZero() && !now.Before(work.ExpiresAt):
+			err = w.finish(ctx, work, delivery.StatusExpired, now)
+		case !target.Active:
+			err = w.park(ctx, work, now)
+		case work.NextAttemptAt.Sub(now) > earlyTolerance:
+			early = append(early, work)
+		default:
+			due = append(due, work)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	switch {
-	case work.Status.Final(), work.Waiting:
+	case len(due) == 0 && len(early) == 0:
 		return nil
-	case work.WebhookDeleted:
-		return w.finish(ctx, work, delivery.StatusCancelled, now)
-	case !work.ExpiresAt.IsZero() && !now.Before(work.ExpiresAt):
-		return w.finish(ctx, work, delivery.StatusExpired, now)
-	case !work.WebhookActive:
-		return w.park(ctx, work, now)
-	case work.NextAttemptAt.Sub(now) > earlyTolerance:
-		return river.JobSnooze(work.NextAttemptAt.Sub(now))
+	case len(due) == 0:
+		return river.JobSnooze(earliest(early).Sub(now))
 	}
-	release, ok := w.inflight.acquire(work.WebhookID)
+	stop := w.stopping()
+	started := time.Now()
+	enter, ok := w.inflight.enter(ctx, stop, target.WebhookID, sendBudget)
 	if !ok {
-		return river.JobSnooze(busyWait()) // spends no attempt
+		return river.JobSnooze(busyWait()) // the webhook has its share of workers: spends no attempt
 	}
-	defer release()
-	return w.attempt(ctx, work, now)
+	leave := sync.OnceFunc(enter)
+	defer leave()
+	keys, err := w.signingKeys(target)
+	if err != nil {
+		return err
+	}
+
+	var sent, recorded sync.WaitGroup
+	errs := make([]error, len(due))
+	var unstarted []*delivery.Work
+	for i, work := range due {
+		release, ok := w.inflight.acquire(ctx, stop, target.WebhookID, sendBudget-time.Since(started))
+		if ok && stopped(stop) {
+			release()
+			ok = false
+		}
+		if !ok {
+			unstarted = due[i:]
+			break
+		}
+		sent.Add(1)
+		recorded.Go(func() {
+			errs[i] = w.attempt(ctx, client, target, keys, work, func() { release(); sent.Done() })
+		})
+	}
+	// Once its requests are answered the job needs nothing more of the
+	// webhook: another job can go on sending while this one records.
+	sent.Wait()
+	leave()
+	recorded.Wait()
+	if ctx.Err() != nil {
+		// Stopped mid-run (shutdown, job cancelled): attempts cut short are
+		// not the receivers' doing and were not recorded; the next start
+		// runs the job again.
+		return river.JobSnooze(0)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if len(unstarted) == len(due) && len(early) == 0 {
+		if stopped(stop) {
+			return river.JobSnooze(0) // for the next start
+		}
+		return river.JobSnooze(busyWait()) // the webhook is at its limit: spends no attempt
+	}
+	return w.handOff(ctx, client, target.WebhookID, job.Args.Attempted, unstarted, early)
+}
+
+// handOff gives the deliveries a job did not attempt jobs of their own: now
+// for those that found no free slot, at their time for those not due yet.
+func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx], webhookID string, attempted int, unstarted, early []*delivery.Work) error {
+	var params []river.InsertManyParams
+	for _, set := range []struct {
+		works []*delivery.Work
+		at    time.Time
+	}{{unstarted, time.Time{}}, {early, latest(early)}} {
+		refs := make([]delivery.Ref, len(set.works))
+		for i, work := range set.works {
+			refs[i] = delivery.Ref{ID: work.ID, WebhookID: webhookID, AttemptCount: attempted}
+		}
+		params = append(params, DeliverJobs(ctx, w.queue, refs, set.at)...)
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	_, err := client.InsertMany(ctx, params)
+	return err
+}
+
+// signingKeys opens the webhook's secrets, newest first.
+func (w *deliverWorker) signingKeys(target *delivery.Target) ([][]byte, error) {
+	keys := make([][]byte, 0, len(target.Secrets))
+	for _, stored := range target.Secrets {
+		secret, err := secretbox.Reveal(w.secretKeys, target.WebhookID, stored)
+		if err != nil {
+			// Never send a delivery that isn't signed as the receiver expects.
+			return nil, fmt.Errorf("open signing secret %s: %w", stored.ID, err)
+		}
+		if key, err := webhook.SigningKey(secret); err == nil {
+			keys = append(keys, key)
+		}
+	}
+	return keys, nil
+}
+
+// stopped reports whether stop is closed.
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func earliest(works []*delivery.Work) time.Time {
+	return slices.MinFunc(works, func(a, b *delivery.Work) int { return a.NextAttemptAt.Compare(b.NextAttemptAt) }).NextAttemptAt
+}
+
+func latest(works []*delivery.Work) time.Time {
+	if len(works) == 0 {
+		return time.Time{}
+	}
+	return slices.MaxFunc(works, func(a, b *delivery.Work) int { return a.NextAttemptAt.Compare(b.NextAttemptAt) }).NextAttemptAt
 }
 
 // finish ends a delivery that will never be attempted again.
@@ -82,8 +208,8 @@ func (w *deliverWorker) finish(ctx context.Context, work *delivery.Work, status 
 	return nil
 }
 
-// park makes the delivery wait for its webhook, or runs the job again at
-// once if the webhook was resumed meanwhile.
+// park makes the delivery wait for its webhook. If the webhook was resumed
+// meanwhile the delivery is left for the job the resumption inserted.
 func (w *deliverWorker) park(ctx context.Context, work *delivery.Work, now time.Time) error {
 	var parked bool
 	err := pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
@@ -91,35 +217,31 @@ func (w *deliverWorker) park(ctx context.Context, work *delivery.Work, now time.
 		parked, err = delivery.Park(ctx, w.schema.On(tx), work.ID, work.WebhookID, now)
 		return err
 	})
-	if err != nil || !parked {
-		return cmpErr(err, river.JobSnooze(0))
+	if err == nil && parked {
+		w.logger.DebugContext(ctx, "sparrow: delivery waits for its webhook", logIDs(work))
 	}
-	w.logger.DebugContext(ctx, "sparrow: delivery waits for its webhook", logIDs(work))
-	return nil
+	return err
 }
 
-func (w *deliverWorker) attempt(ctx context.Context, work *delivery.Work, now time.Time) (err error) {
+// attempt sends one delivery, releases its slot (the receiver is done with
+// it) and records the outcome.
+func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx], target *delivery.Target, keys [][]byte, work *delivery.Work,
+	release func()) (err error) {
+	now := w.clock()
 	number := work.AttemptCount + 1
-	ctx, span := w.telemetry.Tracer.Start(ctx, "sparrow.deliver", trace.WithAttributes(
-		telemetry.AttrDeliveryID.String(work.ID), telemetry.AttrWebhookID.String(work.WebhookID),
-		telemetry.AttrEventID.String(work.EventID), telemetry.AttrEventName.String(work.EventName),
-		telemetry.AttrNamespace.String(work.Namespace), telemetry.AttrAttempt.Int(number)))
+	// A retry's job joins the trace as this attempt's sibling.
+	jobCtx := ctx
+	ctx, span := w.telemetry.Tracer.Start(ctx, "sparrow.deliver")
 	defer func() { endSpan(span, err) }()
-	keys := make([][]byte, 0, len(work.Secrets))
-	for _, stored := range work.Secrets {
-		secret, err := secretbox.Reveal(w.secretKeys, work.WebhookID, stored)
-		if err != nil {
-			// Never send a delivery that isn't signed as the receiver expects.
-			return fmt.Errorf("open signing secret %s: %w", stored.ID, err)
-		}
-		if key, err := webhook.SigningKey(secret); err == nil {
-			keys = append(keys, key)
-		}
+	if span.IsRecording() {
+		span.SetAttributes(telemetry.AttrDeliveryID.String(work.ID), telemetry.AttrWebhookID.String(work.WebhookID),
+			telemetry.AttrEventID.String(work.EventID), telemetry.AttrEventName.String(work.EventName),
+			telemetry.AttrNamespace.String(work.Namespace), telemetry.AttrAttempt.Int(number))
 	}
 	res := w.sender.Send(ctx, &delivery.Request{
-		URL:        work.URL,
+		URL:        target.URL,
 		Body:       work.Body,
-		Timeout:    work.Timeout,
+		Timeout:    target.Timeout,
 		Timestamp:  now,
 		DeliveryID: work.ID,
 		EventID:    work.EventID,
@@ -128,12 +250,11 @@ func (w *deliverWorker) attempt(ctx context.Context, work *delivery.Work, now ti
 		WebhookID:  work.WebhookID,
 		Attempt:    number,
 		Keys:       keys,
-		Headers:    work.Headers,
+		Headers:    target.Headers,
 	})
+	release()
 	if ctx.Err() != nil {
-		// Stopped mid-attempt (shutdown, job cancelled): not the receiver's
-		// doing, so nothing is recorded and the next start tries again.
-		return river.JobSnooze(0)
+		return nil // stopped mid-attempt: not recorded, the job runs again
 	}
 	rec := &delivery.Record{Attempt: delivery.Attempt{
 		DeliveryID:            work.ID,
@@ -149,19 +270,15 @@ func (w *deliverWorker) attempt(ctx context.Context, work *delivery.Work, now ti
 		ResponseBody:          res.ResponseBody,
 		ResponseBodyTruncated: res.ResponseBodyTruncated,
 	}}
-	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
-	if err != nil {
-		return err
-	}
 	o := &outcome{client: client, record: rec, namespace: work.Namespace, gone: res.StatusCode == http.StatusGone}
-	var delay time.Duration
 	retryable := !res.Succeeded() && w.checkRetry(&res.Outcome)
 	switch {
 	case res.Succeeded():
 		rec.Status = delivery.StatusSucceeded
 	case retryable && number < work.MaxAttempts:
-		delay = w.backoff(number, &res.Outcome)
-		rec.Status, rec.Attempt.NextAttemptAt = delivery.StatusRetrying, now.Add(delay)
+		rec.Status, rec.Attempt.NextAttemptAt = delivery.StatusRetrying, now.Add(w.backoff(number, &res.Outcome))
+		o.retry = DeliverJobs(jobCtx, w.queue, []delivery.Ref{{ID: work.ID, WebhookID: work.WebhookID, AttemptCount: number}},
+			rec.Attempt.NextAttemptAt)
 	default:
 		rec.Status = delivery.StatusFailed
 		if retryable {
@@ -171,9 +288,11 @@ func (w *deliverWorker) attempt(ctx context.Context, work *delivery.Work, now ti
 			}
 		}
 	}
-	outcome := metric.WithAttributes(telemetry.AttrOutcome.String(string(rec.Status)), telemetry.AttrErrorType.String(string(res.Class)))
+	outcome := outcomeAttributes(rec.Status, res.Class)
 	w.telemetry.AttemptDuration.Record(ctx, res.Duration.Seconds(), outcome)
-	span.SetAttributes(telemetry.AttrOutcome.String(string(rec.Status)), semconv.HTTPResponseStatusCode(res.StatusCode))
+	if span.IsRecording() {
+		span.SetAttributes(telemetry.AttrOutcome.String(string(rec.Status)), semconv.HTTPResponseStatusCode(res.StatusCode))
+	}
 	if res.Class != delivery.ClassNone {
 		span.SetStatus(codes.Error, string(res.Class))
 	}
@@ -187,11 +306,10 @@ func (w *deliverWorker) attempt(ctx context.Context, work *delivery.Work, now ti
 			w.telemetry.DeliveryLatency.Record(ctx, w.clock().Sub(work.EventCreatedAt).Seconds())
 		}
 	}
-	w.logger.DebugContext(ctx, "sparrow: delivery attempt", logIDs(work),
-		slog.Int("attempt", number), slog.Int("status_code", res.StatusCode), slog.String("error_class", string(res.Class)),
-		slog.String("status", string(rec.Status)))
-	if rec.Status == delivery.StatusRetrying {
-		return river.JobSnooze(delay)
+	if w.logger.Enabled(ctx, slog.LevelDebug) {
+		w.logger.DebugContext(ctx, "sparrow: delivery attempt", logIDs(work),
+			slog.Int("attempt", number), slog.Int("status_code", res.StatusCode), slog.String("error_class", string(res.Class)),
+			slog.String("status", string(rec.Status)))
 	}
 	return nil
 }

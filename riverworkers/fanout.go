@@ -65,7 +65,7 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) (er
 		if len(pending) == 0 {
 			return nil
 		}
-		if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(ctx, w.queue, pending)); err != nil {
+		if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(ctx, w.queue, pending, time.Time{})); err != nil {
 			return fmt.Errorf("insert delivery jobs: %w", err)
 		}
 		return nil
@@ -83,10 +83,10 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) (er
 	return nil
 }
 
-// deliveries builds the deliveries of events to targets, and returns the ids
-// of those that need a job: the rest ended at birth (expired event, failed
+// deliveries builds the deliveries of events to targets, and returns those
+// that need a job: the rest ended at birth (expired event, failed
 // template).
-func (w *fanoutWorker) deliveries(events []*event.Event, targets []subscription.Target, now time.Time) ([]*delivery.Delivery, []string) {
+func (w *fanoutWorker) deliveries(events []*event.Event, targets []subscription.Target, now time.Time) ([]*delivery.Delivery, []delivery.Ref) {
 	type key struct{ namespace, name string }
 	byEvent := map[key][]*subscription.Target{}
 	for i := range targets {
@@ -94,7 +94,7 @@ func (w *fanoutWorker) deliveries(events []*event.Event, targets []subscription.
 		byEvent[key{t.Namespace, t.EventName}] = append(byEvent[key{t.Namespace, t.EventName}], t)
 	}
 	var out []*delivery.Delivery
-	var pending []string
+	var pending []delivery.Ref
 	for _, ev := range events {
 		for _, t := range byEvent[key{ev.Namespace, ev.Name}] {
 			// Sparrow's own events never go to the webhook they concern:
@@ -118,7 +118,7 @@ func (w *fanoutWorker) deliveries(events []*event.Event, targets []subscription.
 			w.shape(d, ev, t.Template, now)
 			out = append(out, d)
 			if !d.Status.Final() {
-				pending = append(pending, d.ID)
+				pending = append(pending, delivery.Ref{ID: d.ID, WebhookID: d.WebhookID})
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package riverworkers
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -36,6 +37,9 @@ type outcome struct {
 	gone bool
 	// exhausted: the attempt was the delivery's last and it failed.
 	exhausted *delivery.Exhausted
+	// retry is the job of the delivery's next attempt, inserted with the
+	// record that schedules it.
+	retry []river.InsertManyParams
 
 	// Set by the flush. moved: the record moved its delivery on (it was not
 	// a repeat); transitions: health changes this outcome's batch caused
@@ -114,8 +118,17 @@ func (r *recorder) flush(outcomes []*outcome) error {
 		for _, id := range moved {
 			isMoved[id] = true
 		}
+		var retries []river.InsertManyParams
 		for _, o := range outcomes {
 			o.moved = isMoved[o.record.Attempt.DeliveryID]
+			if o.moved {
+				retries = append(retries, o.retry...)
+			}
+		}
+		if len(retries) > 0 {
+			if _, err := outcomes[0].client.InsertManyFastTx(ctx, tx, retries); err != nil {
+				return fmt.Errorf("insert retry jobs: %w", err)
+			}
 		}
 		// Health rows are locked before webhook rows, here as in
 		// ResumeWebhook, so the two can't deadlock.

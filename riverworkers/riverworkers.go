@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -37,9 +38,15 @@ type FanoutArgs struct {
 // Kind is FanoutArgs' River job kind.
 func (FanoutArgs) Kind() string { return "sparrow_fanout" }
 
-// DeliverArgs asks for the next attempt of a delivery.
+// DeliverArgs asks for the next attempt of deliveries to one webhook, all
+// at the same attempt count.
 type DeliverArgs struct {
-	DeliveryID string `json:"delivery_id"`
+	WebhookID   string   `json:"webhook_id"`
+	DeliveryIDs []string `json:"delivery_ids"`
+	// Attempted is how many attempts the deliveries had made when the job
+	// was inserted. A delivery whose count has moved on belongs to a later
+	// job, so no delivery is ever attempted by two jobs at once.
+	Attempted int `json:"attempted"`
 }
 
 // Kind is DeliverArgs' River job kind.
@@ -96,6 +103,9 @@ type Config struct {
 	HealthTracking bool
 	Hooks          Hooks
 	Logger         *slog.Logger
+	// MaxJobsPerWebhook bounds the delivery jobs of one webhook running at
+	// once in this process: its share of the workers.
+	MaxJobsPerWebhook int
 	// MaxConcurrentPerWebhook bounds the attempts to one webhook running at
 	// once in this process.
 	MaxConcurrentPerWebhook int
@@ -109,6 +119,9 @@ type Config struct {
 	// the clear.
 	SecretKeys *secretbox.Keyring
 	Sender     *delivery.Sender
+	// Stopping returns a channel closed when the host shuts down: delivery
+	// jobs then start no more attempts.
+	Stopping func() <-chan struct{}
 	// Telemetry is the engine's tracer and instruments.
 	Telemetry *telemetry.Telemetry
 	// TemplateTimeout bounds one render of a subscription's template.
@@ -117,10 +130,10 @@ type Config struct {
 
 // Add registers Sparrow's workers in workers.
 func Add(workers *river.Workers, cfg *Config) error {
-	if cfg.MaxConcurrentPerWebhook < 1 {
-		return errors.New("riverworkers: MaxConcurrentPerWebhook must be at least 1")
+	if cfg.MaxConcurrentPerWebhook < 1 || cfg.MaxJobsPerWebhook < 1 {
+		return errors.New("riverworkers: MaxConcurrentPerWebhook and MaxJobsPerWebhook must be at least 1")
 	}
-	if cfg.Pool == nil || cfg.Sender == nil || cfg.Now == nil || cfg.Backoff == nil || cfg.CheckRetry == nil || cfg.Telemetry == nil {
+	if cfg.Pool == nil || cfg.Sender == nil || cfg.Stopping == nil || cfg.Now == nil || cfg.Backoff == nil || cfg.CheckRetry == nil || cfg.Telemetry == nil {
 		return errors.New("riverworkers: incomplete Config (use sparrow.Engine.AddWorkers)")
 	}
 	base := &base{
@@ -128,7 +141,7 @@ func Add(workers *river.Workers, cfg *Config) error {
 		checkRetry:     cfg.CheckRetry,
 		healthTracking: cfg.HealthTracking,
 		hooks:          cfg.Hooks,
-		inflight:       newInflight(cfg.MaxConcurrentPerWebhook),
+		inflight:       newInflight(cfg.MaxConcurrentPerWebhook, cfg.MaxJobsPerWebhook),
 		logger:         cmp.Or(cfg.Logger, slog.Default()),
 		now:            cfg.Now,
 		pool:           cfg.Pool,
@@ -137,6 +150,7 @@ func Add(workers *river.Workers, cfg *Config) error {
 		schema:         dbutil.Schema(cfg.Schema),
 		secretKeys:     cfg.SecretKeys,
 		sender:         cfg.Sender,
+		stopping:       cfg.Stopping,
 		telemetry:      cfg.Telemetry,
 		templates:      newTemplateCache(cfg.TemplateTimeout),
 		thresholds:     cfg.HealthThresholds.WithDefaults(),
@@ -151,13 +165,38 @@ func Add(workers *river.Workers, cfg *Config) error {
 	)
 }
 
-// DeliverJobs returns the insert parameters of one delivery job per id. The
-// jobs carry ctx's trace context, so their attempts join its trace.
-func DeliverJobs(ctx context.Context, queue string, deliveryIDs []string) []river.InsertManyParams {
-	params := make([]river.InsertManyParams, len(deliveryIDs))
-	opts := &river.InsertOpts{Queue: queue, MaxAttempts: DeliverJobMaxAttempts, Metadata: telemetry.JobMetadata(ctx)}
-	for i, id := range deliveryIDs {
-		params[i] = river.InsertManyParams{Args: DeliverArgs{DeliveryID: id}, InsertOpts: opts}
+// DeliverBatchMax bounds the deliveries of one delivery job: a job's
+// fetch, load and completion are shared by its deliveries, and its attempts
+// run side by side.
+const DeliverBatchMax = 100
+
+// DeliverJobs returns the insert parameters of jobs for refs: deliveries of
+// one webhook at the same attempt count share jobs of up to
+// DeliverBatchMax, to run at `at` (zero: at once). The jobs carry ctx's
+// trace context, so their attempts join its trace.
+func DeliverJobs(ctx context.Context, queue string, refs []delivery.Ref, at time.Time) []river.InsertManyParams {
+	type key struct {
+		webhookID string
+		attempted int
+	}
+	var order []key
+	groups := map[key][]string{}
+	for _, r := range refs {
+		k := key{r.WebhookID, r.AttemptCount}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r.ID)
+	}
+	opts := &river.InsertOpts{Queue: queue, MaxAttempts: DeliverJobMaxAttempts, Metadata: telemetry.JobMetadata(ctx), ScheduledAt: at}
+	var params []river.InsertManyParams
+	for _, k := range order {
+		for chunk := range slices.Chunk(groups[k], DeliverBatchMax) {
+			params = append(params, river.InsertManyParams{
+				Args:       DeliverArgs{WebhookID: k.webhookID, DeliveryIDs: chunk, Attempted: k.attempted},
+				InsertOpts: opts,
+			})
+		}
 	}
 	return params
 }
@@ -178,6 +217,7 @@ type base struct {
 	schema         dbutil.Schema
 	secretKeys     *secretbox.Keyring
 	sender         *delivery.Sender
+	stopping       func() <-chan struct{}
 	telemetry      *telemetry.Telemetry
 	templates      *templateCache
 	thresholds     health.Thresholds

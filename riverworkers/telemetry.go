@@ -3,8 +3,10 @@ package riverworkers
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
@@ -26,6 +28,25 @@ func endSpan(span trace.Span, err error) {
 
 // countDelivery counts a delivery moving to status.
 func (b *base) countDelivery(ctx context.Context, status delivery.Status, class delivery.ErrorClass) {
-	b.telemetry.Deliveries.Add(ctx, 1, metric.WithAttributes(
-		telemetry.AttrOutcome.String(string(status)), telemetry.AttrErrorType.String(string(class))))
+	b.telemetry.Deliveries.Add(ctx, 1, outcomeAttributes(status, class))
+}
+
+// outcomes caches the attribute sets of outcomes: there are few, and
+// building a set for every attempt is a measurable share of its cost.
+var outcomes sync.Map // outcomeKey -> metric.MeasurementOption
+
+type outcomeKey struct {
+	status delivery.Status
+	class  delivery.ErrorClass
+}
+
+// outcomeAttributes returns the metric attributes of an outcome.
+func outcomeAttributes(status delivery.Status, class delivery.ErrorClass) metric.MeasurementOption {
+	key := outcomeKey{status, class}
+	if opt, ok := outcomes.Load(key); ok {
+		return opt.(metric.MeasurementOption)
+	}
+	opt, _ := outcomes.LoadOrStore(key, metric.WithAttributeSet(attribute.NewSet(
+		telemetry.AttrOutcome.String(string(status)), telemetry.AttrErrorType.String(string(class)))))
+	return opt.(metric.MeasurementOption)
 }

@@ -3,6 +3,7 @@ package riverworkers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -42,7 +43,7 @@ func (w *unparkWorker) Work(ctx context.Context, job *river.Job[UnparkArgs]) err
 				return err
 			}
 			released = len(unparked)
-			if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(telemetry.FromJob(ctx, job.Metadata), w.queue, unparked)); err != nil {
+			if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(telemetry.FromJob(ctx, job.Metadata), w.queue, unparked, time.Time{})); err != nil {
 				return fmt.Errorf("insert delivery jobs: %w", err)
 			}
 			return nil

@@ -492,7 +492,7 @@ type arrival struct {
 	phase    int // 1: sent by the first process, 2: by the second
 	started  time.Time
 	stalled  bool
-	answered bool // 200 written and flushed while the sender still waited
+	answered bool // 200 written and flushed to a sender still waiting
 }
 
 // loadReceiver answers deliveries in 200-400ms, except on /stalled, where
@@ -537,10 +537,15 @@ func (rc *loadReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return
 	}
-	// A whole response (no body to follow) is on the wire once flushed.
+	// A whole response (no body to follow) is on the wire once flushed. The
+	// sender may close the connection as soon as it has read it (when it
+	// keeps no more idle connections), so its context is checked before.
+	if r.Context().Err() != nil {
+		return
+	}
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
-	if err := http.NewResponseController(w).Flush(); err != nil || r.Context().Err() != nil {
+	if err := http.NewResponseController(w).Flush(); err != nil {
 		return
 	}
 	rc.mu.Lock()
