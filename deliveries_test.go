@@ -271,6 +271,27 @@ func TestDeliveryTTL(t *testing.T) {
 		}
 	})
 
+	t.Run("ExpiresBeforeItsNextAttempt", func(t *testing.T) {
+		t.Parallel()
+
+		// The next attempt would come long after the TTL: the delivery
+		// ends as expired when the TTL runs out, not at that attempt.
+		b := setup(t, sparrow.WithBackoff(func(int, *delivery.Outcome) time.Duration { return time.Hour }))
+		b.start(t)
+		rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) { w.WriteHeader(500) })
+		b.registerEvent(t, "order.created")
+		w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
+		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`), TTL: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds := b.waitDeliveries(t, w.Namespace, ev.ID, 1)
+		d := b.waitDelivery(t, "default", ds[0].ID, statusIs(delivery.StatusExpired))
+		if d.AttemptCount != 1 || len(rcv.received()) != 1 {
+			t.Fatalf("expired after %d attempts, %d requests", d.AttemptCount, len(rcv.received()))
+		}
+	})
+
 	t.Run("ExpiredBeforeFanout", func(t *testing.T) {
 		t.Parallel()
 

@@ -30,12 +30,14 @@ import (
 const (
 	// QueueDefault is the River queue Sparrow's jobs run in.
 	QueueDefault = "sparrow"
-	// MaxWorkersDefault is how many of Sparrow's jobs run at once in one
-	// process. Deliveries mostly wait on the network, so it is high.
+	// MaxWorkersDefault is how many of Sparrow's jobs, and how many delivery
+	// attempts, run at once in one process. Deliveries mostly wait on the
+	// network, so it is high.
 	MaxWorkersDefault = 100
 	// MaxConcurrentPerWebhookDefault bounds the attempts to one webhook
-	// running at once in one process.
-	MaxConcurrentPerWebhookDefault = 100
+	// running at once in one process: a quarter of the workers, so a stalled
+	// webhook leaves the rest to everyone else.
+	MaxConcurrentPerWebhookDefault = MaxWorkersDefault / 4
 	// SecretGracePeriodDefault is how long a rotated-out secret keeps signing.
 	SecretGracePeriodDefault = 24 * time.Hour
 	// ResponseBodyLimitDefault bounds the response body kept per attempt.
@@ -91,7 +93,7 @@ func (c *config) withDefaults() {
 	c.logger = cmp.Or(c.logger, slog.Default())
 	c.maxPayloadBytes = cmp.Or(c.maxPayloadBytes, event.MaxPayloadBytesDefault)
 	c.maxWorkers = cmp.Or(c.maxWorkers, MaxWorkersDefault)
-	c.maxConcurrent = cmp.Or(c.maxConcurrent, MaxConcurrentPerWebhookDefault)
+	c.maxConcurrent = cmp.Or(c.maxConcurrent, max(c.maxWorkers/4, 1))
 	c.queue = cmp.Or(c.queue, QueueDefault)
 	c.responseBodyLimit = cmp.Or(c.responseBodyLimit, ResponseBodyLimitDefault)
 	c.secretGracePeriod = cmp.Or(c.secretGracePeriod, SecretGracePeriodDefault)
@@ -218,7 +220,7 @@ func WithMeterProvider(provider metric.MeterProvider) Option {
 // once in one process; deliveries beyond it wait, spending no attempt.
 // Whatever it is, one webhook's jobs hold at most a quarter of the workers
 // (WithMaxWorkers), so a stalled webhook leaves the rest to everyone else.
-// Default: MaxConcurrentPerWebhookDefault.
+// Default: a quarter of WithMaxWorkers (MaxConcurrentPerWebhookDefault).
 func WithMaxConcurrentPerWebhook(n int) Option {
 	return optionFunc(func(c *config) { c.maxConcurrent = n })
 }
@@ -230,7 +232,9 @@ func WithMaxPayloadBytes(n int) Option {
 }
 
 // WithMaxWorkers sets how many of Sparrow's jobs run at once per process, in
-// the queue Queues returns. Default: MaxWorkersDefault.
+// the queue Queues returns, and how many delivery attempts (a delivery job
+// makes the attempts of up to riverworkers.DeliverBatchMax deliveries side by
+// side). Default: MaxWorkersDefault.
 func WithMaxWorkers(n int) Option {
 	return optionFunc(func(c *config) { c.maxWorkers = n })
 }

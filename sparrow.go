@@ -115,6 +115,7 @@ func (e *Engine) AddWorkers(workers *river.Workers) error {
 		HealthTracking:          *e.config.healthTracking,
 		Hooks:                   e.config.hooks,
 		Logger:                  e.config.logger,
+		MaxAttempts:             e.config.maxWorkers,
 		MaxConcurrentPerWebhook: e.config.maxConcurrent,
 		MaxJobsPerWebhook:       max(e.config.maxWorkers/4, 1),
 		Now:                     e.config.clock,

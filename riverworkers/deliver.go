@@ -85,42 +85,48 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	case len(due) == 0:
 		return river.JobSnooze(earliest(early).Sub(now))
 	}
+	// Waiting for the webhook's slots ends at sendBudget or when the host
+	// stops; the attempts themselves run on ctx.
+	waitCtx, stopWaiting := context.WithTimeout(ctx, sendBudget)
+	defer stopWaiting()
 	stop := w.stopping()
-	started := time.Now()
-	enter, ok := w.inflight.enter(ctx, stop, target.WebhookID, sendBudget)
+	go func() {
+		select {
+		case <-stop:
+			stopWaiting()
+		case <-waitCtx.Done():
+		}
+	}()
+	slots, ok := w.inflight.enter(waitCtx, target.WebhookID)
 	if !ok {
+		if stopped(stop) {
+			return river.JobSnooze(0) // for the next start
+		}
 		return river.JobSnooze(busyWait()) // the webhook has its share of workers: spends no attempt
 	}
-	leave := sync.OnceFunc(enter)
-	defer leave()
+	defer slots.leave()
 	keys, err := w.signingKeys(target)
 	if err != nil {
 		return err
 	}
-
-	var sent, recorded sync.WaitGroup
+	var attempts sync.WaitGroup
 	errs := make([]error, len(due))
 	var unstarted []*delivery.Work
 	for i, work := range due {
-		release, ok := w.inflight.acquire(ctx, stop, target.WebhookID, sendBudget-time.Since(started))
-		if ok && stopped(stop) {
-			release()
-			ok = false
-		}
+		release, ok := slots.acquire(waitCtx)
 		if !ok {
 			unstarted = due[i:]
 			break
 		}
-		sent.Add(1)
-		recorded.Go(func() {
-			errs[i] = w.attempt(ctx, client, target, keys, work, func() { release(); sent.Done() })
+		attempts.Go(func() {
+			// The slot is held until the attempt is recorded, so attempts
+			// can't run ahead of the database.
+			defer release()
+			errs[i] = w.attempt(ctx, client, target, keys, work)
 		})
 	}
-	// Once its requests are answered the job needs nothing more of the
-	// webhook: another job can go on sending while this one records.
-	sent.Wait()
-	leave()
-	recorded.Wait()
+	attempts.Wait()
+	slots.leave()
 	if ctx.Err() != nil {
 		// Stopped mid-run (shutdown, job cancelled): attempts cut short are
 		// not the receivers' doing and were not recorded; the next start
@@ -223,10 +229,8 @@ func (w *deliverWorker) park(ctx context.Context, work *delivery.Work, now time.
 	return err
 }
 
-// attempt sends one delivery, releases its slot (the receiver is done with
-// it) and records the outcome.
-func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx], target *delivery.Target, keys [][]byte, work *delivery.Work,
-	release func()) (err error) {
+// attempt sends one delivery and records the outcome.
+func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx], target *delivery.Target, keys [][]byte, work *delivery.Work) (err error) {
 	now := w.clock()
 	number := work.AttemptCount + 1
 	// A retry's job joins the trace as this attempt's sibling.
@@ -252,7 +256,6 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 		Keys:       keys,
 		Headers:    target.Headers,
 	})
-	release()
 	if ctx.Err() != nil {
 		return nil // stopped mid-attempt: not recorded, the job runs again
 	}
@@ -276,7 +279,11 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 	case res.Succeeded():
 		rec.Status = delivery.StatusSucceeded
 	case retryable && number < work.MaxAttempts:
-		rec.Status, rec.Attempt.NextAttemptAt = delivery.StatusRetrying, now.Add(w.backoff(number, &res.Outcome))
+		next := now.Add(w.backoff(number, &res.Outcome))
+		if !work.ExpiresAt.IsZero() && next.After(work.ExpiresAt) {
+			next = work.ExpiresAt // wake to end it as expired, not hours later
+		}
+		rec.Status, rec.Attempt.NextAttemptAt = delivery.StatusRetrying, next
 		o.retry = DeliverJobs(jobCtx, w.queue, []delivery.Ref{{ID: work.ID, WebhookID: work.WebhookID, AttemptCount: number}},
 			rec.Attempt.NextAttemptAt)
 	default:

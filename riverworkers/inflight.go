@@ -3,142 +3,112 @@ package riverworkers
 import (
 	"context"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
-// inflight bounds, per webhook and in this process, the delivery jobs
-// running (their share of the workers) and the attempts they make at once,
+// inflight bounds what delivery jobs do at once in this process: attempts
+// in all (so the process's sockets and memory stay bounded however many
+// deliveries a job carries), and per webhook both attempts and running jobs,
 // so that a webhook that stalls (slow answers, timeouts) holds no more than
-// that: the other workers keep delivering to everyone else.
+// its share of the workers and attempt slots while the others keep
+// delivering to everyone else.
 type inflight struct {
-	maxAttempts, maxJobs int
-
-	mu       sync.Mutex
-	webhooks map[string]*slots
+	attempts                    *semaphore.Weighted
+	perWebhookAttempts, maxJobs int64
+	mu                          sync.Mutex
+	webhooks                    map[string]*webhookSlots
 }
 
-type slots struct {
-	jobs, attempts int
-	// Jobs waiting to run and attempts waiting to start get freed places
-	// first come, first served; each channel receives the place handed to
-	// it.
-	waitingJobs, waitingAttempts []chan struct{}
+type webhookSlots struct {
+	users          int // jobs holding or waiting for this entry
+	jobs, attempts *semaphore.Weighted
+	waitingJobs    int
 }
 
-func newInflight(maxAttempts, maxJobs int) *inflight {
-	return &inflight{maxAttempts: maxAttempts, maxJobs: maxJobs, webhooks: map[string]*slots{}}
+func newInflight(maxAttempts, perWebhookAttempts, maxJobsPerWebhook int) *inflight {
+	return &inflight{
+		attempts:           semaphore.NewWeighted(int64(maxAttempts)),
+		perWebhookAttempts: int64(perWebhookAttempts),
+		maxJobs:            int64(maxJobsPerWebhook),
+		webhooks:           map[string]*webhookSlots{},
+	}
 }
 
-func (f *inflight) slotsLocked(webhookID string) *slots {
+// enter admits a job of webhookID. When the webhook has its share of jobs
+// running, the job waits for one to leave until ctx is done, unless as many
+// wait already: a webhook's jobs, running and waiting, hold at most twice its
+// share of workers. It returns the job's slots, or false.
+func (f *inflight) enter(ctx context.Context, webhookID string) (*jobSlots, bool) {
+	f.mu.Lock()
 	s := f.webhooks[webhookID]
 	if s == nil {
-		s = &slots{}
+		s = &webhookSlots{jobs: semaphore.NewWeighted(f.maxJobs), attempts: semaphore.NewWeighted(f.perWebhookAttempts)}
 		f.webhooks[webhookID] = s
 	}
-	return s
+	s.users++
+	admitted := s.jobs.TryAcquire(1)
+	wait := !admitted && int64(s.waitingJobs) < f.maxJobs
+	if wait {
+		s.waitingJobs++
+	}
+	f.mu.Unlock()
+	if wait {
+		admitted = s.jobs.Acquire(ctx, 1) == nil
+		f.mu.Lock()
+		s.waitingJobs--
+		f.mu.Unlock()
+	}
+	if !admitted {
+		f.forget(webhookID, s)
+		return nil, false
+	}
+	return &jobSlots{f: f, webhookID: webhookID, s: s}, true
 }
 
-func (f *inflight) forgetIdleLocked(webhookID string, s *slots) {
-	if s.jobs == 0 && s.attempts == 0 && len(s.waitingJobs) == 0 && len(s.waitingAttempts) == 0 {
+// forget drops a job's use of s, and s once no job uses it.
+func (f *inflight) forget(webhookID string, s *webhookSlots) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s.users--; s.users == 0 {
 		delete(f.webhooks, webhookID)
 	}
 }
 
-// enter admits a job of webhookID and returns its leave. When the webhook
-// has its share of jobs running, the job waits for one to leave, up to
-// wait, unless as many wait already: false means not admitted. A webhook's
-// jobs, running and waiting, hold at most twice its share of workers.
-func (f *inflight) enter(ctx context.Context, stop <-chan struct{}, webhookID string, wait time.Duration) (leave func(), ok bool) {
-	f.mu.Lock()
-	s := f.slotsLocked(webhookID)
-	leave = func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.handOnLocked(webhookID, s, &s.waitingJobs, &s.jobs)
-	}
-	if s.jobs < f.maxJobs {
-		s.jobs++
-		f.mu.Unlock()
-		return leave, true
-	}
-	if len(s.waitingJobs) >= f.maxJobs || wait <= 0 {
-		f.mu.Unlock()
-		return nil, false
-	}
-	if !f.waitLocked(ctx, stop, webhookID, s, &s.waitingJobs, &s.jobs, wait) {
-		return nil, false
-	}
-	return leave, true
+// jobSlots are an admitted job's hold on its webhook.
+type jobSlots struct {
+	f         *inflight
+	webhookID string
+	s         *webhookSlots
+	left      sync.Once
 }
 
-// waitLocked queues for a place of kind (jobs or attempts), unlocks, and
-// reports whether one was handed over within wait (and before ctx or stop
-// ended).
-func (f *inflight) waitLocked(ctx context.Context, stop <-chan struct{}, webhookID string, s *slots, queue *[]chan struct{}, held *int,
-	wait time.Duration) bool {
-	handed := make(chan struct{}, 1)
-	*queue = append(*queue, handed)
-	f.mu.Unlock()
-
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	select {
-	case <-handed:
-		return true
-	case <-timer.C:
-	case <-ctx.Done():
-	case <-stop:
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if i := slices.Index(*queue, handed); i >= 0 {
-		*queue = slices.Delete(*queue, i, i+1)
-		f.forgetIdleLocked(webhookID, s)
-		return false
-	}
-	// A place was handed over as the wait ended: give it on.
-	f.handOnLocked(webhookID, s, queue, held)
-	return false
-}
-
-// handOnLocked gives a freed place to the first waiter, or frees it.
-func (f *inflight) handOnLocked(webhookID string, s *slots, queue *[]chan struct{}, held *int) {
-	if len(*queue) > 0 {
-		next := (*queue)[0]
-		*queue = (*queue)[1:]
-		next <- struct{}{}
-		return
-	}
-	*held--
-	f.forgetIdleLocked(webhookID, s)
-}
-
-// acquire reserves an attempt slot for an admitted job of webhookID and
-// returns its release. When the webhook has its attempts running it waits
-// for one to end, up to wait: false means no slot.
-func (f *inflight) acquire(ctx context.Context, stop <-chan struct{}, webhookID string, wait time.Duration) (release func(), ok bool) {
-	f.mu.Lock()
-	s := f.slotsLocked(webhookID)
-	release = func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.handOnLocked(webhookID, s, &s.waitingAttempts, &s.attempts)
-	}
-	if s.attempts < f.maxAttempts {
-		s.attempts++
-		f.mu.Unlock()
-		return release, true
-	}
-	if wait <= 0 {
-		f.mu.Unlock()
+// acquire reserves an attempt slot, of the webhook's and of the process's,
+// waiting until ctx is done; it returns the release, or false.
+func (j *jobSlots) acquire(ctx context.Context) (release func(), ok bool) {
+	// The webhook's slot first: a job waiting for it holds nothing anyone
+	// else needs, while every holder of a process slot is sending.
+	if j.s.attempts.Acquire(ctx, 1) != nil {
 		return nil, false
 	}
-	if !f.waitLocked(ctx, stop, webhookID, s, &s.waitingAttempts, &s.attempts, wait) {
+	if j.f.attempts.Acquire(ctx, 1) != nil {
+		j.s.attempts.Release(1)
 		return nil, false
 	}
-	return release, true
+	return func() {
+		j.f.attempts.Release(1)
+		j.s.attempts.Release(1)
+	}, true
+}
+
+// leave gives the job's place to the next job of its webhook.
+func (j *jobSlots) leave() {
+	j.left.Do(func() {
+		j.s.jobs.Release(1)
+		j.f.forget(j.webhookID, j.s)
+	})
 }
 
 // busyWait is how long a job for a webhook at its limit waits before trying

@@ -138,7 +138,7 @@ func (r *recorder) flush(outcomes []*outcome) error {
 		}
 		for _, o := range outcomes {
 			if o.gone && o.moved {
-				if _, _, err := webhook.SetState(ctx, db, o.namespace, o.record.Attempt.WebhookID, webhook.StatePaused,
+				if _, err := webhook.Deactivate(ctx, db, o.record.Attempt.WebhookID, webhook.StatePaused,
 					"the endpoint answered 410 Gone", now); err != nil {
 					return err
 				}
@@ -173,7 +173,7 @@ func (r *recorder) applyHealth(ctx context.Context, db dbutil.DB, outcomes []*ou
 	}
 	for _, t := range transitions {
 		if t.To == health.StateDisabled {
-			if _, _, err := webhook.SetState(ctx, db, t.Namespace, t.WebhookID, webhook.StateDisabled, t.Reason, now); err != nil {
+			if _, err := webhook.Deactivate(ctx, db, t.WebhookID, webhook.StateDisabled, t.Reason, now); err != nil {
 				return nil, err
 			}
 		}

@@ -103,6 +103,9 @@ type Config struct {
 	HealthTracking bool
 	Hooks          Hooks
 	Logger         *slog.Logger
+	// MaxAttempts bounds the delivery attempts running at once in this
+	// process.
+	MaxAttempts int
 	// MaxJobsPerWebhook bounds the delivery jobs of one webhook running at
 	// once in this process: its share of the workers.
 	MaxJobsPerWebhook int
@@ -130,8 +133,8 @@ type Config struct {
 
 // Add registers Sparrow's workers in workers.
 func Add(workers *river.Workers, cfg *Config) error {
-	if cfg.MaxConcurrentPerWebhook < 1 || cfg.MaxJobsPerWebhook < 1 {
-		return errors.New("riverworkers: MaxConcurrentPerWebhook and MaxJobsPerWebhook must be at least 1")
+	if cfg.MaxAttempts < 1 || cfg.MaxConcurrentPerWebhook < 1 || cfg.MaxJobsPerWebhook < 1 {
+		return errors.New("riverworkers: MaxAttempts, MaxConcurrentPerWebhook and MaxJobsPerWebhook must be at least 1")
 	}
 	if cfg.Pool == nil || cfg.Sender == nil || cfg.Stopping == nil || cfg.Now == nil || cfg.Backoff == nil || cfg.CheckRetry == nil || cfg.Telemetry == nil {
 		return errors.New("riverworkers: incomplete Config (use sparrow.Engine.AddWorkers)")
@@ -141,7 +144,7 @@ func Add(workers *river.Workers, cfg *Config) error {
 		checkRetry:     cfg.CheckRetry,
 		healthTracking: cfg.HealthTracking,
 		hooks:          cfg.Hooks,
-		inflight:       newInflight(cfg.MaxConcurrentPerWebhook, cfg.MaxJobsPerWebhook),
+		inflight:       newInflight(cfg.MaxAttempts, cfg.MaxConcurrentPerWebhook, cfg.MaxJobsPerWebhook),
 		logger:         cmp.Or(cfg.Logger, slog.Default()),
 		now:            cfg.Now,
 		pool:           cfg.Pool,

@@ -160,6 +160,16 @@ RETURNING `+columns, namespace, id, to, reason, now), "set webhook state", id)
 	return w, from, err
 }
 
+// Deactivate moves an active webhook to state to (paused or disabled) and
+// reports whether it did: a webhook a person paused, or one disabled
+// already, keeps its state and the reason given for it.
+func Deactivate(ctx context.Context, db dbutil.DB, id string, to State, reason string, now time.Time) (bool, error) {
+	tag, err := db.Exec(ctx, `
+UPDATE /*schema*/sparrow_webhook SET state = $2, state_reason = $3, state_changed_at = $4, updated_at = $4
+WHERE id = $1 AND state = 'active' AND deleted_at IS NULL`, id, to, reason, now)
+	return tag.RowsAffected() == 1, dbutil.Interpret("deactivate webhook", err)
+}
+
 // SoftDelete marks a webhook deleted. Its row stays, so that its delivery
 // history keeps pointing at something.
 func SoftDelete(ctx context.Context, db dbutil.DB, namespace, id string, now time.Time) error {

@@ -32,6 +32,10 @@ type receiver struct {
 	want     atomic.Int64
 	reached  chan struct{}
 
+	// delay, when set, is how long each answer takes: a receiver slower
+	// than the pushes, so that a backlog builds.
+	delay time.Duration
+
 	// Latencies, when recording: push to receipt, from the payload's
 	// sent_ns (see payload).
 	recording bool
@@ -92,6 +96,9 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	if n := r.received.Add(1); n == r.want.Load() {
 		close(r.reached)
+	}
+	if r.delay > 0 {
+		time.Sleep(r.delay)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

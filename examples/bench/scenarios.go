@@ -307,12 +307,18 @@ type BacklogSample struct {
 // checkpoint.
 const backlogStall = 2 * time.Minute
 
+// backlogAnswer is how long the receiver of the memory run takes to answer.
+const backlogAnswer = 20 * time.Millisecond
+
 // backlog pushes as fast as PushEvents goes while the engine delivers to
-// one webhook, so that deliveries owed pile up, and samples the process's
+// one webhook that answers slowly, so that deliveries owed pile up, and samples the process's
 // heap and RSS as the backlog passes 1/20, 1/10, 1/4, 1/2 and all of
 // -backlog. Flat memory means nothing in the engine grows with the backlog.
 func (b *bench) backlog(ctx context.Context) (string, error) {
 	recv := newReceiver(false)
+	// However fast the engine delivers, the backlog must grow: at most the
+	// webhook's concurrency limit per backlogAnswer.
+	recv.delay = backlogAnswer
 	defer recv.close()
 	c, err := b.newCluster(ctx, "backlog", 1)
 	if err != nil {
