@@ -73,9 +73,13 @@ func (e *Engine) GetDelivery(ctx context.Context, namespace, id string) (*delive
 }
 
 // RetryDelivery gives a finished delivery a fresh run: due now, with the
-// webhook's attempt limit again, its expiry lifted. A delivery still pending
-// is left as it is. A delivery of a deleted webhook can't be retried
-// (ErrFailedPrecondition).
+// webhook's attempt limit again, its expiry lifted. A failed or expired
+// delivery is tried again; a succeeded one is sent again, a replay with the
+// same webhook-id, so a receiver that de-duplicates ignores it. A delivery
+// still pending or retrying is left as it is, and no job is added. A
+// cancelled delivery, like any delivery of a deleted webhook, is refused
+// with ErrFailedPrecondition: deleting the webhook cancelled it, and there
+// is nowhere left to send it.
 func (e *Engine) RetryDelivery(ctx context.Context, namespace, id string) (*delivery.Delivery, error) {
 	return e.retryDelivery(ctx, nil, namespace, id)
 }

@@ -5,15 +5,18 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/internal/dnstest"
 	"github.com/sparrowhq/sparrow/webhook"
 )
 
@@ -64,6 +67,12 @@ func TestDeliverySucceeds(t *testing.T) {
 	}
 	if req.Header.Get("Webhook-Id") != d.ID || req.Header.Get("Authorization") != "Bearer token-1" {
 		t.Fatalf("headers: %v", req.Header)
+	}
+	if got := req.Header.Get("Content-Type"); got != "application/json" {
+		t.Fatalf("Content-Type %q, want application/json", got)
+	}
+	if got, want := req.Header.Get("User-Agent"), "Sparrow-Webhooks/"+sparrow.Version+" "; !strings.HasPrefix(got, want) {
+		t.Fatalf("User-Agent %q, want it to start with %q", got, want)
 	}
 	if string(req.Body) != `{"order_id":"ord_123","total":49.99}` || string(d.Body) != string(req.Body) {
 		t.Fatalf("body received %s, recorded %s", req.Body, d.Body)
@@ -198,27 +207,148 @@ func TestDeliveryGonePausesWebhook(t *testing.T) {
 	}
 }
 
+// TestDeliveryRetryAfter checks that the receiver's Retry-After, in seconds
+// or as an HTTP date, sets the next attempt, and that each attempt is signed
+// with a timestamp of its own under the same webhook-id.
 func TestDeliveryRetryAfter(t *testing.T) {
 	t.Parallel()
 
-	b := setup(t, sparrow.WithBackoff(delivery.DefaultBackoff))
+	tests := []struct {
+		name   string
+		status int
+		// retryAfter is the header's value, and when it asks the retry to be.
+		retryAfter func(now time.Time) (string, time.Time)
+	}{
+		{"ServiceUnavailableSeconds", http.StatusServiceUnavailable, retryAfterSeconds},
+		{"TooManyRequestsSeconds", http.StatusTooManyRequests, retryAfterSeconds},
+		{"TooManyRequestsDate", http.StatusTooManyRequests, func(now time.Time) (string, time.Time) {
+			// HTTP dates have whole seconds: this asks for one to two
+			// seconds from now.
+			at := now.Add(2 * time.Second).Truncate(time.Second)
+			return at.UTC().Format(http.TimeFormat), at
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			b := setup(t, sparrow.WithBackoff(delivery.DefaultBackoff))
+			b.start(t)
+			var askedFor atomic.Pointer[time.Time]
+			rcv := newReceiver(t, func(n int, _ *http.Request, w http.ResponseWriter) {
+				if n == 1 {
+					value, at := tt.retryAfter(time.Now())
+					askedFor.Store(&at)
+					w.Header().Set("Retry-After", value)
+					w.WriteHeader(tt.status)
+					return
+				}
+				w.WriteHeader(http.StatusOK)
+			})
+			w, d := b.pushOne(t, rcv, nil)
+			d = b.waitDelivery(t, "default", d.ID, statusIs(delivery.StatusSucceeded))
+			if len(d.Attempts) != 2 {
+				t.Fatalf("%d attempts, want 2", len(d.Attempts))
+			}
+			first, second := d.Attempts[0], d.Attempts[1]
+			want := *askedFor.Load()
+			if want.IsZero() { // seconds: counted from the attempt
+				want = first.StartedAt.Add(time.Second)
+			}
+			if !first.NextAttemptAt.Equal(want) {
+				t.Fatalf("next attempt planned at %s, want %s as the receiver asked", first.NextAttemptAt, want)
+			}
+			if second.StartedAt.Before(first.NextAttemptAt) {
+				t.Fatalf("retried at %s, before the %s asked for", second.StartedAt, first.NextAttemptAt)
+			}
+
+			reqs := rcv.received()
+			verifier, err := standardwebhooks.NewWebhook(w.Secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var gotIDs, gotStamps, wantStamps []string
+			for i, req := range reqs {
+				// The reference verifier also refuses a stale timestamp.
+				if err := verifier.Verify(req.Body, req.Header); err != nil {
+					t.Errorf("attempt %d: the reference verifier refused it: %v", i+1, err)
+				}
+				gotIDs = append(gotIDs, req.Header.Get("Webhook-Id"))
+				gotStamps = append(gotStamps, req.Header.Get("Webhook-Timestamp"))
+				wantStamps = append(wantStamps, strconv.FormatInt(d.Attempts[i].StartedAt.Unix(), 10))
+			}
+			if diff := cmp.Diff([]string{d.ID, d.ID}, gotIDs); diff != "" {
+				t.Errorf("webhook-id per attempt (-want +got):\n%s", diff)
+			}
+			// The attempts are a second or more apart, so their own
+			// timestamps differ: a reused one would show here.
+			if diff := cmp.Diff(wantStamps, gotStamps); diff != "" {
+				t.Errorf("webhook-timestamp per attempt, want each attempt's start (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// retryAfterSeconds asks for a retry in one second, as a number of seconds;
+// the time is zero because it counts from the attempt's start.
+func retryAfterSeconds(time.Time) (string, time.Time) { return "1", time.Time{} }
+
+// TestDeliveryDNSFailure delivers to a name that doesn't resolve: the
+// attempt is recorded as a dns failure and not retried.
+func TestDeliveryDNSFailure(t *testing.T) {
+	t.Parallel()
+
+	// A resolver that knows no names, as TestPrivateHostnameRefused uses.
+	b := setup(t, sparrow.WithResolver(dnstest.New(t, nil).Resolver()))
+	b.start(t)
+	b.registerEvent(t, "order.created")
+	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{
+		URL: "http://hooks.unknown.test/hook", Events: []string{"order.created"}, MaxAttempts: 5,
+	})
+	ev, err := b.eng.PushEvent(context.Background(), sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := b.waitDeliveries(t, w.Namespace, ev.ID, 1)[0]
+	got := b.waitDelivery(t, w.Namespace, d.ID, func(d *delivery.Delivery) bool { return d.Status.Final() })
+	if got.Status != delivery.StatusFailed || got.AttemptCount != 1 || got.LastErrorClass != delivery.ClassDNS {
+		t.Fatalf("status %s after %d attempts, class %q; want failed after 1, dns", got.Status, got.AttemptCount, got.LastErrorClass)
+	}
+	if a := got.Attempts[0]; a.StatusCode != 0 || a.Error == "" || !a.NextAttemptAt.IsZero() {
+		t.Fatalf("attempt record: %+v", a)
+	}
+}
+
+// TestDeliveryConnectionClosed has the receiver close the connection half
+// way through its answer: an unexpected EOF, retried.
+func TestDeliveryConnectionClosed(t *testing.T) {
+	t.Parallel()
+
+	b := setup(t)
 	b.start(t)
 	rcv := newReceiver(t, func(n int, _ *http.Request, w http.ResponseWriter) {
-		if n == 1 {
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusServiceUnavailable)
+		if n > 1 {
+			w.WriteHeader(http.StatusOK)
 			return
 		}
-		w.WriteHeader(http.StatusOK)
+		conn := hijackConn(t, w)
+		conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhalf"))
+		conn.Close() // a FIN, 96 bytes short
 	})
-	_, d := b.pushOne(t, rcv, nil)
+	_, d := b.pushOne(t, rcv, func(p *sparrow.RegisterWebhookParams) { p.MaxAttempts = 3 })
 	d = b.waitDelivery(t, "default", d.ID, statusIs(delivery.StatusSucceeded))
-	reqs := rcv.received()
-	if gap := reqs[1].At.Sub(reqs[0].At); gap < time.Second {
-		t.Fatalf("retried %s after a Retry-After of 1s", gap)
+	var classes []delivery.ErrorClass
+	for _, a := range d.Attempts {
+		classes = append(classes, a.ErrorClass)
 	}
-	if planned := d.Attempts[0].NextAttemptAt.Sub(d.Attempts[0].StartedAt); planned != time.Second {
-		t.Fatalf("next attempt planned %s after the first, want the 1s asked for", planned)
+	if diff := cmp.Diff([]delivery.ErrorClass{delivery.ClassConnectionClosed, delivery.ClassNone}, classes); diff != "" {
+		t.Fatalf("attempt classes (-want +got):\n%s", diff)
+	}
+	if a := d.Attempts[0]; a.Error == "" || a.NextAttemptAt.IsZero() {
+		t.Fatalf("closed attempt record: %+v", a)
+	}
+	if n := len(rcv.received()); n != 2 {
+		t.Fatalf("receiver got %d requests, want 2", n)
 	}
 }
 
@@ -454,26 +584,47 @@ func TestDeliveryLabelFilter(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: everyone.URL, Events: []string{"order.created"}})
+	we := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: everyone.URL, Events: []string{"order.created"}})
 
-	push := func(labels map[string]string) {
+	push := func(labels map[string]string) string {
 		payload := mustJSON(t, labels)
 		if labels == nil {
 			payload = []byte(`{}`)
 		}
-		if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: payload, Labels: labels}); err != nil {
+		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: payload, Labels: labels})
+		if err != nil {
 			t.Fatal(err)
 		}
+		return ev.ID
 	}
-	push(map[string]string{"plan": "premium", "region": "eu", "extra": "x"})
+	matching := push(map[string]string{"plan": "premium", "region": "eu", "extra": "x"})
 	push(map[string]string{"plan": "premium", "region": "us"})
 	push(map[string]string{"plan": "basic", "region": "eu"})
 	push(nil)
-	everyone.waitRequests(t, 4)
 	b.waitJobsDone(t, "sparrow_fanout", 4)
+	// Fan-out is done: every delivery there will be exists. Count them
+	// rather than the requests, which a wrong match might not have sent yet.
+	deliveriesTo := func(webhookID string) []string {
+		t.Helper()
+		page, err := b.eng.ListDeliveries(ctx, sparrow.ListDeliveriesParams{WebhookID: webhookID, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var events []string
+		for _, d := range page.Items {
+			events = append(events, d.EventID)
+		}
+		return events
+	}
+	if diff := cmp.Diff([]string{matching}, deliveriesTo(wp.ID)); diff != "" {
+		t.Fatalf("events delivered to the filtered webhook (-want +got):\n%s", diff)
+	}
+	if n := len(deliveriesTo(we.ID)); n != 4 {
+		t.Fatalf("the unfiltered webhook has %d deliveries, want 4", n)
+	}
 	got := premium.waitRequests(t, 1)
-	if len(got) != 1 || string(got[0].Body) != `{"extra":"x","plan":"premium","region":"eu"}` {
-		t.Fatalf("the filtered webhook got %d requests, first %s", len(got), got[0].Body)
+	if string(got[0].Body) != `{"extra":"x","plan":"premium","region":"eu"}` {
+		t.Fatalf("the filtered webhook got %s", got[0].Body)
 	}
 }
 
@@ -533,11 +684,149 @@ func TestRetryDelivery(t *testing.T) {
 	if got.AttemptCount != 2 || len(got.Attempts) != 2 {
 		t.Fatalf("after the retry: %d attempts", got.AttemptCount)
 	}
-	// A retry of a delivery in progress or done again is harmless.
+	// A succeeded delivery retried is sent again: a replay, under the same
+	// webhook-id so that a receiver that de-duplicates ignores it.
 	if _, err := b.eng.RetryDelivery(ctx, "default", d.ID); err != nil {
 		t.Fatal(err)
 	}
-	rcv.waitRequests(t, 3)
+	replay := rcv.waitRequests(t, 3)[2]
+	if got := replay.Header.Get("Webhook-Id"); got != d.ID {
+		t.Fatalf("the replay carried webhook-id %q, want the delivery's %q", got, d.ID)
+	}
+	if got := b.waitDelivery(t, "default", d.ID, func(d *delivery.Delivery) bool { return d.AttemptCount == 3 }); got.Status != delivery.StatusSucceeded {
+		t.Fatalf("after the replay: %s", got.Status)
+	}
+}
+
+// TestRetryDeliveryInProgress retries deliveries that haven't finished: the
+// call returns the delivery as it was, changes nothing and adds no job.
+func TestRetryDeliveryInProgress(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		// prepare leaves one delivery in progress and returns it.
+		prepare func(t *testing.T, b *testBundle) *delivery.Delivery
+	}{
+		{"Pending", func(t *testing.T, b *testBundle) *delivery.Delivery {
+			// A paused webhook's delivery waits, pending, with no attempt.
+			rcv := newReceiver(t, nil)
+			b.registerEvent(t, "order.created")
+			w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}, Inactive: true})
+			ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := b.waitDeliveries(t, w.Namespace, ev.ID, 1)[0]
+			return b.waitDelivery(t, w.Namespace, d.ID, func(d *delivery.Delivery) bool { return d.Waiting })
+		}},
+		{"Retrying", func(t *testing.T, b *testBundle) *delivery.Delivery {
+			rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
+			_, d := b.pushOne(t, rcv, nil)
+			return b.waitDelivery(t, "default", d.ID, statusIs(delivery.StatusRetrying))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			// The next attempt is an hour away: nothing moves while the test
+			// looks.
+			b := setup(t, sparrow.WithBackoff(func(int, *delivery.Outcome) time.Duration { return time.Hour }))
+			b.start(t)
+			before := tt.prepare(t, b)
+			if before.Status != delivery.StatusPending && before.Status != delivery.StatusRetrying {
+				t.Fatalf("prepared a %s delivery", before.Status)
+			}
+			jobs := b.countJobs(t, "sparrow_deliver")
+
+			got, err := b.eng.RetryDelivery(ctx, "default", before.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(before, got); diff != "" {
+				t.Errorf("RetryDelivery returned (-before +got):\n%s", diff)
+			}
+			after, err := b.eng.GetDelivery(ctx, "default", before.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(before, after); diff != "" {
+				t.Errorf("stored after RetryDelivery (-before +after):\n%s", diff)
+			}
+			if n := b.countJobs(t, "sparrow_deliver"); n != jobs {
+				t.Errorf("%d delivery jobs after RetryDelivery, want the %d there were", n, jobs)
+			}
+		})
+	}
+}
+
+// TestDeleteWebhookCancelsRetrying deletes a webhook whose delivery waits
+// for its next attempt: the delivery ends cancelled at once, and its job,
+// when it runs, sends nothing.
+func TestDeleteWebhookCancelsRetrying(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b := setup(t, sparrow.WithBackoff(func(int, *delivery.Outcome) time.Duration { return time.Hour }))
+	b.start(t)
+	rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
+	w, d := b.pushOne(t, rcv, nil)
+	d = b.waitDelivery(t, "default", d.ID, statusIs(delivery.StatusRetrying))
+	jobID := b.waitJobState(t, "sparrow_deliver", "scheduled") // snoozed for the hour
+
+	if err := b.eng.DeleteWebhook(ctx, "default", w.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.eng.GetDelivery(ctx, "default", d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != delivery.StatusCancelled || got.CompletedAt.IsZero() || !got.NextAttemptAt.IsZero() || got.AttemptCount != 1 {
+		t.Fatalf("after the delete: status %s, %d attempts, completed %v, next attempt %v",
+			got.Status, got.AttemptCount, got.CompletedAt, got.NextAttemptAt)
+	}
+
+	// Run the snoozed job now rather than in an hour.
+	if _, err := b.eng.RiverClient().JobRetry(ctx, jobID); err != nil {
+		t.Fatal(err)
+	}
+	b.waitJobsDone(t, "sparrow_deliver", 1)
+	if n := len(rcv.received()); n != 1 {
+		t.Fatalf("the deleted webhook's receiver got %d requests, want the 1 before the delete", n)
+	}
+	final, err := b.eng.GetDelivery(ctx, "default", d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(got, final); diff != "" {
+		t.Fatalf("the job changed the cancelled delivery (-cancelled +now):\n%s", diff)
+	}
+	_, err = b.eng.RetryDelivery(ctx, "default", d.ID)
+	wantErr(t, err, sparrow.ErrFailedPrecondition)
+}
+
+// waitJobState waits until the schema's only job of kind is in state and
+// returns its id.
+func (b *testBundle) waitJobState(t *testing.T, kind, state string) int64 {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var id int64
+		var got string
+		if err := b.pool.QueryRow(context.Background(),
+			"SELECT id, state FROM "+pgx.Identifier{b.schema, "river_job"}.Sanitize()+" WHERE kind = $1", kind).Scan(&id, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got == state {
+			return id
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s job %d is %s, want %s", kind, id, got, state)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestRetryFailedDeliveries(t *testing.T) {
@@ -667,6 +956,86 @@ func TestListDeliveries(t *testing.T) {
 	wantInvalid(t, err, "webhook_id")
 	_, err = b.eng.GetDelivery(ctx, "other", all[0].ID)
 	wantErr(t, err, sparrow.ErrNotFound)
+}
+
+func TestListDeliveriesTimeRange(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var clock atomic.Int64
+	clock.Store(start.UnixNano())
+	b := setup(t, sparrow.WithClock(func() time.Time { return time.Unix(0, clock.Load()) }))
+	b.start(t)
+	rcv := newReceiver(t, nil)
+	b.registerEvent(t, "order.created")
+	// Paused: the deliveries wait, and nothing but fan-out reads the clock.
+	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}, Inactive: true})
+	var made []string // a delivery made at start, then one an hour later
+	for i := range 2 {
+		clock.Store(start.Add(time.Duration(i) * time.Hour).UnixNano())
+		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, b.waitDeliveries(t, w.Namespace, ev.ID, 1)[0].ID)
+	}
+	list := func(p sparrow.ListDeliveriesParams) []string {
+		t.Helper()
+		page, err := b.eng.ListDeliveries(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, d := range page.Items {
+			ids = append(ids, d.ID)
+		}
+		return ids
+	}
+	tests := []struct {
+		name string
+		p    sparrow.ListDeliveriesParams
+		want []string
+	}{
+		{"Until", sparrow.ListDeliveriesParams{Until: start.Add(30 * time.Minute)}, made[:1]},
+		{"UntilExcludesItsInstant", sparrow.ListDeliveriesParams{Until: start}, nil},
+		{"Since", sparrow.ListDeliveriesParams{Since: start.Add(30 * time.Minute)}, made[1:]},
+		{"SinceIncludesItsInstant", sparrow.ListDeliveriesParams{Since: start.Add(time.Hour)}, made[1:]},
+		{"Both", sparrow.ListDeliveriesParams{Since: start, Until: start.Add(2 * time.Hour)}, []string{made[1], made[0]}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, list(tt.p)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
+func TestListDeliveriesInvalid(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b := setup(t)
+	now := time.Now()
+	tests := []struct {
+		name  string
+		p     sparrow.ListDeliveriesParams
+		field string
+	}{
+		{"LimitNegative", sparrow.ListDeliveriesParams{Limit: -1}, "limit"},
+		{"LimitOverMax", sparrow.ListDeliveriesParams{Limit: 101}, "limit"},
+		{"CursorNotBase64", sparrow.ListDeliveriesParams{Cursor: "!!not a cursor!!"}, "cursor"},
+		{"UntilBeforeSince", sparrow.ListDeliveriesParams{Since: now, Until: now.Add(-time.Minute)}, "until"},
+		{"UntilEqualsSince", sparrow.ListDeliveriesParams{Since: now, Until: now}, "until"},
+		{"BadWebhookID", sparrow.ListDeliveriesParams{WebhookID: "wh_"}, "webhook_id"},
+		{"BadEventID", sparrow.ListDeliveriesParams{EventID: "dlv_01aaaaaaaaaaaaaaaaaaaaaaaa"}, "event_id"},
+		{"BadNamespace", sparrow.ListDeliveriesParams{Namespace: "no spaces"}, "namespace"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := b.eng.ListDeliveries(ctx, tt.p)
+			wantInvalid(t, err, tt.field)
+		})
+	}
 }
 
 func cmpString(a, b string) int {

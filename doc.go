@@ -28,7 +28,12 @@ A host without one lets the engine run its own: Engine.Start and Engine.Stop.
 A process that only pushes events needs neither: the engine inserts its jobs
 with an insert-only client of its own. But a River client that works
 Sparrow's queue must have Sparrow's workers, or its jobs fail as unknown
-kinds; merge Queues only together with AddWorkers.
+kinds; merge Queues only together with AddWorkers. Likewise, after
+Engine.UseRiverClient the engine inserts through the host's client, and
+River refuses to insert a job whose kind that client's Workers lack: unless
+the host added Sparrow's workers or set river.Config.SkipUnknownJobCheck,
+PushEvent, and every other method that schedules a job, fails with a
+*river.UnknownJobKindError.
 
 # Registering and pushing
 
@@ -72,10 +77,10 @@ link-local and other non-public addresses are refused unless allowed
 
 # Errors
 
-Methods return the sentinels and types in errors.go: ErrNotFound,
-ErrAlreadyExists, *InvalidArgumentError (naming the field, and matching
-ErrInvalidArgument), *FailedPreconditionError and ErrResourceExhausted. Bad
-input changes nothing. Namespaces isolate tenants: a resource of one
+Methods return errors matching ErrNotFound, ErrAlreadyExists,
+ErrInvalidArgument (an *InvalidArgumentError naming the field),
+ErrFailedPrecondition (a *FailedPreconditionError) or ErrResourceExhausted;
+match them with errors.Is and errors.As. Bad input changes nothing. Namespaces isolate tenants: a resource of one
 namespace is not found through another.
 */
 package sparrow

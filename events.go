@@ -264,6 +264,9 @@ func (e *Engine) ListEvents(ctx context.Context, p ListEventsParams) (*Page[even
 			return nil, err
 		}
 	}
+	if !p.Since.IsZero() && !p.Until.IsZero() && !p.Since.Before(p.Until) {
+		return nil, errs.InvalidArgument("until", "must be after since")
+	}
 	evs, more, err := event.List(ctx, e.db(nil), event.ListParams{
 		Namespace: namespace, Name: p.Name, Since: p.Since, Until: p.Until, Before: before, Limit: limit,
 	})

@@ -3,16 +3,21 @@ package sparrow_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/subscription"
+	"github.com/sparrowhq/sparrow/webhook"
 )
 
 func TestPushEvent(t *testing.T) {
@@ -200,6 +205,355 @@ func TestPushEventTx(t *testing.T) {
 	}
 }
 
+// txFixture is what every case of TestTxTwins starts from: event types
+// order.created and order.paid, a webhook subscribed to order.created, and
+// an event of that type (no worker has run: no delivery yet).
+type txFixture struct {
+	webhook  *webhook.Webhook
+	sub      *subscription.Subscription
+	event    *event.Event
+	delivery *delivery.Delivery // set by the cases that make one
+}
+
+func newTxFixture(t *testing.T, b *testBundle) *txFixture {
+	t.Helper()
+	ctx := context.Background()
+	b.registerEvent(t, "order.created", "order.paid")
+	// The harness's resolver knows no names: a delivery here fails at once.
+	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: "https://hooks.example.com/", Events: []string{"order.created"}})
+	subs, err := b.eng.ListSubscriptions(ctx, sparrow.ListSubscriptionsParams{WebhookID: w.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{"n":0}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &txFixture{webhook: w, sub: &subs.Items[0], event: ev}
+}
+
+// failFixtureDelivery runs the workers until the fixture's event has a
+// failed delivery, then stops them, so that nothing moves while the test
+// takes snapshots.
+func failFixtureDelivery(t *testing.T, b *testBundle, f *txFixture) {
+	t.Helper()
+	ctx := context.Background()
+	b.start(t)
+	d := b.waitDeliveries(t, "default", f.event.ID, 1)[0]
+	f.delivery = b.waitDelivery(t, "default", d.ID, statusIs(delivery.StatusFailed))
+	if err := b.eng.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTxTwins calls every Engine method whose name ends in Tx, found by
+// reflection so that a new one without a case fails here: in a transaction
+// rolled back, every table of the schema is left as it was; in one
+// committed, the change is there. A nil tx is refused as invalid input.
+func TestTxTwins(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	tests := map[string]struct {
+		// prepare, when set, readies what the call acts on.
+		prepare func(t *testing.T, b *testBundle, f *txFixture)
+		call    func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error
+		// check looks for the change once the call is committed.
+		check func(t *testing.T, b *testBundle, f *txFixture)
+	}{
+		"RegisterEventTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.RegisterEventTx(ctx, tx, sparrow.RegisterEventParams{Name: "order.shipped"})
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if _, err := b.eng.GetEventType(ctx, "order.shipped"); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+		"UpdateEventTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.UpdateEventTx(ctx, tx, sparrow.UpdateEventParams{Name: "order.created", Description: ptr("changed")})
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if got, err := b.eng.GetEventType(ctx, "order.created"); err != nil || got.Description != "changed" {
+					t.Fatalf("event type %+v (%v), want the description changed", got, err)
+				}
+			},
+		},
+		"RegisterWebhookTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.RegisterWebhookTx(ctx, tx, sparrow.RegisterWebhookParams{URL: "https://hooks.example.com/2", Events: []string{"order.paid"}})
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if page, err := b.eng.ListWebhooks(ctx, sparrow.ListWebhooksParams{Event: "order.paid"}); err != nil || len(page.Items) != 1 {
+					t.Fatalf("webhooks subscribed to order.paid: %+v (%v), want the one registered", page, err)
+				}
+			},
+		},
+		"UpdateWebhookTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.UpdateWebhookTx(ctx, tx, sparrow.UpdateWebhookParams{ID: f.webhook.ID, Description: ptr("changed")})
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if got, err := b.eng.GetWebhook(ctx, "default", f.webhook.ID); err != nil || got.Description != "changed" {
+					t.Fatalf("webhook %+v (%v), want the description changed", got, err)
+				}
+			},
+		},
+		"PauseWebhookTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.PauseWebhookTx(ctx, tx, "default", f.webhook.ID)
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if got, err := b.eng.GetWebhook(ctx, "default", f.webhook.ID); err != nil || got.State != webhook.StatePaused {
+					t.Fatalf("webhook %+v (%v), want it paused", got, err)
+				}
+			},
+		},
+		"ResumeWebhookTx": {
+			prepare: func(t *testing.T, b *testBundle, f *txFixture) {
+				if _, err := b.eng.PauseWebhook(ctx, "default", f.webhook.ID); err != nil {
+					t.Fatal(err)
+				}
+			},
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.ResumeWebhookTx(ctx, tx, "default", f.webhook.ID)
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if got, err := b.eng.GetWebhook(ctx, "default", f.webhook.ID); err != nil || got.State != webhook.StateActive {
+					t.Fatalf("webhook %+v (%v), want it active", got, err)
+				}
+				if n := b.countJobs(t, "sparrow_unpark"); n != 1 {
+					t.Fatalf("%d unpark jobs, want 1 to release the waiting deliveries", n)
+				}
+			},
+		},
+		"DeleteWebhookTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				return eng.DeleteWebhookTx(ctx, tx, "default", f.webhook.ID)
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				_, err := b.eng.GetWebhook(ctx, "default", f.webhook.ID)
+				wantErr(t, err, sparrow.ErrNotFound)
+			},
+		},
+		"RotateWebhookSecretTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.RotateWebhookSecretTx(ctx, tx, sparrow.RotateWebhookSecretParams{ID: f.webhook.ID, Secret: "the rotated secret"})
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if got, err := b.eng.RevealWebhookSecret(ctx, "default", f.webhook.ID); err != nil || got != "the rotated secret" {
+					t.Fatalf("secret %q (%v), want the rotated one", got, err)
+				}
+			},
+		},
+		"CreateSubscriptionTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.CreateSubscriptionTx(ctx, tx, sparrow.CreateSubscriptionParams{WebhookID: f.webhook.ID, EventName: "order.paid"})
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				page, err := b.eng.ListSubscriptions(ctx, sparrow.ListSubscriptionsParams{WebhookID: f.webhook.ID, EventName: "order.paid"})
+				if err != nil || len(page.Items) != 1 {
+					t.Fatalf("subscriptions to order.paid: %+v (%v), want the one created", page, err)
+				}
+			},
+		},
+		"UpdateSubscriptionTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.UpdateSubscriptionTx(ctx, tx, sparrow.UpdateSubscriptionParams{ID: f.sub.ID, Active: ptr(false)})
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if got, err := b.eng.GetSubscription(ctx, "default", f.sub.ID); err != nil || got.Active {
+					t.Fatalf("subscription %+v (%v), want it inactive", got, err)
+				}
+			},
+		},
+		"DeleteSubscriptionTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				return eng.DeleteSubscriptionTx(ctx, tx, "default", f.sub.ID)
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				_, err := b.eng.GetSubscription(ctx, "default", f.sub.ID)
+				wantErr(t, err, sparrow.ErrNotFound)
+			},
+		},
+		"PushEventTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.PushEventTx(ctx, tx, sparrow.Event{Name: "order.created", Payload: []byte(`{"n":1}`)})
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if n, jobs := b.count(t, "sparrow_event"), b.countJobs(t, "sparrow_fanout"); n != 2 || jobs != 2 {
+					t.Fatalf("%d events and %d fan-out jobs, want 2 of each", n, jobs)
+				}
+			},
+		},
+		"PushEventsTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.PushEventsTx(ctx, tx, []sparrow.Event{
+					{Name: "order.created", Payload: []byte(`{"n":1}`)}, {Name: "order.paid", Payload: []byte(`{"n":2}`)},
+				})
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if n := b.count(t, "sparrow_event"); n != 3 {
+					t.Fatalf("%d events, want 3", n)
+				}
+			},
+		},
+		"RepushEventTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.RepushEventTx(ctx, tx, "default", f.event.ID)
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if n := b.countJobs(t, "sparrow_fanout"); n != 2 {
+					t.Fatalf("%d fan-out jobs, want the push's and the repush's", n)
+				}
+			},
+		},
+		"RetryDeliveryTx": {
+			prepare: failFixtureDelivery,
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.RetryDeliveryTx(ctx, tx, "default", f.delivery.ID)
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if got, err := b.eng.GetDelivery(ctx, "default", f.delivery.ID); err != nil || got.Status != delivery.StatusRetrying {
+					t.Fatalf("delivery %+v (%v), want it retrying", got, err)
+				}
+			},
+		},
+		"RetryFailedDeliveriesTx": {
+			prepare: failFixtureDelivery,
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				n, err := eng.RetryFailedDeliveriesTx(ctx, tx, sparrow.RetryFailedDeliveriesParams{WebhookID: f.webhook.ID, Since: f.delivery.CompletedAt})
+				if err == nil && n != 1 {
+					err = fmt.Errorf("retried %d deliveries, want 1", n)
+				}
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if got, err := b.eng.GetDelivery(ctx, "default", f.delivery.ID); err != nil || got.Status != delivery.StatusRetrying {
+					t.Fatalf("delivery %+v (%v), want it retrying", got, err)
+				}
+			},
+		},
+	}
+
+	engine := reflect.TypeFor[*sparrow.Engine]()
+	var twins []reflect.Method
+	for i := range engine.NumMethod() {
+		if m := engine.Method(i); strings.HasSuffix(m.Name, "Tx") {
+			twins = append(twins, m)
+			if _, ok := tests[m.Name]; !ok {
+				t.Errorf("Engine.%s has no case in TestTxTwins", m.Name)
+			}
+		}
+	}
+	for name := range tests {
+		if _, ok := engine.MethodByName(name); !ok {
+			t.Errorf("TestTxTwins has a case for %s, which Engine lacks", name)
+		}
+	}
+
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+
+			b := setup(t)
+			f := newTxFixture(t, b)
+			if tt.prepare != nil {
+				tt.prepare(t, b, f)
+			}
+			inTx := func(finish func(pgx.Tx, context.Context) error) {
+				t.Helper()
+				tx, err := b.pool.Begin(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tx.Rollback(ctx)
+				if err := tt.call(b.eng, tx, f); err != nil {
+					t.Fatal(err)
+				}
+				if err := finish(tx, ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			before := b.snapshot(t)
+			inTx(pgx.Tx.Rollback)
+			if diff := cmp.Diff(before, b.snapshot(t)); diff != "" {
+				t.Fatalf("rolled back, yet the tables changed (-before +after):\n%s", diff)
+			}
+			inTx(pgx.Tx.Commit)
+			if cmp.Equal(before, b.snapshot(t)) {
+				t.Fatal("committed, yet no table changed")
+			}
+			tt.check(t, b, f)
+		})
+	}
+
+	t.Run("NilTx", func(t *testing.T) {
+		t.Parallel()
+
+		b := setup(t)
+		newTxFixture(t, b)
+		before := b.snapshot(t)
+		for _, m := range twins {
+			// Zero arguments after the nil tx: it must be refused first.
+			args := []reflect.Value{reflect.ValueOf(b.eng), reflect.ValueOf(ctx)}
+			for i := len(args); i < m.Type.NumIn(); i++ {
+				args = append(args, reflect.Zero(m.Type.In(i)))
+			}
+			out := m.Func.Call(args)
+			err, _ := out[len(out)-1].Interface().(error)
+			if !errors.Is(err, sparrow.ErrInvalidArgument) {
+				t.Errorf("%s(ctx, nil, ...) = %v, want an error matching ErrInvalidArgument", m.Name, err)
+			}
+		}
+		if diff := cmp.Diff(before, b.snapshot(t)); diff != "" {
+			t.Fatalf("nil tx calls changed the tables (-before +after):\n%s", diff)
+		}
+	})
+}
+
+// snapshot returns every row of every table in the bundle's schema, River's
+// included, as JSON text: two snapshots are equal only if nothing changed.
+func (b *testBundle) snapshot(t *testing.T) map[string][]string {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := b.pool.Query(ctx, `SELECT table_name::text FROM information_schema.tables
+WHERE table_schema = $1 AND table_type = 'BASE TABLE'`, b.schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := make(map[string][]string, len(tables))
+	for _, table := range tables {
+		var contents []string
+		if err := b.pool.QueryRow(ctx, "SELECT coalesce(array_agg(row_to_json(t)::text ORDER BY row_to_json(t)::text), '{}') FROM "+
+			pgx.Identifier{b.schema, table}.Sanitize()+" t").Scan(&contents); err != nil {
+			t.Fatal(err)
+		}
+		snap[table] = contents
+	}
+	return snap
+}
+
 func TestPushEvents(t *testing.T) {
 	t.Parallel()
 
@@ -315,6 +669,23 @@ func TestListEvents(t *testing.T) {
 	}
 	if diff := cmp.Diff(all[2:4], list(sparrow.ListEventsParams{Since: now.Add(2 * time.Minute), Until: now.Add(4 * time.Minute)})); diff != "" {
 		t.Errorf("by time (-want +got):\n%s", diff)
+	}
+	for _, tt := range []struct {
+		name  string
+		p     sparrow.ListEventsParams
+		field string
+	}{
+		{"LimitNegative", sparrow.ListEventsParams{Limit: -1}, "limit"},
+		{"LimitOverMax", sparrow.ListEventsParams{Limit: 101}, "limit"},
+		{"CursorNotBase64", sparrow.ListEventsParams{Cursor: "!!not a cursor!!"}, "cursor"},
+		{"CursorTooLong", sparrow.ListEventsParams{Cursor: strings.Repeat("A", 400)}, "cursor"},
+		{"Name", sparrow.ListEventsParams{Name: "bad name"}, "event"},
+		{"Namespace", sparrow.ListEventsParams{Namespace: "no spaces"}, "namespace"},
+		{"UntilBeforeSince", sparrow.ListEventsParams{Since: now, Until: now.Add(-time.Minute)}, "until"},
+		{"UntilIsSince", sparrow.ListEventsParams{Since: now, Until: now}, "until"},
+	} {
+		_, err := b.eng.ListEvents(ctx, tt.p)
+		t.Run(tt.name, func(t *testing.T) { wantInvalid(t, err, tt.field) })
 	}
 }
 

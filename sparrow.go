@@ -16,6 +16,7 @@ import (
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
+	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/secretbox"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/internal/version"
@@ -305,4 +306,4 @@ func (e *Engine) inTx(ctx context.Context, tx pgx.Tx, fn func(tx pgx.Tx) error) 
 	return pgx.BeginFunc(ctx, e.pool, fn)
 }
 
-var errNilTx = errors.New("sparrow: nil tx (use the method without Tx to run in a transaction of Sparrow's own)")
+var errNilTx = errs.InvalidArgument("tx", "nil (use the method without Tx to run in a transaction of Sparrow's own)")

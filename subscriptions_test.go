@@ -2,6 +2,7 @@ package sparrow_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -135,6 +136,139 @@ func TestUpdateDeleteSubscription(t *testing.T) {
 	wantErr(t, err, sparrow.ErrNotFound)
 	wantErr(t, b.eng.DeleteSubscription(ctx, "default", sub.ID), sparrow.ErrNotFound)
 	wantInvalid(t, b.eng.DeleteSubscription(ctx, "default", "wh_01aaaaaaaaaaaaaaaaaaaaaaaa"), "subscription_id")
+}
+
+func TestListSubscriptions(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b := setup(t)
+	b.registerEvent(t, "a.created", "b.created", "c.created")
+	w1 := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: "https://example.com/1"})
+	w2 := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: "https://example.com/2"})
+	other := b.registerWebhook(t, sparrow.RegisterWebhookParams{Namespace: "other", URL: "https://example.com/3"})
+	subscribe := func(webhookID, namespace, event string) string {
+		t.Helper()
+		s, err := b.eng.CreateSubscription(ctx, sparrow.CreateSubscriptionParams{Namespace: namespace, WebhookID: webhookID, EventName: event})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.ID
+	}
+	// Made c, b, a, then w2's: listed newest first, w2's leads.
+	w1c, w1b, w1a := subscribe(w1.ID, "", "c.created"), subscribe(w1.ID, "", "b.created"), subscribe(w1.ID, "", "a.created")
+	w2a := subscribe(w2.ID, "", "a.created")
+	otherA := subscribe(other.ID, "other", "a.created")
+
+	list := func(p sparrow.ListSubscriptionsParams) []string {
+		t.Helper()
+		var ids []string
+		for range 10 {
+			page, err := b.eng.ListSubscriptions(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Limit > 0 && len(page.Items) > p.Limit {
+				t.Fatalf("a page of %d for a limit of %d", len(page.Items), p.Limit)
+			}
+			for _, s := range page.Items {
+				ids = append(ids, s.ID)
+			}
+			if p.Cursor = page.NextCursor; p.Cursor == "" {
+				return ids
+			}
+		}
+		t.Fatal("pagination did not end")
+		return nil
+	}
+	tests := []struct {
+		name string
+		p    sparrow.ListSubscriptionsParams
+		want []string
+	}{
+		{"AllOnePage", sparrow.ListSubscriptionsParams{}, []string{w2a, w1a, w1b, w1c}},
+		{"AllTwoPerPage", sparrow.ListSubscriptionsParams{Limit: 2}, []string{w2a, w1a, w1b, w1c}},
+		{"AllOnePerPage", sparrow.ListSubscriptionsParams{Limit: 1}, []string{w2a, w1a, w1b, w1c}},
+		{"ByWebhook", sparrow.ListSubscriptionsParams{WebhookID: w1.ID, Limit: 2}, []string{w1a, w1b, w1c}},
+		{"ByEvent", sparrow.ListSubscriptionsParams{EventName: "a.created"}, []string{w2a, w1a}},
+		{"ByWebhookAndEvent", sparrow.ListSubscriptionsParams{WebhookID: w1.ID, EventName: "b.created"}, []string{w1b}},
+		{"OtherNamespace", sparrow.ListSubscriptionsParams{Namespace: "other"}, []string{otherA}},
+		{"WebhookOfAnotherNamespace", sparrow.ListSubscriptionsParams{WebhookID: other.ID}, nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, list(tt.p)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+
+	t.Run("Invalid", func(t *testing.T) {
+		for _, tt := range []struct {
+			name  string
+			p     sparrow.ListSubscriptionsParams
+			field string
+		}{
+			{"LimitNegative", sparrow.ListSubscriptionsParams{Limit: -1}, "limit"},
+			{"LimitOverMax", sparrow.ListSubscriptionsParams{Limit: 101}, "limit"},
+			{"CursorNotBase64", sparrow.ListSubscriptionsParams{Cursor: "!!not a cursor!!"}, "cursor"},
+			{"WebhookIDOfASubscription", sparrow.ListSubscriptionsParams{WebhookID: w1a}, "webhook_id"},
+			{"WebhookIDTruncated", sparrow.ListSubscriptionsParams{WebhookID: w1.ID[:10]}, "webhook_id"},
+			{"EventName", sparrow.ListSubscriptionsParams{EventName: "not an event"}, "event_name"},
+			{"Namespace", sparrow.ListSubscriptionsParams{Namespace: "no spaces"}, "namespace"},
+		} {
+			_, err := b.eng.ListSubscriptions(ctx, tt.p)
+			t.Run(tt.name, func(t *testing.T) { wantInvalid(t, err, tt.field) })
+		}
+	})
+}
+
+func TestUpdateSubscriptionInvalid(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b := setup(t)
+	b.registerEvent(t, "order.created")
+	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: "https://example.com"})
+	sub, err := b.eng.CreateSubscription(ctx, sparrow.CreateSubscriptionParams{
+		WebhookID: w.ID, EventName: "order.created", LabelFilter: map[string]string{"plan": "premium"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tooMany := map[string]string{}
+	for i := range 100 {
+		tooMany[fmt.Sprintf("k%d", i)] = "v"
+	}
+	tests := []struct {
+		name  string
+		p     sparrow.UpdateSubscriptionParams
+		field string
+	}{
+		{"LabelKeyWithSpace", sparrow.UpdateSubscriptionParams{LabelFilter: ptr(map[string]string{"bad key": "x"})}, "label_filter[bad key]"},
+		{"LabelKeyEmpty", sparrow.UpdateSubscriptionParams{LabelFilter: ptr(map[string]string{"": "x"})}, "label_filter[]"},
+		{"LabelValueTooLong", sparrow.UpdateSubscriptionParams{LabelFilter: ptr(map[string]string{"k": strings.Repeat("v", 257)})}, "label_filter[k]"},
+		{"LabelValueNUL", sparrow.UpdateSubscriptionParams{LabelFilter: ptr(map[string]string{"k": "a\x00b"})}, "label_filter[k]"},
+		{"TooManyLabels", sparrow.UpdateSubscriptionParams{LabelFilter: &tooMany}, "label_filter"},
+		// A valid change beside the bad one is not applied either.
+		{"WithAValidChange", sparrow.UpdateSubscriptionParams{Active: ptr(false), LabelFilter: ptr(map[string]string{"bad key": "x"})}, "label_filter[bad key]"},
+		{"BadID", sparrow.UpdateSubscriptionParams{ID: w.ID, Active: ptr(false)}, "subscription_id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := tt.p
+			if p.ID == "" {
+				p.ID = sub.ID
+			}
+			_, err := b.eng.UpdateSubscription(ctx, p)
+			wantInvalid(t, err, tt.field)
+			got, err := b.eng.GetSubscription(ctx, "default", sub.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(sub, got); diff != "" {
+				t.Fatalf("a refused update changed the subscription (-before +after):\n%s", diff)
+			}
+		})
+	}
 }
 
 func TestRenderTemplate(t *testing.T) {

@@ -323,28 +323,38 @@ func (e *Engine) pauseWebhook(ctx context.Context, tx pgx.Tx, namespace, id stri
 
 // ResumeWebhook makes a paused or disabled webhook active again; its waiting
 // deliveries go out promptly. A webhook Sparrow disabled also has its health
-// reset: state unknown, figures from zero. Resuming an active webhook
-// changes nothing.
+// reset: state unknown, figures from zero, and the change goes to
+// WithOnHealthChange once committed. Resuming an active webhook changes
+// nothing.
 func (e *Engine) ResumeWebhook(ctx context.Context, namespace, id string) (*webhook.Webhook, error) {
-	return e.resumeWebhook(ctx, nil, namespace, id)
+	w, reset, err := e.resumeWebhook(ctx, nil, namespace, id)
+	if err == nil && reset != nil && e.config.hooks.OnHealthChange != nil {
+		e.config.hooks.OnHealthChange(ctx, *reset)
+	}
+	return w, err
 }
 
 // ResumeWebhookTx is ResumeWebhook in the caller's transaction: the waiting
-// deliveries go out once it commits.
+// deliveries go out once it commits. Sparrow cannot see that commit, so the
+// health reset is not passed to WithOnHealthChange.
 func (e *Engine) ResumeWebhookTx(ctx context.Context, tx pgx.Tx, namespace, id string) (*webhook.Webhook, error) {
 	if tx == nil {
 		return nil, errNilTx
 	}
-	return e.resumeWebhook(ctx, tx, namespace, id)
+	w, _, err := e.resumeWebhook(ctx, tx, namespace, id)
+	return w, err
 }
 
-func (e *Engine) resumeWebhook(ctx context.Context, tx pgx.Tx, namespace, id string) (*webhook.Webhook, error) {
+// resumeWebhook returns the webhook and the health transition the resume
+// made, if any.
+func (e *Engine) resumeWebhook(ctx context.Context, tx pgx.Tx, namespace, id string) (*webhook.Webhook, *health.Transition, error) {
 	namespace, err := validateRef(namespace, "webhook_id", ids.Webhook, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := e.now()
 	var w *webhook.Webhook
+	var reset *health.Transition
 	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
 		current, err := webhook.Get(ctx, db, namespace, id, false)
@@ -353,12 +363,15 @@ func (e *Engine) resumeWebhook(ctx context.Context, tx pgx.Tx, namespace, id str
 			return err
 		}
 		// A webhook Sparrow disabled starts over: its old failures would
-		// disable it again at once. Health before webhook: the lock order
-		// of recording attempts.
+		// disable it again at once, and its health stays disabled until
+		// reset. So does one paused since it was disabled. Health before
+		// webhook: the lock order of recording attempts.
+		resetHealth := health.ResetIfDisabled
 		if current.State == webhook.StateDisabled {
-			if _, err := health.Reset(ctx, db, id, now); err != nil {
-				return err
-			}
+			resetHealth = health.Reset
+		}
+		if reset, err = resetHealth(ctx, db, id, now); err != nil {
+			return err
 		}
 		if w, _, err = webhook.SetState(ctx, db, namespace, id, webhook.StateActive, "", now); err != nil {
 			return err
@@ -367,7 +380,10 @@ func (e *Engine) resumeWebhook(ctx context.Context, tx pgx.Tx, namespace, id str
 			Args: riverworkers.UnparkArgs{WebhookID: id}, InsertOpts: &river.InsertOpts{Queue: e.config.queue, Metadata: telemetry.JobMetadata(ctx)},
 		}})
 	})
-	return w, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return w, reset, nil
 }
 
 // DeleteWebhook deletes a webhook and its subscriptions, and cancels its

@@ -254,8 +254,21 @@ func TestListWebhooks(t *testing.T) {
 	if got := ids(sparrow.ListWebhooksParams{Namespace: "empty"}); len(got) != 0 {
 		t.Errorf("empty namespace listed %v", got)
 	}
-	_, err := b.eng.ListWebhooks(ctx, sparrow.ListWebhooksParams{Event: "bad event"})
-	wantInvalid(t, err, "event")
+	for _, tt := range []struct {
+		name  string
+		p     sparrow.ListWebhooksParams
+		field string
+	}{
+		{"Event", sparrow.ListWebhooksParams{Event: "bad event"}, "event"},
+		{"LimitNegative", sparrow.ListWebhooksParams{Limit: -1}, "limit"},
+		{"LimitOverMax", sparrow.ListWebhooksParams{Limit: 101}, "limit"},
+		{"CursorNotBase64", sparrow.ListWebhooksParams{Cursor: "!!not a cursor!!"}, "cursor"},
+		{"CursorTooLong", sparrow.ListWebhooksParams{Cursor: strings.Repeat("A", 400)}, "cursor"},
+		{"Namespace", sparrow.ListWebhooksParams{Namespace: "no spaces"}, "namespace"},
+	} {
+		_, err := b.eng.ListWebhooks(ctx, tt.p)
+		t.Run(tt.name, func(t *testing.T) { wantInvalid(t, err, tt.field) })
+	}
 }
 
 func TestUpdateWebhook(t *testing.T) {

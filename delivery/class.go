@@ -16,6 +16,7 @@ import (
 type ErrorClass string
 
 const (
+	// ClassNone: no failure; the attempt was answered with a 2xx.
 	ClassNone ErrorClass = ""
 	// ClassTimeout: no complete answer within the webhook's timeout.
 	ClassTimeout ErrorClass = "timeout"

@@ -11,6 +11,8 @@ type BlockedError struct {
 	Addr netip.Addr
 }
 
+// Error names the address and the options that would allow it, since the
+// message ends up in the attempt record a person reads.
 func (e *BlockedError) Error() string {
 	return fmt.Sprintf("destination %s is not a public address (allow it with sparrow.WithAllowedCIDRs or WithAllowPrivateNetworks)", e.Addr)
 }
@@ -52,8 +54,16 @@ func (g *Guard) Permits(addr netip.Addr) bool {
 	return IsPublic(addr)
 }
 
-// nonPublic lists special-purpose ranges (RFC 6890 and successors) that the
-// netip predicates below don't cover.
+// globalUnicast6 is the only IPv6 space allocated for global unicast (RFC
+// 4291 section 2.4, IANA's IPv6 address space registry). Everything outside
+// it is refused, including forms that embed an IPv4 address and could reach
+// IPv4 space behind the guard's back: IPv4-compatible (::a.b.c.d),
+// IPv4-translated (::ffff:0:a.b.c.d), NAT64 (64:ff9b::/96, 64:ff9b:1::/48),
+// deprecated site-local (fec0::/10) and the discard prefix (100::/64).
+var globalUnicast6 = netip.MustParsePrefix("2000::/3")
+
+// nonPublic lists special-purpose ranges (RFC 6890 and successors) that
+// neither globalUnicast6 nor the netip predicates in IsPublic cover.
 var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
 	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT
@@ -63,20 +73,22 @@ var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("198.51.100.0/24"), // documentation
 	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
 	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, broadcast
-	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64: reaches IPv4 space
-	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
-	netip.MustParsePrefix("100::/64"),        // discard
 	netip.MustParsePrefix("2001::/23"),       // IETF protocol assignments
 	netip.MustParsePrefix("2001:db8::/32"),   // documentation
 	netip.MustParsePrefix("2002::/16"),       // 6to4: reaches IPv4 space
+	netip.MustParsePrefix("3fff::/20"),       // documentation (RFC 9637)
 }
 
 // IsPublic reports whether addr is a globally routable unicast address:
 // not loopback, private (RFC 1918, IPv6 ULA), link-local (cloud metadata
 // included), multicast, unspecified, carrier-grade NAT or another
-// special-purpose range, in IPv4 or IPv4-mapped IPv6 form.
+// special-purpose range, in IPv4 or IPv4-mapped IPv6 form; in IPv6, inside
+// the global unicast space (2000::/3) as well.
 func IsPublic(addr netip.Addr) bool {
 	addr = addr.Unmap()
+	if addr.Is6() && !globalUnicast6.Contains(addr) {
+		return false
+	}
 	if !addr.IsValid() || addr.IsLoopback() || addr.IsPrivate() || addr.IsLinkLocalUnicast() ||
 		addr.IsLinkLocalMulticast() || addr.IsInterfaceLocalMulticast() || addr.IsMulticast() || addr.IsUnspecified() {
 		return false

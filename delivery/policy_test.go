@@ -27,8 +27,14 @@ func TestGuard(t *testing.T) {
 		"100.64.0.1", "0.0.0.0", "::", "224.0.0.1", "ff02::1", "fe80::1", "fc00::1", "fd12:3456::1",
 		"::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "198.18.0.1", "192.0.2.10",
 		"255.255.255.255", "64:ff9b::a00:1", "2002:a00:1::", "2001:db8::1",
+		// IPv4-compatible (::a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d)
+		// and NAT64 forms of non-public IPv4 addresses.
+		"::7f00:1", "::127.0.0.1", "::a00:1", "::a9fe:a9fe", "::ffff:0:7f00:1", "::ffff:0:10.0.0.1",
+		"::ffff:0:169.254.169.254", "64:ff9b::7f00:1", "64:ff9b::192.168.1.1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::a00:1",
+		// Deprecated site-local, discard, RFC 9637 documentation.
+		"fec0::1", "feff::1", "100::1", "3fff::1",
 	}
-	public := []string{"8.8.8.8", "1.1.1.1", "93.184.216.34", "2606:4700:4700::1111", "::ffff:8.8.8.8"}
+	public := []string{"8.8.8.8", "1.1.1.1", "93.184.216.34", "2606:4700:4700::1111", "::ffff:8.8.8.8", "2a00:1450:4001:82b::200e"}
 
 	guard := &delivery.Guard{}
 	for _, s := range blocked {

@@ -29,7 +29,8 @@ const (
 	// StateUnhealthy: failing mostly.
 	StateUnhealthy State = "unhealthy"
 	// StateDisabled: failed long enough that Sparrow disabled the webhook;
-	// its deliveries wait until it is resumed.
+	// its deliveries wait until it is resumed. Only the resume (Reset) ends
+	// it, whatever attempts still in flight then do.
 	StateDisabled State = "disabled"
 )
 
@@ -139,7 +140,8 @@ func (f Figures) SuccessRate() float64 {
 
 // Evaluate decides the state figures call for at time now, and says why.
 // The state follows the figures, so it may move more than one step at once
-// (a burst of failures takes a healthy webhook straight to unhealthy).
+// (a burst of failures takes a healthy webhook straight to unhealthy); Apply
+// does not ask it about a webhook already disabled.
 func (t Thresholds) Evaluate(f Figures, now time.Time) (State, string) {
 	rated := f.Attempts >= t.MinAttempts
 	rate := f.SuccessRate()

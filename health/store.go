@@ -52,8 +52,10 @@ type bucketSum struct {
 
 // Apply counts a batch of observations into their webhooks' health, decides
 // each webhook's state anew at time now, and returns the state changes, in
-// webhook order. It locks the webhooks' health rows (in id order, so
-// concurrent batches cannot deadlock) until the transaction ends.
+// webhook order. A disabled webhook stays disabled until Reset: its
+// observations still count in the figures but change no state. It locks the
+// webhooks' health rows (in id order, so concurrent batches cannot deadlock)
+// until the transaction ends.
 func Apply(ctx context.Context, db dbutil.DB, obs []Observation, t Thresholds, now time.Time) ([]Transition, error) {
 	if len(obs) == 0 {
 		return nil, nil
@@ -74,10 +76,10 @@ func Apply(ctx context.Context, db dbutil.DB, obs []Observation, t Thresholds, n
 		r := rows[o.WebhookID]
 		at := o.At
 		if o.ErrorClass == "" {
-			r.consecutive, r.failingSince, r.lastSuccess = 0, nil, &at
+			r.consecutive, r.failingSince, r.lastSuccess = 0, nil, latest(r.lastSuccess, at)
 		} else {
 			r.consecutive++
-			r.lastFailure = &at
+			r.lastFailure = latest(r.lastFailure, at)
 			if r.failingSince == nil {
 				r.failingSince = &at
 			}
@@ -102,6 +104,13 @@ func Apply(ctx context.Context, db dbutil.DB, obs []Observation, t Thresholds, n
 	var transitions []Transition
 	for _, id := range slices.Sorted(maps.Keys(rows)) {
 		r := rows[id]
+		if r.state == StateDisabled {
+			// Only Reset (ResumeWebhook, with the webhook) leaves disabled.
+			// An attempt in flight when the webhook was disabled lands here:
+			// its success must not call a webhook whose deliveries wait
+			// healthy, nor later failures disable it a second time.
+			continue
+		}
 		f := figures[id]
 		f.ConsecutiveFailures = r.consecutive
 		if r.failingSince != nil {
@@ -117,6 +126,16 @@ func Apply(ctx context.Context, db dbutil.DB, obs []Observation, t Thresholds, n
 		return nil, err
 	}
 	return transitions, recordTransitions(ctx, db, transitions)
+}
+
+// latest returns the later of t and at. Attempts are counted as they end,
+// and one that started long ago, such as one a slow receiver held, must not
+// make the last success or failure older.
+func latest(t *time.Time, at time.Time) *time.Time {
+	if t != nil && t.After(at) {
+		return t
+	}
+	return &at
 }
 
 // lockRows creates missing health rows and locks them all.
@@ -248,23 +267,36 @@ SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::
 // no consecutive failures, figures from zero. It returns the transition, if
 // the webhook had a state to leave.
 func Reset(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) (*Transition, error) {
-	var t Transition
+	return reset(ctx, db, webhookID, now, false)
+}
+
+// ResetIfDisabled is Reset for a webhook whose health is disabled, and does
+// nothing to others. It is for a webhook resumed from paused: one paused
+// after Sparrow disabled it has a disabled health that only a reset ends.
+func ResetIfDisabled(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) (*Transition, error) {
+	return reset(ctx, db, webhookID, now, true)
+}
+
+func reset(ctx context.Context, db dbutil.DB, webhookID string, now time.Time, onlyDisabled bool) (*Transition, error) {
+	t := Transition{WebhookID: webhookID, At: now, To: StateUnknown, Reason: "webhook resumed"}
+	// Locked whatever its state: an attempt being recorded meanwhile waits
+	// for the resume to commit, rather than disable the webhook after this
+	// read.
 	err := db.QueryRow(ctx, `
-WITH old AS (
-    SELECT webhook_id, namespace, state FROM /*schema*/sparrow_webhook_health WHERE webhook_id = $1 FOR UPDATE
-)
-UPDATE /*schema*/sparrow_webhook_health h SET
-    state = 'unknown', state_reason = 'webhook resumed', state_changed_at = $2, consecutive_failures = 0,
-    failing_since = NULL, generation = generation + 1, reset_at = $2, updated_at = $2
-FROM old WHERE h.webhook_id = old.webhook_id
-RETURNING old.webhook_id, old.namespace, old.state`, webhookID, now).Scan(&t.WebhookID, &t.Namespace, &t.From)
-	if errors.Is(err, pgx.ErrNoRows) {
+SELECT namespace, state FROM /*schema*/sparrow_webhook_health WHERE webhook_id = $1 FOR UPDATE`, webhookID).Scan(&t.Namespace, &t.From)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && onlyDisabled && t.From != StateDisabled {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, dbutil.Interpret("reset health", err)
 	}
-	t.At, t.To, t.Reason = now, StateUnknown, "webhook resumed"
+	if _, err := db.Exec(ctx, `
+UPDATE /*schema*/sparrow_webhook_health SET
+    state = 'unknown', state_reason = $3, state_changed_at = $2, consecutive_failures = 0,
+    failing_since = NULL, generation = generation + 1, reset_at = $2, updated_at = $2
+WHERE webhook_id = $1`, webhookID, now, t.Reason); err != nil {
+		return nil, dbutil.Interpret("reset health", err)
+	}
 	if t.From == StateUnknown {
 		return nil, nil
 	}

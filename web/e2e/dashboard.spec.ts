@@ -1,5 +1,5 @@
 import { adminKey, scopedKey, scopedNamespace } from './keys';
-import { call, env, expect, shot, signIn, test, unique } from './fixtures';
+import { call, env, expect, expectFits, phone, shot, signIn, test, unique } from './fixtures';
 
 test('register an event type, create a webhook, send a test event and watch it delivered', async ({ page, ns }) => {
   const type = unique('order.created');
@@ -39,6 +39,7 @@ test('register an event type, create a webhook, send a test event and watch it d
   // Send a test event through the form.
   await page.getByRole('link', { name: 'Events', exact: true }).click();
   await expect(page.getByRole('heading', { name: `No events in ${ns} yet` })).toBeVisible();
+  await shot(page, 'events-empty');
   await page.getByRole('link', { name: 'Send a test event' }).first().click();
   await expect(page.getByRole('heading', { level: 1, name: 'Send a test event' })).toBeVisible();
   await page.getByLabel('Event type').selectOption(type);
@@ -62,6 +63,9 @@ test('register an event type, create a webhook, send a test event and watch it d
   await shot(page, 'delivery');
 
   // The lists and the overview show it too.
+  await page.getByRole('link', { name: 'Events', exact: true }).click();
+  await expect(page.getByRole('table', { name: 'Events' }).getByRole('cell', { name: type, exact: true })).toBeVisible();
+  await shot(page, 'events');
   await page.getByRole('link', { name: 'Deliveries', exact: true }).click();
   await expect(page.getByRole('table', { name: 'Deliveries' }).getByText('succeeded')).toBeVisible();
   await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
@@ -70,22 +74,74 @@ test('register an event type, create a webhook, send a test event and watch it d
   await page.getByRole('link', { name: 'Overview', exact: true }).click();
   await expect(page.getByText('1 of 1 attempts')).toBeVisible();
   await shot(page, 'overview');
+});
 
-  // A phone's width.
-  await page.setViewportSize({ width: 390, height: 844 });
-  await shot(page, 'phone-overview');
+test('every main page fits a phone\'s width', async ({ page, ns }) => {
+  // Long names, URLs and labels, as real ones can be, and a receiver that
+  // fails: what makes a page too wide if anything does.
+  const type = unique('customer.subscription.trial_will_end');
+  await call('webhook.EventService/RegisterEvent', { name: type, description: 'Three days before a customer\'s free trial ends' });
+  const good = await call<{ webhookId: string }>('webhook.WebhookService/RegisterWebhook', {
+    namespace: ns,
+    url: `${env.receiver}/ok/${ns}/hooks/subscriptions/trial-ending?source=sparrow&team=billing-notifications`,
+    events: [type],
+    description: 'Billing notifications: reminders before a trial ends, sent by email and in the app',
+    headers: { Authorization: 'Bearer a-rather-long-token-0123456789abcdef0123456789abcdef' },
+  });
+  await call('webhook.WebhookService/RegisterWebhook', {
+    namespace: ns,
+    url: `${env.receiver}/fail/${ns}-ledger`,
+    events: [type],
+    description: 'Ledger (broken)',
+    maxAttempts: 2,
+  });
+  const ev = await call<{ eventId: string }>('webhook.EventService/PushEvent', {
+    namespace: ns,
+    event: type,
+    labels: { tenant: 'acme-corporation-international', plan: 'enterprise-annual' },
+    payload: { customer_id: 'cus_0123456789abcdefghij', note: 'x'.repeat(300), trial_ends_at: '2026-12-24T00:00:00Z' },
+  });
+
+  await page.setViewportSize(phone);
+  await signIn(page, ns);
   await page.getByRole('link', { name: 'Deliveries', exact: true }).click();
-  await expect(page.getByRole('table', { name: 'Deliveries' }).getByText('succeeded')).toBeVisible();
-  await shot(page, 'phone-deliveries');
-  await page.getByRole('link', { name: /^Delivery dlv_/ }).click();
-  await expect(page.getByTestId('delivery-status')).toHaveText('succeeded');
-  await shot(page, 'phone-delivery');
+  const list = page.getByRole('table', { name: 'Deliveries' });
+  await expect(list.getByText('succeeded')).toBeVisible();
+  await expect(list.getByText(/retrying|failed/)).toBeVisible();
+  await onPhone('deliveries');
+  await list.locator('tr', { hasText: 'ledger' }).getByRole('link', { name: /^Delivery dlv_/ }).click();
+  await expect(page.getByTestId('delivery-status')).toHaveText(/retrying|failed/);
+  await page.locator('[data-attempt="1"]').getByText('Request headers').click();
+  await onPhone('delivery');
+
+  await page.getByRole('link', { name: 'Events', exact: true }).click();
+  // Sparrow's own events (the ledger's change of health) are listed too.
+  await expect(page.locator(`tr[data-event="${ev.eventId}"]`)).toBeVisible();
+  await onPhone('events');
+  await page.getByRole('link', { name: `Event ${ev.eventId}` }).click();
+  await expect(page.getByRole('table', { name: 'Deliveries of this event' }).locator('tbody tr')).toHaveCount(2);
+  await onPhone('event');
+
   await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
-  await page.getByRole('link', { name: `${env.receiver}/ok/${ns}` }).click();
+  await expect(page.getByText('Billing notifications', { exact: false })).toBeVisible();
+  await onPhone('webhooks');
+  await page.goto(`${env.ui}#/${ns}/webhooks/${good.webhookId}`);
   await expect(page.getByTestId('webhook-state')).toHaveText('active');
-  await shot(page, 'phone-webhook');
-  // Nothing is wider than the screen.
-  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await expect(page.getByRole('table', { name: 'Recent deliveries' }).getByText('succeeded')).toBeVisible();
+  await onPhone('webhook');
+
+  await page.getByRole('link', { name: 'Event types', exact: true }).click();
+  await expect(page.getByRole('cell', { name: type, exact: true })).toBeVisible();
+  await onPhone('event-types');
+
+  await page.getByRole('link', { name: 'Overview', exact: true }).click();
+  await expect(page.getByText(/of \d+ attempts/)).toBeVisible();
+  await onPhone('overview');
+
+  async function onPhone(name: string) {
+    await shot(page, `phone-${name}`);
+    await expectFits(page, `the ${name} page`);
+  }
 });
 
 test('a failing receiver: a retrying delivery, its attempts, and Retry', async ({ page, ns }) => {
@@ -109,6 +165,8 @@ test('a failing receiver: a retrying delivery, its attempts, and Retry', async (
   await expect(list.getByText('retrying')).toBeVisible();
   await expect(list.getByText('succeeded')).toBeVisible();
   await shot(page, 'deliveries');
+  // On a laptop's screen too, the list needs no sideways scrolling.
+  await expectFits(page, 'the deliveries page');
 
   // Filter by status and webhook, through the URL the form writes.
   await page.getByLabel('Status').selectOption('retrying');

@@ -49,6 +49,30 @@ export async function shot(page: Page, name: string, fullPage = true): Promise<v
   await page.screenshot({ path: join('test-results', 'screenshots', `${name}.png`), fullPage });
 }
 
+/** The window of a phone, held upright. */
+export const phone = { width: 390, height: 844 };
+
+/**
+ * expectFits fails when something is wider than the window: the page
+ * itself, or a box (a table's) that the user would have to scroll sideways.
+ */
+export async function expectFits(page: Page, what: string): Promise<void> {
+  const wide = await page.evaluate(() => {
+    const root = document.documentElement;
+    const out: string[] = [];
+    if (root.scrollWidth > root.clientWidth) out.push(`the page is ${root.scrollWidth}px wide in ${root.clientWidth}px`);
+    for (const el of document.querySelectorAll<HTMLElement>('body *')) {
+      if (!/auto|scroll/.test(getComputedStyle(el).overflowX)) continue;
+      if (el.scrollWidth > el.clientWidth + 1) {
+        const name = [el.tagName.toLowerCase(), ...el.classList].join('.');
+        out.push(`${name} holds ${el.scrollWidth}px in ${el.clientWidth}px`);
+      }
+    }
+    return out;
+  });
+  expect(wide, `nothing on ${what} is wider than the screen`).toEqual([]);
+}
+
 export const test = base.extend<{ ns: string }>({
   ns: async ({}, use) => {
     await use(unique('e2e'));

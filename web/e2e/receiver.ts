@@ -1,7 +1,8 @@
 // The webhook receiver the tests deliver to, on loopback:
 //   POST /ok/<name>       200
 //   POST /fail/<name>     500, with an HTML body (which the UI must show as text)
-//   POST /switch/<name>   500 until POST /control/<name>/ok, then 200
+//   POST /switch/<name>   500 until POST /control/<name>, then 200
+//   POST /control/<name>  mends /switch/<name>; answers as GET does
 //   GET  /control/<name>  {"received": n}: deliveries that reached <name>
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

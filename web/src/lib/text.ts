@@ -14,3 +14,12 @@ export function collapse(s: string, maxChars: number, maxLines: number): string 
   if (at >= 0) end = Math.min(end, at);
   return end < s.length ? s.slice(0, end) : null;
 }
+
+/**
+ * breakParts splits an identifier after each ".", "_", "-" or "/": the
+ * places it may wrap ("sparrow.webhook.state_changed" → "sparrow.",
+ * "webhook.", "state_", "changed").
+ */
+export function breakParts(s: string): string[] {
+  return s.split(/(?<=[._\-/])/).filter((p) => p !== '');
+}

@@ -5,7 +5,7 @@
 
 	const element = document.currentScript.parentElement;
 
-	import("./bundle.CUMc9Sza.js").then((app) => {
+	import("./bundle.C2SyDUDt.js").then((app) => {
 		app.start(element)
 	});
 }
