@@ -46,7 +46,14 @@ func CompileSchema(field string, raw []byte) (*Schema, error) {
 		return nil, errs.InvalidArgument(field, "%v", err)
 	}
 	compiled, err := c.Compile(url)
-	if err != nil {
+	var serr *jsonschema.SchemaValidationError // no Unwrap: errors.As can't see through it
+	var verr *jsonschema.ValidationError
+	switch {
+	case errors.As(err, &serr) && errors.As(serr.Err, &verr):
+		// Checked against the meta-schema: say where in the schema, and why.
+		location, why := describe(verr)
+		return nil, errs.InvalidArgument(field, "not a valid JSON Schema: at %s: %s", location, why)
+	case err != nil:
 		return nil, errs.InvalidArgument(field, "not a valid JSON Schema: %s", firstLine(err.Error()))
 	}
 	return &Schema{compiled: compiled}, nil
@@ -65,12 +72,18 @@ func (s *Schema) Validate(field string, payload []byte) error {
 	if !errors.As(err, &verr) {
 		return err
 	}
-	leaf := verr
+	location, why := describe(verr)
+	return errs.InvalidArgument(field, "at %s: %s", location, why)
+}
+
+// describe names the innermost failure of err: the JSON location that
+// failed and why.
+func describe(err *jsonschema.ValidationError) (location, why string) {
+	leaf := err
 	for len(leaf.Causes) > 0 {
 		leaf = leaf.Causes[0]
 	}
-	location := "/" + strings.Join(leaf.InstanceLocation, "/")
-	return errs.InvalidArgument(field, "at %s: %s", location, leaf.ErrorKind.LocalizedString(englishPrinter))
+	return "/" + strings.Join(leaf.InstanceLocation, "/"), leaf.ErrorKind.LocalizedString(englishPrinter)
 }
 
 func firstLine(s string) string {

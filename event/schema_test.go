@@ -69,6 +69,11 @@ func TestCompileSchemaRefuses(t *testing.T) {
 			t.Errorf("CompileSchema(%.60q) = %v, want an invalid argument", raw, err)
 		}
 	}
+	// A schema the meta-schema refuses is refused saying where and why.
+	_, err := event.CompileSchema("schema", []byte(`{"properties": {"total": {"minimum": "zero"}}}`))
+	if want := "at /properties/total/minimum: got string, want number"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("CompileSchema with a string minimum = %v, want it to say %q", err, want)
+	}
 }
 
 // BenchmarkSchemaValidate measures the per-push cost of a typical schema.

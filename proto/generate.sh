@@ -5,9 +5,15 @@
 #   TS       web/src/gen/ (protoc-gen-es, pinned in proto/package-lock.json), the
 #            dashboard's API bindings, used with @connectrpc/connect-web
 # Run it through `make generate`. Needs Debian's protobuf-compiler (protoc
-# 3.21.12), protobuf-compiler-grpc and libprotobuf-dev, Go and npm.
+# 3.21.12, checked: PROTOC_VERSION below), protobuf-compiler-grpc and
+# libprotobuf-dev, Go and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# protoc writes its version into the generated Go, so another version would
+# change every generated file and make check-generate fail with no change to
+# the proto. Bump this with the regenerated files when moving protoc on.
+PROTOC_VERSION=3.21.12
 
 for cmd in protoc grpc_python_plugin npm go perl; do
   command -v "$cmd" >/dev/null || {
@@ -15,6 +21,13 @@ for cmd in protoc grpc_python_plugin npm go perl; do
     exit 1
   }
 done
+have=$(protoc --version 2>/dev/null | sed -n 's/^libprotoc //p') || have=""
+if [ "$have" != "$PROTOC_VERSION" ]; then
+  echo "generate: protoc is ${have:-of an unknown version} ($(command -v protoc)), want $PROTOC_VERSION:" \
+    "the version is written into the generated files, so another one would make them differ from the committed ones." \
+    "Install it (Debian bookworm: apt-get install protobuf-compiler) or put it first on PATH." >&2
+  exit 1
+fi
 [ -f /usr/include/google/protobuf/struct.proto ] || { echo "generate: install libprotobuf-dev" >&2; exit 1; }
 
 # The googleapis protos (google/api/annotations.proto) come from npm, pinned

@@ -123,12 +123,14 @@ func (a *authenticator) match(presented string) *hashedKey {
 }
 
 // PresentedKey returns the API key a request carries in x-api-key or as an
-// Authorization bearer token.
+// Authorization bearer token. The scheme's name matches in any case, as
+// RFC 7235 has it ("bearer", "BEARER").
 func PresentedKey(h http.Header) string {
 	if key := h.Get("X-Api-Key"); key != "" {
 		return key
 	}
-	if token, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer "); ok {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h.Get("Authorization")), " ")
+	if ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(token)
 	}
 	return ""

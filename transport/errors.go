@@ -14,6 +14,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
 	"github.com/sparrowhq/sparrow"
+	"github.com/sparrowhq/sparrow/internal/dbutil"
 )
 
 // codes is the one table from the engine's errors to Connect codes. Errors it
@@ -77,6 +78,12 @@ func (t *errorTranslator) translate(ctx context.Context, procedure string, err e
 	}
 	code := CodeOf(err)
 	if code != connect.CodeInternal {
+		if detail := dbutil.Detail(err); detail != "" {
+			// A value validation let through and PostgreSQL refused: the
+			// client is told only that, the log what to fix.
+			t.logger.WarnContext(ctx, "sparrow: the database refused a value", slog.String("procedure", procedure),
+				slog.String("error", detail))
+		}
 		out := connect.NewError(code, err)
 		var invalid *sparrow.InvalidArgumentError
 		if errors.As(err, &invalid) && invalid.Field != "" {

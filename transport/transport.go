@@ -28,6 +28,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sparrowhq/sparrow"
+	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/proto/webhookpb/webhookpbconnect"
 )
 
@@ -120,7 +121,9 @@ func Mount(mux *http.ServeMux, eng *sparrow.Engine, opts ...Option) error {
 	for _, opt := range opts {
 		opt.apply(&cfg)
 	}
-	cfg.logger = cmp.Or(cfg.logger, slog.Default())
+	// Log lines get the trace id of the call they are about, as the
+	// engine's do.
+	cfg.logger = slog.New(telemetry.LogHandler(cmp.Or(cfg.logger, slog.Default()).Handler()))
 	cfg.maxRequestBytes = cmp.Or(cfg.maxRequestBytes, MaxRequestBytesDefault)
 	auth, err := newAuthenticator(cfg.apiKeys)
 	if err != nil {
@@ -132,7 +135,7 @@ func Mount(mux *http.ServeMux, eng *sparrow.Engine, opts ...Option) error {
 	if cfg.meterProvider == nil {
 		cfg.meterProvider = otel.GetMeterProvider()
 	}
-	telemetry, err := otelconnect.NewInterceptor(
+	otelInterceptor, err := otelconnect.NewInterceptor(
 		otelconnect.WithTracerProvider(cfg.tracerProvider), otelconnect.WithMeterProvider(cfg.meterProvider))
 	if err != nil {
 		return fmt.Errorf("transport: %w", err)
@@ -141,7 +144,7 @@ func Mount(mux *http.ServeMux, eng *sparrow.Engine, opts ...Option) error {
 	// and the recovery of a panic in any interceptor or handler below.
 	translator := &errorTranslator{logger: cfg.logger}
 	handlerOpts := []connect.HandlerOption{
-		connect.WithInterceptors(telemetry),
+		connect.WithInterceptors(otelInterceptor),
 		connect.WithRecover(translator.recovered),
 		connect.WithInterceptors(append([]connect.Interceptor{translator, auth}, cfg.interceptors...)...),
 		connect.WithReadMaxBytes(cfg.maxRequestBytes),

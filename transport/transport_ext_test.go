@@ -253,15 +253,24 @@ func TestAuth(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	t.Run("BearerToken", func(t *testing.T) {
-		bearer := connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+	authorization := func(value string) connect.ClientOption {
+		return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
 			return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-				req.Header().Set("Authorization", "Bearer "+adminKey)
+				req.Header().Set("Authorization", value)
 				return next(ctx, req)
 			}
 		}))
-		if _, err := s.clients(bearer).events.ListEventTypes(ctx, &pb.ListEventTypesRequest{}); err != nil {
-			t.Fatal(err)
+	}
+	t.Run("BearerToken", func(t *testing.T) {
+		// The scheme's name is case-insensitive (RFC 7235 section 2.1).
+		for _, scheme := range []string{"Bearer", "bearer", "BEARER"} {
+			if _, err := s.clients(authorization(scheme+" "+adminKey)).events.ListEventTypes(ctx, &pb.ListEventTypesRequest{}); err != nil {
+				t.Errorf("Authorization: %s <key>: %v", scheme, err)
+			}
+		}
+		for _, value := range []string{"Basic " + adminKey, "Bearer" + adminKey, adminKey} {
+			_, err := s.clients(authorization(value)).events.ListEventTypes(ctx, &pb.ListEventTypesRequest{})
+			wantCode(t, err, connect.CodeUnauthenticated)
 		}
 	})
 	t.Run("ScopedKey", func(t *testing.T) {

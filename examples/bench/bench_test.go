@@ -51,13 +51,16 @@ func TestBenchQuick(t *testing.T) {
 		"push_event_tx_c1", "push_event_tx_c8", "push_events", "naive_delivery",
 		"e2e_1_webhook", "e2e_1_webhook_2_instances", "e2e_10_webhooks", "e2e_10_webhooks_2_instances",
 		"latency_achieved", "latency_p50", "latency_p95", "latency_p99", "latency_max", "push_call_p99",
+		"fairness_pushed", "fairness_healthy_rate", "fairness_healthy_p50", "fairness_healthy_p99",
+		"fairness_pushed_stalled", "fairness_healthy_rate_stalled", "fairness_healthy_p50_stalled", "fairness_healthy_p99_stalled",
+		"fairness_stalled_in_flight", "fairness_per_webhook_limit",
 		"backlog_heap_first", "backlog_heap_last", "backlog_rss_first", "backlog_rss_last", "backlog_heap_slope",
 		"history_prefill", "history_push_tx_empty", "history_push_tx_full", "history_e2e_empty", "history_e2e_full",
 		"history_list_p99_empty", "history_list_p99_full",
 	}
 	checkFigures(t, res, want)
-	if n := len(res.Targets); n != 10 {
-		t.Errorf("%d targets judged, want 10: %+v", n, res.Targets)
+	if n := len(res.Targets); n != 13 {
+		t.Errorf("%d targets judged, want 13: %+v", n, res.Targets)
 	}
 	for _, target := range res.Targets {
 		if target.Reference <= 0 || target.Ratio <= 0 || target.Goal == "" {
@@ -67,15 +70,19 @@ func TestBenchQuick(t *testing.T) {
 	if res.Latency == nil || res.Latency.Late != 0 || res.Latency.Delivery.Count == 0 {
 		t.Errorf("latency: %+v", res.Latency)
 	}
+	if f := res.Fairness; f == nil || f.AllHealthy.Late != 0 || f.OneStalled.Late != 0 ||
+		f.AllHealthy.Delivery.Count == 0 || f.OneStalled.Delivery.Count == 0 || f.OneStalled.TenthRequests == 0 {
+		t.Errorf("fairness: %+v", res.Fairness)
+	}
 	if len(res.Backlog) < 2 {
 		t.Errorf("%d backlog samples, want several", len(res.Backlog))
 	}
 	if res.History == nil || res.History.Rows != 300 || len(res.History.Queries) == 0 {
 		t.Errorf("history: %+v", res.History)
 	}
-	// Four end-to-end runs, latency, backlog, history's two.
-	if n := len(res.Diagnostics); n != 8 {
-		t.Errorf("%d diagnostics, want 8: %+v", n, res.Diagnostics)
+	// Four end-to-end runs, latency, fairness's two, backlog, history's two.
+	if n := len(res.Diagnostics); n != 10 {
+		t.Errorf("%d diagnostics, want 10: %+v", n, res.Diagnostics)
 	}
 	for _, d := range res.Diagnostics {
 		if d.PoolAcquires <= 0 {

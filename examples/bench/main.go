@@ -10,6 +10,7 @@
 //	go run ./examples/bench -history 1000000    # rates with 1M rows of history vs none
 //	go run ./examples/bench -soak 10m -rate 1000
 //	go run ./examples/bench -only e2e -cpuprofile e2e.prof
+//	go run ./examples/bench -only fairness      # 1 stalled webhook of 10 vs none
 //
 // It finds PostgreSQL the way the tests do (DATABASE_URL, else 127.0.0.1:5432,
 // else a throwaway cluster), creates a database of its own (or, when not
@@ -71,6 +72,8 @@ type config struct {
 	LatencyRate      int
 	LatencyDuration  time.Duration
 	LatencyWebhooks  int
+	FairnessRate     int
+	FairnessDuration time.Duration
 	Backlog          int
 	Instances        int
 	History          int
@@ -95,19 +98,21 @@ type config struct {
 }
 
 // scenarios are the names -only accepts, in the order they run.
-var scenarios = []string{"noop", "insert", "rivertx", "pushtx", "pushevents", "naive", "e2e", "latency", "backlog", "history"}
+var scenarios = []string{"noop", "insert", "rivertx", "pushtx", "pushevents", "naive", "e2e", "latency", "fairness", "backlog", "history"}
 
 // quickSettings shrink every size for a smoke run (the test's); flags given
 // explicitly still win.
 var quickSettings = map[string]string{
-	"duration":         "300ms",
-	"deliveries":       "100",
-	"jobs":             "1000",
-	"latency-rate":     "200",
-	"latency-duration": "1500ms",
-	"backlog":          "1000",
-	"list-calls":       "20",
-	"sample-every":     "500ms",
+	"duration":          "300ms",
+	"deliveries":        "100",
+	"jobs":              "1000",
+	"latency-rate":      "200",
+	"latency-duration":  "1500ms",
+	"fairness-rate":     "20",
+	"fairness-duration": "1s",
+	"backlog":           "1000",
+	"list-calls":        "20",
+	"sample-every":      "500ms",
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -130,6 +135,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.LatencyRate, "latency-rate", 1000, "offered deliveries/s of the latency run")
 	fs.DurationVar(&cfg.LatencyDuration, "latency-duration", 20*time.Second, "how long the latency run offers its load")
 	fs.IntVar(&cfg.LatencyWebhooks, "latency-webhooks", 10, "webhooks the latency run's deliveries go to (events/s = rate / webhooks)")
+	fs.IntVar(&cfg.FairnessRate, "fairness-rate", 100, "fairness runs: events/s offered, each delivered to 10 webhooks (the default is the latency run's 1,000 deliveries/s); run A all healthy, run B with one webhook that holds every request until its 2s timeout")
+	fs.DurationVar(&cfg.FairnessDuration, "fairness-duration", 10*time.Second, "fairness runs: how long each offers its load")
 	fs.IntVar(&cfg.Backlog, "backlog", 200000, "deliveries owed (pushed, not yet received) the memory run grows to (e.g. 1000000)")
 	fs.IntVar(&cfg.Instances, "instances", 1, "also measure end-to-end rates with this many engines (own River client and pool each, one database)")
 	fs.IntVar(&cfg.History, "history", 0, "pre-fill this many finished deliveries and compare rates with and without them (0: skip)")
@@ -200,6 +207,7 @@ func (c *config) validate() error {
 	positive("batch-concurrency", c.BatchConcurrency)
 	positive("latency-rate", c.LatencyRate)
 	positive("latency-webhooks", c.LatencyWebhooks)
+	positive("fairness-rate", c.FairnessRate)
 	positive("backlog", c.Backlog)
 	positive("instances", c.Instances)
 	positive("list-calls", c.ListCalls)
@@ -209,8 +217,8 @@ func (c *config) validate() error {
 	if c.Payload < 64 {
 		problems = append(problems, errors.New("-payload must be at least 64 bytes"))
 	}
-	if c.Duration <= 0 || c.LatencyDuration <= 0 || c.SampleEvery <= 0 {
-		problems = append(problems, errors.New("-duration, -latency-duration and -sample-every must be positive"))
+	if c.Duration <= 0 || c.LatencyDuration <= 0 || c.FairnessDuration <= 0 || c.SampleEvery <= 0 {
+		problems = append(problems, errors.New("-duration, -latency-duration, -fairness-duration and -sample-every must be positive"))
 	}
 	if c.Workers < 0 || c.PerWebhook < 0 || c.History < 0 || c.Soak < 0 {
 		problems = append(problems, errors.New("-workers, -per-webhook, -history and -soak must not be negative"))
@@ -340,6 +348,7 @@ func (b *bench) plan() []step {
 		}
 	}
 	add("latency", fmt.Sprintf("latency at %d deliveries/s to %d webhook(s)", cfg.LatencyRate, cfg.LatencyWebhooks), b.latency)
+	add("fairness", fmt.Sprintf("fairness, %d events/s to %d webhooks, 1 stalled vs none", cfg.FairnessRate, fairnessWebhooks), b.fairness)
 	add("backlog", fmt.Sprintf("memory while the backlog grows to %d", cfg.Backlog), b.backlog)
 	add("history", fmt.Sprintf("empty tables vs %d rows of history", cfg.History), b.history)
 	return steps

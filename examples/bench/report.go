@@ -27,6 +27,7 @@ type Results struct {
 	// same-run reference.
 	Targets   []Target        `json:"targets"`
 	Latency   *LatencyResult  `json:"latency,omitempty"`
+	Fairness  *FairnessResult `json:"fairness,omitempty"`
 	Backlog   []BacklogSample `json:"backlog,omitempty"`
 	History   *HistoryResult  `json:"history,omitempty"`
 	Soak      *SoakResult     `json:"soak,omitempty"`
@@ -68,6 +69,7 @@ const (
 	SectionBaseline Section = "baseline"
 	SectionSparrow  Section = "sparrow"
 	SectionLatency  Section = "latency"
+	SectionFairness Section = "fairness"
 	SectionMemory   Section = "memory"
 	SectionHistory  Section = "history"
 	SectionSoak     Section = "soak"
@@ -176,6 +178,7 @@ func (r *Results) finish(log *logSink) {
 			t.Note = fmt.Sprintf("achieved %s of %s deliveries/s offered, %d not received within the drain time", thousands(r.Latency.Achieved), thousands(r.Latency.Offered), r.Latency.Late)
 		}
 	}
+	r.judgeFairness()
 	r.ceiling("Go heap, last / first backlog checkpoint", "backlog_heap_last", "backlog_heap_first", 1.2)
 	r.relative("PushEventTx c8, history / empty", "history_push_tx_full", "history_push_tx_empty", 0.8)
 	r.relative("end-to-end, history / empty", "history_e2e_full", "history_e2e_empty", 0.8)
@@ -273,6 +276,7 @@ var sectionTitles = []struct {
 	{SectionBaseline, "BASELINES (same run)"},
 	{SectionSparrow, "SPARROW"},
 	{SectionLatency, "LATENCY"},
+	{SectionFairness, "FAIRNESS: 1 STALLED WEBHOOK OF 10 (B) VS NONE (A)"},
 	{SectionMemory, "MEMORY"},
 	{SectionHistory, "HISTORY"},
 	{SectionSoak, "SOAK"},

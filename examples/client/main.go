@@ -4,7 +4,7 @@
 // a receiver it runs itself, pushes an event, and prints the delivery and the
 // webhook's health.
 //
-//	go run ./examples/server &     # with SPARROW_ALLOW_PRIVATE_NETWORKS=true: the receiver is local
+//	SPARROW_ALLOW_PRIVATE_NETWORKS=true go run ./examples/server &   # the receiver is local
 //	go run ./examples/client
 //
 // Environment: SPARROW_URL (default http://localhost:8080), SPARROW_GRPC_URL
@@ -75,12 +75,14 @@ func run(ctx context.Context, out io.Writer, httpURL, grpcURL, key string) error
 	deliveries := webhookpbconnect.NewDeliveryServiceClient(grpcHTTP, grpcURL, connect.WithGRPC(), apiKey(key))
 	health := webhookpbconnect.NewHealthServiceClient(grpcHTTP, grpcURL, connect.WithGRPC(), apiKey(key))
 
-	_, err := events.RegisterEvent(ctx, &pb.RegisterEventRequest{Name: "order.created", Description: "Fires when a new order is placed"})
+	// A type of its own, so the README's curl examples, which register
+	// order.created, work on the same server before or after it.
+	_, err := events.RegisterEvent(ctx, &pb.RegisterEventRequest{Name: "order.paid", Description: "Fires when an order is paid"})
 	if err != nil && connect.CodeOf(err) != connect.CodeAlreadyExists {
 		return fmt.Errorf("RegisterEvent: %w", err)
 	}
 	reg, err := webhooks.RegisterWebhook(ctx, &pb.RegisterWebhookRequest{
-		Namespace: "default", Url: receiver.URL + "/webhooks", Events: []string{"order.created"},
+		Namespace: "default", Url: receiver.URL + "/webhooks", Events: []string{"order.paid"},
 	})
 	if err != nil {
 		return fmt.Errorf("RegisterWebhook: %w", err)
@@ -92,7 +94,7 @@ func run(ctx context.Context, out io.Writer, httpURL, grpcURL, key string) error
 		return err
 	}
 	push, err := events.PushEvent(ctx, &pb.PushEventRequest{
-		Namespace: "default", Event: "order.created", Payload: payload, TtlSeconds: 3600,
+		Namespace: "default", Event: "order.paid", Payload: payload, TtlSeconds: 3600,
 		Labels: map[string]string{"plan": "premium", "region": "us-east-1"},
 	})
 	if err != nil {
@@ -100,14 +102,11 @@ func run(ctx context.Context, out io.Writer, httpURL, grpcURL, key string) error
 	}
 	fmt.Fprintf(out, "event %s pushed (Connect)\n", push.GetEventId())
 
-	select {
-	case body := <-received:
-		fmt.Fprintf(out, "receiver got %s\n", body)
-	case <-time.After(15 * time.Second):
-		return errors.New("nothing delivered in 15s: is the server's SPARROW_ALLOW_PRIVATE_NETWORKS=true? (the receiver is local)")
-	case <-ctx.Done():
-		return ctx.Err()
+	body, err := awaitDelivery(ctx, deliveries, reg.GetWebhookId(), received)
+	if err != nil {
+		return err
 	}
+	fmt.Fprintf(out, "receiver got %s\n", body)
 
 	var list *pb.ListDeliveriesResponse
 	for range 50 {
@@ -128,4 +127,33 @@ func run(ctx context.Context, out io.Writer, httpURL, grpcURL, key string) error
 	}
 	fmt.Fprintf(out, "health: %s, success_rate=%.1f%% (gRPC)\n", h.GetHealthStatus(), h.GetSuccessRate())
 	return nil
+}
+
+// awaitDelivery waits for the receiver to get the event, watching the
+// delivery meanwhile: a server that refuses this machine's addresses (its
+// default) says so in the first attempt, which is reported at once with
+// the fix rather than after a wait.
+func awaitDelivery(ctx context.Context, deliveries webhookpbconnect.DeliveryServiceClient, webhookID string, received <-chan string) (string, error) {
+	timeout := time.After(15 * time.Second)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case body := <-received:
+			return body, nil
+		case <-tick.C:
+			list, err := deliveries.ListDeliveries(ctx, &pb.ListDeliveriesRequest{WebhookId: webhookID, Namespace: "default", Limit: 1})
+			if err != nil {
+				return "", fmt.Errorf("ListDeliveries: %w", err)
+			}
+			if ds := list.GetDeliveries(); len(ds) > 0 && ds[0].GetLastErrorClass() == "blocked_destination" {
+				return "", errors.New("the server refused to deliver to this example's receiver, which is local (blocked_destination): " +
+					"start the server with SPARROW_ALLOW_PRIVATE_NETWORKS=true")
+			}
+		case <-timeout:
+			return "", errors.New("nothing delivered in 15s: is the server's SPARROW_ALLOW_PRIVATE_NETWORKS=true? (the receiver is local)")
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/transport"
 )
 
@@ -25,6 +27,8 @@ type config struct {
 	allowPrivateNetworks bool
 	logLevel             slog.Level
 	shutdownTimeout      time.Duration
+	maxRequestBytes      int                 // 0: transport.MaxRequestBytesDefault
+	secretKeys           []sparrow.SecretKey // the first seals; none: secrets stored in the clear
 }
 
 // configFromEnv reads the configuration; getenv is os.Getenv outside tests.
@@ -95,5 +99,44 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		}
 		cfg.shutdownTimeout = d
 	}
+	if v := getenv("SPARROW_MAX_REQUEST_BYTES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			problems = append(problems, fmt.Errorf("SPARROW_MAX_REQUEST_BYTES=%q: want a positive number of bytes", v))
+		}
+		cfg.maxRequestBytes = n
+	}
+	keys, err := parseSecretKeys(getenv("SPARROW_SECRET_KEYS"))
+	if err != nil {
+		problems = append(problems, err)
+	}
+	cfg.secretKeys = keys
 	return cfg, errors.Join(problems...)
+}
+
+// parseSecretKeys reads SPARROW_SECRET_KEYS, "id:base64key,id:base64key":
+// the first key seals new secrets, the others only open what they sealed,
+// until re-sealing has moved every secret to the first. Errors name the
+// entry by position and id, never show key material.
+func parseSecretKeys(v string) ([]sparrow.SecretKey, error) {
+	var keys []sparrow.SecretKey
+	var problems []error
+	for i, entry := range strings.Split(v, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		id, encoded, ok := strings.Cut(entry, ":")
+		if !ok || id == "" {
+			problems = append(problems, fmt.Errorf("SPARROW_SECRET_KEYS: entry %d is not id:base64key", i+1))
+			continue
+		}
+		key, err := base64.StdEncoding.DecodeString(encoded)
+		if err != nil || len(key) != 32 {
+			problems = append(problems, fmt.Errorf("SPARROW_SECRET_KEYS: key %q is not 32 bytes in base64 (try: openssl rand -base64 32)", id))
+			continue
+		}
+		keys = append(keys, sparrow.SecretKey{ID: id, Key: key})
+	}
+	return keys, errors.Join(problems...)
 }

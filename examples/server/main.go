@@ -19,6 +19,10 @@
 //	SPARROW_ALLOW_PRIVATE_NETWORKS  true: let webhooks reach private addresses (development)
 //	LOG_LEVEL                       debug, info (default), warn, error
 //	SPARROW_SHUTDOWN_TIMEOUT        how long in-flight deliveries get on SIGTERM; default 30s
+//	SPARROW_MAX_REQUEST_BYTES       the largest API request accepted; default 8388608 (8 MiB)
+//	SPARROW_SECRET_KEYS             encrypt webhook secrets at rest: "id:base64key,..." (32-byte
+//	                                AES-256 keys), the first seals, the others only open; unset:
+//	                                secrets are stored in the clear
 //	OTEL_EXPORTER_OTLP_ENDPOINT     export traces and metrics over OTLP/gRPC, e.g. http://localhost:4317
 //	                                (the other standard OTEL_* variables apply too)
 //
@@ -49,8 +53,16 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The first signal starts a graceful shutdown; a second one, with the
-	// default handling restored, ends the process at once.
-	context.AfterFunc(ctx, stop)
+	// default handling restored, ends the process at once. Logged once
+	// restored, so the line is true when an operator (or a test) reads it.
+	context.AfterFunc(ctx, func() {
+		stop()
+		// A signal's cause matches context.Canceled under errors.Is; main
+		// returning leaves exactly context.Canceled, and nothing to log.
+		if cause := context.Cause(ctx); cause != context.Canceled {
+			logger.Info("shutting down gracefully; a second signal ends the process at once", slog.String("cause", cause.Error()))
+		}
+	})
 	flush, err := setupTelemetry(ctx)
 	if err != nil {
 		logger.Error("telemetry", slog.String("error", err.Error()))

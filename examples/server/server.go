@@ -56,6 +56,11 @@ func run(ctx context.Context, cfg config, logger *slog.Logger, ready listening) 
 	if cfg.allowPrivateNetworks {
 		opts = append(opts, sparrow.WithAllowPrivateNetworks())
 	}
+	if len(cfg.secretKeys) > 0 {
+		opts = append(opts, sparrow.WithSecretKeys(cfg.secretKeys[0], cfg.secretKeys[1:]...))
+	} else {
+		logger.Warn("SPARROW_SECRET_KEYS not set: webhook secrets are stored in the clear")
+	}
 	eng, err := sparrow.New(pool, opts...)
 	if err != nil {
 		return err
@@ -65,7 +70,8 @@ func run(ctx context.Context, cfg config, logger *slog.Logger, ready listening) 
 	}
 
 	mux := http.NewServeMux()
-	if err := transport.Mount(mux, eng, transport.WithAPIKeys(cfg.apiKeys...), transport.WithLogger(logger)); err != nil {
+	if err := transport.Mount(mux, eng, transport.WithAPIKeys(cfg.apiKeys...), transport.WithLogger(logger),
+		transport.WithMaxRequestBytes(cfg.maxRequestBytes)); err != nil {
 		return err
 	}
 	mux.Handle("/ui/", http.StripPrefix("/ui", dashboard.Handler(dashboard.WithAPIBase("/"))))
@@ -73,7 +79,11 @@ func run(ctx context.Context, cfg config, logger *slog.Logger, ready listening) 
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, r *http.Request) {
 		if err := eng.Ready(r.Context()); err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			// The cause (a database address, a driver message) is for the
+			// operator's log, not for whoever can reach an unauthenticated
+			// probe.
+			logger.WarnContext(r.Context(), "not ready", slog.String("error", err.Error()))
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")

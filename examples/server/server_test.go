@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -8,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"io"
@@ -18,6 +20,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +28,7 @@ import (
 	"connectrpc.com/connect"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/internal/pgtest"
 	pb "github.com/sparrowhq/sparrow/proto/webhookpb"
 	"github.com/sparrowhq/sparrow/proto/webhookpb/webhookpbconnect"
@@ -53,13 +57,14 @@ func startServerOnSameDB(t *testing.T, stopped *running) *running {
 
 func startServerIn(t *testing.T, schema string, env map[string]string) *running {
 	t.Helper()
-	url := pgtest.URL(t)
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
+	return startServerLogging(t, schema, env, io.Discard)
+}
+
+// startServerLogging is startServerIn, with the server's log written to log.
+func startServerLogging(t *testing.T, schema string, env map[string]string, log io.Writer) *running {
+	t.Helper()
 	base := map[string]string{
-		"DATABASE_URL":                   url + sep + "search_path=" + schema,
+		"DATABASE_URL":                   databaseURL(t, schema, "DATABASE_URL"),
 		"SPARROW_BIND":                   "127.0.0.1",
 		"HTTP_PORT":                      "0",
 		"GRPC_PORT":                      "0",
@@ -77,7 +82,7 @@ func startServerIn(t *testing.T, schema string, env map[string]string) *running 
 	ctx, cancel := context.WithCancel(context.Background())
 	addrs := make(chan [3]string, 1)
 	done := make(chan error, 1)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger := slog.New(slog.NewTextHandler(log, nil))
 	go func() { done <- run(ctx, cfg, logger, func(h, g, u string) { addrs <- [3]string{h, g, u} }) }()
 	r := running{schema: schema}
 	select {
@@ -270,7 +275,7 @@ func TestTLS(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
 	ctx := context.Background()
 	for _, base := range []string{srv.httpURL, "https://" + srv.grpcAddr} {
-		for name, opts := range map[string][]connect.ClientOption{"Connect": nil, "GRPC": {connect.WithGRPC()}} {
+		for name, opts := range map[string][]connect.ClientOption{"Connect": nil, "GRPC": {connect.WithGRPC()}, "GRPCWeb": {connect.WithGRPCWeb()}} {
 			c := webhookpbconnect.NewEventServiceClient(client, base, opts...)
 			if _, err := c.ListEventTypes(ctx, &pb.ListEventTypesRequest{}); err != nil {
 				t.Fatalf("%s over TLS to %s: %v", name, base, err)
@@ -334,6 +339,12 @@ func TestConfigErrors(t *testing.T) {
 		{"LOG_LEVEL": "loud"},
 		{"SPARROW_API_KEYS": "keywithoutnamespaces"},
 		{"SPARROW_SHUTDOWN_TIMEOUT": "soon"},
+		{"SPARROW_MAX_REQUEST_BYTES": "lots"},
+		{"SPARROW_MAX_REQUEST_BYTES": "0"},
+		{"SPARROW_SECRET_KEYS": "k1"},
+		{"SPARROW_SECRET_KEYS": ":" + testSecretKey(1)},
+		{"SPARROW_SECRET_KEYS": "k1:not base64"},
+		{"SPARROW_SECRET_KEYS": "k1:" + base64.StdEncoding.EncodeToString(make([]byte, 16))},
 	} {
 		if _, err := configFromEnv(func(k string) string { return env[k] }); err == nil {
 			t.Errorf("%v accepted", env)
@@ -345,6 +356,25 @@ func TestConfigErrors(t *testing.T) {
 	if err != nil || len(cfg.apiKeys) != 3 || len(cfg.apiKeys[1].Namespaces) != 2 || cfg.httpPort != 8080 || cfg.grpcPort != 50051 {
 		t.Fatalf("cfg %+v, err %v", cfg, err)
 	}
+	cfg, err = configFromEnv(func(k string) string {
+		return map[string]string{"SPARROW_MAX_REQUEST_BYTES": "65536", "SPARROW_SECRET_KEYS": "new:" + testSecretKey(2) + ", old:" + testSecretKey(1)}[k]
+	})
+	if err != nil || cfg.maxRequestBytes != 65536 || len(cfg.secretKeys) != 2 || cfg.secretKeys[0].ID != "new" || cfg.secretKeys[1].ID != "old" ||
+		cfg.secretKeys[0].Key[0] != 2 || len(cfg.secretKeys[0].Key) != 32 {
+		t.Fatalf("cfg %+v, err %v", cfg, err)
+	}
+	// A bad key is named by its id, never shown.
+	_, err = configFromEnv(func(k string) string {
+		return map[string]string{"SPARROW_SECRET_KEYS": "short:c2VjcmV0LWtleS1tYXRlcmlhbA=="}[k]
+	})
+	if err == nil || !strings.Contains(err.Error(), `"short"`) || strings.Contains(err.Error(), "c2VjcmV0") {
+		t.Fatalf("err = %v, want the key's id and not its material", err)
+	}
+}
+
+// testSecretKey is a 32-byte key filled with b, in base64.
+func testSecretKey(b byte) string {
+	return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32))
 }
 
 func selfSignedCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
@@ -400,6 +430,33 @@ func TestRiverUI(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "<html") {
 		t.Fatalf("River UI without keys: %d %.200s", resp.StatusCode, body)
 	}
+	// Its queue listing, what the page shows, has Sparrow's queue: the UI
+	// reads the database and River client the server works with. The queue
+	// is listed once the client's producer has registered it.
+	var queues []string
+	listed := waitFor(15*time.Second, func() bool {
+		var list struct {
+			Data []struct {
+				Name string `json:"name"`
+			} `json:"data"`
+		}
+		resp, err := http.Get("http://" + open.riverUIAddr + "/api/queues")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("/api/queues: %d, %v", resp.StatusCode, err)
+		}
+		queues = queues[:0]
+		for _, q := range list.Data {
+			queues = append(queues, q.Name)
+		}
+		return slices.Contains(queues, sparrow.QueueDefault)
+	})
+	if !listed {
+		t.Fatalf("River UI lists queues %q, without Sparrow's %q", queues, sparrow.QueueDefault)
+	}
 
 	const key = "river-ui-admin-key-123"
 	guarded := startServer(t, map[string]string{"SPARROW_API_KEY": key, "SPARROW_API_KEYS": "tenant-key-0123456789:acme"})
@@ -428,81 +485,5 @@ func TestRiverUI(t *testing.T) {
 	host, _, _ := net.SplitHostPort(guarded.riverUIAddr)
 	if host != "127.0.0.1" {
 		t.Fatalf("River UI listens on %s, want loopback by default", guarded.riverUIAddr)
-	}
-}
-
-// getJSON GETs url and decodes the JSON answer.
-func getJSON(t *testing.T, url string) (int, map[string]any) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	raw, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("%s: %d %s", url, resp.StatusCode, raw)
-	}
-	return resp.StatusCode, out
-}
-
-// TestREADMEFlow does what a newcomer following README.md does: migrate an
-// empty database, run the server, then the README's REST calls in order.
-func TestREADMEFlow(t *testing.T) {
-	t.Parallel()
-
-	schema := pgtest.EmptySchema(t)
-	url := pgtest.URL(t)
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	cfg, err := configFromEnv(func(k string) string {
-		return map[string]string{"DATABASE_URL": url + sep + "search_path=" + schema}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	srv := startServerIn(t, schema, nil)
-	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	t.Cleanup(rcv.Close)
-	c := http.DefaultClient
-
-	if code, out := postJSON(t, c, srv.httpURL+"/webhook/event-types", `{"name": "user.created"}`, nil); code != 200 {
-		t.Fatalf("register event type: %d %v", code, out)
-	}
-	code, out := postJSON(t, c, srv.httpURL+"/webhook/webhooks", `{
-    "namespace": "my-app",
-    "url": "`+rcv.URL+`",
-    "events": ["user.created"]
-  }`, nil)
-	if code != 200 {
-		t.Fatalf("POST /webhook/webhooks: %d %v", code, out)
-	}
-	webhookID := out["webhookId"].(string)
-	code, out = postJSON(t, c, srv.httpURL+"/webhook/events", `{
-    "namespace": "my-app",
-    "event": "user.created",
-    "payload": {
-      "user_id": "12345",
-      "email": "user@example.com",
-      "created_at": "2024-01-15T10:30:00Z"
-    }
-  }`, nil)
-	if code != 200 || out["eventId"] == nil {
-		t.Fatalf("POST /webhook/events: %d %v", code, out)
-	}
-	var health map[string]any
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if code, health = getJSON(t, srv.httpURL+"/webhook/health/"+webhookID+"?namespace=my-app"); code == 200 && health["healthStatus"] == "healthy" {
-			break
-		}
-	}
-	if health["healthStatus"] != "healthy" || health["successRate"] != 100.0 {
-		t.Fatalf("GET /webhook/health/{webhook_id}?namespace=my-app: %v", health)
 	}
 }

@@ -347,8 +347,9 @@ type serverProcess struct {
 var servingLine = regexp.MustCompile(`msg="sparrow serving" http=(\S+)`)
 
 // startProcess starts the server binary on schema, on loopback ports of its
-// choosing, and returns once it serves. The test's end stops it.
-func startProcess(t *testing.T, bin, schema string) *serverProcess {
+// choosing, with env (NAME=value) added to its environment, and returns once
+// it serves. The test's end stops it.
+func startProcess(t *testing.T, bin, schema string, env ...string) *serverProcess {
 	t.Helper()
 	url := pgtest.URL(t)
 	sep := "?"
@@ -357,7 +358,7 @@ func startProcess(t *testing.T, bin, schema string) *serverProcess {
 	}
 	// Only what the server needs: no OTEL_* from the environment, so nothing
 	// leaves the machine; PG* kept for a DATABASE_URL that relies on them.
-	env := []string{
+	env = append([]string{
 		"DATABASE_URL=" + url + sep + "search_path=" + schema,
 		"SPARROW_BIND=127.0.0.1",
 		"HTTP_PORT=0",
@@ -366,7 +367,7 @@ func startProcess(t *testing.T, bin, schema string) *serverProcess {
 		"SPARROW_ALLOW_PRIVATE_NETWORKS=true",
 		"SPARROW_SHUTDOWN_TIMEOUT=" + sigtermDeadline.String(),
 		"LOG_LEVEL=info",
-	}
+	}, env...)
 	for _, kv := range os.Environ() {
 		if strings.HasPrefix(kv, "PG") {
 			env = append(env, kv)
@@ -670,4 +671,61 @@ func missingKeys(a, b map[attemptKey]bool) []attemptKey {
 		}
 	}
 	return out
+}
+
+// TestSecondSignalEndsAtOnce sends SIGTERM to a server process whose
+// graceful shutdown is held up (a delivery in flight to a receiver that
+// doesn't answer, a minute's deadline), then SIGTERM again: the second ends
+// the process at once, killed by the signal rather than exiting when the
+// shutdown is done.
+func TestSecondSignalEndsAtOnce(t *testing.T) {
+	t.Parallel()
+
+	arrived, release := make(chan struct{}, 10), make(chan struct{})
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(rcv.Close)
+	t.Cleanup(func() { close(release) })
+	p := startProcess(t, buildServer(t), pgtest.EmptySchema(t), "SPARROW_SHUTDOWN_TIMEOUT=1m")
+	api := &http.Client{Timeout: 10 * time.Second}
+	postJSON(t, api, p.url+"/webhook.EventService/RegisterEvent", `{"name": "order.created"}`, nil)
+	postJSON(t, api, p.url+"/webhook.WebhookService/RegisterWebhook", `{"url": "`+rcv.URL+`", "events": ["order.created"]}`, nil)
+	if code, out := postJSON(t, api, p.url+"/webhook.EventService/PushEvent", `{"event": "order.created", "payload": {}}`, nil); code != 200 {
+		t.Fatalf("PushEvent: %d %v", code, out)
+	}
+	select {
+	case <-arrived:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the delivery did not start\n%s", p.log())
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// The line is logged once the default handling is back, so the second
+	// signal can't be taken for the first.
+	if !waitFor(20*time.Second, func() bool { return strings.Contains(p.stderr.String(), "a second signal ends the process at once") }) {
+		t.Fatalf("no sign of the graceful shutdown\n%s", p.log())
+	}
+	select {
+	case <-p.exited:
+		t.Fatalf("the shutdown was not held up: the process exited before the second signal\n%s", p.log())
+	default:
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the process outlived a second SIGTERM\n%s", p.log())
+	}
+	status, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !status.Signaled() || status.Signal() != syscall.SIGTERM {
+		t.Fatalf("the process ended with %v, want killed by the second SIGTERM\n%s", p.cmd.ProcessState, p.log())
+	}
 }

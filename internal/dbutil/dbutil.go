@@ -120,10 +120,41 @@ func Interpret(op string, err error) error {
 		case codeForeignKeyViolation, codeCheckViolation, codeCharacterNotInRepo, codeUntranslatable, codeInvalidText:
 			// Validation catches these first; reaching here means a field
 			// escaped it, which is still the caller's input at fault.
-			return errs.InvalidArgument("", "%s", pgErr.Message)
+			return refused(op, pgErr)
 		}
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// refusedError is a value PostgreSQL refused: to clients an invalid
+// argument with a generic message, since PostgreSQL's own names tables,
+// columns and constraints (the server's business); to the server's log,
+// through Detail, PostgreSQL's account.
+type refusedError struct {
+	invalid *errs.InvalidArgumentError
+	op      string
+	cause   *pgconn.PgError
+}
+
+func refused(op string, cause *pgconn.PgError) *refusedError {
+	return &refusedError{invalid: errs.InvalidArgument("", "a value in the request cannot be stored"), op: op, cause: cause}
+}
+
+func (e *refusedError) Error() string { return e.invalid.Error() }
+
+// Unwrap leads errors.Is to ErrInvalidArgument and errors.As to the
+// *InvalidArgumentError, and to nothing of the cause.
+func (e *refusedError) Unwrap() error { return e.invalid }
+
+// Detail returns PostgreSQL's account of a value it refused, when err
+// carries one, for the server's log; "" otherwise.
+func Detail(err error) string {
+	var refused *refusedError
+	if !errors.As(err, &refused) {
+		return ""
+	}
+	return fmt.Sprintf("%s: %s (SQLSTATE %s, table %q, constraint %q)", refused.op, refused.cause.Message,
+		refused.cause.Code, refused.cause.TableName, refused.cause.ConstraintName)
 }
 
 // IsUniqueViolation reports whether err is a unique violation on constraint
