@@ -282,6 +282,27 @@ func (b *testBundle) waitJobsDone(t *testing.T, kind string, n int) {
 	}
 }
 
+// waitJobsIdle waits until no job of kind is waiting to run or running:
+// all have ended or are scheduled for later.
+func (b *testBundle) waitJobsIdle(t *testing.T, kind string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var busy int
+		if err := b.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+pgx.Identifier{b.schema, "river_job"}.Sanitize()+
+			" WHERE kind = $1 AND state IN ('available', 'pending', 'retryable', 'running')", kind).Scan(&busy); err != nil {
+			t.Fatal(err)
+		}
+		if busy == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d %s jobs still to run", busy, kind)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // countUserEventTypes counts the event types registered besides Sparrow's
 // own.
 func (b *testBundle) countUserEventTypes(t *testing.T) int {

@@ -306,20 +306,25 @@ RETURNING d.id`,
 	return moved, dbutil.Interpret("record attempts", err)
 }
 
-// Park makes a pending delivery wait for its webhook's resumption, unless
-// the webhook is active again. It locks the webhook row (FOR SHARE) so that
-// a concurrent resume either sees this delivery parked or happened first
-// and is seen here. It must run in a transaction.
-func Park(ctx context.Context, tx dbutil.DB, id, webhookID string, now time.Time) (parked bool, err error) {
+// Park makes pending deliveries ids of webhook webhookID wait for its
+// resumption, unless the webhook is active again, and returns those it
+// parked. It locks the webhook row (FOR SHARE) so that a concurrent resume
+// either sees these deliveries parked or happened first and is seen here.
+// It must run in a transaction.
+func Park(ctx context.Context, tx dbutil.DB, webhookID string, ids []string, now time.Time) ([]string, error) {
 	var active bool
-	err = tx.QueryRow(ctx, `SELECT state = 'active' AND deleted_at IS NULL FROM /*schema*/sparrow_webhook WHERE id = $1 FOR SHARE`,
+	err := tx.QueryRow(ctx, `SELECT state = 'active' AND deleted_at IS NULL FROM /*schema*/sparrow_webhook WHERE id = $1 FOR SHARE`,
 		webhookID).Scan(&active)
 	if err != nil || active {
-		return false, dbutil.Interpret("park delivery", err)
+		return nil, dbutil.Interpret("park deliveries", err)
 	}
-	_, err = tx.Exec(ctx, `UPDATE /*schema*/sparrow_delivery SET parked = true, updated_at = $2
-WHERE id = $1 AND status IN ('pending', 'retrying')`, id, now)
-	return err == nil, dbutil.Interpret("park delivery", err)
+	rows, err := tx.Query(ctx, `UPDATE /*schema*/sparrow_delivery SET parked = true, updated_at = $3
+WHERE id = ANY($1) AND webhook_id = $2 AND status IN ('pending', 'retrying') RETURNING id`, ids, webhookID, now)
+	if err != nil {
+		return nil, dbutil.Interpret("park deliveries", err)
+	}
+	parked, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return parked, dbutil.Interpret("park deliveries", err)
 }
 
 // Unpark releases up to limit of a webhook's waiting deliveries and returns
@@ -340,13 +345,17 @@ RETURNING id, webhook_id, attempt_count`, webhookID, limit, now)
 	return unparked, dbutil.Interpret("unpark deliveries", err)
 }
 
-// Finish ends a pending delivery without an attempt: expired or cancelled.
-// It reports whether the delivery was still pending.
-func Finish(ctx context.Context, db dbutil.DB, id string, status Status, now time.Time) (bool, error) {
-	tag, err := db.Exec(ctx, `UPDATE /*schema*/sparrow_delivery
+// Finish ends pending deliveries ids without an attempt, expired or
+// cancelled, and returns those that were still pending.
+func Finish(ctx context.Context, db dbutil.DB, ids []string, status Status, now time.Time) ([]string, error) {
+	rows, err := db.Query(ctx, `UPDATE /*schema*/sparrow_delivery
 SET status = $2, parked = false, next_attempt_at = NULL, updated_at = $3, completed_at = $3
-WHERE id = $1 AND status IN ('pending', 'retrying')`, id, string(status), now)
-	return tag.RowsAffected() == 1, dbutil.Interpret("finish delivery", err)
+WHERE id = ANY($1) AND status IN ('pending', 'retrying') RETURNING id`, ids, string(status), now)
+	if err != nil {
+		return nil, dbutil.Interpret("finish deliveries", err)
+	}
+	finished, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return finished, dbutil.Interpret("finish deliveries", err)
 }
 
 // CancelPending cancels every pending delivery of a webhook.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
@@ -54,37 +55,6 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	if err != nil {
 		return err
 	}
-	now := w.clock()
-	target, works, err := delivery.LoadWork(ctx, w.schema.On(w.pool), job.Args.WebhookID, job.Args.DeliveryIDs, now)
-	if err != nil || target == nil {
-		return err // no webhook: removed by retention, nothing left to do
-	}
-	var due, early []*delivery.Work
-	for _, work := range works {
-		switch {
-		case work.Status.Final(), work.Waiting, work.AttemptCount != job.Args.Attempted:
-			continue
-		case target.Deleted:
-			err = w.finish(ctx, work, delivery.StatusCancelled, now)
-		case !work.ExpiresAt.IsZero() && !now.Before(work.ExpiresAt):
-			err = w.finish(ctx, work, delivery.StatusExpired, now)
-		case !target.Active:
-			err = w.park(ctx, work, now)
-		case work.NextAttemptAt.Sub(now) > earlyTolerance:
-			early = append(early, work)
-		default:
-			due = append(due, work)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	switch {
-	case len(due) == 0 && len(early) == 0:
-		return nil
-	case len(due) == 0:
-		return river.JobSnooze(earliest(early).Sub(now))
-	}
 	// Waiting for the webhook's slots ends at sendBudget or when the host
 	// stops; the attempts themselves run on ctx.
 	waitCtx, stopWaiting := context.WithTimeout(ctx, sendBudget)
@@ -97,14 +67,49 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		case <-waitCtx.Done():
 		}
 	}()
-	slots, ok := w.inflight.enter(waitCtx, target.WebhookID)
+	// Admitted before anything is read: a webhook at its limit costs its
+	// excess jobs no queries, only a snooze.
+	slots, ok := w.inflight.enter(waitCtx, job.Args.WebhookID, len(job.Args.DeliveryIDs))
 	if !ok {
 		if stopped(stop) {
 			return river.JobSnooze(0) // for the next start
 		}
-		return river.JobSnooze(busyWait()) // the webhook has its share of workers: spends no attempt
+		return river.JobSnooze(w.inflight.expectedWait(job.Args.WebhookID)) // spends no attempt
 	}
 	defer slots.leave()
+
+	now := w.clock()
+	target, works, err := delivery.LoadWork(ctx, w.schema.On(w.pool), job.Args.WebhookID, job.Args.DeliveryIDs, now)
+	if err != nil || target == nil {
+		return err // no webhook: removed by retention, nothing left to do
+	}
+	var due, early, cancelled, expired, parked []*delivery.Work
+	for _, work := range works {
+		switch {
+		case work.Status.Final(), work.Waiting, work.AttemptCount != job.Args.Attempted:
+			// Done, waiting for its webhook, or moved on to a later job.
+		case target.Deleted:
+			cancelled = append(cancelled, work)
+		case !work.ExpiresAt.IsZero() && !now.Before(work.ExpiresAt):
+			expired = append(expired, work)
+		case !target.Active:
+			parked = append(parked, work)
+		case work.NextAttemptAt.Sub(now) > earlyTolerance:
+			early = append(early, work)
+		default:
+			due = append(due, work)
+		}
+	}
+	if err := errors.Join(w.finish(ctx, cancelled, delivery.StatusCancelled, now), w.finish(ctx, expired, delivery.StatusExpired, now),
+		w.park(ctx, target.WebhookID, parked, now)); err != nil {
+		return err
+	}
+	switch {
+	case len(due) == 0 && len(early) == 0:
+		return nil
+	case len(due) == 0:
+		return river.JobSnooze(earliest(early).Sub(now))
+	}
 	keys, err := w.signingKeys(target)
 	if err != nil {
 		return err
@@ -140,14 +145,16 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		if stopped(stop) {
 			return river.JobSnooze(0) // for the next start
 		}
-		return river.JobSnooze(busyWait()) // the webhook is at its limit: spends no attempt
+		return river.JobSnooze(w.inflight.expectedWait(job.Args.WebhookID)) // spends no attempt
 	}
-	return w.handOff(ctx, client, target.WebhookID, job.Args.Attempted, unstarted, early)
+	return w.handOff(ctx, client, job, unstarted, early)
 }
 
-// handOff gives the deliveries a job did not attempt jobs of their own: now
-// for those that found no free slot, at their time for those not due yet.
-func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx], webhookID string, attempted int, unstarted, early []*delivery.Work) error {
+// handOff gives the deliveries a job did not attempt jobs of their own (now
+// for those that found no free slot, at their time for those not due yet)
+// and completes the job in the same transaction, so that no delivery is
+// ever owned by two jobs.
+func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[DeliverArgs], unstarted, early []*delivery.Work) error {
 	var params []river.InsertManyParams
 	for _, set := range []struct {
 		works []*delivery.Work
@@ -155,15 +162,20 @@ func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx
 	}{{unstarted, time.Time{}}, {early, latest(early)}} {
 		refs := make([]delivery.Ref, len(set.works))
 		for i, work := range set.works {
-			refs[i] = delivery.Ref{ID: work.ID, WebhookID: webhookID, AttemptCount: attempted}
+			refs[i] = delivery.Ref{ID: work.ID, WebhookID: job.Args.WebhookID, AttemptCount: job.Args.Attempted}
 		}
 		params = append(params, DeliverJobs(ctx, w.queue, refs, set.at)...)
 	}
 	if len(params) == 0 {
 		return nil
 	}
-	_, err := client.InsertMany(ctx, params)
-	return err
+	return pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+		if _, err := client.InsertManyFastTx(ctx, tx, params); err != nil {
+			return err
+		}
+		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+		return err
+	})
 }
 
 // signingKeys opens the webhook's secrets, newest first.
@@ -203,30 +215,49 @@ func latest(works []*delivery.Work) time.Time {
 	return slices.MaxFunc(works, func(a, b *delivery.Work) int { return a.NextAttemptAt.Compare(b.NextAttemptAt) }).NextAttemptAt
 }
 
-// finish ends a delivery that will never be attempted again.
-func (w *deliverWorker) finish(ctx context.Context, work *delivery.Work, status delivery.Status, now time.Time) error {
-	finished, err := delivery.Finish(ctx, w.schema.On(w.pool), work.ID, status, now)
-	if err != nil || !finished {
+// finish ends deliveries that will never be attempted again.
+func (w *deliverWorker) finish(ctx context.Context, works []*delivery.Work, status delivery.Status, now time.Time) error {
+	if len(works) == 0 {
+		return nil
+	}
+	finished, err := delivery.Finish(ctx, w.schema.On(w.pool), workIDs(works), status, now)
+	if err != nil {
 		return err
 	}
-	w.countDelivery(ctx, status, delivery.ClassNone)
-	w.logger.DebugContext(ctx, "sparrow: delivery ended without attempt", logIDs(work), slog.String("status", string(status)))
+	for range finished {
+		w.countDelivery(ctx, status, delivery.ClassNone)
+	}
+	if w.logger.Enabled(ctx, slog.LevelDebug) {
+		w.logger.DebugContext(ctx, "sparrow: deliveries ended without attempt", slog.Any("delivery_ids", finished),
+			slog.String("webhook_id", works[0].WebhookID), slog.String("status", string(status)))
+	}
 	return nil
 }
 
-// park makes the delivery wait for its webhook. If the webhook was resumed
-// meanwhile the delivery is left for the job the resumption inserted.
-func (w *deliverWorker) park(ctx context.Context, work *delivery.Work, now time.Time) error {
-	var parked bool
+// park makes deliveries wait for their webhook. If the webhook was resumed
+// meanwhile they are left for the job the resumption inserted.
+func (w *deliverWorker) park(ctx context.Context, webhookID string, works []*delivery.Work, now time.Time) error {
+	if len(works) == 0 {
+		return nil
+	}
+	var parked []string
 	err := pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
 		var err error
-		parked, err = delivery.Park(ctx, w.schema.On(tx), work.ID, work.WebhookID, now)
+		parked, err = delivery.Park(ctx, w.schema.On(tx), webhookID, workIDs(works), now)
 		return err
 	})
-	if err == nil && parked {
-		w.logger.DebugContext(ctx, "sparrow: delivery waits for its webhook", logIDs(work))
+	if err == nil && len(parked) > 0 && w.logger.Enabled(ctx, slog.LevelDebug) {
+		w.logger.DebugContext(ctx, "sparrow: deliveries wait for their webhook", slog.Any("delivery_ids", parked), slog.String("webhook_id", webhookID))
 	}
 	return err
+}
+
+func workIDs(works []*delivery.Work) []string {
+	ids := make([]string, len(works))
+	for i, work := range works {
+		ids[i] = work.ID
+	}
+	return ids
 }
 
 // attempt sends one delivery and records the outcome.
@@ -325,12 +356,4 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 func logIDs(work *delivery.Work) slog.Attr {
 	return slog.Group("", slog.String("delivery_id", work.ID), slog.String("webhook_id", work.WebhookID),
 		slog.String("event_id", work.EventID), slog.String("namespace", work.Namespace))
-}
-
-// cmpErr returns err, or fallback when err is nil.
-func cmpErr(err, fallback error) error {
-	if err != nil {
-		return err
-	}
-	return fallback
 }

@@ -9,6 +9,12 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
+// Bounds on the snooze of a delivery job whose webhook is at its limit.
+const (
+	minBusyWait = 250 * time.Millisecond
+	maxBusyWait = 30 * time.Second
+)
+
 // inflight bounds what delivery jobs do at once in this process: attempts
 // in all (so the process's sockets and memory stay bounded however many
 // deliveries a job carries), and per webhook both attempts and running jobs,
@@ -18,14 +24,22 @@ import (
 type inflight struct {
 	attempts                    *semaphore.Weighted
 	perWebhookAttempts, maxJobs int64
-	mu                          sync.Mutex
-	webhooks                    map[string]*webhookSlots
+
+	mu       sync.Mutex
+	webhooks map[string]*webhookSlots
 }
 
 type webhookSlots struct {
-	users          int // jobs holding or waiting for this entry
 	jobs, attempts *semaphore.Weighted
-	waitingJobs    int
+	// Guarded by inflight.mu.
+	users       int // jobs holding or waiting for this entry
+	waitingJobs int
+	// queued is the deliveries of the jobs admitted or waiting that are not
+	// done yet; attemptTime a moving average of an attempt's duration. With
+	// them a job turned away estimates how long the webhook needs for the
+	// work ahead of it.
+	queued      int
+	attemptTime time.Duration
 }
 
 func newInflight(maxAttempts, perWebhookAttempts, maxJobsPerWebhook int) *inflight {
@@ -37,44 +51,57 @@ func newInflight(maxAttempts, perWebhookAttempts, maxJobsPerWebhook int) *inflig
 	}
 }
 
-// enter admits a job of webhookID. When the webhook has its share of jobs
-// running, the job waits for one to leave until ctx is done, unless as many
-// wait already: a webhook's jobs, running and waiting, hold at most twice its
-// share of workers. It returns the job's slots, or false.
-func (f *inflight) enter(ctx context.Context, webhookID string) (*jobSlots, bool) {
+// enter admits a job of webhookID carrying deliveries deliveries. When the
+// webhook has its share of jobs running, the job waits for one to leave
+// until ctx is done, unless as many wait already: a webhook's jobs, running
+// and waiting, hold at most twice its share of workers. It returns the
+// job's slots, or false.
+func (f *inflight) enter(ctx context.Context, webhookID string, deliveries int) (*jobSlots, bool) {
 	f.mu.Lock()
 	s := f.webhooks[webhookID]
 	if s == nil {
 		s = &webhookSlots{jobs: semaphore.NewWeighted(f.maxJobs), attempts: semaphore.NewWeighted(f.perWebhookAttempts)}
 		f.webhooks[webhookID] = s
 	}
-	s.users++
 	admitted := s.jobs.TryAcquire(1)
 	wait := !admitted && int64(s.waitingJobs) < f.maxJobs
+	if admitted || wait {
+		s.users++
+		s.queued += deliveries
+	}
 	if wait {
 		s.waitingJobs++
 	}
 	f.mu.Unlock()
+	if !admitted && !wait {
+		return nil, false
+	}
+	j := &jobSlots{f: f, webhookID: webhookID, s: s, left: deliveries}
 	if wait {
 		admitted = s.jobs.Acquire(ctx, 1) == nil
 		f.mu.Lock()
 		s.waitingJobs--
 		f.mu.Unlock()
+		if !admitted {
+			j.forget()
+			return nil, false
+		}
 	}
-	if !admitted {
-		f.forget(webhookID, s)
-		return nil, false
-	}
-	return &jobSlots{f: f, webhookID: webhookID, s: s}, true
+	return j, true
 }
 
-// forget drops a job's use of s, and s once no job uses it.
-func (f *inflight) forget(webhookID string, s *webhookSlots) {
+// expectedWait is how long a job of webhookID turned away should snooze:
+// about the time the webhook needs for the deliveries ahead of it, with
+// jitter so the jobs turned away don't all return together.
+func (f *inflight) expectedWait(webhookID string) time.Duration {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if s.users--; s.users == 0 {
-		delete(f.webhooks, webhookID)
+	wait := minBusyWait
+	if s := f.webhooks[webhookID]; s != nil {
+		wait = time.Duration(s.queued) * s.attemptTime / time.Duration(f.perWebhookAttempts)
 	}
+	f.mu.Unlock()
+	wait = min(max(wait, minBusyWait), maxBusyWait)
+	return wait + rand.N(wait/2)
 }
 
 // jobSlots are an admitted job's hold on its webhook.
@@ -82,7 +109,8 @@ type jobSlots struct {
 	f         *inflight
 	webhookID string
 	s         *webhookSlots
-	left      sync.Once
+	left      int // of the job's deliveries counted in s.queued
+	once      sync.Once
 }
 
 // acquire reserves an attempt slot, of the webhook's and of the process's,
@@ -97,22 +125,41 @@ func (j *jobSlots) acquire(ctx context.Context) (release func(), ok bool) {
 		j.s.attempts.Release(1)
 		return nil, false
 	}
+	started := time.Now()
 	return func() {
 		j.f.attempts.Release(1)
 		j.s.attempts.Release(1)
+		j.f.mu.Lock()
+		defer j.f.mu.Unlock()
+		elapsed := time.Since(started)
+		if j.s.attemptTime == 0 {
+			j.s.attemptTime = elapsed
+		} else {
+			j.s.attemptTime += (elapsed - j.s.attemptTime) / 8
+		}
+		if j.left > 0 {
+			j.left--
+			j.s.queued--
+		}
 	}, true
 }
 
 // leave gives the job's place to the next job of its webhook.
 func (j *jobSlots) leave() {
-	j.left.Do(func() {
+	j.once.Do(func() {
 		j.s.jobs.Release(1)
-		j.f.forget(j.webhookID, j.s)
+		j.forget()
 	})
 }
 
-// busyWait is how long a job for a webhook at its limit waits before trying
-// again, with jitter so the waiting jobs don't return together.
-func busyWait() time.Duration {
-	return 250*time.Millisecond + rand.N(250*time.Millisecond)
+// forget drops the job's use of its webhook's entry, and the entry once no
+// job uses it.
+func (j *jobSlots) forget() {
+	j.f.mu.Lock()
+	defer j.f.mu.Unlock()
+	j.s.queued -= j.left
+	j.left = 0
+	if j.s.users--; j.s.users == 0 {
+		delete(j.f.webhooks, j.webhookID)
+	}
 }
