@@ -118,16 +118,14 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	errs := make([]error, len(due))
 	var unstarted []*delivery.Work
 	for i, work := range due {
-		release, ok := slots.acquire(waitCtx)
+		sent, recorded, ok := slots.acquire(waitCtx)
 		if !ok {
 			unstarted = due[i:]
 			break
 		}
 		attempts.Go(func() {
-			// The slot is held until the attempt is recorded, so attempts
-			// can't run ahead of the database.
-			defer release()
-			errs[i] = w.attempt(ctx, client, target, keys, work)
+			defer recorded()
+			errs[i] = w.attempt(ctx, client, target, keys, work, sent)
 		})
 	}
 	attempts.Wait()
@@ -260,8 +258,10 @@ func workIDs(works []*delivery.Work) []string {
 	return ids
 }
 
-// attempt sends one delivery and records the outcome.
-func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx], target *delivery.Target, keys [][]byte, work *delivery.Work) (err error) {
+// attempt sends one delivery, calls sent once the receiver is done with
+// it, and records the outcome.
+func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx], target *delivery.Target, keys [][]byte, work *delivery.Work,
+	sent func()) (err error) {
 	now := w.clock()
 	number := work.AttemptCount + 1
 	// A retry's job joins the trace as this attempt's sibling.
@@ -287,6 +287,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 		Keys:       keys,
 		Headers:    target.Headers,
 	})
+	sent()
 	if ctx.Err() != nil {
 		return nil // stopped mid-attempt: not recorded, the job runs again
 	}

@@ -9,6 +9,10 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
+// maxUnrecorded bounds the attempts made and not recorded yet, in this
+// process: enough for the recorder's batches to fill.
+const maxUnrecorded = 2 * recordBatchMax
+
 // Bounds on the snooze of a delivery job whose webhook is at its limit.
 const (
 	minBusyWait = 250 * time.Millisecond
@@ -22,7 +26,9 @@ const (
 // its share of the workers and attempt slots while the others keep
 // delivering to everyone else.
 type inflight struct {
-	attempts                    *semaphore.Weighted
+	// attempts bounds the requests in flight; unrecorded the attempts not
+	// recorded yet, so outcomes can't pile up ahead of the database.
+	attempts, unrecorded        *semaphore.Weighted
 	perWebhookAttempts, maxJobs int64
 
 	mu       sync.Mutex
@@ -45,6 +51,7 @@ type webhookSlots struct {
 func newInflight(maxAttempts, perWebhookAttempts, maxJobsPerWebhook int) *inflight {
 	return &inflight{
 		attempts:           semaphore.NewWeighted(int64(maxAttempts)),
+		unrecorded:         semaphore.NewWeighted(maxUnrecorded),
 		perWebhookAttempts: int64(perWebhookAttempts),
 		maxJobs:            int64(maxJobsPerWebhook),
 		webhooks:           map[string]*webhookSlots{},
@@ -113,20 +120,29 @@ type jobSlots struct {
 	once      sync.Once
 }
 
-// acquire reserves an attempt slot, of the webhook's and of the process's,
-// waiting until ctx is done; it returns the release, or false.
-func (j *jobSlots) acquire(ctx context.Context) (release func(), ok bool) {
-	// The webhook's slot first: a job waiting for it holds nothing anyone
-	// else needs, while every holder of a process slot is sending.
+// acquire reserves the slots of an attempt, waiting until ctx is done. It
+// returns two releases, or false: sent, once the receiver has answered,
+// frees the request's place, the webhook's and the process's; recorded,
+// once the outcome is written, frees its place among those waiting for the
+// recorder.
+func (j *jobSlots) acquire(ctx context.Context) (sent, recorded func(), ok bool) {
+	if j.f.unrecorded.Acquire(ctx, 1) != nil {
+		return nil, nil, false
+	}
+	// The webhook's slot before the process's: a job waiting for it holds
+	// nothing anyone else needs, while every holder of a process slot is
+	// sending.
 	if j.s.attempts.Acquire(ctx, 1) != nil {
-		return nil, false
+		j.f.unrecorded.Release(1)
+		return nil, nil, false
 	}
 	if j.f.attempts.Acquire(ctx, 1) != nil {
 		j.s.attempts.Release(1)
-		return nil, false
+		j.f.unrecorded.Release(1)
+		return nil, nil, false
 	}
 	started := time.Now()
-	return func() {
+	sent = sync.OnceFunc(func() {
 		j.f.attempts.Release(1)
 		j.s.attempts.Release(1)
 		j.f.mu.Lock()
@@ -141,7 +157,12 @@ func (j *jobSlots) acquire(ctx context.Context) (release func(), ok bool) {
 			j.left--
 			j.s.queued--
 		}
-	}, true
+	})
+	recorded = func() {
+		sent() // in case the attempt ended before its request
+		j.f.unrecorded.Release(1)
+	}
+	return sent, recorded, true
 }
 
 // leave gives the job's place to the next job of its webhook.
