@@ -191,7 +191,7 @@ type Target struct {
 	Secrets []secretbox.Stored
 }
 
-// Work is a delivery about to be attempted, its body included.
+// Work is a delivery about to be attempted.
 type Work struct {
 	Delivery
 	// EventCreatedAt is when the event was pushed.
@@ -199,7 +199,7 @@ type Work struct {
 }
 
 // LoadWork reads webhook webhookID with its signing secrets and those of
-// the deliveries ids that are still its own, bodies included. A webhook
+// the deliveries ids that are still its own, bodies left out (LoadBodies). A webhook
 // gone altogether (retention) gives a nil Target.
 func LoadWork(ctx context.Context, db dbutil.DB, webhookID string, ids []string, now time.Time) (*Target, []*Work, error) {
 	t := Target{WebhookID: webhookID}
@@ -217,7 +217,7 @@ FROM /*schema*/sparrow_webhook w WHERE w.id = $1`, webhookID, now).Scan(&t.URL, 
 		return nil, nil, dbutil.Interpret("load webhook", err)
 	}
 	t.Timeout = time.Duration(timeoutMS) * time.Millisecond
-	rows, err := db.Query(ctx, "SELECT "+columns+`, coalesce(d.body, e.payload)::text, e.created_at
+	rows, err := db.Query(ctx, "SELECT "+columns+`, e.created_at
 FROM /*schema*/sparrow_delivery d
 JOIN /*schema*/sparrow_event e ON e.id = d.event_id
 WHERE d.id = ANY($1) AND d.webhook_id = $2
@@ -227,18 +227,38 @@ ORDER BY d.id`, ids, webhookID)
 	}
 	works, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Work, error) {
 		var w Work
-		var body []byte
-		d, err := scan(row, &body, &w.EventCreatedAt)
+		d, err := scan(row, &w.EventCreatedAt)
 		if err != nil {
 			return nil, err
 		}
-		w.Delivery, w.Body = *d, body
+		w.Delivery = *d
 		return &w, nil
 	})
 	if err != nil {
 		return nil, nil, dbutil.Interpret("load deliveries", err)
 	}
 	return &t, works, nil
+}
+
+// LoadBodies reads the bodies of deliveries ids, by id. A job reads them a
+// few at a time, as it starts their attempts, so that the deliveries it
+// carries cost memory only while in flight.
+func LoadBodies(ctx context.Context, db dbutil.DB, ids []string) (map[string][]byte, error) {
+	rows, err := db.Query(ctx, `SELECT d.id, coalesce(d.body, e.payload)::text
+FROM /*schema*/sparrow_delivery d JOIN /*schema*/sparrow_event e ON e.id = d.event_id
+WHERE d.id = ANY($1)`, ids)
+	if err != nil {
+		return nil, dbutil.Interpret("load bodies", err)
+	}
+	bodies := make(map[string][]byte, len(ids))
+	var id string
+	var body []byte
+	_, err = pgx.ForEachRow(rows, []any{&id, &body}, func() error {
+		bodies[id] = body
+		body = nil // ForEachRow reuses the destinations
+		return nil
+	})
+	return bodies, dbutil.Interpret("load bodies", err)
 }
 
 // Record is an attempt to store with the delivery status it leads to.

@@ -27,6 +27,10 @@ import (
 // and record.
 const deliverJobTimeout = sendBudget + webhook.TimeoutMax + 40*time.Second
 
+// bodyChunk is how many attempts a job starts at a time, reading their
+// bodies in one query.
+const bodyChunk = 8
+
 // earlyTolerance is how early a job may wake for its attempt and still make
 // it, rather than snoozing again for a moment.
 const earlyTolerance = 250 * time.Millisecond
@@ -115,18 +119,34 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		return err
 	}
 	var attempts sync.WaitGroup
-	errs := make([]error, len(due))
+	errs := make([]error, len(due)+1)
 	var unstarted []*delivery.Work
-	for i, work := range due {
-		sent, recorded, ok := slots.acquire(waitCtx)
+	for i := 0; i < len(due); {
+		// Slots for a few attempts, then those deliveries' bodies: a body
+		// is in memory only while its attempt is in flight.
+		n := min(bodyChunk, len(due)-i)
+		sent, recorded, ok := slots.acquire(waitCtx, n)
 		if !ok {
 			unstarted = due[i:]
 			break
 		}
-		attempts.Go(func() {
-			defer recorded()
-			errs[i] = w.attempt(ctx, client, target, keys, work, sent)
-		})
+		base, works := i, due[i:i+n]
+		bodies, err := delivery.LoadBodies(ctx, w.schema.On(w.pool), workIDs(works))
+		if err != nil {
+			for _, done := range recorded {
+				done()
+			}
+			errs[len(due)] = err
+			break
+		}
+		for k, work := range works {
+			work.Body = bodies[work.ID]
+			attempts.Go(func() {
+				defer recorded[k]()
+				errs[base+k] = w.attempt(ctx, client, target, keys, work, sent[k])
+			})
+		}
+		i += n
 	}
 	attempts.Wait()
 	slots.leave()
@@ -288,6 +308,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 		Headers:    target.Headers,
 	})
 	sent()
+	work.Body = nil // recorded without it
 	if ctx.Err() != nil {
 		return nil // stopped mid-attempt: not recorded, the job runs again
 	}

@@ -17,6 +17,9 @@ const maxUnrecorded = 2 * recordBatchMax
 const (
 	minBusyWait = 250 * time.Millisecond
 	maxBusyWait = 30 * time.Second
+	// minRateSample is how many attempts a webhook's rate is measured over
+	// before it sizes snoozes.
+	minRateSample = 50
 )
 
 // inflight bounds what delivery jobs do at once in this process: attempts
@@ -41,11 +44,12 @@ type webhookSlots struct {
 	users       int // jobs holding or waiting for this entry
 	waitingJobs int
 	// queued is the deliveries of the jobs admitted or waiting that are not
-	// done yet; attemptTime a moving average of an attempt's duration. With
-	// them a job turned away estimates how long the webhook needs for the
-	// work ahead of it.
-	queued      int
-	attemptTime time.Duration
+	// done yet; perDelivery a moving average of the time between two
+	// requests answered, the last at lastSent. With them a job turned away
+	// estimates how long the webhook needs for the work ahead of it.
+	queued, sent int
+	perDelivery  time.Duration
+	lastSent     time.Time
 }
 
 func newInflight(maxAttempts, perWebhookAttempts, maxJobsPerWebhook int) *inflight {
@@ -98,16 +102,18 @@ func (f *inflight) enter(ctx context.Context, webhookID string, deliveries int) 
 }
 
 // expectedWait is how long a job of webhookID turned away should snooze:
-// about the time the webhook needs for the deliveries ahead of it, with
-// jitter so the jobs turned away don't all return together.
+// from half to three quarters of the time the webhook needs, at the rate it
+// has been sending, for the deliveries ahead of the job. The jobs turned
+// away come back spread out, and early rather than late: early costs
+// another snooze, late leaves the webhook idle.
 func (f *inflight) expectedWait(webhookID string) time.Duration {
 	f.mu.Lock()
 	wait := minBusyWait
-	if s := f.webhooks[webhookID]; s != nil {
-		wait = time.Duration(s.queued) * s.attemptTime / time.Duration(f.perWebhookAttempts)
+	if s := f.webhooks[webhookID]; s != nil && s.sent >= minRateSample {
+		wait = time.Duration(s.queued) * s.perDelivery
 	}
 	f.mu.Unlock()
-	wait = min(max(wait, minBusyWait), maxBusyWait)
+	wait = min(max(wait/2, minBusyWait), maxBusyWait)
 	return wait + rand.N(wait/2)
 }
 
@@ -120,49 +126,52 @@ type jobSlots struct {
 	once      sync.Once
 }
 
-// acquire reserves the slots of an attempt, waiting until ctx is done. It
-// returns two releases, or false: sent, once the receiver has answered,
-// frees the request's place, the webhook's and the process's; recorded,
-// once the outcome is written, frees its place among those waiting for the
-// recorder.
-func (j *jobSlots) acquire(ctx context.Context) (sent, recorded func(), ok bool) {
-	if j.f.unrecorded.Acquire(ctx, 1) != nil {
-		return nil, nil, false
-	}
-	// The webhook's slot before the process's: a job waiting for it holds
+// acquire reserves the slots of n attempts, waiting until ctx is done. It
+// returns for each two releases, or false: sent, once the receiver has
+// answered, frees the request's place, the webhook's and the process's;
+// recorded, once the outcome is written, frees its place among those
+// waiting for the recorder.
+func (j *jobSlots) acquire(ctx context.Context, n int) (sent, recorded []func(), ok bool) {
+	// The webhook's slots before the process's: a job waiting for them holds
 	// nothing anyone else needs, while every holder of a process slot is
 	// sending.
-	if j.s.attempts.Acquire(ctx, 1) != nil {
-		j.f.unrecorded.Release(1)
-		return nil, nil, false
-	}
-	if j.f.attempts.Acquire(ctx, 1) != nil {
-		j.s.attempts.Release(1)
-		j.f.unrecorded.Release(1)
-		return nil, nil, false
-	}
-	started := time.Now()
-	sent = sync.OnceFunc(func() {
-		j.f.attempts.Release(1)
-		j.s.attempts.Release(1)
-		j.f.mu.Lock()
-		defer j.f.mu.Unlock()
-		elapsed := time.Since(started)
-		if j.s.attemptTime == 0 {
-			j.s.attemptTime = elapsed
-		} else {
-			j.s.attemptTime += (elapsed - j.s.attemptTime) / 8
+	held := make([]*semaphore.Weighted, 0, 3)
+	for _, s := range []*semaphore.Weighted{j.f.unrecorded, j.s.attempts, j.f.attempts} {
+		if s.Acquire(ctx, int64(n)) != nil {
+			for _, h := range held {
+				h.Release(int64(n))
+			}
+			return nil, nil, false
 		}
-		if j.left > 0 {
-			j.left--
-			j.s.queued--
+		held = append(held, s)
+	}
+	sent, recorded = make([]func(), n), make([]func(), n)
+	for i := range n {
+		sent[i] = sync.OnceFunc(j.sent)
+		recorded[i] = func() {
+			sent[i]() // in case the attempt ended before its request
+			j.f.unrecorded.Release(1)
 		}
-	})
-	recorded = func() {
-		sent() // in case the attempt ended before its request
-		j.f.unrecorded.Release(1)
 	}
 	return sent, recorded, true
+}
+
+// sent frees an answered request's slots and counts it in the webhook's
+// rate.
+func (j *jobSlots) sent() {
+	j.f.attempts.Release(1)
+	j.s.attempts.Release(1)
+	j.f.mu.Lock()
+	defer j.f.mu.Unlock()
+	now := time.Now()
+	if j.s.sent++; j.s.sent > 1 {
+		j.s.perDelivery += (now.Sub(j.s.lastSent) - j.s.perDelivery) / 16
+	}
+	j.s.lastSent = now
+	if j.left > 0 {
+		j.left--
+		j.s.queued--
+	}
 }
 
 // leave gives the job's place to the next job of its webhook.

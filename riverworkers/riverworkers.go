@@ -171,7 +171,7 @@ func Add(workers *river.Workers, cfg *Config) error {
 // DeliverBatchMax bounds the deliveries of one delivery job: a job's
 // fetch, load and completion are shared by its deliveries, and its attempts
 // run side by side.
-const DeliverBatchMax = 100
+const DeliverBatchMax = 500
 
 // DeliverJobs returns the insert parameters of jobs for refs: deliveries of
 // one webhook at the same attempt count share jobs of up to
