@@ -298,7 +298,7 @@ func (e *Engine) repushEvent(ctx context.Context, tx pgx.Tx, namespace, id strin
 	var ev *event.Event
 	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		round, err := event.Round(ctx, db, namespace, id)
+		round, err := event.NextRound(ctx, db, namespace, id)
 		if err != nil {
 			return err
 		}

@@ -178,6 +178,17 @@ type Ref struct {
 	AttemptCount int
 }
 
+// RefOf returns the ref of delivery id, or nil if it is gone.
+func RefOf(ctx context.Context, db dbutil.DB, id string) (*Ref, error) {
+	var r Ref
+	err := db.QueryRow(ctx, `SELECT id, webhook_id, attempt_count FROM /*schema*/sparrow_delivery WHERE id = $1`, id).
+		Scan(&r.ID, &r.WebhookID, &r.AttemptCount)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return &r, dbutil.Interpret("load delivery", err)
+}
+
 // Target is what attempts to one webhook need, read once per job.
 type Target struct {
 	WebhookID string

@@ -313,26 +313,34 @@ ORDER BY id DESC LIMIT $6`, p.Namespace, p.Name, p.Before, nullTime(p.Since), nu
 	return evs[:min(len(evs), p.Limit)], more, nil
 }
 
-// Round returns how many fan-outs event id has had, for a repush to name the
-// next one.
-func Round(ctx context.Context, db dbutil.DB, namespace, id string) (int, error) {
-	var round int
-	err := db.QueryRow(ctx, "SELECT fanout_round FROM /*schema*/sparrow_event WHERE namespace = $1 AND id = $2 FOR UPDATE",
-		namespace, id).Scan(&round)
+// NextRound returns the fan-out round a repush of event id takes: the one
+// after its last.
+func NextRound(ctx context.Context, db dbutil.DB, namespace, id string) (int, error) {
+	var next int
+	err := db.QueryRow(ctx, `
+SELECT coalesce((SELECT max(f.round) + 1 FROM /*schema*/sparrow_event_fanout f WHERE f.event_id = e.id), 0)
+FROM /*schema*/sparrow_event e WHERE e.namespace = $1 AND e.id = $2`, namespace, id).Scan(&next)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, errs.NotFound("event", id)
 	}
-	return round, dbutil.Interpret("get event round", err)
+	return next, dbutil.Interpret("get event round", err)
 }
 
-// ClaimFanout marks fan-out round `round` of the events ids done and returns
-// those events, payloads included. Events whose round is already past are
-// left out: a fan-out River runs twice claims nothing the second time.
+// ClaimFanout claims fan-out round `round` of the events ids and returns
+// those events, payloads included. Events that had that round, or a later
+// one, are left out: a fan-out River runs twice claims nothing the second
+// time.
 func ClaimFanout(ctx context.Context, db dbutil.DB, ids []string, round int, now time.Time) ([]*Event, error) {
 	rows, err := db.Query(ctx, `
-UPDATE /*schema*/sparrow_event SET fanout_round = fanout_round + 1, fanned_out_at = $3
-WHERE id = ANY($1) AND fanout_round = $2
-RETURNING `+eventColumns+", payload", ids, round, now)
+WITH claimed AS (
+    INSERT INTO /*schema*/sparrow_event_fanout (event_id, round, at)
+    SELECT e.id, $2, $3 FROM /*schema*/sparrow_event e
+    WHERE e.id = ANY($1)
+      AND NOT EXISTS (SELECT 1 FROM /*schema*/sparrow_event_fanout f WHERE f.event_id = e.id AND f.round >= $2)
+    ON CONFLICT DO NOTHING
+    RETURNING event_id
+)
+SELECT `+eventColumns+`, payload FROM /*schema*/sparrow_event WHERE id IN (SELECT event_id FROM claimed)`, ids, round, now)
 	if err != nil {
 		return nil, dbutil.Interpret("claim fan-out", err)
 	}
@@ -372,7 +380,8 @@ func Prune(ctx context.Context, db dbutil.DB, ns dbutil.Namespaces, cutoff time.
 	tag, err := db.Exec(ctx, `
 DELETE FROM /*schema*/sparrow_event WHERE id IN (
     SELECT e.id FROM /*schema*/sparrow_event e
-    WHERE `+dbutil.NamespacesWhere("e.namespace")+` AND e.created_at < $3 AND e.fanned_out_at IS NOT NULL
+    WHERE `+dbutil.NamespacesWhere("e.namespace")+` AND e.created_at < $3
+      AND EXISTS (SELECT 1 FROM /*schema*/sparrow_event_fanout f WHERE f.event_id = e.id)
       AND NOT EXISTS (SELECT 1 FROM /*schema*/sparrow_delivery d WHERE d.event_id = e.id)
     ORDER BY e.created_at LIMIT $4 FOR UPDATE SKIP LOCKED
 )`, append(ns.Args(), cutoff, limit)...)

@@ -59,6 +59,13 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	if err != nil {
 		return err
 	}
+	if job.Args.DeliveryID != "" && len(job.Args.DeliveryIDs) == 0 {
+		ref, err := delivery.RefOf(ctx, w.schema.On(w.pool), job.Args.DeliveryID)
+		if err != nil || ref == nil {
+			return err // removed by retention: nothing left to do
+		}
+		job.Args.WebhookID, job.Args.DeliveryIDs, job.Args.Attempted = ref.WebhookID, IDList{ref.ID}, ref.AttemptCount
+	}
 	// Waiting for the webhook's slots ends at sendBudget or when the host
 	// stops; the attempts themselves run on ctx.
 	waitCtx, stopWaiting := context.WithTimeout(ctx, sendBudget)
@@ -124,12 +131,12 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	for i := 0; i < len(due); {
 		// Slots for a few attempts, then those deliveries' bodies: a body
 		// is in memory only while its attempt is in flight.
-		n := min(bodyChunk, len(due)-i)
-		sent, recorded, ok := slots.acquire(waitCtx, n)
+		sent, recorded, ok := slots.acquire(waitCtx, min(bodyChunk, len(due)-i))
 		if !ok {
 			unstarted = due[i:]
 			break
 		}
+		n := len(sent)
 		base, works := i, due[i:i+n]
 		bodies, err := delivery.LoadBodies(ctx, w.schema.On(w.pool), workIDs(works))
 		if err != nil {

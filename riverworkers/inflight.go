@@ -32,6 +32,7 @@ type inflight struct {
 	// attempts bounds the requests in flight; unrecorded the attempts not
 	// recorded yet, so outcomes can't pile up ahead of the database.
 	attempts, unrecorded        *semaphore.Weighted
+	maxAttempts                 int64
 	perWebhookAttempts, maxJobs int64
 
 	mu       sync.Mutex
@@ -55,6 +56,7 @@ type webhookSlots struct {
 func newInflight(maxAttempts, perWebhookAttempts, maxJobsPerWebhook int) *inflight {
 	return &inflight{
 		attempts:           semaphore.NewWeighted(int64(maxAttempts)),
+		maxAttempts:        int64(maxAttempts),
 		unrecorded:         semaphore.NewWeighted(maxUnrecorded),
 		perWebhookAttempts: int64(perWebhookAttempts),
 		maxJobs:            int64(maxJobsPerWebhook),
@@ -132,6 +134,8 @@ type jobSlots struct {
 // recorded, once the outcome is written, frees its place among those
 // waiting for the recorder.
 func (j *jobSlots) acquire(ctx context.Context, n int) (sent, recorded []func(), ok bool) {
+	// Never more than a semaphore holds: that would wait forever.
+	n = int(min(int64(n), j.f.perWebhookAttempts, j.f.maxAttempts, maxUnrecorded))
 	// The webhook's slots before the process's: a job waiting for them holds
 	// nothing anyone else needs, while every holder of a process slot is
 	// sending.

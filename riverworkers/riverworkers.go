@@ -11,9 +11,11 @@ package riverworkers
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -41,12 +43,37 @@ func (FanoutArgs) Kind() string { return "sparrow_fanout" }
 // DeliverArgs asks for the next attempt of deliveries to one webhook, all
 // at the same attempt count.
 type DeliverArgs struct {
-	WebhookID   string   `json:"webhook_id"`
-	DeliveryIDs []string `json:"delivery_ids"`
+	WebhookID   string `json:"webhook_id"`
+	DeliveryIDs IDList `json:"delivery_ids"`
 	// Attempted is how many attempts the deliveries had made when the job
 	// was inserted. A delivery whose count has moved on belongs to a later
 	// job, so no delivery is ever attempted by two jobs at once.
 	Attempted int `json:"attempted"`
+	// DeliveryID is the one delivery of a job inserted by Sparrow 0.1,
+	// which carried no more: such a job takes the delivery as it finds it.
+	DeliveryID string `json:"delivery_id,omitempty"`
+}
+
+// IDList is a list of ids kept in a job's arguments as one comma-separated
+// JSON string: River indexes every value of a job's arguments (a GIN
+// index), and one string costs one entry where a JSON array costs one per
+// id.
+type IDList []string
+
+// MarshalJSON encodes l as one string.
+func (l IDList) MarshalJSON() ([]byte, error) { return json.Marshal(strings.Join(l, ",")) }
+
+// UnmarshalJSON decodes what MarshalJSON encodes, or a JSON array of ids.
+func (l *IDList) UnmarshalJSON(data []byte) error {
+	var joined string
+	if err := json.Unmarshal(data, &joined); err != nil {
+		return json.Unmarshal(data, (*[]string)(l))
+	}
+	*l = nil
+	if joined != "" {
+		*l = strings.Split(joined, ",")
+	}
+	return nil
 }
 
 // Kind is DeliverArgs' River job kind.

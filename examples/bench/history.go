@@ -178,10 +178,13 @@ func (b *bench) prefillHistory(ctx context.Context, c *cluster, rows int) error 
 			done.Store(int64(i))
 		}
 		id := "evt_" + strings.ToLower(ulid.MustNew(ulid.Timestamp(at), entropy).String())
-		return []any{id, "default", eventName, body, labels, at, 1, at}, nil
+		return []any{id, "default", eventName, body, labels, at}, nil
 	})
 	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"sparrow_event"},
-		[]string{"id", "namespace", "name", "payload", "labels", "created_at", "fanout_round", "fanned_out_at"}, src); err != nil {
+		[]string{"id", "namespace", "name", "payload", "labels", "created_at"}, src); err != nil {
+		return err
+	}
+	if _, err := pool.Exec(ctx, "INSERT INTO sparrow_event_fanout (event_id, round, at) SELECT id, 0, created_at FROM sparrow_event"); err != nil {
 		return err
 	}
 	done.Store(int64(rows))
