@@ -16,7 +16,8 @@ import (
 
 // TestHealthAlerts drives a webhook to disabled and checks that an
 // operator's endpoint subscribed to Sparrow's own event types receives the
-// alerts, and that the failing webhook gets none about itself.
+// alerts, and that the failing webhook, subscribed to the alerts about
+// itself, gets none: not even a delivery is created for one.
 func TestHealthAlerts(t *testing.T) {
 	t.Parallel()
 
@@ -30,9 +31,19 @@ func TestHealthAlerts(t *testing.T) {
 	b.registerEvent(t, "order.created")
 	wf := b.registerWebhook(t, sparrow.RegisterWebhookParams{
 		Namespace: "shop", URL: failing.URL, MaxAttempts: 1,
-		Events: []string{"order.created", event.TypeWebhookDisabled}, // it would like to hear about disablings
+		Events: []string{"order.created"},
 	})
-	b.registerWebhook(t, sparrow.RegisterWebhookParams{
+	// It asks for every alert about itself, and only those (alerts about
+	// the operator's webhook would be failures of its own, and change the
+	// count).
+	for _, name := range []string{event.TypeWebhookStateChanged, event.TypeWebhookDisabled, event.TypeDeliveryExhausted} {
+		if _, err := b.eng.CreateSubscription(ctx, sparrow.CreateSubscriptionParams{
+			Namespace: "shop", WebhookID: wf.ID, EventName: name, LabelFilter: map[string]string{event.LabelWebhookID: wf.ID},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wo := b.registerWebhook(t, sparrow.RegisterWebhookParams{
 		Namespace: "shop", URL: operator.URL,
 		Events: []string{event.TypeWebhookStateChanged, event.TypeWebhookDisabled, event.TypeDeliveryExhausted},
 	})
@@ -46,6 +57,23 @@ func TestHealthAlerts(t *testing.T) {
 	}
 
 	got := operator.waitRequests(t, 7)
+	// Every alert is fanned out by now (the operator has them all), and none
+	// made a delivery for the webhook it is about, though it asked: none was
+	// sent, nor left waiting for the webhook to be resumed.
+	deliveriesOf := func(webhookID string) map[string]int {
+		page, err := b.eng.ListDeliveries(ctx, sparrow.ListDeliveriesParams{Namespace: "shop", WebhookID: webhookID, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]int{}
+		for _, d := range page.Items {
+			names[d.EventName]++
+		}
+		return names
+	}
+	if diff := cmp.Diff(map[string]int{"order.created": 3}, deliveriesOf(wf.ID)); diff != "" {
+		t.Fatalf("the failing webhook's deliveries, by event (-want +got):\n%s", diff)
+	}
 	counts := map[string]int{}
 	var disabled map[string]any
 	for _, req := range got {
@@ -61,6 +89,10 @@ func TestHealthAlerts(t *testing.T) {
 	want := map[string]int{event.TypeDeliveryExhausted: 3, event.TypeWebhookStateChanged: 3, event.TypeWebhookDisabled: 1}
 	if diff := cmp.Diff(want, counts); diff != "" {
 		t.Fatalf("alerts received (-want +got):\n%s", diff)
+	}
+	// The operator's deliveries are the alerts it received.
+	if diff := cmp.Diff(want, deliveriesOf(wo.ID)); diff != "" {
+		t.Fatalf("the operator's deliveries, by event (-want +got):\n%s", diff)
 	}
 	if disabled["webhook_id"] != wf.ID || disabled["to"] != "disabled" {
 		t.Fatalf("disabled alert: %v", disabled)

@@ -5,10 +5,16 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/jackc/pgx/v5"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -21,14 +27,26 @@ import (
 	"github.com/sparrowhq/sparrow/delivery"
 )
 
+// observation is what observed did.
+type observation struct {
+	b *testBundle
+	// caller is the span the event was pushed from.
+	caller trace.SpanContext
+	// traceparents are the headers the receivers got, one per request.
+	traceparents []string
+	// flakyURL answered 500 once, then 200; steadyURL answered 200.
+	flakyURL, steadyURL string
+}
+
 // observed pushes one event from inside a caller's span to two webhooks, one
 // answering 500 once before succeeding, and waits for both deliveries.
-func observed(t *testing.T, opts ...sparrow.Option) (b *testBundle, caller trace.SpanContext, traceparents []string) {
+func observed(t *testing.T, opts ...sparrow.Option) observation {
 	t.Helper()
 	ctx := context.Background()
-	b = setup(t, opts...)
+	b := setup(t, opts...)
 	b.start(t)
 	var mu sync.Mutex
+	var traceparents []string
 	record := func(r *http.Request) {
 		mu.Lock()
 		traceparents = append(traceparents, r.Header.Get("Traceparent"))
@@ -57,7 +75,7 @@ func observed(t *testing.T, opts ...sparrow.Option) (b *testBundle, caller trace
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return b, span.SpanContext(), append([]string(nil), traceparents...)
+	return observation{b: b, caller: span.SpanContext(), traceparents: append([]string(nil), traceparents...), flakyURL: flaky.URL, steadyURL: steady.URL}
 }
 
 func TestTracing(t *testing.T) {
@@ -65,7 +83,8 @@ func TestTracing(t *testing.T) {
 
 	recorder := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))
-	_, caller, traceparents := observed(t, sparrow.WithTracerProvider(tp))
+	obs := observed(t, sparrow.WithTracerProvider(tp))
+	caller, traceparents := obs.caller, obs.traceparents
 
 	// The deliveries' spans end after their attempts are recorded.
 	var spans []sdktrace.ReadOnlySpan
@@ -127,6 +146,18 @@ func TestTracing(t *testing.T) {
 		}
 		httpSpans[h.SpanContext().SpanID().String()] = true
 	}
+	// The HTTP spans follow the semantic conventions for HTTP clients.
+	var gotHTTP []httpSpan
+	for _, h := range byName["HTTP POST"] {
+		gotHTTP = append(gotHTTP, httpSpanOf(h))
+	}
+	flaky, steady := httpSpanTo(t, obs.flakyURL), httpSpanTo(t, obs.steadyURL)
+	flakyFirst, flakyAgain, steadyOnly := flaky, flaky, steady
+	flakyFirst.Status, flakyAgain.Status, steadyOnly.Status = 500, 200, 200
+	wantHTTP := []httpSpan{flakyFirst, flakyAgain, steadyOnly}
+	if diff := cmp.Diff(wantHTTP, gotHTTP, cmpopts.SortSlices(httpSpan.less)); diff != "" {
+		t.Errorf("HTTP client span attributes (-want +got):\n%s", diff)
+	}
 	// Receivers see the HTTP span as their parent, in the caller's trace.
 	if len(traceparents) != 3 {
 		t.Fatalf("%d requests received", len(traceparents))
@@ -139,12 +170,52 @@ func TestTracing(t *testing.T) {
 	}
 }
 
+// httpSpan is what an HTTP client span says of its request, in the
+// semantic conventions' attributes.
+type httpSpan struct {
+	Method  string // http.request.method
+	URL     string // url.full
+	Address string // server.address
+	Port    int64  // server.port
+	Status  int64  // http.response.status_code
+}
+
+func (a httpSpan) less(b httpSpan) bool {
+	return a.URL < b.URL || a.URL == b.URL && a.Status < b.Status
+}
+
+func httpSpanOf(s sdktrace.ReadOnlySpan) httpSpan {
+	set := attribute.NewSet(s.Attributes()...)
+	value := func(key string) attribute.Value { v, _ := set.Value(attribute.Key(key)); return v }
+	return httpSpan{
+		Method:  value("http.request.method").AsString(),
+		URL:     value("url.full").AsString(),
+		Address: value("server.address").AsString(),
+		Port:    value("server.port").AsInt64(),
+		Status:  value("http.response.status_code").AsInt64(),
+	}
+}
+
+// httpSpanTo is the span of a POST to rawURL, its status left out.
+func httpSpanTo(t *testing.T, rawURL string) httpSpan {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.ParseInt(u.Port(), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return httpSpan{Method: http.MethodPost, URL: rawURL, Address: u.Hostname(), Port: port}
+}
+
 func TestTraceparentOff(t *testing.T) {
 	t.Parallel()
 
 	tp := sdktrace.NewTracerProvider()
-	_, _, traceparents := observed(t, sparrow.WithTracerProvider(tp), sparrow.WithTraceparent(false))
-	for _, h := range traceparents {
+	obs := observed(t, sparrow.WithTracerProvider(tp), sparrow.WithTraceparent(false))
+	for _, h := range obs.traceparents {
 		if h != "" {
 			t.Fatalf("traceparent %q sent with WithTraceparent(false)", h)
 		}
@@ -156,7 +227,7 @@ func TestMetrics(t *testing.T) {
 
 	ctx := context.Background()
 	reader := sdkmetric.NewManualReader()
-	b, _, _ := observed(t, sparrow.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
+	b := observed(t, sparrow.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))).b
 	// A paused webhook's delivery stays pending.
 	rcv := newReceiver(t, nil)
 	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}, Inactive: true})
@@ -171,7 +242,7 @@ func TestMetrics(t *testing.T) {
 	}
 
 	var rm metricdata.ResourceMetrics
-	var sums map[string]int64
+	var sums map[string]float64
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if err := reader.Collect(ctx, &rm); err != nil {
 			t.Fatal(err)
@@ -188,7 +259,7 @@ func TestMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	sums = flatten(rm)
-	want := map[string]int64{
+	want := map[string]float64{
 		"sparrow.events.pushed event=order.created":          2,
 		"sparrow.deliveries outcome=retrying error=http_5xx": 1,
 		"sparrow.deliveries outcome=succeeded error=-":       4,
@@ -200,9 +271,19 @@ func TestMetrics(t *testing.T) {
 	}
 	for k, v := range want {
 		if sums[k] != v {
-			t.Errorf("%s = %d, want %d", k, sums[k], v)
+			t.Errorf("%s = %v, want %v", k, sums[k], v)
 		}
 	}
+	// Nothing is due by now but the odd alert's fan-out, just pushed.
+	if lag, ok := sums["sparrow.queue.lag"]; !ok || lag < 0 || lag > 10 {
+		t.Errorf("sparrow.queue.lag = %v (reported: %v), want a few seconds at most", lag, ok)
+	}
+	// Every attempt was made to a local receiver, within seconds of its push.
+	checkHistogram(t, rm, "sparrow.delivery.attempt.duration", 30)
+	checkHistogram(t, rm, "sparrow.delivery.latency", 30)
+	t.Logf("attempt durations: %v samples, %.1f ms in all; push-to-delivery latencies: %v, %.1f ms in all; queue lag %.3fs",
+		sums["sparrow.delivery.attempt.duration count"], 1000*sums["sparrow.delivery.attempt.duration sum"],
+		sums["sparrow.delivery.latency count"], 1000*sums["sparrow.delivery.latency sum"], sums["sparrow.queue.lag"])
 	if t.Failed() {
 		t.Logf("all: %v", sums)
 		page, _ := b.eng.ListDeliveries(ctx, sparrow.ListDeliveriesParams{})
@@ -212,31 +293,90 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-// flatten sums the collected data points into "name label=value..." keys.
-func flatten(rm metricdata.ResourceMetrics) map[string]int64 {
-	out := map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		if sm.Scope.Name != "github.com/sparrowhq/sparrow" {
-			continue
-		}
-		for _, m := range sm.Metrics {
-			switch data := m.Data.(type) {
-			case metricdata.Sum[int64]:
-				for _, dp := range data.DataPoints {
-					out[m.Name+labels(dp.Attributes)] += dp.Value
-				}
-			case metricdata.Gauge[int64]:
-				for _, dp := range data.DataPoints {
-					out[m.Name+labels(dp.Attributes)] += dp.Value
-				}
-			case metricdata.Histogram[float64]:
-				for _, dp := range data.DataPoints {
-					out[m.Name+" count"] += int64(dp.Count)
-				}
+// flatten sums the collected data points into "name label=value..." keys;
+// a histogram gives "name count" and "name sum" over all its points.
+func flatten(rm metricdata.ResourceMetrics) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range sparrowMetrics(rm) {
+		switch data := m.Data.(type) {
+		case metricdata.Sum[int64]:
+			for _, dp := range data.DataPoints {
+				out[m.Name+labels(dp.Attributes)] += float64(dp.Value)
+			}
+		case metricdata.Gauge[int64]:
+			for _, dp := range data.DataPoints {
+				out[m.Name+labels(dp.Attributes)] += float64(dp.Value)
+			}
+		case metricdata.Gauge[float64]:
+			for _, dp := range data.DataPoints {
+				out[m.Name+labels(dp.Attributes)] += dp.Value
+			}
+		case metricdata.Histogram[float64]:
+			for _, dp := range data.DataPoints {
+				out[m.Name+" count"] += float64(dp.Count)
+				out[m.Name+" sum"] += dp.Sum
 			}
 		}
 	}
 	return out
+}
+
+// sparrowMetrics returns the metrics of Sparrow's scope.
+func sparrowMetrics(rm metricdata.ResourceMetrics) []metricdata.Metrics {
+	var out []metricdata.Metrics
+	for _, sm := range rm.ScopeMetrics {
+		if sm.Scope.Name == "github.com/sparrowhq/sparrow" {
+			out = append(out, sm.Metrics...)
+		}
+	}
+	return out
+}
+
+// latencyBounds are the buckets of Sparrow's duration histograms, in
+// seconds: from the milliseconds of a local receiver to the hour of a long
+// backlog (the SDK's defaults suit milliseconds, not seconds).
+var latencyBounds = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600}
+
+// checkHistogram checks each point of the named duration histogram: the
+// buckets are latencyBounds and hold every sample, and the samples are
+// positive, under maxSeconds, and add up to the sum.
+func checkHistogram(t *testing.T, rm metricdata.ResourceMetrics, name string, maxSeconds float64) {
+	t.Helper()
+	var points []metricdata.HistogramDataPoint[float64]
+	for _, m := range sparrowMetrics(rm) {
+		if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == name {
+			points = append(points, h.DataPoints...)
+		}
+	}
+	if len(points) == 0 {
+		t.Errorf("%s: no data points", name)
+	}
+	for _, dp := range points {
+		at := name + labels(dp.Attributes)
+		if diff := cmp.Diff(latencyBounds, dp.Bounds); diff != "" {
+			t.Errorf("%s: bucket bounds (-want +got):\n%s", at, diff)
+		}
+		var inBuckets uint64
+		for _, n := range dp.BucketCounts {
+			inBuckets += n
+		}
+		lowest, okMin := dp.Min.Value()
+		highest, okMax := dp.Max.Value()
+		n := float64(dp.Count)
+		// The sum lies between count times the smallest sample and count
+		// times the largest (with room for rounding).
+		const slack = 1e-9
+		switch {
+		case dp.Count == 0 || inBuckets != dp.Count:
+			t.Errorf("%s: %d samples, %d in the buckets", at, dp.Count, inBuckets)
+		case !okMin || !okMax:
+			t.Errorf("%s: no min or max recorded", at)
+		case lowest <= 0 || highest < lowest || highest > maxSeconds:
+			t.Errorf("%s: samples from %vs to %vs, want within (0, %v]", at, lowest, highest, maxSeconds)
+		case dp.Sum < n*lowest-slack || dp.Sum > n*highest+slack:
+			t.Errorf("%s: sum %vs of %d samples from %vs to %vs", at, dp.Sum, dp.Count, lowest, highest)
+		}
+	}
 }
 
 // labels writes the attributes the tests look at, in a fixed order.
@@ -256,6 +396,57 @@ func labels(set attribute.Set) string {
 	return b.String()
 }
 
+// TestQueueLag reads sparrow.queue.lag: how long the oldest job due in
+// Sparrow's queue has waited, zero when none is.
+func TestQueueLag(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	reader := sdkmetric.NewManualReader()
+	// Not started: pushed events' fan-out jobs stay due, and nothing else is.
+	b := setup(t, sparrow.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
+	lag := func() float64 {
+		t.Helper()
+		var rm metricdata.ResourceMetrics
+		if err := reader.Collect(ctx, &rm); err != nil {
+			t.Fatal(err)
+		}
+		v, ok := flatten(rm)["sparrow.queue.lag"]
+		if !ok {
+			t.Fatal("sparrow.queue.lag not reported")
+		}
+		return v
+	}
+	if v := lag(); v != 0 {
+		t.Fatalf("lag %vs with nothing due, want 0", v)
+	}
+	b.registerEvent(t, "order.created")
+	// backdate makes the job of one more push due for ago, in queue.
+	backdate := func(ago time.Duration, queue string) {
+		t.Helper()
+		if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		tag, err := b.pool.Exec(ctx, "UPDATE "+pgx.Identifier{b.schema, "river_job"}.Sanitize()+
+			" SET scheduled_at = now() - make_interval(secs => $1), queue = $2 WHERE id = (SELECT max(id) FROM "+
+			pgx.Identifier{b.schema, "river_job"}.Sanitize()+")", ago.Seconds(), queue)
+		if err != nil || tag.RowsAffected() != 1 {
+			t.Fatalf("backdating the push's job: %v (%d rows)", err, tag.RowsAffected())
+		}
+	}
+	backdate(90*time.Second, sparrow.QueueDefault)
+	backdate(30*time.Second, sparrow.QueueDefault)
+	// Another queue's jobs are the host's to watch.
+	backdate(time.Hour, "host_jobs")
+	// The slack is the time from the update to the collection, on a busy
+	// machine.
+	v := lag()
+	if v < 90 || v > 150 {
+		t.Fatalf("lag %vs with the oldest job due 90s ago, want 90s and a little", v)
+	}
+	t.Logf("lag %.3fs with the oldest job due 90s ago", v)
+}
+
 // TestLogs checks the engine's log lines name what they are about and the
 // trace they belong to.
 func TestLogs(t *testing.T) {
@@ -263,7 +454,7 @@ func TestLogs(t *testing.T) {
 
 	var buf syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	observed(t, sparrow.WithLogger(logger), sparrow.WithTracerProvider(sdktrace.NewTracerProvider()))
+	_ = observed(t, sparrow.WithLogger(logger), sparrow.WithTracerProvider(sdktrace.NewTracerProvider()))
 	var attempts, fanouts int
 	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		var rec map[string]any
