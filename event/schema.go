@@ -38,6 +38,9 @@ func CompileSchema(field string, raw []byte) (*Schema, error) {
 	if _, ok := doc.(map[string]any); !ok {
 		return nil, errs.InvalidArgument(field, "must be a JSON object")
 	}
+	if hasNUL(doc) {
+		return nil, errs.InvalidArgument(field, `contains \u0000, which PostgreSQL's jsonb cannot store`)
+	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.UseLoader(jsonschema.SchemeURLLoader{})
@@ -84,6 +87,27 @@ func describe(err *jsonschema.ValidationError) (location, why string) {
 		leaf = leaf.Causes[0]
 	}
 	return "/" + strings.Join(leaf.InstanceLocation, "/"), leaf.ErrorKind.LocalizedString(englishPrinter)
+}
+
+// hasNUL reports whether a string of doc, key or value, holds a NUL.
+func hasNUL(doc any) bool {
+	switch v := doc.(type) {
+	case string:
+		return strings.IndexByte(v, 0) >= 0
+	case map[string]any:
+		for k, x := range v {
+			if strings.IndexByte(k, 0) >= 0 || hasNUL(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if hasNUL(x) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func firstLine(s string) string {

@@ -63,6 +63,8 @@ func TestCompileSchemaRefuses(t *testing.T) {
 		`{"$ref": "file:///etc/passwd"}`,
 		`{"minimum": "zero"}`,
 		`{"pattern": "("}`,
+		`{"description": "a\u0000b"}`,
+		`{"properties": {"a\u0000": {}}}`,
 		`{"description": "` + strings.Repeat("x", event.MaxSchemaBytes) + `"}`,
 	} {
 		if _, err := event.CompileSchema("schema", []byte(raw)); !errors.Is(err, errs.ErrInvalidArgument) {

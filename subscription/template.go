@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/validate"
 )
 
 // Bounds on templates. A template is written by the namespace's own user but
@@ -78,6 +79,9 @@ func bounded(s string) (string, error) {
 func ParseTemplate(field, text string) (*Template, error) {
 	if len(text) > MaxTemplateLen {
 		return nil, errs.InvalidArgument(field, "longer than %d bytes", MaxTemplateLen)
+	}
+	if err := validate.Text(field, text, MaxTemplateLen); err != nil {
+		return nil, err // stored as text: UTF-8, no NUL bytes
 	}
 	if strings.Contains(text, tickFunc) {
 		return nil, errs.InvalidArgument(field, "%s is reserved", tickFunc)

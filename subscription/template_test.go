@@ -140,6 +140,8 @@ func TestTemplateBounds(t *testing.T) {
 			"{{print" + strings.Repeat(" .", subscription.MaxTemplateArgs) + "}}",
 			"{{if (print" + strings.Repeat(" .", subscription.MaxTemplateArgs) + ")}}{{end}}",
 			`{{sparrowTick}}`,
+			"{\"a\": 1}\x00",
+			"{\"a\": \"\xff\"}",
 		} {
 			if _, err := subscription.ParseTemplate("template", text); err == nil {
 				t.Errorf("ParseTemplate(%.40q) accepted", text)
