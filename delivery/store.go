@@ -228,10 +228,14 @@ FROM /*schema*/sparrow_webhook w WHERE w.id = $1`, webhookID, now).Scan(&t.URL, 
 		return nil, nil, dbutil.Interpret("load webhook", err)
 	}
 	t.Timeout = time.Duration(timeoutMS) * time.Millisecond
+	// Driven by the ids, one key lookup each: "d.id = ANY($1) AND
+	// d.webhook_id = $2" lets the planner walk all of the webhook's history
+	// instead.
 	rows, err := db.Query(ctx, "SELECT "+columns+`, e.created_at
-FROM /*schema*/sparrow_delivery d
+FROM unnest($1::text[]) AS want (id)
+JOIN /*schema*/sparrow_delivery d ON d.id = want.id
 JOIN /*schema*/sparrow_event e ON e.id = d.event_id
-WHERE d.id = ANY($1) AND d.webhook_id = $2
+WHERE d.webhook_id = $2
 ORDER BY d.id`, ids, webhookID)
 	if err != nil {
 		return nil, nil, dbutil.Interpret("load deliveries", err)
@@ -350,7 +354,7 @@ func Park(ctx context.Context, tx dbutil.DB, webhookID string, ids []string, now
 		return nil, dbutil.Interpret("park deliveries", err)
 	}
 	rows, err := tx.Query(ctx, `UPDATE /*schema*/sparrow_delivery SET parked = true, updated_at = $3
-WHERE id = ANY($1) AND webhook_id = $2 AND status IN ('pending', 'retrying') RETURNING id`, ids, webhookID, now)
+WHERE id IN (SELECT unnest($1::text[])) AND webhook_id = $2 AND status IN ('pending', 'retrying') RETURNING id`, ids, webhookID, now)
 	if err != nil {
 		return nil, dbutil.Interpret("park deliveries", err)
 	}
@@ -381,7 +385,7 @@ RETURNING id, webhook_id, attempt_count`, webhookID, limit, now)
 func Finish(ctx context.Context, db dbutil.DB, ids []string, status Status, now time.Time) ([]string, error) {
 	rows, err := db.Query(ctx, `UPDATE /*schema*/sparrow_delivery
 SET status = $2, parked = false, next_attempt_at = NULL, updated_at = $3, completed_at = $3
-WHERE id = ANY($1) AND status IN ('pending', 'retrying') RETURNING id`, ids, string(status), now)
+WHERE id IN (SELECT unnest($1::text[])) AND status IN ('pending', 'retrying') RETURNING id`, ids, string(status), now)
 	if err != nil {
 		return nil, dbutil.Interpret("finish deliveries", err)
 	}
