@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -228,15 +229,13 @@ FROM /*schema*/sparrow_webhook w WHERE w.id = $1`, webhookID, now).Scan(&t.URL, 
 		return nil, nil, dbutil.Interpret("load webhook", err)
 	}
 	t.Timeout = time.Duration(timeoutMS) * time.Millisecond
-	// Driven by the ids, one key lookup each: "d.id = ANY($1) AND
-	// d.webhook_id = $2" lets the planner walk all of the webhook's history
-	// instead.
+	// By primary key alone, one lookup per id, filtered and sorted here: a
+	// plan cached while the table was small would otherwise walk the
+	// webhook's whole history in id order for the few rows asked for.
 	rows, err := db.Query(ctx, "SELECT "+columns+`, e.created_at
 FROM unnest($1::text[]) AS want (id)
 JOIN /*schema*/sparrow_delivery d ON d.id = want.id
-JOIN /*schema*/sparrow_event e ON e.id = d.event_id
-WHERE d.webhook_id = $2
-ORDER BY d.id`, ids, webhookID)
+JOIN /*schema*/sparrow_event e ON e.id = d.event_id`, ids)
 	if err != nil {
 		return nil, nil, dbutil.Interpret("load deliveries", err)
 	}
@@ -252,6 +251,8 @@ ORDER BY d.id`, ids, webhookID)
 	if err != nil {
 		return nil, nil, dbutil.Interpret("load deliveries", err)
 	}
+	works = slices.DeleteFunc(works, func(w *Work) bool { return w.WebhookID != webhookID })
+	slices.SortFunc(works, func(a, b *Work) int { return strings.Compare(a.ID, b.ID) })
 	return &t, works, nil
 }
 
@@ -353,8 +354,8 @@ func Park(ctx context.Context, tx dbutil.DB, webhookID string, ids []string, now
 	if err != nil || active {
 		return nil, dbutil.Interpret("park deliveries", err)
 	}
-	rows, err := tx.Query(ctx, `UPDATE /*schema*/sparrow_delivery SET parked = true, updated_at = $3
-WHERE id IN (SELECT unnest($1::text[])) AND webhook_id = $2 AND status IN ('pending', 'retrying') RETURNING id`, ids, webhookID, now)
+	rows, err := tx.Query(ctx, `UPDATE /*schema*/sparrow_delivery SET parked = true, updated_at = $2
+WHERE id IN (SELECT unnest($1::text[])) AND status IN ('pending', 'retrying') RETURNING id`, ids, now)
 	if err != nil {
 		return nil, dbutil.Interpret("park deliveries", err)
 	}
@@ -370,7 +371,7 @@ UPDATE /*schema*/sparrow_delivery SET parked = false, next_attempt_at = $3, upda
 WHERE id IN (
     SELECT id FROM /*schema*/sparrow_delivery
     WHERE webhook_id = $1 AND status IN ('pending', 'retrying') AND parked
-    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+    LIMIT $2 FOR UPDATE SKIP LOCKED -- no ORDER BY: it would tempt the planner to walk the webhook's history
 )
 RETURNING id, webhook_id, attempt_count`, webhookID, limit, now)
 	if err != nil {
