@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sparrowhq/sparrow"
@@ -26,10 +28,13 @@ type SoakResult struct {
 	PushErrors int64  `json:"push_errors"`
 	LastError  string `json:"last_push_error,omitempty"`
 	// WorstP99 is the highest of the samples' p99 latencies.
-	WorstP99 float64      `json:"worst_p99_ms"`
-	Samples  []SoakSample `json:"samples"`
-	Checks   []SoakCheck  `json:"checks"`
-	Flat     bool         `json:"flat"`
+	WorstP99 float64 `json:"worst_p99_ms"`
+	// VacuumedByBench: the server runs no autovacuum, so the soak vacuumed
+	// and analyzed the tables itself every soakVacuumEvery.
+	VacuumedByBench bool         `json:"vacuumed_by_bench,omitempty"`
+	Samples         []SoakSample `json:"samples"`
+	Checks          []SoakCheck  `json:"checks"`
+	Flat            bool         `json:"flat"`
 }
 
 // SoakSample is the state at one moment of a soak; rates and latencies are
@@ -64,7 +69,14 @@ const (
 	soakGrowth  = 1.2
 	soakPushers = 32
 	soakDrain   = 30 * time.Second
+	// soakVacuumEvery is how often the soak does autovacuum's work on a
+	// server that has it off.
+	soakVacuumEvery = 10 * time.Second
 )
+
+// soakTables are the tables a soak keeps growing, Sparrow's and River's.
+var soakTables = []string{"sparrow_event", "sparrow_event_fanout", "sparrow_delivery", "sparrow_delivery_attempt",
+	"sparrow_webhook_health", "sparrow_webhook_health_bucket", "river_job"}
 
 // soak pushes single events for -soak at -rate deliveries/s, spread over
 // -soak-webhooks webhooks, sampling every -sample-every.
@@ -112,6 +124,16 @@ func (b *bench) soak(ctx context.Context) (string, error) {
 		res.Samples, err = b.sampleSoak(ctx, pacing.Done(), c, recv, start, owed)
 		return err
 	})
+	// Without autovacuum (CI servers often run without), the planner would
+	// keep the plans it made for empty tables and dead rows would pile up:
+	// the soak would measure the server's setting, not the engine.
+	var autovacuum string
+	if err := c.pools[0].QueryRow(ctx, "SHOW autovacuum").Scan(&autovacuum); err != nil {
+		return "", err
+	}
+	if res.VacuumedByBench = autovacuum != "on"; res.VacuumedByBench {
+		g.Go(func() error { return vacuumEvery(pacing, c.pools[0], soakVacuumEvery) })
+	}
 	if err := g.Wait(); err != nil {
 		return "", err
 	}
@@ -142,6 +164,23 @@ func (b *bench) soak(ctx context.Context) (string, error) {
 	}
 	return fmt.Sprintf("%s over %d samples, %s delivered, worst p99 %.1f ms",
 		verdict, len(res.Samples), thousands(float64(res.Received)), res.WorstP99), nil
+}
+
+// vacuumEvery vacuums and analyzes soakTables every interval until ctx
+// ends.
+func vacuumEvery(ctx context.Context, pool *pgxpool.Pool, interval time.Duration) error {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if _, err := pool.Exec(ctx, "VACUUM (ANALYZE) "+strings.Join(soakTables, ", ")); err != nil && ctx.Err() == nil {
+			return fmt.Errorf("vacuum: %w", err)
+		}
+	}
 }
 
 // sampleSoak samples every -sample-every until the pacing is done.
@@ -235,6 +274,9 @@ func (b *bench) addSoakFigures(r *SoakResult) {
 func (r *SoakResult) writeTable(w io.Writer) {
 	fmt.Fprintf(w, "\nSOAK: %s deliveries/s offered to %d webhook(s) for %s\n", thousands(r.Rate), r.Webhooks,
 		time.Duration(r.Seconds*float64(time.Second)).Round(time.Second))
+	if r.VacuumedByBench {
+		fmt.Fprintf(w, "  (the server runs no autovacuum: the soak ran VACUUM ANALYZE every %s in its place)\n", soakVacuumEvery)
+	}
 	fmt.Fprintf(w, "  t\tRSS\tGo heap\tgoroutines\tsockets\tpool conns (busy)\tserver conns\tdelivered/s\tbacklog\tp99\n")
 	for _, s := range r.Samples {
 		fmt.Fprintf(w, "  %.0fs\t%s\t%s\t%d\t%d\t%d (%d)\t%d\t%s\t%d\t%.1f ms\n", s.At, mib(s.RSSBytes), mib(s.HeapBytes),
