@@ -455,6 +455,10 @@ func TestLogs(t *testing.T) {
 	var buf syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	_ = observed(t, sparrow.WithLogger(logger), sparrow.WithTracerProvider(sdktrace.NewTracerProvider()))
+	// An attempt's line follows its record: wait for the last.
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(buf.String(), `"msg":"sparrow: delivery attempt"`) < 3 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	var attempts, fanouts int
 	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		var rec map[string]any

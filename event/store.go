@@ -340,7 +340,8 @@ WITH claimed AS (
     ON CONFLICT DO NOTHING
     RETURNING event_id
 )
-SELECT `+eventColumns+`, payload FROM /*schema*/sparrow_event WHERE id IN (SELECT event_id FROM claimed)`, ids, round, now)
+SELECT `+eventColumns+`, payload FROM /*schema*/sparrow_event WHERE id IN (SELECT event_id FROM claimed)`,
+		pgx.QueryExecModeExec, ids, round, now) // planned for the table as it is now (see delivery.LoadWork)
 	if err != nil {
 		return nil, dbutil.Interpret("claim fan-out", err)
 	}

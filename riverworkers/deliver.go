@@ -90,7 +90,10 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	defer slots.leave()
 
 	now := w.clock()
-	target, works, err := delivery.LoadWork(ctx, w.schema.On(w.pool), job.Args.WebhookID, job.Args.DeliveryIDs, now)
+	// A small job reads its bodies at once; a large one as its attempts
+	// start, so that its deliveries cost memory only while in flight.
+	smallJob := len(job.Args.DeliveryIDs) <= bodyChunk
+	target, works, err := delivery.LoadWork(ctx, w.schema.On(w.pool), job.Args.WebhookID, job.Args.DeliveryIDs, smallJob, now)
 	if err != nil || target == nil {
 		return err // no webhook: removed by retention, nothing left to do
 	}
@@ -138,16 +141,20 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		}
 		n := len(sent)
 		base, works := i, due[i:i+n]
-		bodies, err := delivery.LoadBodies(ctx, w.schema.On(w.pool), workIDs(works))
-		if err != nil {
-			for _, done := range recorded {
-				done()
+		if !smallJob {
+			bodies, err := delivery.LoadBodies(ctx, w.schema.On(w.pool), workIDs(works))
+			if err != nil {
+				for _, done := range recorded {
+					done()
+				}
+				errs[len(due)] = err
+				break
 			}
-			errs[len(due)] = err
-			break
+			for _, work := range works {
+				work.Body = bodies[work.ID]
+			}
 		}
 		for k, work := range works {
-			work.Body = bodies[work.ID]
 			attempts.Go(func() {
 				defer recorded[k]()
 				errs[base+k] = w.attempt(ctx, client, target, keys, work, sent[k])

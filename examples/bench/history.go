@@ -100,7 +100,7 @@ func (b *bench) historyCondition(ctx context.Context, rows int, res *HistoryResu
 	var figs HistoryFigures
 	recv := newReceiver(false)
 	defer recv.close()
-	c, err := b.newCluster(ctx, fmt.Sprintf("history_%d", rows), 1)
+	c, err := b.newCluster(ctx, "history", 1)
 	if err != nil {
 		return figs, nil, err
 	}

@@ -1,0 +1,1 @@
+DROP INDEX /*schema*/sparrow_delivery_finished_badly_idx;
