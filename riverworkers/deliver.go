@@ -183,15 +183,15 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 }
 
 // handOff gives the deliveries a job did not attempt jobs of their own (now
-// for those that found no free slot, at their time for those not due yet)
-// and completes the job in the same transaction, so that no delivery is
-// ever owned by two jobs.
+// for those that found no free slot, when the first is due for those not
+// due yet: a job run early hands on the rest again) and completes the job in
+// the same transaction, so that no delivery is ever owned by two jobs.
 func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[DeliverArgs], unstarted, early []*delivery.Work) error {
 	var params []river.InsertManyParams
 	for _, set := range []struct {
 		works []*delivery.Work
 		at    time.Time
-	}{{unstarted, time.Time{}}, {early, latest(early)}} {
+	}{{unstarted, time.Time{}}, {early, earliest(early)}} {
 		refs := make([]delivery.Ref, len(set.works))
 		for i, work := range set.works {
 			refs[i] = delivery.Ref{ID: work.ID, WebhookID: job.Args.WebhookID, AttemptCount: job.Args.Attempted}
@@ -236,15 +236,12 @@ func stopped(stop <-chan struct{}) bool {
 	}
 }
 
+// earliest returns when the first of works is due, zero for none.
 func earliest(works []*delivery.Work) time.Time {
-	return slices.MinFunc(works, func(a, b *delivery.Work) int { return a.NextAttemptAt.Compare(b.NextAttemptAt) }).NextAttemptAt
-}
-
-func latest(works []*delivery.Work) time.Time {
 	if len(works) == 0 {
 		return time.Time{}
 	}
-	return slices.MaxFunc(works, func(a, b *delivery.Work) int { return a.NextAttemptAt.Compare(b.NextAttemptAt) }).NextAttemptAt
+	return slices.MinFunc(works, func(a, b *delivery.Work) int { return a.NextAttemptAt.Compare(b.NextAttemptAt) }).NextAttemptAt
 }
 
 // finish ends deliveries that will never be attempted again.

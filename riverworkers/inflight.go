@@ -136,11 +136,12 @@ type jobSlots struct {
 func (j *jobSlots) acquire(ctx context.Context, n int) (sent, recorded []func(), ok bool) {
 	// Never more than a semaphore holds: that would wait forever.
 	n = int(min(int64(n), j.f.perWebhookAttempts, j.f.maxAttempts, maxUnrecorded))
-	// The webhook's slots before the process's: a job waiting for them holds
-	// nothing anyone else needs, while every holder of a process slot is
-	// sending.
+	// The webhook's slots first: a job waiting for them must hold nothing
+	// other webhooks need (a stalled webhook's waiting jobs would otherwise
+	// sit on the process's places). The process's slots free up whatever
+	// any webhook does: recording goes on, requests time out.
 	held := make([]*semaphore.Weighted, 0, 3)
-	for _, s := range []*semaphore.Weighted{j.f.unrecorded, j.s.attempts, j.f.attempts} {
+	for _, s := range []*semaphore.Weighted{j.s.attempts, j.f.unrecorded, j.f.attempts} {
 		if s.Acquire(ctx, int64(n)) != nil {
 			for _, h := range held {
 				h.Release(int64(n))

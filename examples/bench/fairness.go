@@ -141,22 +141,12 @@ func (b *bench) fairnessRun(ctx context.Context, stall bool) (FairnessRun, error
 	if err := c.start(ctx); err != nil {
 		return FairnessRun{}, err
 	}
-	eng := c.engine()
-	push := func(ctx context.Context) error {
-		_, err := eng.PushEvent(ctx, sparrow.Event{Name: eventName, Payload: payload(b.cfg.Payload, since())})
-		return err
-	}
 	// Warm up as the latency run does; in run B this also fills the
 	// stalled webhook's share of the workers before the clock starts.
-	for range latencyWarmup {
-		if err := push(ctx); err != nil {
-			return FairnessRun{}, err
-		}
-	}
-	if err := waitReceived(ctx, recv, latencyWarmup*healthy, latencyDrain); err != nil {
+	push, err := b.warmUp(ctx, c, recv, healthy)
+	if err != nil {
 		return FairnessRun{}, err
 	}
-	recv.takeLatencies()
 	before := c.poolCounters()
 
 	p := &pacer{rate: float64(b.cfg.FairnessRate), conc: latencyPushers}

@@ -197,21 +197,10 @@ func (b *bench) latency(ctx context.Context) (string, error) {
 	if err := c.start(ctx); err != nil {
 		return "", err
 	}
-	eng := c.engine()
-	push := func(ctx context.Context) error {
-		_, err := eng.PushEvent(ctx, sparrow.Event{Name: eventName, Payload: payload(b.cfg.Payload, since())})
-		return err
-	}
-	// Warm up connections on both sides, then start counting.
-	for range latencyWarmup {
-		if err := push(ctx); err != nil {
-			return "", err
-		}
-	}
-	if err := waitReceived(ctx, recv, latencyWarmup*webhooks, latencyDrain); err != nil {
+	push, err := b.warmUp(ctx, c, recv, webhooks)
+	if err != nil {
 		return "", err
 	}
-	recv.takeLatencies()
 	before := c.poolCounters()
 
 	var mu sync.Mutex
@@ -291,6 +280,28 @@ func waitReceived(ctx context.Context, recv *receiver, n int64, timeout time.Dur
 		}
 	}
 	return nil
+}
+
+// warmUp pushes latencyWarmup stamped events through c's engine and waits
+// for their deliveries to the received ones of recv, so that connections
+// on both sides are open before the clock starts; it returns the push the
+// measurement goes on with.
+func (b *bench) warmUp(ctx context.Context, c *cluster, recv *receiver, received int64) (push func(context.Context) error, err error) {
+	eng := c.engine()
+	push = func(ctx context.Context) error {
+		_, err := eng.PushEvent(ctx, sparrow.Event{Name: eventName, Payload: payload(b.cfg.Payload, since())})
+		return err
+	}
+	for range latencyWarmup {
+		if err := push(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := waitReceived(ctx, recv, latencyWarmup*received, latencyDrain); err != nil {
+		return nil, err
+	}
+	recv.takeLatencies()
+	return push, nil
 }
 
 // BacklogSample is the process's memory at one size of the backlog.
