@@ -598,10 +598,8 @@ func TestDeliveryLabelFilter(t *testing.T) {
 		return ev.ID
 	}
 	matching := push(map[string]string{"plan": "premium", "region": "eu", "extra": "x"})
-	push(map[string]string{"plan": "premium", "region": "us"})
-	push(map[string]string{"plan": "basic", "region": "eu"})
-	push(nil)
-	b.waitJobsDone(t, "sparrow_fanout", 4)
+	b.waitFannedOut(t, matching, push(map[string]string{"plan": "premium", "region": "us"}),
+		push(map[string]string{"plan": "basic", "region": "eu"}), push(nil))
 	// Fan-out is done: every delivery there will be exists. Count them
 	// rather than the requests, which a wrong match might not have sent yet.
 	deliveriesTo := func(webhookID string) []string {

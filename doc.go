@@ -18,10 +18,14 @@ A host that runs its own River client adds Sparrow's workers and queue to it:
 	workers := river.NewWorkers()
 	if err := eng.AddWorkers(workers); err != nil { ... }
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		PeriodicJobs: eng.PeriodicJobs(), // the retention job, with the host's own
+		PeriodicJobs: eng.PeriodicJobs(), // fan-out sweep and retention, with the host's own
 		Queues:       eng.Queues(),       // merged with the host's own queues
 		Workers:      workers,
 	})
+
+The periodic jobs are required: a single push queues its event for fan-out
+in Sparrow's tables rather than inserting a River job, and the fan-out
+sweep starts the poller that takes that queue in the host's process.
 
 A host without one lets the engine run its own: Engine.Start and Engine.Stop.
 
@@ -32,7 +36,7 @@ kinds; merge Queues only together with AddWorkers. Likewise, after
 Engine.UseRiverClient the engine inserts through the host's client, and
 River refuses to insert a job whose kind that client's Workers lack: unless
 the host added Sparrow's workers or set river.Config.SkipUnknownJobCheck,
-PushEvent, and every other method that schedules a job, fails with a
+PushEvents, and every other method that schedules a job, fails with a
 *river.UnknownJobKindError.
 
 # Registering and pushing

@@ -71,9 +71,10 @@ func (e *Engine) newEvent(ev *Event, now time.Time) *event.Event {
 	return stored
 }
 
-// PushEvent stores an event and schedules its fan-out to every matching
-// subscription. It returns once the event is stored; delivery happens in
-// River jobs.
+// PushEvent stores an event and queues its fan-out to every matching
+// subscription. It returns once the event is stored; fan-out and delivery
+// happen where Sparrow's workers run (within milliseconds), and cost the
+// push no River job.
 func (e *Engine) PushEvent(ctx context.Context, ev Event) (*event.Event, error) {
 	return e.pushEvent(ctx, nil, ev)
 }
@@ -116,17 +117,13 @@ func (e *Engine) pushEvent(ctx context.Context, tx pgx.Tx, ev Event) (_ *event.E
 				e.schemas.forget(ev.Name) // perhaps refused by an outdated schema
 				continue
 			}
-			stored, created, err = event.Insert(ctx, db, newEvent, cached.version)
+			stored, created, err = event.Insert(ctx, db, newEvent, cached.version, telemetry.JobMetadata(ctx))
 			if errors.Is(err, event.ErrStaleType) && try < 3 {
 				e.schemas.forget(ev.Name)
 				continue
 			}
-			if err != nil || !created {
-				return err
-			}
-			break
+			return err
 		}
-		return e.insertJobs(ctx, tx, []river.InsertManyParams{e.fanoutJob(ctx, []string{stored.ID}, 0)})
 	})
 	if err != nil {
 		return nil, err

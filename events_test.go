@@ -12,10 +12,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/riverworkers"
 	"github.com/sparrowhq/sparrow/subscription"
 	"github.com/sparrowhq/sparrow/webhook"
 )
@@ -56,8 +59,8 @@ func TestPushEvent(t *testing.T) {
 		if string(stored.Payload) != string(payload) {
 			t.Fatalf("payload stored as %s, want it byte for byte", stored.Payload)
 		}
-		if n := b.countJobs(t, "sparrow_fanout"); n != 1 {
-			t.Fatalf("%d fan-out jobs, want 1", n)
+		if n := b.count(t, "sparrow_fanout_queue"); n != 1 {
+			t.Fatalf("%d events queued for fan-out, want 1", n)
 		}
 	})
 
@@ -145,8 +148,8 @@ func TestPushEvent(t *testing.T) {
 		if n := b.count(t, "sparrow_event"); n != 2 {
 			t.Fatalf("%d events stored, want 2", n)
 		}
-		if n := b.countJobs(t, "sparrow_fanout"); n != 2 {
-			t.Fatalf("%d fan-out jobs, want 2", n)
+		if n := b.count(t, "sparrow_fanout_queue"); n != 2 {
+			t.Fatalf("%d events queued for fan-out, want 2", n)
 		}
 	})
 }
@@ -161,7 +164,8 @@ func TestPushEventTx(t *testing.T) {
 	b.registerEvent(t, "order.created")
 	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
 
-	// Rolled back: no event, no job, so nothing can ever be delivered.
+	// Rolled back: no event, nothing queued, so nothing can ever be
+	// delivered.
 	tx, err := b.pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -175,8 +179,8 @@ func TestPushEventTx(t *testing.T) {
 	}
 	_, err = b.eng.GetEvent(ctx, "default", rolledBack.ID)
 	wantErr(t, err, sparrow.ErrNotFound)
-	if n := b.countJobs(t, "sparrow_fanout"); n != 0 {
-		t.Fatalf("a rolled back push left %d fan-out jobs", n)
+	if n, jobs := b.count(t, "sparrow_fanout_queue"), b.countJobs(t, "sparrow_fanout"); n != 0 || jobs != 0 {
+		t.Fatalf("a rolled back push left %d events queued and %d fan-out jobs", n, jobs)
 	}
 
 	// Committed: delivered.
@@ -393,8 +397,8 @@ func TestTxTwins(t *testing.T) {
 				return err
 			},
 			check: func(t *testing.T, b *testBundle, f *txFixture) {
-				if n, jobs := b.count(t, "sparrow_event"), b.countJobs(t, "sparrow_fanout"); n != 2 || jobs != 2 {
-					t.Fatalf("%d events and %d fan-out jobs, want 2 of each", n, jobs)
+				if n, queued := b.count(t, "sparrow_event"), b.count(t, "sparrow_fanout_queue"); n != 2 || queued != 2 {
+					t.Fatalf("%d events and %d queued for fan-out, want 2 of each", n, queued)
 				}
 			},
 		},
@@ -417,8 +421,8 @@ func TestTxTwins(t *testing.T) {
 				return err
 			},
 			check: func(t *testing.T, b *testBundle, f *txFixture) {
-				if n := b.countJobs(t, "sparrow_fanout"); n != 2 {
-					t.Fatalf("%d fan-out jobs, want the push's and the repush's", n)
+				if n, queued := b.countJobs(t, "sparrow_fanout"), b.count(t, "sparrow_fanout_queue"); n != 1 || queued != 1 {
+					t.Fatalf("%d fan-out jobs and %d events queued, want the repush's job and the push queued", n, queued)
 				}
 			},
 		},
@@ -725,35 +729,64 @@ func TestRepushEvent(t *testing.T) {
 	wantErr(t, err, sparrow.ErrNotFound)
 }
 
-// TestFanoutIdempotent runs one fan-out job twice, as River may after a
-// crash: the second run must create nothing.
+// TestFanoutIdempotent fans one event out twice, as River may run a job
+// twice after a crash: the second fan-out must create nothing.
 func TestFanoutIdempotent(t *testing.T) {
 	t.Parallel()
 
 	ctx := context.Background()
-	b := setup(t)
-	rcv := newReceiver(t, nil)
-	b.registerEvent(t, "order.created")
-	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
-	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Duplicate the fan-out job before any worker runs.
-	if _, err := b.pool.Exec(ctx, fmt.Sprintf(`INSERT INTO %[1]s.river_job (args, kind, max_attempts, priority, queue, state, scheduled_at)
+	for name, push := range map[string]func(t *testing.T, b *testBundle) *event.Event{
+		// A batch's fan-out job, duplicated before any worker runs.
+		"JobRunTwice": func(t *testing.T, b *testBundle) *event.Event {
+			evs, err := b.eng.PushEvents(ctx, []sparrow.Event{{Name: "order.created", Payload: []byte(`{}`)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.pool.Exec(ctx, fmt.Sprintf(`INSERT INTO %[1]s.river_job (args, kind, max_attempts, priority, queue, state, scheduled_at)
 SELECT args, kind, max_attempts, priority, queue, state, scheduled_at FROM %[1]s.river_job WHERE kind = 'sparrow_fanout'`, b.schema)); err != nil {
-		t.Fatal(err)
-	}
-	b.start(t)
-	rcv.waitRequests(t, 1)
-	b.waitJobsDone(t, "sparrow_fanout", 2)
-	ds := b.waitDeliveries(t, "default", ev.ID, 1)
-	if len(ds) != 1 {
-		t.Fatalf("%d deliveries from a fan-out run twice, want 1", len(ds))
-	}
-	b.waitDelivery(t, "default", ds[0].ID, func(d *delivery.Delivery) bool { return d.Status == delivery.StatusSucceeded })
-	if n := len(rcv.received()); n != 1 {
-		t.Fatalf("received %d requests, want 1", n)
+				t.Fatal(err)
+			}
+			return evs[0]
+		},
+		// A queued event that a fan-out job also names.
+		"QueuedAndJob": func(t *testing.T, b *testBundle) *event.Event {
+			ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inserter, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{Schema: b.schema})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := inserter.Insert(ctx, riverworkers.FanoutArgs{EventIDs: []string{ev.ID}}, &river.InsertOpts{Queue: sparrow.QueueDefault}); err != nil {
+				t.Fatal(err)
+			}
+			return ev
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+
+			b := setup(t)
+			rcv := newReceiver(t, nil)
+			b.registerEvent(t, "order.created")
+			b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
+			ev := push(t, b)
+			b.start(t)
+			rcv.waitRequests(t, 1)
+			b.waitJobsDone(t, "sparrow_fanout", 1)
+			if n := b.count(t, "sparrow_fanout_queue"); n != 0 {
+				t.Fatalf("%d events left queued", n)
+			}
+			ds := b.waitDeliveries(t, "default", ev.ID, 1)
+			if len(ds) != 1 {
+				t.Fatalf("%d deliveries from an event fanned out twice, want 1", len(ds))
+			}
+			b.waitDelivery(t, "default", ds[0].ID, func(d *delivery.Delivery) bool { return d.Status == delivery.StatusSucceeded })
+			if n := len(rcv.received()); n != 1 {
+				t.Fatalf("received %d requests, want 1", n)
+			}
+		})
 	}
 }
 

@@ -262,6 +262,27 @@ func (b *testBundle) countJobs(t *testing.T, kind string) int {
 	return n
 }
 
+// waitFannedOut waits until events ids have been fanned out: every
+// delivery they will have exists.
+func (b *testBundle) waitFannedOut(t *testing.T, ids ...string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var done int
+		if err := b.pool.QueryRow(context.Background(), "SELECT count(DISTINCT event_id) FROM "+
+			pgx.Identifier{b.schema, "sparrow_event_fanout"}.Sanitize()+" WHERE event_id = ANY($1)", ids).Scan(&done); err != nil {
+			t.Fatal(err)
+		}
+		if done == len(ids) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d events fanned out", done, len(ids))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // waitJobsDone waits until n jobs of kind have completed.
 func (b *testBundle) waitJobsDone(t *testing.T, kind string, n int) {
 	t.Helper()

@@ -64,8 +64,13 @@ func TestThreeInstances(t *testing.T) {
 		if _, err := eng.PushEvents(ctx, batch); err != nil {
 			t.Fatal(err)
 		}
+		for range perRound / 3 {
+			if _, err := eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	const total = rounds * perRound * 2
+	const total = (rounds*perRound + rounds*(perRound/3)) * 2
 	rcv.waitRequests(t, total)
 	for deadline := time.Now().Add(20 * time.Second); countStatus(t, b, delivery.StatusSucceeded) < total; {
 		if time.Now().After(deadline) {

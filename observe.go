@@ -77,7 +77,7 @@ func (e *Engine) registerGauges() error {
 		return err
 	}
 	lag, err := meter.Float64ObservableGauge("sparrow.queue.lag",
-		metric.WithDescription("How long the oldest job due in Sparrow's queue has waited."), metric.WithUnit("s"))
+		metric.WithDescription("How long the oldest job due in Sparrow's queue, or event waiting for fan-out, has waited."), metric.WithUnit("s"))
 	if err != nil {
 		return err
 	}
@@ -103,8 +103,9 @@ func (e *Engine) observeGauges(ctx context.Context, o metric.Observer, pending m
 	var lagSeconds float64
 	if err := db.QueryRow(ctx, `SELECT
     (SELECT count(*) FROM /*schema*/sparrow_delivery WHERE status IN ('pending', 'retrying')),
-    coalesce((SELECT extract(epoch FROM now() - min(scheduled_at)) FROM /*schema*/river_job
-        WHERE queue = $1 AND state = 'available'), 0)`, e.config.queue).Scan(&n, &lagSeconds); err != nil {
+    coalesce(extract(epoch FROM now() - least(
+        (SELECT min(scheduled_at) FROM /*schema*/river_job WHERE queue = $1 AND state = 'available'),
+        (SELECT queued_at FROM /*schema*/sparrow_fanout_queue ORDER BY event_id LIMIT 1))), 0)::float8`, e.config.queue).Scan(&n, &lagSeconds); err != nil {
 		return err
 	}
 	o.ObserveInt64(pending, n)

@@ -421,10 +421,11 @@ func TestQueueLag(t *testing.T) {
 		t.Fatalf("lag %vs with nothing due, want 0", v)
 	}
 	b.registerEvent(t, "order.created")
-	// backdate makes the job of one more push due for ago, in queue.
+	// backdate makes the job of one more (batch) push due for ago, in
+	// queue.
 	backdate := func(ago time.Duration, queue string) {
 		t.Helper()
-		if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+		if _, err := b.eng.PushEvents(ctx, []sparrow.Event{{Name: "order.created", Payload: []byte(`{}`)}}); err != nil {
 			t.Fatal(err)
 		}
 		tag, err := b.pool.Exec(ctx, "UPDATE "+pgx.Identifier{b.schema, "river_job"}.Sanitize()+
@@ -445,6 +446,19 @@ func TestQueueLag(t *testing.T) {
 		t.Fatalf("lag %vs with the oldest job due 90s ago, want 90s and a little", v)
 	}
 	t.Logf("lag %.3fs with the oldest job due 90s ago", v)
+
+	// An event waiting for fan-out counts as a job due since its push.
+	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.pool.Exec(ctx, "UPDATE "+pgx.Identifier{b.schema, "sparrow_fanout_queue"}.Sanitize()+
+		" SET queued_at = now() - interval '200 seconds' WHERE event_id = $1", ev.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v := lag(); v < 200 || v > 260 {
+		t.Fatalf("lag %vs with an event queued 200s ago, want 200s and a little", v)
+	}
 }
 
 // TestLogs checks the engine's log lines name what they are about and the

@@ -349,7 +349,8 @@ func (hostJobArgs) Kind() string { return "host_job" }
 
 // TestUseRiverClientUnknownKind checks the pitfall the README describes: an
 // engine inserting through a host client whose workers lack Sparrow's can't
-// push, unless the host skips River's unknown-kind check or adds them.
+// schedule jobs (here a batch push's fan-out), unless the host skips River's
+// unknown-kind check or adds them. A single push inserts no job.
 func TestUseRiverClientUnknownKind(t *testing.T) {
 	t.Parallel()
 
@@ -385,14 +386,17 @@ func TestUseRiverClientUnknownKind(t *testing.T) {
 			}
 			b.eng.UseRiverClient(host)
 
-			_, err = b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+			if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+				t.Fatalf("PushEvent: %v", err)
+			}
+			_, err = b.eng.PushEvents(ctx, []sparrow.Event{{Name: "order.created", Payload: []byte(`{}`)}})
 			var unknown *river.UnknownJobKindError
 			if got := errors.As(err, &unknown); got != tt.wantErr {
-				t.Fatalf("PushEvent: %v; want an UnknownJobKindError: %v", err, tt.wantErr)
+				t.Fatalf("PushEvents: %v; want an UnknownJobKindError: %v", err, tt.wantErr)
 			}
-			wantEvents := 1
+			wantEvents := 2
 			if tt.wantErr {
-				wantEvents = 0 // the event's insert went with the job's
+				wantEvents = 1 // the batch's insert went with its job's
 			}
 			if n := b.count(t, "sparrow_event"); n != wantEvents {
 				t.Fatalf("%d events stored, want %d", n, wantEvents)

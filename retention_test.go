@@ -174,11 +174,13 @@ func TestRetentionOptions(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	eng, err := sparrow.New(pgtest.Pool(t), sparrow.WithRetention(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if jobs := eng.PeriodicJobs(); len(jobs) != 0 {
-		t.Fatalf("%d periodic jobs with history kept forever, want none", len(jobs))
+	for retention, want := range map[time.Duration]int{0: 1, time.Hour: 2} {
+		eng, err := sparrow.New(pgtest.Pool(t), sparrow.WithRetention(retention))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if jobs := eng.PeriodicJobs(); len(jobs) != want {
+			t.Fatalf("retention %v: %d periodic jobs, want %d (the fan-out sweep, and retention unless history is kept forever)", retention, len(jobs), want)
+		}
 	}
 }

@@ -109,6 +109,11 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Engine, error) {
 // host that runs its own River client. The client must also work Sparrow's
 // queue (Queues).
 func (e *Engine) AddWorkers(workers *river.Workers) error {
+	_, err := e.addWorkers(workers)
+	return err
+}
+
+func (e *Engine) addWorkers(workers *river.Workers) (*riverworkers.Added, error) {
 	return riverworkers.Add(workers, &riverworkers.Config{
 		Backoff:                 e.config.backoff,
 		CheckRetry:              e.config.checkRetry,
@@ -139,20 +144,29 @@ func (e *Engine) Queues() map[string]river.QueueConfig {
 	return map[string]river.QueueConfig{e.config.queue: {MaxWorkers: e.config.maxWorkers}}
 }
 
-// PeriodicJobs returns Sparrow's periodic jobs (the retention job), to add
-// to a host River client's Config.PeriodicJobs alongside AddWorkers and
-// Queues.
+// PeriodicJobs returns Sparrow's periodic jobs, to add to a host River
+// client's Config.PeriodicJobs alongside AddWorkers and Queues: the fan-out
+// sweep, which also starts the poller that fans pushed events out within
+// milliseconds (without it, single pushes are never delivered), and the
+// retention job unless history is kept forever.
 func (e *Engine) PeriodicJobs() []*river.PeriodicJob {
-	if !e.config.retentionPolicy().Enabled() {
-		return nil
-	}
-	return []*river.PeriodicJob{river.NewPeriodicJob(
-		river.PeriodicInterval(riverworkers.RetentionInterval),
+	jobs := []*river.PeriodicJob{river.NewPeriodicJob(
+		river.PeriodicInterval(riverworkers.FanoutSweepInterval),
 		func() (river.JobArgs, *river.InsertOpts) {
-			return riverworkers.RetentionArgs{}, &river.InsertOpts{Queue: e.config.queue}
+			return riverworkers.FanoutSweepArgs{}, &river.InsertOpts{Queue: e.config.queue, Priority: 1}
 		},
 		&river.PeriodicJobOpts{RunOnStart: true},
 	)}
+	if e.config.retentionPolicy().Enabled() {
+		jobs = append(jobs, river.NewPeriodicJob(
+			river.PeriodicInterval(riverworkers.RetentionInterval),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return riverworkers.RetentionArgs{}, &river.InsertOpts{Queue: e.config.queue}
+			},
+			&river.PeriodicJobOpts{RunOnStart: true},
+		))
+	}
+	return jobs
 }
 
 // UseRiverClient makes the engine insert its jobs through client, the
@@ -175,7 +189,8 @@ func (e *Engine) Start(ctx context.Context) error {
 		return errors.New("sparrow: engine already started")
 	}
 	workers := river.NewWorkers()
-	if err := e.AddWorkers(workers); err != nil {
+	added, err := e.addWorkers(workers)
+	if err != nil {
 		return err
 	}
 	riverConfig := &river.Config{
@@ -209,6 +224,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.client = client
 	e.inserter.Store(client)
+	added.PollFanoutQueue(client)
 	if e.secretKeys != nil {
 		// Secrets still in the clear or under an older key get sealed with
 		// the current one, in the background.

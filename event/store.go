@@ -106,9 +106,10 @@ var ErrStaleType = errors.New("event type changed")
 // idempotency key: then it returns that event and created is false. It
 // refuses an unregistered or inactive type, and returns ErrStaleType unless
 // the type is still at typeVersion (its UpdatedAt), the version whose schema
-// the caller checked the payload with. The checks and the insert are one
-// statement, so a push costs one round trip.
-func Insert(ctx context.Context, db dbutil.DB, ev *Event, typeVersion time.Time) (stored *Event, created bool, err error) {
+// the caller checked the payload with. A new event also enters the fan-out
+// queue (see TakeQueued), carrying traceContext (job metadata, or nil). The
+// checks and the inserts are one statement, so a push costs one round trip.
+func Insert(ctx context.Context, db dbutil.DB, ev *Event, typeVersion time.Time, traceContext []byte) (stored *Event, created bool, err error) {
 	var active *bool
 	var version *time.Time
 	var insertedID *string
@@ -121,10 +122,13 @@ WITH type AS (
     FROM type WHERE type.active AND type.updated_at = $9
     ON CONFLICT (namespace, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id
+), queued AS (
+    INSERT INTO /*schema*/sparrow_fanout_queue (event_id, trace_context, queued_at)
+    SELECT id, $10::jsonb, $7 FROM inserted
 )
 SELECT (SELECT active FROM type), (SELECT updated_at FROM type), (SELECT id FROM inserted)`,
 		ev.ID, ev.Namespace, ev.Name, []byte(ev.Payload), labelsOrEmpty(ev.Labels), ev.IdempotencyKey,
-		ev.CreatedAt, nullTime(ev.ExpiresAt), typeVersion,
+		ev.CreatedAt, nullTime(ev.ExpiresAt), typeVersion, nullJSON(traceContext),
 	).Scan(&active, &version, &insertedID)
 	if err != nil {
 		return nil, false, dbutil.Interpret("insert event", err)
@@ -236,13 +240,16 @@ func ActiveTypes(ctx context.Context, db dbutil.DB, names []string) (map[string]
 
 const eventColumns = "id, namespace, name, labels, coalesce(idempotency_key, ''), created_at, expires_at"
 
-func scanEvent(row pgx.Row, payload *json.RawMessage) (*Event, error) {
+// scanEvent scans eventColumns, then the payload when asked for, then the
+// columns after them into more.
+func scanEvent(row pgx.Row, payload *json.RawMessage, more ...any) (*Event, error) {
 	var ev Event
 	var expires *time.Time
 	dest := []any{&ev.ID, &ev.Namespace, &ev.Name, &ev.Labels, &ev.IdempotencyKey, &ev.CreatedAt, &expires}
 	if payload != nil {
 		dest = append(dest, payload)
 	}
+	dest = append(dest, more...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -350,6 +357,80 @@ SELECT `+eventColumns+`, payload FROM /*schema*/sparrow_event WHERE id IN (SELEC
 		return scanEvent(row, &payload)
 	})
 	return evs, dbutil.Interpret("claim fan-out", err)
+}
+
+// Queued is an event taken from the fan-out queue.
+type Queued struct {
+	*Event
+	// TraceContext is the push's trace context as job metadata, or nil.
+	TraceContext []byte
+}
+
+// TakeQueued takes up to limit events from the fan-out queue, oldest first,
+// passing over rows other transactions hold: it deletes their queue rows,
+// claims their first fan-out round and returns them, payloads included.
+// Rolled back, the events are queued again. Fewer than limit events means
+// the queue held no more that this transaction could take.
+func TakeQueued(ctx context.Context, db dbutil.DB, limit int, now time.Time) ([]Queued, error) {
+	rows, err := db.Query(ctx, `
+WITH taken AS (
+    DELETE FROM /*schema*/sparrow_fanout_queue WHERE event_id IN (
+        SELECT event_id FROM /*schema*/sparrow_fanout_queue ORDER BY event_id LIMIT $1 FOR UPDATE SKIP LOCKED
+    )
+    RETURNING event_id, trace_context
+), claimed AS (
+    INSERT INTO /*schema*/sparrow_event_fanout (event_id, round, at)
+    SELECT event_id, 0, $2 FROM taken
+    WHERE EXISTS (SELECT 1 FROM /*schema*/sparrow_event e WHERE e.id = taken.event_id)
+    ON CONFLICT DO NOTHING
+    RETURNING event_id
+)
+SELECT `+eventColumns+`, payload, t.trace_context::text
+FROM /*schema*/sparrow_event JOIN taken t ON t.event_id = id
+WHERE id IN (SELECT event_id FROM claimed)
+ORDER BY id`,
+		pgx.QueryExecModeExec, limit, now) // planned for the queue as it is now
+	if err != nil {
+		return nil, dbutil.Interpret("take queued events", err)
+	}
+	queued, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Queued, error) {
+		var payload json.RawMessage
+		var traceContext *string
+		ev, err := scanEvent(row, &payload, &traceContext)
+		q := Queued{Event: ev}
+		if traceContext != nil {
+			q.TraceContext = []byte(*traceContext)
+		}
+		return q, err
+	})
+	return queued, dbutil.Interpret("take queued events", err)
+}
+
+// DequeueOldest deletes the fan-out queue's oldest row that no other
+// transaction holds and returns its event's id, "" if there is none: the
+// fan-out of an event that fails alone is handed to a River job.
+func DequeueOldest(ctx context.Context, db dbutil.DB) (string, error) {
+	var id string
+	err := db.QueryRow(ctx, `
+DELETE FROM /*schema*/sparrow_fanout_queue WHERE event_id = (
+    SELECT event_id FROM /*schema*/sparrow_fanout_queue ORDER BY event_id LIMIT 1 FOR UPDATE SKIP LOCKED
+)
+RETURNING event_id`).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return id, dbutil.Interpret("dequeue event", err)
+}
+
+// OldestQueued returns the id of the event that has waited longest in the
+// fan-out queue, or "" when it is empty.
+func OldestQueued(ctx context.Context, db dbutil.DB) (string, error) {
+	var id string
+	err := db.QueryRow(ctx, "SELECT event_id FROM /*schema*/sparrow_fanout_queue ORDER BY event_id LIMIT 1").Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return id, dbutil.Interpret("peek fan-out queue", err)
 }
 
 // nullJSON returns raw, or nil (SQL NULL) when it is empty.

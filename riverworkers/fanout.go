@@ -18,9 +18,12 @@ import (
 	"github.com/sparrowhq/sparrow/subscription"
 )
 
-// fanoutWorker turns events into deliveries: one per active subscription of
-// a live webhook whose label filter the event passes, each with a delivery
-// job, all in one transaction with the claim of the events' fan-out round.
+// fanoutWorker turns the events a job lists into deliveries: one per active
+// subscription of a live webhook whose label filter the event passes, each
+// with a delivery job, all in one transaction with the claim of the events'
+// fan-out round. Batches of pushed events, repushes and Sparrow's alerts
+// come this way; single pushes come through the fan-out queue
+// (fanoutqueue.go).
 type fanoutWorker struct {
 	river.WorkerDefaults[FanoutArgs]
 	*base
@@ -31,62 +34,77 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) (er
 	if err != nil {
 		return err
 	}
+	w.ensurePoller(client)
 	ctx, span := w.telemetry.Tracer.Start(telemetry.FromJob(ctx, job.Metadata), "sparrow.fanout",
 		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(telemetry.AttrEventCount.Int(len(job.Args.EventIDs))))
 	defer func() { endSpan(span, err) }()
 	now := w.clock()
 	var created []*delivery.Delivery
 	err = pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
-		db := w.schema.On(tx)
-		events, err := event.ClaimFanout(ctx, db, job.Args.EventIDs, job.Args.Round, now)
-		if err != nil || len(events) == 0 {
-			return err
-		}
-		var namespaces, names []string
-		seen := map[[2]string]bool{}
-		for _, ev := range events {
-			if pair := [2]string{ev.Namespace, ev.Name}; !seen[pair] {
-				seen[pair] = true
-				namespaces, names = append(namespaces, ev.Namespace), append(names, ev.Name)
-			}
-		}
-		targets, err := subscription.Targets(ctx, db, namespaces, names)
+		events, err := event.ClaimFanout(ctx, w.schema.On(tx), job.Args.EventIDs, job.Args.Round, now)
 		if err != nil {
 			return err
 		}
-		deliveries, pending := w.deliveries(events, targets, now)
-		if len(deliveries) == 0 {
-			return nil
-		}
-		if err := delivery.Insert(ctx, db, deliveries); err != nil {
-			return err
-		}
-		created = deliveries
-		if len(pending) == 0 {
-			return nil
-		}
-		if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(ctx, w.queue, pending, time.Time{})); err != nil {
-			return fmt.Errorf("insert delivery jobs: %w", err)
-		}
-		return nil
+		created, err = w.fanOut(ctx, tx, client, events, now)
+		return err
 	})
 	if err != nil {
 		return err
 	}
+	w.fannedOut(ctx, span, created)
+	w.logger.DebugContext(ctx, "sparrow: fanned out", slog.Any("event_ids", job.Args.EventIDs), slog.Int("deliveries", len(created)))
+	return nil
+}
+
+// fanOut creates, in tx, the deliveries of events and the jobs of those
+// that are to be sent, and returns the deliveries.
+func (b *base) fanOut(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], events []*event.Event, now time.Time) ([]*delivery.Delivery, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	db := b.schema.On(tx)
+	var namespaces, names []string
+	seen := map[[2]string]bool{}
+	for _, ev := range events {
+		if pair := [2]string{ev.Namespace, ev.Name}; !seen[pair] {
+			seen[pair] = true
+			namespaces, names = append(namespaces, ev.Namespace), append(names, ev.Name)
+		}
+	}
+	targets, err := subscription.Targets(ctx, db, namespaces, names)
+	if err != nil {
+		return nil, err
+	}
+	deliveries, pending := b.deliveries(events, targets, now)
+	if len(deliveries) == 0 {
+		return nil, nil
+	}
+	if err := delivery.Insert(ctx, db, deliveries); err != nil {
+		return nil, err
+	}
+	if len(pending) > 0 {
+		if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(ctx, b.queue, pending, time.Time{})); err != nil {
+			return nil, fmt.Errorf("insert delivery jobs: %w", err)
+		}
+	}
+	return deliveries, nil
+}
+
+// fannedOut reports deliveries a committed fan-out created: those that
+// ended at birth are counted as delivery outcomes.
+func (b *base) fannedOut(ctx context.Context, span trace.Span, created []*delivery.Delivery) {
 	span.SetAttributes(telemetry.AttrDeliveries.Int(len(created)))
 	for _, d := range created {
 		if d.Status.Final() {
-			w.countDelivery(ctx, d.Status, d.LastErrorClass)
+			b.countDelivery(ctx, d.Status, d.LastErrorClass)
 		}
 	}
-	w.logger.DebugContext(ctx, "sparrow: fanned out", slog.Any("event_ids", job.Args.EventIDs), slog.Int("deliveries", len(created)))
-	return nil
 }
 
 // deliveries builds the deliveries of events to targets, and returns those
 // that need a job: the rest ended at birth (expired event, failed
 // template).
-func (w *fanoutWorker) deliveries(events []*event.Event, targets []subscription.Target, now time.Time) ([]*delivery.Delivery, []delivery.Ref) {
+func (b *base) deliveries(events []*event.Event, targets []subscription.Target, now time.Time) ([]*delivery.Delivery, []delivery.Ref) {
 	type key struct{ namespace, name string }
 	byEvent := map[key][]*subscription.Target{}
 	for i := range targets {
@@ -115,7 +133,7 @@ func (w *fanoutWorker) deliveries(events []*event.Event, targets []subscription.
 				NextAttemptAt:  now,
 				CreatedAt:      now,
 			}
-			w.shape(d, ev, t.Template, now)
+			b.shape(d, ev, t.Template, now)
 			out = append(out, d)
 			if !d.Status.Final() {
 				pending = append(pending, delivery.Ref{ID: d.ID, WebhookID: d.WebhookID})
@@ -127,7 +145,7 @@ func (w *fanoutWorker) deliveries(events []*event.Event, targets []subscription.
 
 // shape renders the delivery's body when its subscription has a template,
 // and ends at once a delivery that can never be sent.
-func (w *fanoutWorker) shape(d *delivery.Delivery, ev *event.Event, template string, now time.Time) {
+func (b *base) shape(d *delivery.Delivery, ev *event.Event, template string, now time.Time) {
 	finish := func(status delivery.Status, class delivery.ErrorClass, msg string) {
 		d.Status, d.LastErrorClass, d.LastError = status, class, msg
 		d.NextAttemptAt, d.CompletedAt = time.Time{}, now
@@ -139,7 +157,7 @@ func (w *fanoutWorker) shape(d *delivery.Delivery, ev *event.Event, template str
 	if template == "" {
 		return
 	}
-	body, err := w.templates.render(template, ev.Payload)
+	body, err := b.templates.render(template, ev.Payload)
 	if err != nil {
 		finish(delivery.StatusFailed, delivery.ClassTransform, err.Error())
 		return

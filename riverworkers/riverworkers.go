@@ -1,5 +1,6 @@
-// Package riverworkers holds Sparrow's River jobs: fan-out, delivery and
-// resumption of waiting deliveries.
+// Package riverworkers holds Sparrow's River jobs (fan-out, delivery,
+// resumption of waiting deliveries, secret re-sealing, retention) and the
+// poller of the fan-out queue single pushes write to.
 //
 // Hosts do not call this package: sparrow.Engine.AddWorkers registers these
 // workers with the Config the engine assembles. It is public so that hosts
@@ -16,8 +17,10 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -158,13 +161,21 @@ type Config struct {
 	TemplateTimeout time.Duration
 }
 
+// Added is the set of workers Add registered.
+type Added struct{ base *base }
+
+// PollFanoutQueue starts the fan-out queue's poller for client now, rather
+// than when client works its first fan-out or sweep job (River starts
+// periodic jobs up to a second after the client). Polling ends with client.
+func (a *Added) PollFanoutQueue(client *river.Client[pgx.Tx]) { a.base.ensurePoller(client) }
+
 // Add registers Sparrow's workers in workers.
-func Add(workers *river.Workers, cfg *Config) error {
+func Add(workers *river.Workers, cfg *Config) (*Added, error) {
 	if cfg.MaxAttempts < 1 || cfg.MaxConcurrentPerWebhook < 1 || cfg.MaxJobsPerWebhook < 1 {
-		return errors.New("riverworkers: MaxAttempts, MaxConcurrentPerWebhook and MaxJobsPerWebhook must be at least 1")
+		return nil, errors.New("riverworkers: MaxAttempts, MaxConcurrentPerWebhook and MaxJobsPerWebhook must be at least 1")
 	}
 	if cfg.Pool == nil || cfg.Sender == nil || cfg.Stopping == nil || cfg.Now == nil || cfg.Backoff == nil || cfg.CheckRetry == nil || cfg.Telemetry == nil {
-		return errors.New("riverworkers: incomplete Config (use sparrow.Engine.AddWorkers)")
+		return nil, errors.New("riverworkers: incomplete Config (use sparrow.Engine.AddWorkers)")
 	}
 	base := &base{
 		backoff:        cfg.Backoff,
@@ -186,8 +197,9 @@ func Add(workers *river.Workers, cfg *Config) error {
 		thresholds:     cfg.HealthThresholds.WithDefaults(),
 	}
 	base.recorder = newRecorder(base)
-	return errors.Join(
+	return &Added{base}, errors.Join(
 		river.AddWorkerSafely(workers, &fanoutWorker{base: base}),
+		river.AddWorkerSafely(workers, &fanoutSweepWorker{base: base}),
 		river.AddWorkerSafely(workers, &deliverWorker{base: base}),
 		river.AddWorkerSafely(workers, &unparkWorker{base: base}),
 		river.AddWorkerSafely(workers, &resealWorker{base: base}),
@@ -240,17 +252,20 @@ type base struct {
 	inflight       *inflight
 	logger         *slog.Logger
 	now            func() time.Time
-	pool           *pgxpool.Pool
-	queue          string
-	recorder       *recorder
-	retention      Retention
-	schema         dbutil.Schema
-	secretKeys     *secretbox.Keyring
-	sender         *delivery.Sender
-	stopping       func() <-chan struct{}
-	telemetry      *telemetry.Telemetry
-	templates      *templateCache
-	thresholds     health.Thresholds
+	// pollers holds the River clients whose process polls the fan-out
+	// queue.
+	pollers    sync.Map // *river.Client[pgx.Tx] -> struct{}
+	pool       *pgxpool.Pool
+	queue      string
+	recorder   *recorder
+	retention  Retention
+	schema     dbutil.Schema
+	secretKeys *secretbox.Keyring
+	sender     *delivery.Sender
+	stopping   func() <-chan struct{}
+	telemetry  *telemetry.Telemetry
+	templates  *templateCache
+	thresholds health.Thresholds
 }
 
 // clock returns the time truncated to PostgreSQL's precision, so values

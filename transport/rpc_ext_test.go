@@ -270,6 +270,8 @@ func (s *testServer) namespaceSnapshotQuery(t testing.TB, namespace string) stri
 			where = fmt.Sprintf("webhook_id IN (SELECT id FROM %s WHERE namespace = %s)", ident("sparrow_webhook"), ns)
 		case cols["delivery_id"]:
 			where = fmt.Sprintf("delivery_id IN (SELECT id FROM %s WHERE namespace = %s)", ident("sparrow_delivery"), ns)
+		case cols["event_id"]:
+			where = fmt.Sprintf("event_id IN (SELECT id FROM %s WHERE namespace = %s)", ident("sparrow_event"), ns)
 		default:
 			where = "true"
 		}

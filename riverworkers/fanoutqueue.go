@@ -1,0 +1,229 @@
+package riverworkers
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/internal/telemetry"
+)
+
+// A single push writes its event and a row in the fan-out queue, and no
+// River job: inserting a River job beside the host's write cost more than
+// the write itself. Every process working Sparrow's queue runs a poller
+// that takes the queue in batches. The poller starts with the first fan-out
+// or sweep job the process works (the periodic sweep runs at the client's
+// start) and ends with the River client.
+
+// FanoutSweepArgs asks for the fan-out queue to be taken, and for a poller
+// to run in the process that works the job.
+type FanoutSweepArgs struct{}
+
+// Kind is FanoutSweepArgs' River job kind.
+func (FanoutSweepArgs) Kind() string { return "sparrow_fanout_sweep" }
+
+// FanoutSweepInterval is how often the sweep job runs: the longest a
+// queued event waits when no process polls (say, just after the one that
+// did died).
+const FanoutSweepInterval = time.Second
+
+// FanoutQueueBatch bounds the queued events one fan-out transaction takes.
+const FanoutQueueBatch = 1000
+
+const (
+	// pollMin is the pause between polls while events keep coming; it
+	// doubles while the queue stays empty, up to pollIdle.
+	pollMin  = 5 * time.Millisecond
+	pollIdle = 50 * time.Millisecond
+	// pollBackoff is the longest pause after failures.
+	pollBackoff = 5 * time.Second
+)
+
+type fanoutSweepWorker struct {
+	river.WorkerDefaults[FanoutSweepArgs]
+	*base
+}
+
+func (w *fanoutSweepWorker) Work(ctx context.Context, _ *river.Job[FanoutSweepArgs]) error {
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return err
+	}
+	w.ensurePoller(client)
+	return w.drain(ctx, client)
+}
+
+// ensurePoller starts a poller of the fan-out queue for client, unless one
+// runs.
+func (b *base) ensurePoller(client *river.Client[pgx.Tx]) {
+	if _, running := b.pollers.LoadOrStore(client, struct{}{}); running {
+		return
+	}
+	go func() {
+		defer b.pollers.Delete(client)
+		stopping := b.stopping()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-client.Stopped():
+			case <-stopping:
+			}
+			cancel()
+		}()
+		b.poll(ctx, client)
+	}()
+}
+
+// poll takes the fan-out queue until ctx is done: at once while events
+// keep coming, less often while none do, and backing off while it fails.
+func (b *base) poll(ctx context.Context, client *river.Client[pgx.Tx]) {
+	wait, failures := time.Duration(0), 0
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		oldest, err := event.OldestQueued(ctx, b.schema.On(b.pool))
+		if err == nil && oldest != "" {
+			err = b.drain(ctx, client)
+		}
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			failures++
+			wait = min(pollMin<<min(failures, 10), pollBackoff)
+			b.logger.ErrorContext(ctx, "sparrow: fan-out queue unavailable", slog.Any("error", err), slog.Duration("retry_in", wait))
+		case oldest != "":
+			failures, wait = 0, pollMin
+		default:
+			failures, wait = 0, min(max(2*wait, pollMin), pollIdle)
+		}
+		timer.Reset(wait)
+	}
+}
+
+// drain takes the fan-out queue until it is empty. When a batch fails, it
+// takes the events one by one, and hands an event that fails alone to a
+// River job of its own, which River retries with backoff: an event whose
+// fan-out keeps failing holds up no other.
+func (b *base) drain(ctx context.Context, client *river.Client[pgx.Tx]) error {
+	limit := FanoutQueueBatch
+	for ctx.Err() == nil {
+		n, err := b.takeQueued(ctx, client, limit)
+		switch {
+		case err == nil && n < limit:
+			return nil
+		case err == nil:
+		case limit > 1:
+			limit = 1
+			b.logger.WarnContext(ctx, "sparrow: fan-out of queued events failed; taking them one by one", slog.Any("error", err))
+		default:
+			id, herr := b.handOff(ctx, client)
+			if herr != nil {
+				return err // the database, most likely: the poller backs off
+			}
+			if id != "" {
+				b.logger.WarnContext(ctx, "sparrow: fan-out of a queued event failed alone; a River job retries it",
+					slog.String("event_id", id), slog.Any("error", err))
+			}
+			limit = FanoutQueueBatch
+		}
+	}
+	return ctx.Err()
+}
+
+// takeQueued fans out up to limit queued events in one transaction and
+// returns how many it took.
+func (b *base) takeQueued(ctx context.Context, client *river.Client[pgx.Tx], limit int) (int, error) {
+	now := b.clock()
+	var queued []event.Queued
+	var created []*delivery.Delivery
+	var span trace.Span
+	spanCtx := ctx
+	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		var err error
+		if queued, err = event.TakeQueued(ctx, b.schema.On(tx), limit, now); err != nil || len(queued) == 0 {
+			return err
+		}
+		spanCtx, span = b.startQueuedSpan(ctx, queued)
+		events := make([]*event.Event, len(queued))
+		for i, q := range queued {
+			events[i] = q.Event
+		}
+		created, err = b.fanOut(spanCtx, tx, client, events, now)
+		return err
+	})
+	if span == nil {
+		return 0, err
+	}
+	if err != nil {
+		endSpan(span, err)
+		return 0, err
+	}
+	b.fannedOut(spanCtx, span, created)
+	span.End()
+	if b.logger.Enabled(ctx, slog.LevelDebug) {
+		ids := make([]string, len(queued))
+		for i, q := range queued {
+			ids[i] = q.ID
+		}
+		b.logger.DebugContext(spanCtx, "sparrow: fanned out", slog.Any("event_ids", ids), slog.Int("deliveries", len(created)))
+	}
+	return len(queued), nil
+}
+
+// maxSpanLinks bounds the pushes a fan-out span links to.
+const maxSpanLinks = 128
+
+// startQueuedSpan starts the span of a fan-out of queued events: a child of
+// their push when they share one (always so for a single event), else a
+// span of its own linked to their pushes.
+func (b *base) startQueuedSpan(ctx context.Context, queued []event.Queued) (context.Context, trace.Span) {
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(telemetry.AttrEventCount.Int(len(queued)))}
+	shared := queued[0].TraceContext
+	for _, q := range queued[1:] {
+		if !bytes.Equal(q.TraceContext, shared) {
+			shared = nil
+			break
+		}
+	}
+	if shared != nil {
+		return b.telemetry.Tracer.Start(telemetry.FromJob(ctx, shared), "sparrow.fanout", opts...)
+	}
+	var links []trace.Link
+	for _, q := range queued {
+		if len(links) == maxSpanLinks {
+			break
+		}
+		if link := trace.LinkFromContext(telemetry.FromJob(ctx, q.TraceContext)); link.SpanContext.IsValid() {
+			links = append(links, link)
+		}
+	}
+	return b.telemetry.Tracer.Start(ctx, "sparrow.fanout", append(opts, trace.WithNewRoot(), trace.WithLinks(links...))...)
+}
+
+// handOff moves the oldest queued event to a fan-out job of its own, which
+// River retries with backoff, so that an event whose fan-out keeps failing
+// holds up no other. It returns the event's id, "" if the queue was empty.
+func (b *base) handOff(ctx context.Context, client *river.Client[pgx.Tx]) (id string, err error) {
+	err = pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		if id, err = event.DequeueOldest(ctx, b.schema.On(tx)); err != nil || id == "" {
+			return err
+		}
+		_, err = client.InsertTx(ctx, tx, FanoutArgs{EventIDs: []string{id}}, &river.InsertOpts{Queue: b.queue, Priority: 1})
+		return err
+	})
+	return id, err
+}
