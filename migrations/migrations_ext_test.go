@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 
@@ -129,6 +130,34 @@ func TestMigrator(t *testing.T) {
 		newest := allVersions(m)[len(allVersions(m))-1]
 		if len(res.Versions) != 1 || res.Versions[0].Version != newest {
 			t.Fatalf("down reverted %v, want only version %d", res.Versions, newest)
+		}
+	})
+
+	t.Run("DownRefusedWhileEventsWaitForFanout", func(t *testing.T) {
+		t.Parallel()
+
+		// Version 8 has no fan-out queue: going below 9 with events in it
+		// would leave them undelivered.
+		m, schema := setup(t)
+		if _, err := m.Migrate(ctx, migrations.DirectionUp, nil); err != nil {
+			t.Fatal(err)
+		}
+		queue := pgx.Identifier{schema, "sparrow_fanout_queue"}.Sanitize()
+		if _, err := pgtest.Pool(t).Exec(ctx, "INSERT INTO "+queue+" (event_id, queued_at) VALUES ('evt_1', now())"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := m.Migrate(ctx, migrations.DirectionDown, &migrations.MigrateOpts{TargetVersion: 8})
+		if err == nil || !strings.Contains(err.Error(), "1 events wait for fan-out") {
+			t.Fatalf("down with an event queued: %v, want a refusal naming the queue", err)
+		}
+		if existing, err := m.ExistingVersions(ctx); err != nil || existing[len(existing)-1] != allVersions(m)[len(allVersions(m))-1] {
+			t.Fatalf("after the refused down: versions %v (%v), want all still applied", existing, err)
+		}
+		if _, err := pgtest.Pool(t).Exec(ctx, "DELETE FROM "+queue); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Migrate(ctx, migrations.DirectionDown, &migrations.MigrateOpts{TargetVersion: 8}); err != nil {
+			t.Fatalf("down with the queue empty: %v", err)
 		}
 	})
 
