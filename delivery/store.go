@@ -238,11 +238,14 @@ FROM /*schema*/sparrow_webhook w WHERE w.id = $1`, webhookID, now).Scan(&t.URL, 
 	// By primary key alone, one lookup per id, filtered and sorted here, and
 	// planned for the table as it is now: a plan cached while the table was
 	// small (a fresh install) scans it or walks the webhook's whole history
-	// for the few rows asked for, until the next ANALYZE.
-	rows, err := db.Query(ctx, "SELECT "+columns+`, e.created_at, CASE WHEN $2 THEN coalesce(d.body, e.payload)::text END
-FROM unnest($1::text[]) AS want (id)
-JOIN /*schema*/sparrow_delivery d ON d.id = want.id
-JOIN /*schema*/sparrow_event e ON e.id = d.event_id`, pgx.QueryExecModeExec, ids, withBodies)
+	// for the few rows asked for, until the next ANALYZE. The lookups are a
+	// LATERAL subquery that OFFSET 0 keeps from being flattened, so that no
+	// estimate can turn them into a hash of the whole table.
+	rows, err := db.Query(ctx, `SELECT found.* FROM unnest($1::text[]) AS want (id), LATERAL (
+    SELECT `+columns+`, e.created_at AS event_created_at, CASE WHEN $2 THEN coalesce(d.body, e.payload)::text END
+    FROM /*schema*/sparrow_delivery d JOIN /*schema*/sparrow_event e ON e.id = d.event_id
+    WHERE d.id = want.id OFFSET 0
+) found`, pgx.QueryExecModeExec, ids, withBodies)
 	if err != nil {
 		return nil, nil, dbutil.Interpret("load deliveries", err)
 	}
@@ -268,10 +271,11 @@ JOIN /*schema*/sparrow_event e ON e.id = d.event_id`, pgx.QueryExecModeExec, ids
 // few at a time, as it starts their attempts, so that the deliveries it
 // carries cost memory only while in flight.
 func LoadBodies(ctx context.Context, db dbutil.DB, ids []string) (map[string][]byte, error) {
-	rows, err := db.Query(ctx, `SELECT d.id, coalesce(d.body, e.payload)::text
-FROM unnest($1::text[]) AS want (id)
-JOIN /*schema*/sparrow_delivery d ON d.id = want.id
-JOIN /*schema*/sparrow_event e ON e.id = d.event_id`, pgx.QueryExecModeExec, ids) // planned as LoadWork's
+	rows, err := db.Query(ctx, `SELECT found.* FROM unnest($1::text[]) AS want (id), LATERAL (
+    SELECT d.id, coalesce(d.body, e.payload)::text
+    FROM /*schema*/sparrow_delivery d JOIN /*schema*/sparrow_event e ON e.id = d.event_id
+    WHERE d.id = want.id OFFSET 0
+) found`, pgx.QueryExecModeExec, ids) // planned as LoadWork's
 	if err != nil {
 		return nil, dbutil.Interpret("load bodies", err)
 	}
@@ -334,13 +338,25 @@ WITH input AS (
         request_headers, response_headers, response_body, response_body_truncated, next_attempt_at
     FROM input
     ON CONFLICT (delivery_id, attempt) DO NOTHING
+), moving AS (
+    -- The deliveries the records move on, looked up and locked one by one
+    -- by primary key (OFFSET 0 keeps the lookups from being flattened into
+    -- a join that hashes every pending delivery). Locked, they can't change
+    -- before the update below, which therefore needs no conditions of its
+    -- own and finds its rows by primary key too.
+    SELECT * FROM input i
+    WHERE EXISTS (
+        SELECT FROM /*schema*/sparrow_delivery d
+        WHERE d.id = i.delivery_id AND d.attempt_count = i.attempt - 1 AND d.status IN ('pending', 'retrying')
+        OFFSET 0 FOR UPDATE
+    )
 )
 UPDATE /*schema*/sparrow_delivery d
 SET status = i.status, attempt_count = i.attempt, next_attempt_at = i.next_attempt_at, last_attempt_at = i.started_at,
     last_status_code = i.status_code, last_error_class = i.error_class, last_error = i.error, updated_at = $15,
     completed_at = CASE WHEN i.status IN ('succeeded', 'failed') THEN $15::timestamptz END
-FROM input i
-WHERE d.id = i.delivery_id AND d.attempt_count = i.attempt - 1 AND d.status IN ('pending', 'retrying')
+FROM moving i
+WHERE d.id = ANY(ARRAY(SELECT delivery_id FROM moving)) AND d.id = i.delivery_id
 RETURNING d.id`,
 		pgx.QueryExecModeExec, // planned for the table as it is now (see LoadWork)
 		deliveryIDs, numbers, webhookIDs, started, durations, codes, classes, messages,
