@@ -2,12 +2,12 @@ package delivery
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -515,12 +515,50 @@ RETURNING d.id, d.webhook_id, d.attempt_count`, webhookID, since, now)
 	return retried, dbutil.Interpret("retry failed deliveries", err)
 }
 
+// jsonString encodes m as a JSON object, by hand: encoding/json reflects
+// over the map and sorts its keys, which cost more than all else a recorded
+// attempt takes in Go, and jsonb keeps the same value either way.
 func jsonString(m map[string]string) string {
-	if m == nil {
-		return "{}"
+	b := make([]byte, 0, 2+64*len(m))
+	b = append(b, '{')
+	for k, v := range m {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(appendJSONString(b, k), ':')
+		b = appendJSONString(b, v)
 	}
-	b, _ := json.Marshal(m) // A map of strings always marshals.
-	return string(b)
+	return string(append(b, '}'))
+}
+
+// appendJSONString appends s as a JSON string, invalid UTF-8 replaced by
+// U+FFFD as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0 // of the bytes not appended yet, which need no escaping
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		b = append(b, s[start:i]...)
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+		start = i
+	}
+	return append(append(b, s[start:]...), '"')
 }
 
 func nullTime(t time.Time) *time.Time {
