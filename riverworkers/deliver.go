@@ -142,16 +142,12 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		n := len(sent)
 		base, works := i, due[i:i+n]
 		if !smallJob {
-			bodies, err := delivery.LoadBodies(ctx, w.schema.On(w.pool), workIDs(works))
-			if err != nil {
+			if err := delivery.LoadBodies(ctx, w.schema.On(w.pool), works); err != nil {
 				for _, done := range recorded {
 					done()
 				}
 				errs[len(due)] = err
 				break
-			}
-			for _, work := range works {
-				work.Body = bodies[work.ID]
 			}
 		}
 		for k, work := range works {
