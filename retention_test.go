@@ -2,6 +2,7 @@ package sparrow_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -117,6 +118,15 @@ func TestRetention(t *testing.T) {
 	}
 	if got := b.countWhere(t, "sparrow_event", "namespace = 'audit'"); got != 0 {
 		t.Errorf("%d of audit's events left after its retention, want none", got)
+	}
+	// Fan-out claims go with their events.
+	var claims, orphans int
+	if err := b.pool.QueryRow(ctx, fmt.Sprintf(`SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (
+    SELECT 1 FROM %[1]s.sparrow_event e WHERE e.id = f.event_id)) FROM %[1]s.sparrow_event_fanout f`, pgx.Identifier{b.schema}.Sanitize())).Scan(&claims, &orphans); err != nil {
+		t.Fatal(err)
+	}
+	if claims != 1 || orphans != 0 {
+		t.Errorf("%d fan-out claims (%d of events gone), want the parked delivery's event's", claims, orphans)
 	}
 }
 

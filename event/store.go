@@ -338,17 +338,25 @@ FROM /*schema*/sparrow_event e WHERE e.namespace = $1 AND e.id = $2`, namespace,
 // one, are left out: a fan-out River runs twice claims nothing the second
 // time.
 func ClaimFanout(ctx context.Context, db dbutil.DB, ids []string, round int, now time.Time) ([]*Event, error) {
+	// Every lookup by primary key, one per id, whatever the planner
+	// estimates (see delivery.LoadWork): OFFSET 0 keeps each subquery from
+	// being flattened into a join that hashes a whole table.
 	rows, err := db.Query(ctx, `
 WITH claimed AS (
     INSERT INTO /*schema*/sparrow_event_fanout (event_id, round, at)
-    SELECT e.id, $2, $3 FROM /*schema*/sparrow_event e
-    WHERE e.id = ANY($1)
-      AND NOT EXISTS (SELECT 1 FROM /*schema*/sparrow_event_fanout f WHERE f.event_id = e.id AND f.round >= $2)
+    SELECT found.id, $2, $3 FROM unnest($1::text[]) AS want (id), LATERAL (
+        SELECT e.id FROM /*schema*/sparrow_event e
+        WHERE e.id = want.id
+          AND NOT EXISTS (SELECT FROM /*schema*/sparrow_event_fanout f WHERE f.event_id = e.id AND f.round >= $2 OFFSET 0)
+        OFFSET 0
+    ) found
     ON CONFLICT DO NOTHING
     RETURNING event_id
 )
-SELECT `+eventColumns+`, payload FROM /*schema*/sparrow_event WHERE id IN (SELECT event_id FROM claimed)`,
-		pgx.QueryExecModeExec, ids, round, now) // planned for the table as it is now (see delivery.LoadWork)
+SELECT found.* FROM claimed, LATERAL (
+    SELECT `+eventColumns+`, payload FROM /*schema*/sparrow_event WHERE id = claimed.event_id OFFSET 0
+) found`,
+		pgx.QueryExecModeExec, ids, round, now) // planned for the table as it is now
 	if err != nil {
 		return nil, dbutil.Interpret("claim fan-out", err)
 	}
@@ -379,16 +387,18 @@ WITH taken AS (
     )
     RETURNING event_id, trace_context
 ), claimed AS (
+    -- Looked up by primary key whatever the planner estimates (see
+    -- ClaimFanout).
     INSERT INTO /*schema*/sparrow_event_fanout (event_id, round, at)
     SELECT event_id, 0, $2 FROM taken
-    WHERE EXISTS (SELECT 1 FROM /*schema*/sparrow_event e WHERE e.id = taken.event_id)
+    WHERE EXISTS (SELECT FROM /*schema*/sparrow_event e WHERE e.id = taken.event_id OFFSET 0)
     ON CONFLICT DO NOTHING
     RETURNING event_id
 )
-SELECT `+eventColumns+`, payload, t.trace_context::text
-FROM /*schema*/sparrow_event JOIN taken t ON t.event_id = id
-WHERE id IN (SELECT event_id FROM claimed)
-ORDER BY id`,
+SELECT found.*, taken.trace_context::text FROM claimed JOIN taken USING (event_id), LATERAL (
+    SELECT `+eventColumns+`, payload FROM /*schema*/sparrow_event WHERE id = claimed.event_id OFFSET 0
+) found
+ORDER BY found.id`,
 		pgx.QueryExecModeExec, limit, now) // planned for the queue as it is now
 	if err != nil {
 		return nil, dbutil.Interpret("take queued events", err)
@@ -457,15 +467,23 @@ func nullTime(t time.Time) *time.Time {
 
 // Prune deletes up to limit events of ns pushed before cutoff, oldest
 // first, and returns how many. An event goes only once fanned out and left
-// without deliveries: a delivery still kept needs its event's payload.
+// without deliveries: a delivery still kept needs its event's payload. Its
+// fan-out claims go with it.
 func Prune(ctx context.Context, db dbutil.DB, ns dbutil.Namespaces, cutoff time.Time, limit int) (int64, error) {
-	tag, err := db.Exec(ctx, `
-DELETE FROM /*schema*/sparrow_event WHERE id IN (
-    SELECT e.id FROM /*schema*/sparrow_event e
-    WHERE `+dbutil.NamespacesWhere("e.namespace")+` AND e.created_at < $3
-      AND EXISTS (SELECT 1 FROM /*schema*/sparrow_event_fanout f WHERE f.event_id = e.id)
-      AND NOT EXISTS (SELECT 1 FROM /*schema*/sparrow_delivery d WHERE d.event_id = e.id)
-    ORDER BY e.created_at LIMIT $4 FOR UPDATE SKIP LOCKED
-)`, append(ns.Args(), cutoff, limit)...)
-	return tag.RowsAffected(), dbutil.Interpret("prune events", err)
+	var n int64
+	err := db.QueryRow(ctx, `
+WITH pruned AS (
+    DELETE FROM /*schema*/sparrow_event WHERE id IN (
+        SELECT e.id FROM /*schema*/sparrow_event e
+        WHERE `+dbutil.NamespacesWhere("e.namespace")+` AND e.created_at < $3
+          AND EXISTS (SELECT 1 FROM /*schema*/sparrow_event_fanout f WHERE f.event_id = e.id)
+          AND NOT EXISTS (SELECT 1 FROM /*schema*/sparrow_delivery d WHERE d.event_id = e.id)
+        ORDER BY e.created_at LIMIT $4 FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id
+), claims AS (
+    DELETE FROM /*schema*/sparrow_event_fanout WHERE event_id = ANY (ARRAY(SELECT id FROM pruned))
+)
+SELECT count(*) FROM pruned`, append(ns.Args(), cutoff, limit)...).Scan(&n)
+	return n, dbutil.Interpret("prune events", err)
 }

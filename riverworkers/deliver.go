@@ -59,6 +59,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	if err != nil {
 		return err
 	}
+	w.ensurePoller(client)
 	if job.Args.DeliveryID != "" && len(job.Args.DeliveryIDs) == 0 {
 		ref, err := delivery.RefOf(ctx, w.schema.On(w.pool), job.Args.DeliveryID)
 		if err != nil || ref == nil {
