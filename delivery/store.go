@@ -373,23 +373,25 @@ WITH input AS (
     ON CONFLICT (delivery_id, attempt) DO NOTHING
 ), moving AS (
     -- The deliveries the records move on, looked up and locked one by one
-    -- by primary key (OFFSET 0 keeps the lookups from being flattened into
-    -- a join that hashes every pending delivery). Locked, they can't change
-    -- before the update below, which therefore needs no conditions of its
-    -- own and finds its rows by primary key too.
-    SELECT * FROM input i
-    WHERE EXISTS (
-        SELECT FROM /*schema*/sparrow_delivery d
-        WHERE d.id = i.delivery_id AND d.attempt_count = i.attempt - 1 AND d.status IN ('pending', 'retrying')
-        OFFSET 0 FOR UPDATE
-    )
+    -- by primary key alone (OFFSET 0 keeps the lookups from being flattened
+    -- into a join that hashes every pending delivery, and the conditions
+    -- out of them: given the status, a planner that believes few deliveries
+    -- pending, as after a VACUUM of a large history, walks the whole index of
+    -- pending deliveries for each). Locked, they can't change before the
+    -- update below, which therefore needs no conditions of its own; its
+    -- join finds each row by primary key (with "id = ANY" of them all, it
+    -- looked every one up again for each).
+    SELECT i.* FROM input i, LATERAL (
+        SELECT d.attempt_count, d.status FROM /*schema*/sparrow_delivery d WHERE d.id = i.delivery_id OFFSET 0 FOR UPDATE
+    ) d
+    WHERE d.attempt_count = i.attempt - 1 AND d.status IN ('pending', 'retrying')
 )
 UPDATE /*schema*/sparrow_delivery d
 SET status = i.status, attempt_count = i.attempt, next_attempt_at = i.next_attempt_at, last_attempt_at = i.started_at,
     last_status_code = i.status_code, last_error_class = i.error_class, last_error = i.error, updated_at = $15,
     completed_at = CASE WHEN i.status IN ('succeeded', 'failed') THEN $15::timestamptz END
 FROM moving i
-WHERE d.id = ANY(ARRAY(SELECT delivery_id FROM moving)) AND d.id = i.delivery_id
+WHERE d.id = i.delivery_id
 RETURNING d.id`,
 		// Planned for the table as it is now (see LoadWork), its arrays sent
 		// in binary once described: in text, PostgreSQL's parsing of a

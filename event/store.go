@@ -467,23 +467,15 @@ func nullTime(t time.Time) *time.Time {
 
 // Prune deletes up to limit events of ns pushed before cutoff, oldest
 // first, and returns how many. An event goes only once fanned out and left
-// without deliveries: a delivery still kept needs its event's payload. Its
-// fan-out claims go with it.
+// without deliveries: a delivery still kept needs its event's payload.
 func Prune(ctx context.Context, db dbutil.DB, ns dbutil.Namespaces, cutoff time.Time, limit int) (int64, error) {
-	var n int64
-	err := db.QueryRow(ctx, `
-WITH pruned AS (
-    DELETE FROM /*schema*/sparrow_event WHERE id IN (
-        SELECT e.id FROM /*schema*/sparrow_event e
-        WHERE `+dbutil.NamespacesWhere("e.namespace")+` AND e.created_at < $3
-          AND EXISTS (SELECT 1 FROM /*schema*/sparrow_event_fanout f WHERE f.event_id = e.id)
-          AND NOT EXISTS (SELECT 1 FROM /*schema*/sparrow_delivery d WHERE d.event_id = e.id)
-        ORDER BY e.created_at LIMIT $4 FOR UPDATE SKIP LOCKED
-    )
-    RETURNING id
-), claims AS (
-    DELETE FROM /*schema*/sparrow_event_fanout WHERE event_id = ANY (ARRAY(SELECT id FROM pruned))
-)
-SELECT count(*) FROM pruned`, append(ns.Args(), cutoff, limit)...).Scan(&n)
-	return n, dbutil.Interpret("prune events", err)
+	tag, err := db.Exec(ctx, `
+DELETE FROM /*schema*/sparrow_event WHERE id IN (
+    SELECT e.id FROM /*schema*/sparrow_event e
+    WHERE `+dbutil.NamespacesWhere("e.namespace")+` AND e.created_at < $3
+      AND EXISTS (SELECT 1 FROM /*schema*/sparrow_event_fanout f WHERE f.event_id = e.id)
+      AND NOT EXISTS (SELECT 1 FROM /*schema*/sparrow_delivery d WHERE d.event_id = e.id)
+    ORDER BY e.created_at LIMIT $4 FOR UPDATE SKIP LOCKED
+)`, append(ns.Args(), cutoff, limit)...)
+	return tag.RowsAffected(), dbutil.Interpret("prune events", err)
 }
