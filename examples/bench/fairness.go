@@ -262,13 +262,31 @@ func (s *staller) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	n := s.inFlight.Add(1)
-	defer s.inFlight.Add(-1)
+	counted := true
+	uncount := func() {
+		if counted {
+			s.inFlight.Add(-1)
+			counted = false
+		}
+	}
+	defer uncount()
 	for m := s.maxInFlight.Load(); n > m && !s.maxInFlight.CompareAndSwap(m, n); m = s.maxInFlight.Load() {
 	}
-	select {
-	case <-req.Context().Done():
-	case <-s.released:
-		w.WriteHeader(http.StatusServiceUnavailable)
+	// The engine has given up on the request once its timeout, which began
+	// before the request arrived, is past: from then on it holds no slot,
+	// whenever this server notices the hang-up (late, on a busy machine).
+	gaveUp := time.NewTimer(fairnessStallTimeout)
+	defer gaveUp.Stop()
+	for {
+		select {
+		case <-req.Context().Done():
+			return
+		case <-s.released:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		case <-gaveUp.C:
+			uncount()
+		}
 	}
 }
 
