@@ -18,9 +18,10 @@ import (
 // A single push writes its event and a row in the fan-out queue, and no
 // River job: inserting a River job beside the host's write cost more than
 // the write itself. Every process working Sparrow's queue runs a poller
-// that takes the queue in batches. The poller starts with the first fan-out
-// or sweep job the process works (the periodic sweep runs at the client's
-// start) and ends with the River client.
+// that takes the queue in batches. The poller starts when Engine.Start
+// starts its client, or with the first delivery, fan-out or sweep job a
+// host's client works (the periodic sweep runs at the client's start), and
+// ends with the River client.
 
 // FanoutSweepArgs asks for the fan-out queue to be taken, and for a poller
 // to run in the process that works the job.
