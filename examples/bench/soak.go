@@ -75,7 +75,7 @@ const (
 )
 
 // soakTables are the tables a soak keeps growing, Sparrow's and River's.
-var soakTables = []string{"sparrow_event", "sparrow_event_fanout", "sparrow_delivery", "sparrow_delivery_attempt",
+var soakTables = []string{"sparrow_event", "sparrow_event_fanout", "sparrow_fanout_queue", "sparrow_delivery", "sparrow_delivery_attempt",
 	"sparrow_webhook_health", "sparrow_webhook_health_bucket", "river_job"}
 
 // soak pushes single events for -soak at -rate deliveries/s, spread over
