@@ -179,10 +179,10 @@ func (e *Engine) UseRiverClient(client *river.Client[pgx.Tx]) {
 
 // Start runs Sparrow's workers in a River client of the engine's own, for a
 // host without a River client, and polls the fan-out queue single pushes
-// write to. It returns once the client has started. The
-// client then runs until Stop: ctx bounds only the start, so that a context
-// cancelled by a shutdown signal doesn't cut in-flight deliveries short;
-// Stop shuts down gracefully.
+// write to. It returns once the client has started. The client then runs
+// until Stop: ctx bounds only the start, so that a context cancelled by a
+// shutdown signal doesn't cut in-flight deliveries short; Stop shuts down
+// gracefully.
 func (e *Engine) Start(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -238,11 +238,10 @@ func (e *Engine) Start(ctx context.Context) error {
 
 // Stop makes running delivery jobs start no more attempts (those left wait
 // for the next start) and ends the fan-out queue's poller, then stops the
-// client Start runs: it stops fetching
-// jobs and waits for running attempts to finish until ctx is done, then
-// cancels those left (they are retried at the next start). A host running
-// Sparrow's workers in its own River client calls Stop just before that
-// client's.
+// client Start runs: it stops fetching jobs and waits for running attempts
+// to finish until ctx is done, then cancels those left (they are retried
+// at the next start). A host running Sparrow's workers in its own River
+// client calls Stop just before that client's.
 func (e *Engine) Stop(ctx context.Context) error {
 	e.mu.Lock()
 	select {
