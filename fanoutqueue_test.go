@@ -19,6 +19,17 @@ import (
 	"github.com/sparrowhq/sparrow/internal/pgtest"
 )
 
+// subscribedBundle is an engine with one webhook subscribed to
+// order.created, delivering to rcv.
+func subscribedBundle(t *testing.T, opts ...sparrow.Option) (*testBundle, *receiver) {
+	t.Helper()
+	b := setup(t, opts...)
+	rcv := newReceiver(t, nil)
+	b.registerEvent(t, "order.created")
+	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
+	return b, rcv
+}
+
 // failDeliveriesOf makes every insert of a delivery of event id fail, until
 // the returned function is called.
 func failDeliveriesOf(t *testing.T, b *testBundle, id string) (heal func()) {
@@ -49,10 +60,7 @@ func TestFanoutQueueFailingEvent(t *testing.T) {
 	t.Parallel()
 
 	ctx := context.Background()
-	b := setup(t)
-	rcv := newReceiver(t, nil)
-	b.registerEvent(t, "order.created")
-	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
+	b, rcv := subscribedBundle(t)
 	push := func() string {
 		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
 		if err != nil {
@@ -104,10 +112,7 @@ func TestFanoutQueueConnectionLost(t *testing.T) {
 	t.Parallel()
 
 	ctx := context.Background()
-	b := setup(t)
-	rcv := newReceiver(t, nil)
-	b.registerEvent(t, "order.created")
-	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
+	b, rcv := subscribedBundle(t)
 	// The first delivery insert sleeps (a sequence is not rolled back, so
 	// only the first).
 	seq, fn, table := pgx.Identifier{b.schema, "stall_once"}.Sanitize(), pgx.Identifier{b.schema, "stall_once"}.Sanitize(),
@@ -158,10 +163,7 @@ func TestFanoutQueueHostClient(t *testing.T) {
 	t.Parallel()
 
 	ctx := context.Background()
-	b := setup(t)
-	rcv := newReceiver(t, nil)
-	b.registerEvent(t, "order.created")
-	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
+	b, rcv := subscribedBundle(t)
 	workers := river.NewWorkers()
 	if err := b.eng.AddWorkers(workers); err != nil {
 		t.Fatal(err)
@@ -194,10 +196,7 @@ func TestFanoutQueueTraces(t *testing.T) {
 	ctx := context.Background()
 	recorder := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))
-	b := setup(t, sparrow.WithTracerProvider(tp))
-	rcv := newReceiver(t, nil)
-	b.registerEvent(t, "order.created")
-	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
+	b, rcv := subscribedBundle(t, sparrow.WithTracerProvider(tp))
 	pushes := map[trace.TraceID]bool{}
 	for range 3 {
 		ctx, span := tp.Tracer("test").Start(ctx, "handle order")
@@ -265,12 +264,7 @@ func TestFanoutQueueConcurrentPushes(t *testing.T) {
 	t.Parallel()
 
 	ctx := context.Background()
-	b := setup(t)
-	var mu sync.Mutex
-	perEvent := map[string]int{}
-	rcv := newReceiver(t, nil)
-	b.registerEvent(t, "order.created")
-	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
+	b, rcv := subscribedBundle(t)
 	other, err := sparrow.New(pgtest.Pool(t), sparrow.WithSchema(b.schema), sparrow.WithAllowPrivateNetworks(),
 		sparrow.WithLogger(testLogger(t)), sparrow.WithBackoff(fastBackoff))
 	if err != nil {
@@ -283,6 +277,7 @@ func TestFanoutQueueConcurrentPushes(t *testing.T) {
 	t.Cleanup(func() { other.Stop(context.Background()) })
 
 	const goroutines, each = 8, 40
+	var mu sync.Mutex
 	committed := map[string]bool{}
 	var wg sync.WaitGroup
 	errs := make(chan error, goroutines)
@@ -328,6 +323,7 @@ func TestFanoutQueueConcurrentPushes(t *testing.T) {
 		}
 	}
 	time.Sleep(100 * time.Millisecond) // a duplicate would arrive by now
+	perEvent := map[string]int{}
 	for _, req := range rcv.received() {
 		perEvent[req.Header.Get("Webhook-Id")]++
 	}
