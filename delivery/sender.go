@@ -81,8 +81,8 @@ type Request struct {
 	Namespace  string
 	WebhookID  string
 	Attempt    int
-	// Keys sign the body; one signature each.
-	Keys [][]byte
+	// Signer signs the body, with one signature per key; nil signs nothing.
+	Signer *Signer
 	// Headers are the webhook's custom headers.
 	Headers map[string]string
 }
@@ -163,8 +163,10 @@ func (s *Sender) setHeaders(h http.Header, req *Request) {
 	h.Set("User-Agent", s.userAgent)
 	h.Set(HeaderWebhookID, req.DeliveryID)
 	h.Set(HeaderWebhookTimestamp, strconv.FormatInt(req.Timestamp.Unix(), 10))
-	if len(req.Keys) > 0 {
-		h.Set(HeaderWebhookSignature, Sign(req.DeliveryID, req.Timestamp, req.Body, req.Keys))
+	if req.Signer != nil {
+		if sig := req.Signer.Sign(req.DeliveryID, req.Timestamp, req.Body); sig != "" {
+			h.Set(HeaderWebhookSignature, sig)
+		}
 	}
 	h.Set(HeaderEvent, req.EventName)
 	h.Set(HeaderEventID, req.EventID)

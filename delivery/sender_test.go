@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"io"
 	"net"
 	"net/http"
@@ -40,7 +41,7 @@ func request(url string) *delivery.Request {
 		Namespace:  "default",
 		WebhookID:  "wh_1",
 		Attempt:    1,
-		Keys:       [][]byte{[]byte("key-one")},
+		Signer:     delivery.NewSigner([][]byte{[]byte("key-one")}),
 	}
 }
 
@@ -335,7 +336,8 @@ func TestSenderHeaders(t *testing.T) {
 		body, _ = io.ReadAll(r.Body)
 	})
 	req := request(srv.URL)
-	req.Keys = [][]byte{[]byte("new-key"), []byte("old-key")}
+	keys := [][]byte{[]byte("new-key"), []byte("old-key")}
+	req.Signer = delivery.NewSigner(keys)
 	req.Headers = map[string]string{"Authorization": "Bearer s3cret", "X-Tenant": "t1"}
 	req.Attempt = 3
 	res := newSender(allowAll).Send(context.Background(), req)
@@ -361,7 +363,7 @@ func TestSenderHeaders(t *testing.T) {
 		}
 	}
 	// Both keys sign: a receiver holding either verifies.
-	for _, key := range req.Keys {
+	for _, key := range keys {
 		wh, _ := standardwebhooks.NewWebhookRaw(key)
 		if err := wh.Verify(body, got); err != nil {
 			t.Errorf("signature by %q: %v", key, err)
@@ -393,5 +395,29 @@ func TestSign(t *testing.T) {
 	key := mustKey(t, secret)
 	if diff := cmp.Diff(want, delivery.Sign("msg_p5jXN8AQM9LWM0D4loKWxJek", ts, body, [][]byte{key})); diff != "" {
 		t.Fatalf("signature (-reference +sparrow):\n%s", diff)
+	}
+	// A Signer reuses its keyed HMACs: every use signs as the first did,
+	// each key in turn.
+	otherSecret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("another-secret-of-32-bytes-long!"))
+	otherWh, err := standardwebhooks.NewWebhook(otherSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOther, err := otherWh.Sign("msg_p5jXN8AQM9LWM0D4loKWxJek", ts, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantBoth := want + " " + wantOther
+	if got := delivery.Sign("msg_p5jXN8AQM9LWM0D4loKWxJek", ts, body, [][]byte{key, mustKey(t, otherSecret)}); got != wantBoth {
+		t.Fatalf("two keys: %q, want %q", got, wantBoth)
+	}
+	signer := delivery.NewSigner([][]byte{key, mustKey(t, otherSecret)})
+	for range 3 {
+		if got := signer.Sign("msg_p5jXN8AQM9LWM0D4loKWxJek", ts, body); got != wantBoth {
+			t.Fatalf("Signer.Sign = %q, want %q", got, wantBoth)
+		}
+	}
+	if got := delivery.NewSigner(nil).Sign("msg_p5jXN8AQM9LWM0D4loKWxJek", ts, body); got != "" {
+		t.Fatalf("no keys: %q, want no signature", got)
 	}
 }

@@ -8,7 +8,6 @@ package event
 import (
 	"bytes"
 	"encoding/json"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -84,18 +83,22 @@ const (
 // IsSystem reports whether name is one of Sparrow's own event types.
 func IsSystem(name string) bool { return strings.HasPrefix(name, SystemPrefix) }
 
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
 // ValidateName checks an event type name: 1 to 128 letters, digits, '_', '-'
 // or '.', as in "order.created".
 func ValidateName(field, name string) error {
 	if name == "" {
 		return errs.InvalidArgument(field, "required")
 	}
-	if len(name) > MaxNameLen || !namePattern.MatchString(name) {
+	if len(name) > MaxNameLen || strings.IndexFunc(name, notNameRune) >= 0 {
 		return errs.InvalidArgument(field, "must be 1 to %d letters, digits, '_', '-' or '.'", MaxNameLen)
 	}
 	return nil
+}
+
+// notNameRune reports the runes event type names may not hold. Checked on
+// every push, so a loop rather than a regular expression.
+func notNameRune(r rune) bool {
+	return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_' || r == '.' || r == '-')
 }
 
 // ValidatePayload checks that payload is a JSON object of at most maxBytes.

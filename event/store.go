@@ -108,43 +108,49 @@ var ErrStaleType = errors.New("event type changed")
 // the type is still at typeVersion (its UpdatedAt), the version whose schema
 // the caller checked the payload with. A new event also enters the fan-out
 // queue (see TakeQueued), carrying traceContext (job metadata, or nil). The
-// checks and the inserts are one statement, so a push costs one round trip.
+// checks and the inserts are one statement, so a push costs one round trip;
+// only a push that inserts nothing looks up why.
 func Insert(ctx context.Context, db dbutil.DB, ev *Event, typeVersion time.Time, traceContext []byte) (stored *Event, created bool, err error) {
-	var active *bool
-	var version *time.Time
-	var insertedID *string
-	err = db.QueryRow(ctx, `
-WITH type AS (
-    SELECT active, updated_at FROM /*schema*/sparrow_event_type WHERE name = $3
-), inserted AS (
+	// Without a key there is no conflict to resolve, and a plain insert
+	// spares PostgreSQL the speculative one of ON CONFLICT.
+	onConflict := ""
+	var key *string
+	if ev.IdempotencyKey != "" {
+		onConflict = "ON CONFLICT (namespace, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+		key = &ev.IdempotencyKey
+	}
+	tag, err := db.Exec(ctx, `
+WITH inserted AS (
     INSERT INTO /*schema*/sparrow_event (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at)
-    SELECT $1, $2, $3, $4::json, $5::jsonb, nullif($6, ''), $7, $8
-    FROM type WHERE type.active AND type.updated_at = $9
-    ON CONFLICT (namespace, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    SELECT $1, $2, t.name, $4::json, $5::jsonb, $6, $7, $8
+    FROM /*schema*/sparrow_event_type t WHERE t.name = $3 AND t.active AND t.updated_at = $9
+    `+onConflict+`
     RETURNING id
-), queued AS (
-    INSERT INTO /*schema*/sparrow_fanout_queue (event_id, trace_context, queued_at)
-    SELECT id, $10::jsonb, $7 FROM inserted
 )
-SELECT (SELECT active FROM type), (SELECT updated_at FROM type), (SELECT id FROM inserted)`,
-		ev.ID, ev.Namespace, ev.Name, []byte(ev.Payload), labelsOrEmpty(ev.Labels), ev.IdempotencyKey,
-		ev.CreatedAt, nullTime(ev.ExpiresAt), typeVersion, nullJSON(traceContext),
-	).Scan(&active, &version, &insertedID)
+INSERT INTO /*schema*/sparrow_fanout_queue (event_id, trace_context, queued_at)
+SELECT id, $10::jsonb, $7 FROM inserted`,
+		ev.ID, ev.Namespace, ev.Name, []byte(ev.Payload), labelsOrEmpty(ev.Labels), key,
+		ev.CreatedAt, nullTime(ev.ExpiresAt), typeVersion, nullJSON(traceContext))
 	if err != nil {
 		return nil, false, dbutil.Interpret("insert event", err)
 	}
-	switch {
-	case active == nil:
-		return nil, false, errs.InvalidArgument("event", "event type %q is not registered", ev.Name)
-	case !*active:
-		return nil, false, errs.FailedPrecondition("event type %q is inactive", ev.Name)
-	case !version.Equal(typeVersion):
-		return nil, false, ErrStaleType
-	case insertedID == nil:
-		existing, err := getByIdempotencyKey(ctx, db, ev.Namespace, ev.IdempotencyKey)
-		return existing, false, err
+	if tag.RowsAffected() == 1 {
+		return ev, true, nil
 	}
-	return ev, true, nil
+	t, err := GetType(ctx, db, ev.Name)
+	switch {
+	case errors.Is(err, errs.ErrNotFound):
+		return nil, false, errs.InvalidArgument("event", "event type %q is not registered", ev.Name)
+	case err != nil:
+		return nil, false, err
+	case !t.Active:
+		return nil, false, errs.FailedPrecondition("event type %q is inactive", ev.Name)
+	case !t.UpdatedAt.Equal(typeVersion), key == nil:
+		// Changed since, or between the insert and this look: try again.
+		return nil, false, ErrStaleType
+	}
+	existing, err := getByIdempotencyKey(ctx, db, ev.Namespace, ev.IdempotencyKey)
+	return existing, false, err
 }
 
 // InsertMany stores a batch of events in one statement, with Insert's
@@ -245,9 +251,12 @@ const eventColumns = "id, namespace, name, labels, coalesce(idempotency_key, '')
 func scanEvent(row pgx.Row, payload *json.RawMessage, more ...any) (*Event, error) {
 	var ev Event
 	var expires *time.Time
+	// Bytes, not a json.RawMessage: pgx would pass the payload through
+	// json.Unmarshal, re-checking JSON that was checked when pushed.
+	var raw []byte
 	dest := []any{&ev.ID, &ev.Namespace, &ev.Name, &ev.Labels, &ev.IdempotencyKey, &ev.CreatedAt, &expires}
 	if payload != nil {
-		dest = append(dest, payload)
+		dest = append(dest, &raw)
 	}
 	dest = append(dest, more...)
 	if err := row.Scan(dest...); err != nil {
@@ -257,7 +266,8 @@ func scanEvent(row pgx.Row, payload *json.RawMessage, more ...any) (*Event, erro
 		ev.ExpiresAt = *expires
 	}
 	if payload != nil {
-		ev.Payload = *payload
+		*payload = raw
+		ev.Payload = raw
 	}
 	return &ev, nil
 }

@@ -65,7 +65,7 @@ func TestValidateName(t *testing.T) {
 
 	for name, ok := range map[string]bool{
 		"order.created": true, "user_signed-up.v2": true, strings.Repeat("a", 128): true,
-		"": false, "a b": false, "a/b": false, strings.Repeat("a", 129): false, "ünïcode": false,
+		"": false, "a b": false, "a/b": false, "a\nb": false, "a\x00b": false, strings.Repeat("a", 129): false, "ünïcode": false,
 	} {
 		if err := event.ValidateName("name", name); (err == nil) != ok {
 			t.Errorf("ValidateName(%q) = %v", name, err)

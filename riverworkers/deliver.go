@@ -125,7 +125,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	case len(due) == 0:
 		return river.JobSnooze(earliest(early).Sub(now))
 	}
-	keys, err := w.signingKeys(target)
+	signer, err := w.signer(target)
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		for k, work := range works {
 			attempts.Go(func() {
 				defer recorded[k]()
-				errs[base+k] = w.attempt(ctx, client, target, keys, work, sent[k])
+				errs[base+k] = w.attempt(ctx, client, target, signer, work, sent[k])
 			})
 		}
 		i += n
@@ -208,7 +208,7 @@ func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx
 }
 
 // signingKeys opens the webhook's secrets, newest first.
-func (w *deliverWorker) signingKeys(target *delivery.Target) ([][]byte, error) {
+func (w *deliverWorker) signer(target *delivery.Target) (*delivery.Signer, error) {
 	keys := make([][]byte, 0, len(target.Secrets))
 	for _, stored := range target.Secrets {
 		secret, err := secretbox.Reveal(w.secretKeys, target.WebhookID, stored)
@@ -220,7 +220,7 @@ func (w *deliverWorker) signingKeys(target *delivery.Target) ([][]byte, error) {
 			keys = append(keys, key)
 		}
 	}
-	return keys, nil
+	return delivery.NewSigner(keys), nil
 }
 
 // stopped reports whether stop is closed.
@@ -288,7 +288,7 @@ func workIDs(works []*delivery.Work) []string {
 
 // attempt sends one delivery, calls sent once the receiver is done with
 // it, and records the outcome.
-func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx], target *delivery.Target, keys [][]byte, work *delivery.Work,
+func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx], target *delivery.Target, signer *delivery.Signer, work *delivery.Work,
 	sent func()) (err error) {
 	now := w.clock()
 	number := work.AttemptCount + 1
@@ -312,7 +312,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 		Namespace:  work.Namespace,
 		WebhookID:  work.WebhookID,
 		Attempt:    number,
-		Keys:       keys,
+		Signer:     signer,
 		Headers:    target.Headers,
 	})
 	sent()
