@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/event"
@@ -17,6 +18,20 @@ import (
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/subscription"
 )
+
+// maxFanouts is how many fan-out jobs run their transactions at once in a
+// process. A burst of batches fanned out all at once shares the cores among
+// them, and none commits (nor starts its deliveries) until nearly all are
+// done: measured, 60 batches of 1,000 events delivered nothing for 4 s. A
+// few at a time, the first deliveries go out while the rest are fanned out,
+// and the jobs waiting here hold no connection. The fan-out queue's poller,
+// one per process, does not wait here: single pushes don't queue behind a
+// burst of batches.
+const maxFanouts = 2
+
+// fanoutWait bounds a fan-out job's wait for its turn, well within River's
+// job timeout; past it the job snoozes, which spends no attempt.
+const fanoutWait = 10 * time.Second
 
 // fanoutWorker turns the events a job lists into deliveries: one per active
 // subscription of a live webhook whose label filter the event passes, each
@@ -38,6 +53,11 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) (er
 	ctx, span := w.telemetry.Tracer.Start(telemetry.FromJob(ctx, job.Metadata), "sparrow.fanout",
 		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(telemetry.AttrEventCount.Int(len(job.Args.EventIDs))))
 	defer func() { endSpan(span, err) }()
+	release, err := fanoutTurn(ctx, w.fanouts, fanoutWait)
+	if err != nil {
+		return err
+	}
+	defer release()
 	now := w.clock()
 	var created []*delivery.Delivery
 	err = pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
@@ -54,6 +74,18 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) (er
 	w.fannedOut(ctx, span, created)
 	w.logger.DebugContext(ctx, "sparrow: fanned out", slog.Any("event_ids", job.Args.EventIDs), slog.Int("deliveries", len(created)))
 	return nil
+}
+
+// fanoutTurn waits up to wait for one of the process's fan-out places, and
+// returns its release; a job that waits longer snoozes (spending no
+// attempt) rather than run into River's timeout.
+func fanoutTurn(ctx context.Context, places *semaphore.Weighted, wait time.Duration) (release func(), err error) {
+	waitCtx, stopWaiting := context.WithTimeout(ctx, wait)
+	defer stopWaiting()
+	if places.Acquire(waitCtx, 1) != nil {
+		return nil, river.JobSnooze(time.Second)
+	}
+	return func() { places.Release(1) }, nil
 }
 
 // fanOut creates, in tx, the deliveries of events and the jobs of those

@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/health"
@@ -182,6 +183,7 @@ func Add(workers *river.Workers, cfg *Config) (*Added, error) {
 		checkRetry:     cfg.CheckRetry,
 		healthTracking: cfg.HealthTracking,
 		hooks:          cfg.Hooks,
+		fanouts:        semaphore.NewWeighted(maxFanouts),
 		inflight:       newInflight(cfg.MaxAttempts, cfg.MaxConcurrentPerWebhook, cfg.MaxJobsPerWebhook),
 		logger:         cmp.Or(cfg.Logger, slog.Default()),
 		now:            cfg.Now,
@@ -249,9 +251,12 @@ type base struct {
 	checkRetry     delivery.CheckRetry
 	healthTracking bool
 	hooks          Hooks
-	inflight       *inflight
-	logger         *slog.Logger
-	now            func() time.Time
+	// fanouts bounds the fan-out jobs running their transactions at once
+	// in this process (see maxFanouts).
+	fanouts  *semaphore.Weighted
+	inflight *inflight
+	logger   *slog.Logger
+	now      func() time.Time
 	// pollers holds the River clients whose process polls the fan-out
 	// queue.
 	pollers    sync.Map // *river.Client[pgx.Tx] -> struct{}
