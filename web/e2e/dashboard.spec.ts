@@ -131,6 +131,7 @@ test('every main page fits a phone\'s width', async ({ page, ns }) => {
   await onPhone('webhook');
 
   await page.getByRole('link', { name: 'Event types', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Event types' })).toBeVisible();
   await expect(page.getByRole('cell', { name: type, exact: true })).toBeVisible();
   await onPhone('event-types');
 

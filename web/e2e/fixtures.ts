@@ -60,7 +60,13 @@ export async function expectFits(page: Page, what: string): Promise<void> {
   const wide = await page.evaluate(() => {
     const root = document.documentElement;
     const out: string[] = [];
-    if (root.scrollWidth > root.clientWidth) out.push(`the page is ${root.scrollWidth}px wide in ${root.clientWidth}px`);
+    if (root.scrollWidth > root.clientWidth) {
+      // Name what sticks out: the innermost elements past the window's edge.
+      const past = [...document.querySelectorAll<HTMLElement>('body *')].filter((el) => el.getBoundingClientRect().right > root.clientWidth + 1);
+      const innermost = past.filter((el) => !past.some((other) => other !== el && el.contains(other)));
+      const culprits = innermost.slice(0, 3).map((el) => `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 60)}"`);
+      out.push(`the page is ${root.scrollWidth}px wide in ${root.clientWidth}px: ${culprits.join(', ')}`);
+    }
     for (const el of document.querySelectorAll<HTMLElement>('body *')) {
       if (!/auto|scroll/.test(getComputedStyle(el).overflowX)) continue;
       if (el.scrollWidth > el.clientWidth + 1) {

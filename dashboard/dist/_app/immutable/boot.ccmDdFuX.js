@@ -5,7 +5,7 @@
 
 	const element = document.currentScript.parentElement;
 
-	import("./bundle.C2SyDUDt.js").then((app) => {
+	import("./bundle.NPwXQg1T.js").then((app) => {
 		app.start(element)
 	});
 }
