@@ -2,11 +2,14 @@ package sparrow_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/delivery"
@@ -66,4 +69,63 @@ func TestStalledWebhook(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	releaseOnce.Do(func() { close(release) })
+}
+
+// TestSnoozedJobWokenWhenItsWebhookFreesUp turns a delivery job away from a
+// webhook that has been slow, with a snooze sized for the work ahead at that
+// pace. The webhook then speeds up: the job must be delivered as soon as its
+// webhook has room, not when its snooze ends.
+func TestSnoozedJobWokenWhenItsWebhookFreesUp(t *testing.T) {
+	t.Parallel()
+
+	// One job of a webhook at a time, one waiting, one request at a time.
+	const slowRequests, events = 55, 300
+	ctx := context.Background()
+	b := setup(t, sparrow.WithMaxWorkers(4), sparrow.WithMaxConcurrentPerWebhook(1))
+	fast := make(chan struct{})
+	rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) {
+		select {
+		case <-fast:
+		case <-time.After(25 * time.Millisecond):
+		}
+	})
+	b.registerEvent(t, "order.created")
+	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
+	batch := make([]sparrow.Event, events)
+	for i := range batch {
+		batch[i] = sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}
+	}
+	if _, err := b.eng.PushEvents(ctx, batch); err != nil { // one job of 300
+		t.Fatal(err)
+	}
+	b.start(t)
+	rcv.waitRequests(t, slowRequests) // the webhook's pace measured: 25 ms a request
+
+	waiting, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.waitFannedOut(t, waiting.ID) // its job waits for the first's place
+	if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	// Turned away, for about half the time ~240 deliveries take at 25 ms.
+	var snoozedUntil time.Time
+	for deadline := time.Now().Add(20 * time.Second); snoozedUntil.IsZero(); time.Sleep(10 * time.Millisecond) {
+		err := b.pool.QueryRow(ctx, "SELECT scheduled_at FROM "+pgx.Identifier{b.schema, "river_job"}.Sanitize()+
+			" WHERE kind = 'sparrow_deliver' AND state IN ('available', 'scheduled') AND scheduled_at > now() + interval '2 seconds'").Scan(&snoozedUntil)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no delivery job snoozed for the work ahead")
+		}
+	}
+	close(fast)
+
+	got := rcv.waitRequests(t, events+2)
+	last := got[len(got)-1].At
+	if margin := snoozedUntil.Sub(last); margin < time.Second {
+		t.Fatalf("the last delivery arrived %v before the snoozed job was due back, want it woken well before (at least 1s)", margin)
+	}
 }

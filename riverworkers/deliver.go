@@ -35,6 +35,10 @@ const bodyChunk = 8
 // it, rather than snoozing again for a moment.
 const earlyTolerance = 250 * time.Millisecond
 
+// wakeTimeout bounds waking a snoozed job, an optimisation a job leaving
+// its webhook should not wait long for.
+const wakeTimeout = 5 * time.Second
+
 // sendBudget bounds how long a delivery job waits for its webhook's share
 // of workers and attempt slots before handing the deliveries it could not
 // start to a new job.
@@ -81,14 +85,15 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	}()
 	// Admitted before anything is read: a webhook at its limit costs its
 	// excess jobs no queries, only a snooze.
+	w.inflight.woke(job.Args.WebhookID, job.ID)
 	slots, ok := w.inflight.enter(waitCtx, job.Args.WebhookID, len(job.Args.DeliveryIDs))
 	if !ok {
 		if stopped(stop) {
 			return river.JobSnooze(0) // for the next start
 		}
-		return river.JobSnooze(w.inflight.expectedWait(job.Args.WebhookID)) // spends no attempt
+		return river.JobSnooze(w.inflight.snooze(job.Args.WebhookID, job.ID)) // spends no attempt
 	}
-	defer slots.leave()
+	defer func() { w.wake(ctx, stop, slots.leave()) }()
 
 	now := w.clock()
 	// A small job reads its bodies at once; a large one as its attempts
@@ -160,7 +165,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		i += n
 	}
 	attempts.Wait()
-	slots.leave()
+	w.wake(ctx, stop, slots.leave())
 	if ctx.Err() != nil {
 		// Stopped mid-run (shutdown, job cancelled): attempts cut short are
 		// not the receivers' doing and were not recorded; the next start
@@ -174,7 +179,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		if stopped(stop) {
 			return river.JobSnooze(0) // for the next start
 		}
-		return river.JobSnooze(w.inflight.expectedWait(job.Args.WebhookID)) // spends no attempt
+		return river.JobSnooze(w.inflight.snooze(job.Args.WebhookID, job.ID)) // spends no attempt
 	}
 	return w.handOff(ctx, client, job, unstarted, early)
 }
@@ -224,6 +229,23 @@ func (w *deliverWorker) signer(target *delivery.Target) (*delivery.Signer, error
 }
 
 // stopped reports whether stop is closed.
+// wake makes snoozed delivery job jobID (0: none) due now, the webhook it
+// waits for having room for it: River runs it at its next fetch rather than
+// at the end of a snooze that overestimated the work ahead. Only a job
+// still snoozed is touched (not one run, finished or cancelled since).
+func (w *deliverWorker) wake(ctx context.Context, stop <-chan struct{}, jobID int64) {
+	if jobID == 0 || stopped(stop) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wakeTimeout)
+	defer cancel()
+	_, err := w.schema.On(w.pool).Exec(ctx, `UPDATE /*schema*/river_job SET state = 'available', scheduled_at = now()
+WHERE id = $1 AND state IN ('available', 'scheduled') AND scheduled_at > now()`, jobID)
+	if err != nil {
+		w.logger.WarnContext(ctx, "sparrow: waking a snoozed delivery job", slog.Int64("job_id", jobID), slog.Any("error", err))
+	}
+}
+
 func stopped(stop <-chan struct{}) bool {
 	select {
 	case <-stop:

@@ -3,6 +3,7 @@ package riverworkers
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,6 +21,10 @@ const (
 	// minRateSample is how many attempts a webhook's rate is measured over
 	// before it sizes snoozes.
 	minRateSample = 50
+	// wakeMargin: a job due back sooner than this is left to come back by
+	// itself rather than woken, so none is woken as it starts.
+	wakeMargin = 100 * time.Millisecond
+	sweepEvery = maxBusyWait
 )
 
 // inflight bounds what delivery jobs do at once in this process: attempts
@@ -37,6 +42,17 @@ type inflight struct {
 
 	mu       sync.Mutex
 	webhooks map[string]*webhookSlots
+	// snoozed holds, per webhook, the jobs turned away that are not due
+	// back yet: a job leaving a webhook no job waits for wakes the first,
+	// so a snooze that overestimated the work ahead leaves the webhook idle
+	// only until then. Swept of jobs due back every sweepEvery.
+	snoozed   map[string][]snoozedJob
+	lastSweep time.Time
+}
+
+type snoozedJob struct {
+	id  int64
+	due time.Time
 }
 
 type webhookSlots struct {
@@ -61,6 +77,7 @@ func newInflight(maxAttempts, perWebhookAttempts, maxJobsPerWebhook int) *inflig
 		perWebhookAttempts: int64(perWebhookAttempts),
 		maxJobs:            int64(maxJobsPerWebhook),
 		webhooks:           map[string]*webhookSlots{},
+		snoozed:            map[string][]snoozedJob{},
 	}
 }
 
@@ -103,20 +120,72 @@ func (f *inflight) enter(ctx context.Context, webhookID string, deliveries int) 
 	return j, true
 }
 
-// expectedWait is how long a job of webhookID turned away should snooze:
+// snooze is how long job jobID of webhookID, turned away, should snooze:
 // from half to three quarters of the time the webhook needs, at the rate it
 // has been sending, for the deliveries ahead of the job. The jobs turned
 // away come back spread out, and early rather than late: early costs
-// another snooze, late leaves the webhook idle.
-func (f *inflight) expectedWait(webhookID string) time.Duration {
+// another snooze, late leaves the webhook idle (until a job leaving wakes
+// one: see leave).
+func (f *inflight) snooze(webhookID string, jobID int64) time.Duration {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	wait := minBusyWait
 	if s := f.webhooks[webhookID]; s != nil && s.sent >= minRateSample {
 		wait = time.Duration(s.queued) * s.perDelivery
 	}
-	f.mu.Unlock()
 	wait = min(max(wait/2, minBusyWait), maxBusyWait)
-	return wait + rand.N(wait/2)
+	wait += rand.N(wait / 2)
+	now := time.Now()
+	f.snoozed[webhookID] = append(f.snoozed[webhookID], snoozedJob{id: jobID, due: now.Add(wait)})
+	if now.Sub(f.lastSweep) >= sweepEvery {
+		f.lastSweep = now
+		for id := range f.snoozed {
+			f.pruneSnoozed(id, now)
+		}
+	}
+	return wait
+}
+
+// woke forgets job jobID of webhookID as snoozed: it runs.
+func (f *inflight) woke(webhookID string, jobID int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	jobs := slices.DeleteFunc(f.snoozed[webhookID], func(j snoozedJob) bool { return j.id == jobID })
+	f.setSnoozed(webhookID, jobs)
+}
+
+// takeWakeable removes and returns the snoozed job of webhookID due back
+// first, if any is not due within wakeMargin, else 0. Called with mu held.
+func (f *inflight) takeWakeable(webhookID string, now time.Time) int64 {
+	jobs := f.pruneSnoozed(webhookID, now.Add(wakeMargin))
+	if len(jobs) == 0 {
+		return 0
+	}
+	first := 0
+	for i, j := range jobs {
+		if j.due.Before(jobs[first].due) {
+			first = i
+		}
+	}
+	id := jobs[first].id
+	f.setSnoozed(webhookID, slices.Delete(jobs, first, first+1))
+	return id
+}
+
+// pruneSnoozed drops the jobs of webhookID due back by then (they run, or
+// soon will, without waking) and returns the rest. Called with mu held.
+func (f *inflight) pruneSnoozed(webhookID string, by time.Time) []snoozedJob {
+	jobs := slices.DeleteFunc(f.snoozed[webhookID], func(j snoozedJob) bool { return !j.due.After(by) })
+	f.setSnoozed(webhookID, jobs)
+	return jobs
+}
+
+func (f *inflight) setSnoozed(webhookID string, jobs []snoozedJob) {
+	if len(jobs) == 0 {
+		delete(f.snoozed, webhookID)
+	} else {
+		f.snoozed[webhookID] = jobs
+	}
 }
 
 // jobSlots are an admitted job's hold on its webhook.
@@ -179,12 +248,21 @@ func (j *jobSlots) sent() {
 	}
 }
 
-// leave gives the job's place to the next job of its webhook.
-func (j *jobSlots) leave() {
+// leave gives the job's place to the next job of its webhook. When no job
+// waits for it, it returns the snoozed job to wake in its stead (see
+// takeWakeable), else 0; always 0 after the first call.
+func (j *jobSlots) leave() (wake int64) {
 	j.once.Do(func() {
+		// Decided before the place is free: a waiter takes it at once.
+		j.f.mu.Lock()
+		if j.s.waitingJobs == 0 {
+			wake = j.f.takeWakeable(j.webhookID, time.Now())
+		}
+		j.f.mu.Unlock()
 		j.s.jobs.Release(1)
 		j.forget()
 	})
+	return wake
 }
 
 // forget drops the job's use of its webhook's entry, and the entry once no

@@ -75,3 +75,75 @@ func TestInflightChunkNeverExceedsALimit(t *testing.T) {
 		t.Fatalf("%d webhook entries left after the job left", n)
 	}
 }
+
+// TestInflightLeaveWakesTheFirstSnoozedJob turns jobs of a busy webhook
+// away: the job leaving next, with none waiting, hands its place to the
+// snoozed job due back first; with one waiting, to no one.
+func TestInflightLeaveWakesTheFirstSnoozedJob(t *testing.T) {
+	t.Parallel()
+
+	f := newInflight(100, 2, 1) // one job of a webhook at a time, one waiting
+	ctx := t.Context()
+	running, ok := f.enter(ctx, "wh", 1)
+	if !ok {
+		t.Fatal("first job not admitted")
+	}
+	// No job waits yet, so turned-away jobs are simulated by snoozing
+	// them directly; their snoozes are the shortest there are.
+	for _, id := range []int64{11, 12, 13} {
+		if wait := f.snooze("wh", id); wait < minBusyWait || wait > minBusyWait*3/2 {
+			t.Fatalf("snooze with no rate measured: %v, want %v to %v", wait, minBusyWait, minBusyWait*3/2)
+		}
+	}
+	f.snooze("wh_other", 21)
+	f.mu.Lock()
+	f.snoozed["wh"][1].due = time.Now().Add(time.Minute) // 12 comes back last
+	f.mu.Unlock()
+	f.woke("wh", 11) // 11 came back by itself
+
+	if got := running.leave(); got != 13 {
+		t.Fatalf("the leaving job woke job %d, want 13 (due back first of those still snoozed)", got)
+	}
+	if got := running.leave(); got != 0 {
+		t.Fatalf("leaving twice woke job %d as well", got)
+	}
+
+	// A job waits: the place is its, no snoozed job is woken.
+	next, _ := f.enter(ctx, "wh", 1)
+	entered := make(chan *jobSlots)
+	go func() {
+		waiter, ok := f.enter(ctx, "wh", 1)
+		if !ok {
+			t.Error("waiting job not admitted")
+		}
+		entered <- waiter
+	}()
+	for {
+		f.mu.Lock()
+		waiting := f.webhooks["wh"].waitingJobs
+		f.mu.Unlock()
+		if waiting == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := next.leave(); got != 0 {
+		t.Fatalf("a job left with another waiting and woke job %d", got)
+	}
+	waiter := <-entered
+	if got := waiter.leave(); got != 12 {
+		t.Fatalf("the last job left and woke job %d, want 12", got)
+	}
+
+	// Jobs due back within wakeMargin are not woken, and are forgotten.
+	last, _ := f.enter(ctx, "wh_other", 1)
+	f.mu.Lock()
+	f.snoozed["wh_other"][0].due = time.Now().Add(wakeMargin / 2)
+	f.mu.Unlock()
+	if got := last.leave(); got != 0 {
+		t.Fatalf("woke job %d, due back within the margin anyway", got)
+	}
+	if n := len(f.snoozed); n != 0 {
+		t.Fatalf("snoozed jobs of %d webhooks still remembered, want none", n)
+	}
+}
