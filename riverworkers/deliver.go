@@ -228,7 +228,6 @@ func (w *deliverWorker) signer(target *delivery.Target) (*delivery.Signer, error
 	return delivery.NewSigner(keys), nil
 }
 
-// stopped reports whether stop is closed.
 // wake makes snoozed delivery job jobID (0: none) due now, the webhook it
 // waits for having room for it: River runs it at its next fetch rather than
 // at the end of a snooze that overestimated the work ahead. Only a job
@@ -246,6 +245,7 @@ WHERE id = $1 AND state IN ('available', 'scheduled') AND scheduled_at > now()`,
 	}
 }
 
+// stopped reports whether stop is closed.
 func stopped(stop <-chan struct{}) bool {
 	select {
 	case <-stop:

@@ -24,6 +24,7 @@ const (
 	// wakeMargin: a job due back sooner than this is left to come back by
 	// itself rather than woken, so none is woken as it starts.
 	wakeMargin = 100 * time.Millisecond
+	// sweepEvery: no remembered snooze outlasts maxBusyWait by more.
 	sweepEvery = maxBusyWait
 )
 
