@@ -126,6 +126,6 @@ func TestSnoozedJobWokenWhenItsWebhookFreesUp(t *testing.T) {
 	got := rcv.waitRequests(t, events+2)
 	last := got[len(got)-1].At
 	if margin := snoozedUntil.Sub(last); margin < time.Second {
-		t.Fatalf("the last delivery arrived %v after the snoozed job was due back; want it woken, at least 1s before", -margin)
+		t.Fatalf("the last delivery arrived %v before the snoozed job was due back (negative: after); want it woken, at least 1s before", margin)
 	}
 }
