@@ -9,8 +9,8 @@ import (
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/riverworkers"
-	"github.com/sparrowhq/sparrow/webhook"
 )
 
 // ListDeliveriesParams selects a page of a namespace's deliveries, newest
@@ -52,7 +52,7 @@ func (e *Engine) ListDeliveries(ctx context.Context, p ListDeliveriesParams) (*P
 	if err != nil {
 		return nil, err
 	}
-	ds, more, err := delivery.List(ctx, e.db(nil), delivery.ListParams{
+	ds, more, err := store.DeliveryList(ctx, e.db(nil), store.DeliveryListParams{
 		Namespace: namespace, WebhookID: p.WebhookID, EventID: p.EventID, Status: p.Status,
 		Since: p.Since, Until: p.Until, Before: before, Limit: limit,
 	})
@@ -69,7 +69,7 @@ func (e *Engine) GetDelivery(ctx context.Context, namespace, id string) (*delive
 	if err != nil {
 		return nil, err
 	}
-	return delivery.Get(ctx, e.db(nil), namespace, id)
+	return store.DeliveryGet(ctx, e.db(nil), namespace, id)
 }
 
 // RetryDelivery gives a finished delivery a fresh run: due now, with the
@@ -100,15 +100,15 @@ func (e *Engine) retryDelivery(ctx context.Context, tx pgx.Tx, namespace, id str
 	var d *delivery.Delivery
 	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		retried, err := delivery.Retry(ctx, db, namespace, id, e.now())
+		retried, err := store.DeliveryRetry(ctx, db, namespace, id, e.now())
 		if err != nil {
 			return err
 		}
-		if d, err = delivery.Get(ctx, db, namespace, id); err != nil || !retried {
+		if d, err = store.DeliveryGet(ctx, db, namespace, id); err != nil || !retried {
 			return err
 		}
-		ref := delivery.Ref{ID: d.ID, WebhookID: d.WebhookID, AttemptCount: d.AttemptCount}
-		return e.insertJobs(ctx, tx, riverworkers.DeliverJobs(ctx, e.config.queue, []delivery.Ref{ref}, time.Time{}))
+		ref := store.DeliveryRef{ID: d.ID, WebhookID: d.WebhookID, AttemptCount: d.AttemptCount}
+		return e.insertJobs(ctx, tx, riverworkers.DeliverJobs(ctx, e.config.queue, []store.DeliveryRef{ref}, time.Time{}))
 	})
 	return d, err
 }
@@ -148,10 +148,10 @@ func (e *Engine) retryFailedDeliveries(ctx context.Context, tx pgx.Tx, p RetryFa
 	var n int
 	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		if _, err := webhook.Get(ctx, db, namespace, p.WebhookID, false); err != nil {
+		if _, err := store.WebhookGet(ctx, db, namespace, p.WebhookID, false); err != nil {
 			return err
 		}
-		retried, err := delivery.RetryFailed(ctx, db, p.WebhookID, p.Since, e.now())
+		retried, err := store.DeliveryRetryFailed(ctx, db, p.WebhookID, p.Since, e.now())
 		if err != nil {
 			return err
 		}

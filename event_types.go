@@ -8,6 +8,7 @@ import (
 
 	"github.com/sparrowhq/sparrow/event"
 	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/validate"
 )
 
@@ -67,7 +68,7 @@ func (e *Engine) registerEvent(ctx context.Context, tx pgx.Tx, p RegisterEventPa
 	}
 	now := e.now()
 	t := &event.Type{Name: p.Name, Description: p.Description, Active: !p.Inactive, Schema: p.Schema, CreatedAt: now, UpdatedAt: now}
-	if err := event.InsertType(ctx, e.db(tx), t); err != nil {
+	if err := store.EventTypeInsert(ctx, e.db(tx), t); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -78,7 +79,7 @@ func (e *Engine) GetEventType(ctx context.Context, name string) (*event.Type, er
 	if err := event.ValidateName("name", name); err != nil {
 		return nil, err
 	}
-	return event.GetType(ctx, e.db(nil), name)
+	return store.EventTypeGet(ctx, e.db(nil), name)
 }
 
 // ListEventTypesParams selects a page of event types, in name order.
@@ -99,7 +100,7 @@ func (e *Engine) ListEventTypes(ctx context.Context, p ListEventTypesParams) (*P
 	if err != nil {
 		return nil, err
 	}
-	types, more, err := event.ListTypes(ctx, e.db(nil), event.ListTypesParams{After: after, ActiveOnly: p.ActiveOnly, Limit: limit})
+	types, more, err := store.EventTypeList(ctx, e.db(nil), store.EventTypeListParams{After: after, ActiveOnly: p.ActiveOnly, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +152,7 @@ func (e *Engine) updateEvent(ctx context.Context, tx pgx.Tx, p UpdateEventParams
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	t, err := event.UpdateType(ctx, e.db(tx), p.Name, event.TypeUpdate{Description: p.Description, Active: p.Active, Schema: p.Schema}, e.now())
+	t, err := store.EventTypeUpdate(ctx, e.db(tx), p.Name, store.EventTypeUpdateParams{Description: p.Description, Active: p.Active, Schema: p.Schema}, e.now())
 	if err == nil {
 		e.schemas.forget(p.Name)
 	}

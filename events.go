@@ -15,6 +15,7 @@ import (
 	"github.com/sparrowhq/sparrow/event"
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/internal/validate"
 	"github.com/sparrowhq/sparrow/riverworkers"
@@ -117,8 +118,8 @@ func (e *Engine) pushEvent(ctx context.Context, tx pgx.Tx, ev Event) (_ *event.E
 				e.schemas.forget(ev.Name) // perhaps refused by an outdated schema
 				continue
 			}
-			stored, created, err = event.Insert(ctx, db, newEvent, cached.version, telemetry.JobMetadata(ctx))
-			if errors.Is(err, event.ErrStaleType) && try < 3 {
+			stored, created, err = store.EventInsert(ctx, db, newEvent, cached.version, telemetry.JobMetadata(ctx))
+			if errors.Is(err, store.ErrStaleEventType) && try < 3 {
 				e.schemas.forget(ev.Name)
 				continue
 			}
@@ -179,7 +180,7 @@ func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []Event) (_ []*e
 	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
 		field := func(i int) string { return fmt.Sprintf("events[%d].event", i) }
-		types, err := event.CheckTypes(ctx, db, names, true, field)
+		types, err := store.EventTypeCheck(ctx, db, names, true, field)
 		if err != nil {
 			return err
 		}
@@ -192,7 +193,7 @@ func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []Event) (_ []*e
 				return err
 			}
 		}
-		if stored, created, err = event.InsertMany(ctx, db, batch); err != nil {
+		if stored, created, err = store.EventInsertMany(ctx, db, batch); err != nil {
 			return err
 		}
 		var fresh []string
@@ -233,7 +234,7 @@ func (e *Engine) GetEvent(ctx context.Context, namespace, id string) (*event.Eve
 	if err != nil {
 		return nil, err
 	}
-	return event.Get(ctx, e.db(nil), namespace, id)
+	return store.EventGet(ctx, e.db(nil), namespace, id)
 }
 
 // ListEventsParams selects a page of a namespace's events, newest first.
@@ -264,7 +265,7 @@ func (e *Engine) ListEvents(ctx context.Context, p ListEventsParams) (*Page[even
 	if !p.Since.IsZero() && !p.Until.IsZero() && !p.Since.Before(p.Until) {
 		return nil, errs.InvalidArgument("until", "must be after since")
 	}
-	evs, more, err := event.List(ctx, e.db(nil), event.ListParams{
+	evs, more, err := store.EventList(ctx, e.db(nil), store.EventListParams{
 		Namespace: namespace, Name: p.Name, Since: p.Since, Until: p.Until, Before: before, Limit: limit,
 	})
 	if err != nil {
@@ -295,11 +296,11 @@ func (e *Engine) repushEvent(ctx context.Context, tx pgx.Tx, namespace, id strin
 	var ev *event.Event
 	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		round, err := event.NextRound(ctx, db, namespace, id)
+		round, err := store.EventNextRound(ctx, db, namespace, id)
 		if err != nil {
 			return err
 		}
-		if ev, err = event.Get(ctx, db, namespace, id); err != nil {
+		if ev, err = store.EventGet(ctx, db, namespace, id); err != nil {
 			return err
 		}
 		return e.insertJobs(ctx, tx, []river.InsertManyParams{e.fanoutJob(ctx, []string{id}, round)})

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sparrowhq/sparrow/health"
 	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/validate"
 )
 
@@ -20,7 +21,7 @@ func (e *Engine) GetWebhookHealth(ctx context.Context, namespace, webhookID stri
 	if err != nil {
 		return nil, err
 	}
-	return health.Get(ctx, e.db(nil), namespace, webhookID, e.config.healthThresholds.Window, e.now())
+	return store.HealthGet(ctx, e.db(nil), namespace, webhookID, e.config.healthThresholds.Window, e.now())
 }
 
 // GetHealthSummary returns the health of a namespace: its webhooks per
@@ -31,5 +32,5 @@ func (e *Engine) GetHealthSummary(ctx context.Context, namespace string) (*healt
 	if err != nil {
 		return nil, err
 	}
-	return health.Summarize(ctx, e.db(nil), namespace, e.config.healthThresholds.Window, worstInSummary, e.now())
+	return store.HealthSummarize(ctx, e.db(nil), namespace, e.config.healthThresholds.Window, worstInSummary, e.now())
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/puddle/v2"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
@@ -14,6 +13,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 )
 
@@ -98,31 +98,16 @@ func (e *Engine) registerGauges() error {
 
 func (e *Engine) observeGauges(ctx context.Context, o metric.Observer, pending metric.Int64ObservableGauge,
 	lag metric.Float64ObservableGauge, webhooks metric.Int64ObservableGauge) error {
-	db := e.db(nil)
-	var n int64
-	var lagSeconds float64
-	if err := db.QueryRow(ctx, `SELECT
-    (SELECT count(*) FROM /*schema*/sparrow_delivery WHERE status IN ('pending', 'retrying')),
-    coalesce(extract(epoch FROM now() - least(
-        (SELECT min(scheduled_at) FROM /*schema*/river_job WHERE queue = $1 AND state = 'available'),
-        (SELECT queued_at FROM /*schema*/sparrow_fanout_queue ORDER BY event_id LIMIT 1))), 0)::float8`, e.config.queue).Scan(&n, &lagSeconds); err != nil {
-		return err
-	}
-	o.ObserveInt64(pending, n)
-	o.ObserveFloat64(lag, max(lagSeconds, 0))
-	rows, err := db.Query(ctx, `SELECT coalesce(h.state, 'unknown'), count(*)
-FROM /*schema*/sparrow_webhook w LEFT JOIN /*schema*/sparrow_webhook_health h ON h.webhook_id = w.id
-WHERE w.deleted_at IS NULL GROUP BY 1`)
+	g, err := store.GaugesRead(ctx, e.db(nil), e.config.queue)
 	if err != nil {
 		return err
 	}
-	var state string
-	var count int64
-	_, err = pgx.ForEachRow(rows, []any{&state, &count}, func() error {
+	o.ObserveInt64(pending, g.PendingDeliveries)
+	o.ObserveFloat64(lag, g.QueueLag.Seconds())
+	for state, count := range g.WebhooksByState {
 		o.ObserveInt64(webhooks, count, metric.WithAttributes(telemetry.AttrState.String(state)))
-		return nil
-	})
-	return err
+	}
+	return nil
 }
 
 // endSpan ends span, marking it failed when err is set.

@@ -9,6 +9,7 @@ import (
 	"github.com/sparrowhq/sparrow/event"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/store"
 )
 
 // schemaCacheSize bounds the event types whose compiled schemas are kept;
@@ -42,7 +43,7 @@ func (c *schemaCache) get(ctx context.Context, db dbutil.DB, name string) (_ cac
 	if ok {
 		return cached, false, nil
 	}
-	t, err := event.GetType(ctx, db, name)
+	t, err := store.EventTypeGet(ctx, db, name)
 	if errors.Is(err, errs.ErrNotFound) {
 		return cachedSchema{}, true, errs.InvalidArgument("event", "event type %q is not registered", name)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
 	"github.com/sparrowhq/sparrow/internal/secretbox"
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/riverworkers"
 	"github.com/sparrowhq/sparrow/webhook"
 )
@@ -40,10 +41,10 @@ func (e *Engine) RevealWebhookSecret(ctx context.Context, namespace, id string) 
 		return "", err
 	}
 	db := e.db(nil)
-	if _, err := webhook.Get(ctx, db, namespace, id, false); err != nil {
+	if _, err := store.WebhookGet(ctx, db, namespace, id, false); err != nil {
 		return "", err
 	}
-	secrets, err := webhook.ActiveSecrets(ctx, db, id, e.now())
+	secrets, err := store.WebhookSecretListActive(ctx, db, id, e.now())
 	if err != nil {
 		return "", err
 	}
@@ -66,5 +67,5 @@ func (e *Engine) ReencryptSecrets(ctx context.Context) (int, error) {
 	if e.secretKeys == nil {
 		return 0, nil
 	}
-	return webhook.ResealAll(ctx, e.pool, e.schema, e.secretKeys, riverworkers.ResealBatch)
+	return store.WebhookSecretResealAll(ctx, e.pool, e.schema, e.secretKeys, riverworkers.ResealBatch)
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/sparrowhq/sparrow/event"
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/subscription"
-	"github.com/sparrowhq/sparrow/webhook"
 )
 
 // CreateSubscriptionParams describes a subscription of a webhook to an event
@@ -79,16 +79,16 @@ func (e *Engine) createSubscription(ctx context.Context, tx pgx.Tx, p CreateSubs
 	}
 	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		if _, err := webhook.Get(ctx, db, p.Namespace, p.WebhookID, false); err != nil {
+		if _, err := store.WebhookGet(ctx, db, p.Namespace, p.WebhookID, false); err != nil {
 			return err
 		}
-		if _, err := event.CheckTypes(ctx, db, []string{p.EventName}, false, func(int) string { return "event_name" }); err != nil {
+		if _, err := store.EventTypeCheck(ctx, db, []string{p.EventName}, false, func(int) string { return "event_name" }); err != nil {
 			return err
 		}
-		existing, err := subscription.GetForWebhook(ctx, db, p.WebhookID, p.EventName)
+		existing, err := store.SubscriptionGetForWebhook(ctx, db, p.WebhookID, p.EventName)
 		switch {
 		case errors.Is(err, errs.ErrNotFound):
-			return subscription.Insert(ctx, db, s)
+			return store.SubscriptionInsertMany(ctx, db, s)
 		case err != nil:
 			return err
 		case existing.Active != s.Active || existing.Template != s.Template || !maps.Equal(existing.LabelFilter, s.LabelFilter):
@@ -110,7 +110,7 @@ func (e *Engine) GetSubscription(ctx context.Context, namespace, id string) (*su
 	if err != nil {
 		return nil, err
 	}
-	return subscription.Get(ctx, e.db(nil), namespace, id)
+	return store.SubscriptionGet(ctx, e.db(nil), namespace, id)
 }
 
 // ListSubscriptionsParams selects a page of a namespace's subscriptions,
@@ -141,7 +141,7 @@ func (e *Engine) ListSubscriptions(ctx context.Context, p ListSubscriptionsParam
 			return nil, err
 		}
 	}
-	subs, more, err := subscription.List(ctx, e.db(nil), subscription.ListParams{
+	subs, more, err := store.SubscriptionList(ctx, e.db(nil), store.SubscriptionListParams{
 		Namespace: namespace, WebhookID: p.WebhookID, EventName: p.EventName, Before: before, Limit: limit,
 	})
 	if err != nil {
@@ -194,8 +194,8 @@ func (e *Engine) updateSubscription(ctx context.Context, tx pgx.Tx, p UpdateSubs
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	return subscription.ApplyUpdate(ctx, e.db(tx), p.Namespace, p.ID,
-		subscription.Update{Active: p.Active, LabelFilter: p.LabelFilter, Template: p.Template}, e.now())
+	return store.SubscriptionUpdate(ctx, e.db(tx), p.Namespace, p.ID,
+		store.SubscriptionUpdateParams{Active: p.Active, LabelFilter: p.LabelFilter, Template: p.Template}, e.now())
 }
 
 // DeleteSubscription deletes a subscription. Deliveries already made are
@@ -217,7 +217,7 @@ func (e *Engine) deleteSubscription(ctx context.Context, tx pgx.Tx, namespace, i
 	if err != nil {
 		return err
 	}
-	return subscription.Delete(ctx, e.db(tx), namespace, id)
+	return store.SubscriptionDelete(ctx, e.db(tx), namespace, id)
 }
 
 func validateTemplate(field, text string) error {

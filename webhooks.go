@@ -10,12 +10,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
-	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/event"
 	"github.com/sparrowhq/sparrow/health"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/internal/validate"
 	"github.com/sparrowhq/sparrow/riverworkers"
@@ -103,17 +103,17 @@ func (e *Engine) registerWebhook(ctx context.Context, tx pgx.Tx, p RegisterWebho
 	var stored *webhook.Webhook
 	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		if _, err := event.CheckTypes(ctx, db, p.Events, false, indexed("events")); err != nil {
+		if _, err := store.EventTypeCheck(ctx, db, p.Events, false, indexed("events")); err != nil {
 			return err
 		}
-		if err := webhook.Insert(ctx, db, w, e.newSecret(w.ID, secretValue)); err != nil {
+		if err := store.WebhookInsert(ctx, db, w, e.newSecret(w.ID, secretValue)); err != nil {
 			return err
 		}
 		if err := e.subscribe(ctx, db, w, p.Events, now); err != nil {
 			return err
 		}
 		var err error
-		stored, err = webhook.Get(ctx, db, w.Namespace, w.ID, false)
+		stored, err = store.WebhookGet(ctx, db, w.Namespace, w.ID, false)
 		return err
 	})
 	if err != nil {
@@ -134,7 +134,7 @@ func (e *Engine) subscribe(ctx context.Context, db dbutil.DB, w *webhook.Webhook
 			ID: ids.New(ids.Subscription), Namespace: w.Namespace, WebhookID: w.ID, EventName: name, Active: true, CreatedAt: now,
 		}
 	}
-	return subscription.Insert(ctx, db, subs...)
+	return store.SubscriptionInsertMany(ctx, db, subs...)
 }
 
 // GetWebhook returns webhook id of namespace, without its secret.
@@ -143,7 +143,7 @@ func (e *Engine) GetWebhook(ctx context.Context, namespace, id string) (*webhook
 	if err != nil {
 		return nil, err
 	}
-	return webhook.Get(ctx, e.db(nil), namespace, id, false)
+	return store.WebhookGet(ctx, e.db(nil), namespace, id, false)
 }
 
 // ListWebhooksParams selects a page of a namespace's webhooks, newest first.
@@ -169,7 +169,7 @@ func (e *Engine) ListWebhooks(ctx context.Context, p ListWebhooksParams) (*Page[
 			return nil, err
 		}
 	}
-	hooks, more, err := webhook.List(ctx, e.db(nil), webhook.ListParams{
+	hooks, more, err := store.WebhookList(ctx, e.db(nil), store.WebhookListParams{
 		Namespace: namespace, Event: p.Event, ActiveOnly: p.ActiveOnly, Before: before, Limit: limit,
 	})
 	if err != nil {
@@ -242,7 +242,7 @@ func (e *Engine) updateWebhook(ctx context.Context, tx pgx.Tx, p UpdateWebhookPa
 		return nil, err
 	}
 	now := e.now()
-	u := webhook.Update{URL: p.URL, Description: p.Description, Headers: p.Headers, MaxAttempts: p.MaxAttempts}
+	u := store.WebhookUpdateParams{URL: p.URL, Description: p.Description, Headers: p.Headers, MaxAttempts: p.MaxAttempts}
 	if p.Timeout != nil {
 		timeout := cmp.Or(*p.Timeout, webhook.TimeoutDefault)
 		u.Timeout = &timeout
@@ -254,7 +254,7 @@ func (e *Engine) updateWebhook(ctx context.Context, tx pgx.Tx, p UpdateWebhookPa
 	var updated *webhook.Webhook
 	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		current, err := webhook.Get(ctx, db, p.Namespace, p.ID, true)
+		current, err := store.WebhookGet(ctx, db, p.Namespace, p.ID, true)
 		if err != nil {
 			return err
 		}
@@ -270,7 +270,7 @@ func (e *Engine) updateWebhook(ctx context.Context, tx pgx.Tx, p UpdateWebhookPa
 				return err
 			}
 		}
-		updated, err = webhook.ApplyUpdate(ctx, db, p.Namespace, p.ID, u, now)
+		updated, err = store.WebhookUpdate(ctx, db, p.Namespace, p.ID, u, now)
 		return err
 	})
 	return updated, err
@@ -278,10 +278,10 @@ func (e *Engine) updateWebhook(ctx context.Context, tx pgx.Tx, p UpdateWebhookPa
 
 // syncEvents makes w's subscriptions cover exactly events.
 func (e *Engine) syncEvents(ctx context.Context, db dbutil.DB, w *webhook.Webhook, events []string, now time.Time) error {
-	if _, err := event.CheckTypes(ctx, db, events, false, indexed("events")); err != nil {
+	if _, err := store.EventTypeCheck(ctx, db, events, false, indexed("events")); err != nil {
 		return err
 	}
-	if err := subscription.DeleteForWebhook(ctx, db, w.ID, events); err != nil {
+	if err := store.SubscriptionDeleteForWebhook(ctx, db, w.ID, events); err != nil {
 		return err
 	}
 	var missing []string
@@ -315,7 +315,7 @@ func (e *Engine) pauseWebhook(ctx context.Context, tx pgx.Tx, namespace, id stri
 	var w *webhook.Webhook
 	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		var err error
-		w, _, err = webhook.SetState(ctx, e.schema.On(tx), namespace, id, webhook.StatePaused, "paused by request", e.now())
+		w, _, err = store.WebhookSetState(ctx, e.schema.On(tx), namespace, id, webhook.StatePaused, "paused by request", e.now())
 		return err
 	})
 	return w, err
@@ -357,7 +357,7 @@ func (e *Engine) resumeWebhook(ctx context.Context, tx pgx.Tx, namespace, id str
 	var reset *health.Transition
 	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		current, err := webhook.Get(ctx, db, namespace, id, false)
+		current, err := store.WebhookGet(ctx, db, namespace, id, false)
 		if err != nil || current.State == webhook.StateActive {
 			w = current
 			return err
@@ -366,14 +366,14 @@ func (e *Engine) resumeWebhook(ctx context.Context, tx pgx.Tx, namespace, id str
 		// disable it again at once, and its health stays disabled until
 		// reset. So does one paused since it was disabled. Health before
 		// webhook: the lock order of recording attempts.
-		resetHealth := health.ResetIfDisabled
+		resetHealth := store.HealthResetIfDisabled
 		if current.State == webhook.StateDisabled {
-			resetHealth = health.Reset
+			resetHealth = store.HealthReset
 		}
 		if reset, err = resetHealth(ctx, db, id, now); err != nil {
 			return err
 		}
-		if w, _, err = webhook.SetState(ctx, db, namespace, id, webhook.StateActive, "", now); err != nil {
+		if w, _, err = store.WebhookSetState(ctx, db, namespace, id, webhook.StateActive, "", now); err != nil {
 			return err
 		}
 		return e.insertJobs(ctx, tx, []river.InsertManyParams{{
@@ -408,13 +408,13 @@ func (e *Engine) deleteWebhook(ctx context.Context, tx pgx.Tx, namespace, id str
 	now := e.now()
 	return e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		if err := webhook.SoftDelete(ctx, db, namespace, id, now); err != nil {
+		if err := store.WebhookSoftDelete(ctx, db, namespace, id, now); err != nil {
 			return err
 		}
-		if err := subscription.DeleteForWebhook(ctx, db, id, nil); err != nil {
+		if err := store.SubscriptionDeleteForWebhook(ctx, db, id, nil); err != nil {
 			return err
 		}
-		_, err := delivery.CancelPending(ctx, db, id, now)
+		_, err := store.DeliveryCancelPending(ctx, db, id, now)
 		return err
 	})
 }
@@ -473,10 +473,10 @@ func (e *Engine) rotateWebhookSecret(ctx context.Context, tx pgx.Tx, p RotateWeb
 	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
 		var err error
-		if w, err = webhook.Get(ctx, db, p.Namespace, p.ID, true); err != nil {
+		if w, err = store.WebhookGet(ctx, db, p.Namespace, p.ID, true); err != nil {
 			return err
 		}
-		return webhook.RotateSecret(ctx, db, w.ID, e.newSecret(w.ID, secretValue), now.Add(grace))
+		return store.WebhookSecretRotate(ctx, db, w.ID, e.newSecret(w.ID, secretValue), now.Add(grace))
 	})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/sparrowhq/sparrow"
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/subscription"
 	"github.com/sparrowhq/sparrow/webhook"
 )
@@ -490,7 +491,7 @@ func TestRotateWebhookSecret(t *testing.T) {
 	}
 	secrets := func(at time.Time) []string {
 		t.Helper()
-		got, err := webhook.ActiveSecrets(ctx, schemaDB(b), w.ID, at)
+		got, err := store.WebhookSecretListActive(ctx, schemaDB(b), w.ID, at)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -33,6 +34,29 @@ const (
 	// it, whatever attempts still in flight then do.
 	StateDisabled State = "disabled"
 )
+
+// Worst returns up to n of webhooks that are degraded or worse, worst
+// first: by state, then lowest success rate, then most consecutive
+// failures. It sorts webhooks.
+func Worst(webhooks []Health, n int) []Health {
+	slices.SortFunc(webhooks, func(a, b Health) int {
+		if c := b.State.severity() - a.State.severity(); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.SuccessRate, b.SuccessRate); c != 0 {
+			return c
+		}
+		return b.ConsecutiveFailures - a.ConsecutiveFailures
+	})
+	var worst []Health
+	for _, h := range webhooks {
+		if len(worst) == n || h.State.severity() < StateDegraded.severity() {
+			break
+		}
+		worst = append(worst, h)
+	}
+	return worst
+}
 
 // severity orders states from best to worst, unknown aside.
 func (s State) severity() int {

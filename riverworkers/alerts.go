@@ -12,6 +12,7 @@ import (
 	"github.com/sparrowhq/sparrow/event"
 	"github.com/sparrowhq/sparrow/health"
 	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/internal/store"
 )
 
 // raiseAlerts pushes Sparrow's own events for what a batch of attempts
@@ -53,7 +54,7 @@ func (r *recorder) raiseAlerts(ctx context.Context, tx pgx.Tx, outcomes []*outco
 		return nil
 	}
 	db := r.schema.On(tx)
-	active, err := event.ActiveTypes(ctx, db, []string{event.TypeWebhookStateChanged, event.TypeWebhookDisabled, event.TypeDeliveryExhausted})
+	active, err := store.EventTypeListActive(ctx, db, []string{event.TypeWebhookStateChanged, event.TypeWebhookDisabled, event.TypeDeliveryExhausted})
 	if err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func (r *recorder) raiseAlerts(ctx context.Context, tx pgx.Tx, outcomes []*outco
 	if len(kept) == 0 {
 		return nil
 	}
-	if _, _, err := event.InsertMany(ctx, db, kept); err != nil {
+	if _, _, err := store.EventInsertMany(ctx, db, kept); err != nil {
 		return err
 	}
 	eventIDs := make([]string, len(kept))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/internal/secretbox"
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/webhook"
 )
@@ -65,7 +66,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	}
 	w.ensurePoller(client)
 	if job.Args.DeliveryID != "" && len(job.Args.DeliveryIDs) == 0 {
-		ref, err := delivery.RefOf(ctx, w.schema.On(w.pool), job.Args.DeliveryID)
+		ref, err := store.DeliveryGetRef(ctx, w.schema.On(w.pool), job.Args.DeliveryID)
 		if err != nil || ref == nil {
 			return err // removed by retention: nothing left to do
 		}
@@ -99,11 +100,11 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	// A small job reads its bodies at once; a large one as its attempts
 	// start, so that its deliveries cost memory only while in flight.
 	smallJob := len(job.Args.DeliveryIDs) <= bodyChunk
-	target, works, err := delivery.LoadWork(ctx, w.schema.On(w.pool), job.Args.WebhookID, job.Args.DeliveryIDs, smallJob, now)
+	target, works, err := store.DeliveryLoadWork(ctx, w.schema.On(w.pool), job.Args.WebhookID, job.Args.DeliveryIDs, smallJob, now)
 	if err != nil || target == nil {
 		return err // no webhook: removed by retention, nothing left to do
 	}
-	var due, early, cancelled, expired, parked []*delivery.Work
+	var due, early, cancelled, expired, parked []*store.DeliveryWork
 	for _, work := range works {
 		switch {
 		case work.Status.Final(), work.Waiting, work.AttemptCount != job.Args.Attempted:
@@ -136,7 +137,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	}
 	var attempts sync.WaitGroup
 	errs := make([]error, len(due)+1)
-	var unstarted []*delivery.Work
+	var unstarted []*store.DeliveryWork
 	for i := 0; i < len(due); {
 		// Slots for a few attempts, then those deliveries' bodies: a body
 		// is in memory only while its attempt is in flight.
@@ -148,7 +149,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		n := len(sent)
 		base, works := i, due[i:i+n]
 		if !smallJob {
-			if err := delivery.LoadBodies(ctx, w.schema.On(w.pool), works); err != nil {
+			if err := store.DeliveryLoadBodies(ctx, w.schema.On(w.pool), works); err != nil {
 				for _, done := range recorded {
 					done()
 				}
@@ -188,15 +189,15 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 // for those that found no free slot, when the first is due for those not
 // due yet: a job run early hands on the rest again) and completes the job in
 // the same transaction, so that no delivery is ever owned by two jobs.
-func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[DeliverArgs], unstarted, early []*delivery.Work) error {
+func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[DeliverArgs], unstarted, early []*store.DeliveryWork) error {
 	var params []river.InsertManyParams
 	for _, set := range []struct {
-		works []*delivery.Work
+		works []*store.DeliveryWork
 		at    time.Time
 	}{{unstarted, time.Time{}}, {early, earliest(early)}} {
-		refs := make([]delivery.Ref, len(set.works))
+		refs := make([]store.DeliveryRef, len(set.works))
 		for i, work := range set.works {
-			refs[i] = delivery.Ref{ID: work.ID, WebhookID: job.Args.WebhookID, AttemptCount: job.Args.Attempted}
+			refs[i] = store.DeliveryRef{ID: work.ID, WebhookID: job.Args.WebhookID, AttemptCount: job.Args.Attempted}
 		}
 		params = append(params, DeliverJobs(ctx, w.queue, refs, set.at)...)
 	}
@@ -213,7 +214,7 @@ func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx
 }
 
 // signingKeys opens the webhook's secrets, newest first.
-func (w *deliverWorker) signer(target *delivery.Target) (*delivery.Signer, error) {
+func (w *deliverWorker) signer(target *store.SendTarget) (*delivery.Signer, error) {
 	keys := make([][]byte, 0, len(target.Secrets))
 	for _, stored := range target.Secrets {
 		secret, err := secretbox.Reveal(w.secretKeys, target.WebhookID, stored)
@@ -238,9 +239,7 @@ func (w *deliverWorker) wake(ctx context.Context, stop <-chan struct{}, jobID in
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wakeTimeout)
 	defer cancel()
-	_, err := w.schema.On(w.pool).Exec(ctx, `UPDATE /*schema*/river_job SET state = 'available', scheduled_at = now()
-WHERE id = $1 AND state IN ('available', 'scheduled') AND scheduled_at > now()`, jobID)
-	if err != nil {
+	if err := store.JobWake(ctx, w.schema.On(w.pool), jobID); err != nil {
 		w.logger.WarnContext(ctx, "sparrow: waking a snoozed delivery job", slog.Int64("job_id", jobID), slog.Any("error", err))
 	}
 }
@@ -256,19 +255,19 @@ func stopped(stop <-chan struct{}) bool {
 }
 
 // earliest returns when the first of works is due, zero for none.
-func earliest(works []*delivery.Work) time.Time {
+func earliest(works []*store.DeliveryWork) time.Time {
 	if len(works) == 0 {
 		return time.Time{}
 	}
-	return slices.MinFunc(works, func(a, b *delivery.Work) int { return a.NextAttemptAt.Compare(b.NextAttemptAt) }).NextAttemptAt
+	return slices.MinFunc(works, func(a, b *store.DeliveryWork) int { return a.NextAttemptAt.Compare(b.NextAttemptAt) }).NextAttemptAt
 }
 
 // finish ends deliveries that will never be attempted again.
-func (w *deliverWorker) finish(ctx context.Context, works []*delivery.Work, status delivery.Status, now time.Time) error {
+func (w *deliverWorker) finish(ctx context.Context, works []*store.DeliveryWork, status delivery.Status, now time.Time) error {
 	if len(works) == 0 {
 		return nil
 	}
-	finished, err := delivery.Finish(ctx, w.schema.On(w.pool), workIDs(works), status, now)
+	finished, err := store.DeliveryFinish(ctx, w.schema.On(w.pool), workIDs(works), status, now)
 	if err != nil {
 		return err
 	}
@@ -284,14 +283,14 @@ func (w *deliverWorker) finish(ctx context.Context, works []*delivery.Work, stat
 
 // park makes deliveries wait for their webhook. If the webhook was resumed
 // meanwhile they are left for the job the resumption inserted.
-func (w *deliverWorker) park(ctx context.Context, webhookID string, works []*delivery.Work, now time.Time) error {
+func (w *deliverWorker) park(ctx context.Context, webhookID string, works []*store.DeliveryWork, now time.Time) error {
 	if len(works) == 0 {
 		return nil
 	}
 	var parked []string
 	err := pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
 		var err error
-		parked, err = delivery.Park(ctx, w.schema.On(tx), webhookID, workIDs(works), now)
+		parked, err = store.DeliveryPark(ctx, w.schema.On(tx), webhookID, workIDs(works), now)
 		return err
 	})
 	if err == nil && len(parked) > 0 && w.logger.Enabled(ctx, slog.LevelDebug) {
@@ -300,7 +299,7 @@ func (w *deliverWorker) park(ctx context.Context, webhookID string, works []*del
 	return err
 }
 
-func workIDs(works []*delivery.Work) []string {
+func workIDs(works []*store.DeliveryWork) []string {
 	ids := make([]string, len(works))
 	for i, work := range works {
 		ids[i] = work.ID
@@ -310,7 +309,7 @@ func workIDs(works []*delivery.Work) []string {
 
 // attempt sends one delivery, calls sent once the receiver is done with
 // it, and records the outcome.
-func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx], target *delivery.Target, signer *delivery.Signer, work *delivery.Work,
+func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx], target *store.SendTarget, signer *delivery.Signer, work *store.DeliveryWork,
 	sent func()) (err error) {
 	now := w.clock()
 	number := work.AttemptCount + 1
@@ -342,7 +341,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 	if ctx.Err() != nil {
 		return nil // stopped mid-attempt: not recorded, the job runs again
 	}
-	rec := &delivery.Record{Attempt: delivery.Attempt{
+	rec := &store.AttemptRecord{Attempt: delivery.Attempt{
 		DeliveryID:            work.ID,
 		Number:                number,
 		WebhookID:             work.WebhookID,
@@ -367,7 +366,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 			next = work.ExpiresAt // wake to end it as expired, not hours later
 		}
 		rec.Status, rec.Attempt.NextAttemptAt = delivery.StatusRetrying, next
-		o.retry = DeliverJobs(jobCtx, w.queue, []delivery.Ref{{ID: work.ID, WebhookID: work.WebhookID, AttemptCount: number}},
+		o.retry = DeliverJobs(jobCtx, w.queue, []store.DeliveryRef{{ID: work.ID, WebhookID: work.WebhookID, AttemptCount: number}},
 			rec.Attempt.NextAttemptAt)
 	default:
 		rec.Status = delivery.StatusFailed
@@ -405,7 +404,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 }
 
 // logIDs identifies a delivery in log lines.
-func logIDs(work *delivery.Work) slog.Attr {
+func logIDs(work *store.DeliveryWork) slog.Attr {
 	return slog.Group("", slog.String("delivery_id", work.ID), slog.String("webhook_id", work.WebhookID),
 		slog.String("event_id", work.EventID), slog.String("namespace", work.Namespace))
 }

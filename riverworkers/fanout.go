@@ -15,8 +15,8 @@ import (
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/event"
 	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
-	"github.com/sparrowhq/sparrow/subscription"
 )
 
 // maxFanouts is how many fan-out jobs run their transactions at once in a
@@ -61,7 +61,7 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) (er
 	now := w.clock()
 	var created []*delivery.Delivery
 	err = pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
-		events, err := event.ClaimFanout(ctx, w.schema.On(tx), job.Args.EventIDs, job.Args.Round, now)
+		events, err := store.EventClaimFanout(ctx, w.schema.On(tx), job.Args.EventIDs, job.Args.Round, now)
 		if err != nil {
 			return err
 		}
@@ -103,7 +103,7 @@ func (b *base) fanOut(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.T
 			namespaces, names = append(namespaces, ev.Namespace), append(names, ev.Name)
 		}
 	}
-	targets, err := subscription.Targets(ctx, db, namespaces, names)
+	targets, err := store.SubscriptionListSubscribers(ctx, db, namespaces, names)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func (b *base) fanOut(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.T
 	if len(deliveries) == 0 {
 		return nil, nil
 	}
-	if err := delivery.Insert(ctx, db, deliveries); err != nil {
+	if err := store.DeliveryInsertMany(ctx, db, deliveries); err != nil {
 		return nil, err
 	}
 	if len(pending) > 0 {
@@ -136,15 +136,15 @@ func (b *base) fannedOut(ctx context.Context, span trace.Span, created []*delive
 // deliveries builds the deliveries of events to targets, and returns those
 // that need a job: the rest ended at birth (expired event, failed
 // template).
-func (b *base) deliveries(events []*event.Event, targets []subscription.Target, now time.Time) ([]*delivery.Delivery, []delivery.Ref) {
+func (b *base) deliveries(events []*event.Event, targets []store.Subscriber, now time.Time) ([]*delivery.Delivery, []store.DeliveryRef) {
 	type key struct{ namespace, name string }
-	byEvent := map[key][]*subscription.Target{}
+	byEvent := map[key][]*store.Subscriber{}
 	for i := range targets {
 		t := &targets[i]
 		byEvent[key{t.Namespace, t.EventName}] = append(byEvent[key{t.Namespace, t.EventName}], t)
 	}
 	var out []*delivery.Delivery
-	var pending []delivery.Ref
+	var pending []store.DeliveryRef
 	for _, ev := range events {
 		for _, t := range byEvent[key{ev.Namespace, ev.Name}] {
 			// Sparrow's own events never go to the webhook they concern:
@@ -168,7 +168,7 @@ func (b *base) deliveries(events []*event.Event, targets []subscription.Target, 
 			b.shape(d, ev, t.Template, now)
 			out = append(out, d)
 			if !d.Status.Final() {
-				pending = append(pending, delivery.Ref{ID: d.ID, WebhookID: d.WebhookID})
+				pending = append(pending, store.DeliveryRef{ID: d.ID, WebhookID: d.WebhookID})
 			}
 		}
 	}

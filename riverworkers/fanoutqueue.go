@@ -12,6 +12,7 @@ import (
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 )
 
@@ -97,7 +98,7 @@ func (b *base) poll(ctx context.Context, client *river.Client[pgx.Tx]) {
 			return
 		case <-timer.C:
 		}
-		oldest, err := event.OldestQueued(ctx, b.schema.On(b.pool))
+		oldest, err := store.FanoutQueueOldest(ctx, b.schema.On(b.pool))
 		if err == nil && oldest != "" {
 			err = b.drain(ctx, client)
 		}
@@ -151,13 +152,13 @@ func (b *base) drain(ctx context.Context, client *river.Client[pgx.Tx]) error {
 // returns how many it took.
 func (b *base) takeQueued(ctx context.Context, client *river.Client[pgx.Tx], limit int) (int, error) {
 	now := b.clock()
-	var queued []event.Queued
+	var queued []store.QueuedEvent
 	var created []*delivery.Delivery
 	var span trace.Span
 	spanCtx := ctx
 	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
 		var err error
-		if queued, err = event.TakeQueued(ctx, b.schema.On(tx), limit, now); err != nil || len(queued) == 0 {
+		if queued, err = store.EventTakeQueued(ctx, b.schema.On(tx), limit, now); err != nil || len(queued) == 0 {
 			return err
 		}
 		spanCtx, span = b.startQueuedSpan(ctx, queued)
@@ -193,7 +194,7 @@ const maxSpanLinks = 128
 // startQueuedSpan starts the span of a fan-out of queued events: a child of
 // their push when they share one (always so for a single event), else a
 // span of its own linked to their pushes.
-func (b *base) startQueuedSpan(ctx context.Context, queued []event.Queued) (context.Context, trace.Span) {
+func (b *base) startQueuedSpan(ctx context.Context, queued []store.QueuedEvent) (context.Context, trace.Span) {
 	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(telemetry.AttrEventCount.Int(len(queued)))}
 	shared := queued[0].TraceContext
 	for _, q := range queued[1:] {
@@ -222,7 +223,7 @@ func (b *base) startQueuedSpan(ctx context.Context, queued []event.Queued) (cont
 // holds up no other. It returns the event's id, "" if the queue was empty.
 func (b *base) handOff(ctx context.Context, client *river.Client[pgx.Tx]) (id string, err error) {
 	err = pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
-		if id, err = event.DequeueOldest(ctx, b.schema.On(tx)); err != nil || id == "" {
+		if id, err = store.FanoutQueueDequeueOldest(ctx, b.schema.On(tx)); err != nil || id == "" {
 			return err
 		}
 		_, err = client.InsertTx(ctx, tx, FanoutArgs{EventIDs: []string{id}}, &river.InsertOpts{Queue: b.queue, Priority: 1})

@@ -13,6 +13,7 @@ import (
 	"github.com/sparrowhq/sparrow/health"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/groupcommit"
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/webhook"
 )
 
@@ -31,7 +32,7 @@ type outcome struct {
 	// client is the River client of the worker, for the jobs recording
 	// inserts (alerts' fan-out).
 	client    *river.Client[pgx.Tx]
-	record    *delivery.Record
+	record    *store.AttemptRecord
 	namespace string
 	// gone: the receiver answered 410 Gone, which pauses its webhook.
 	gone bool
@@ -103,14 +104,14 @@ func (r *recorder) flush(outcomes []*outcome) error {
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
 	now := r.clock()
-	records := make([]*delivery.Record, len(outcomes))
+	records := make([]*store.AttemptRecord, len(outcomes))
 	for i, o := range outcomes {
 		records[i] = o.record
 		o.moved, o.transitions = false, nil // a batch retried alone starts over
 	}
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		db := r.schema.On(tx)
-		moved, err := delivery.RecordAttempts(ctx, db, records, now)
+		moved, err := store.DeliveryRecordAttempts(ctx, db, records, now)
 		if err != nil {
 			return err
 		}
@@ -138,7 +139,7 @@ func (r *recorder) flush(outcomes []*outcome) error {
 		}
 		for _, o := range outcomes {
 			if o.gone && o.moved {
-				if _, err := webhook.Deactivate(ctx, db, o.record.Attempt.WebhookID, webhook.StatePaused,
+				if _, err := store.WebhookDeactivate(ctx, db, o.record.Attempt.WebhookID, webhook.StatePaused,
 					"the endpoint answered 410 Gone", now); err != nil {
 					return err
 				}
@@ -155,25 +156,25 @@ func (r *recorder) applyHealth(ctx context.Context, db dbutil.DB, outcomes []*ou
 	if !r.healthTracking {
 		return nil, nil
 	}
-	var obs []health.Observation
+	var obs []store.HealthObservation
 	last := map[string]*outcome{}
 	for _, o := range outcomes {
 		if !o.moved {
 			continue
 		}
 		a := o.record.Attempt
-		obs = append(obs, health.Observation{
+		obs = append(obs, store.HealthObservation{
 			WebhookID: a.WebhookID, Namespace: o.namespace, At: a.StartedAt, Duration: a.Duration, ErrorClass: string(a.ErrorClass),
 		})
 		last[a.WebhookID] = o
 	}
-	transitions, err := health.Apply(ctx, db, obs, r.thresholds, now)
+	transitions, err := store.HealthApply(ctx, db, obs, r.thresholds, now)
 	if err != nil {
 		return nil, err
 	}
 	for _, t := range transitions {
 		if t.To == health.StateDisabled {
-			if _, err := webhook.Deactivate(ctx, db, t.WebhookID, webhook.StateDisabled, t.Reason, now); err != nil {
+			if _, err := store.WebhookDeactivate(ctx, db, t.WebhookID, webhook.StateDisabled, t.Reason, now); err != nil {
 				return nil, err
 			}
 		}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/sparrowhq/sparrow/webhook"
+	"github.com/sparrowhq/sparrow/internal/store"
 )
 
 // resealWorker re-seals webhook secrets in the clear or under an older key
@@ -20,7 +20,7 @@ func (w *resealWorker) Work(ctx context.Context, _ *river.Job[ResealArgs]) error
 	if w.secretKeys == nil {
 		return nil
 	}
-	n, err := webhook.ResealAll(ctx, w.pool, w.schema, w.secretKeys, ResealBatch)
+	n, err := store.WebhookSecretResealAll(ctx, w.pool, w.schema, w.secretKeys, ResealBatch)
 	if n > 0 {
 		w.logger.InfoContext(ctx, "sparrow: re-sealed webhook secrets", slog.Int("secrets", n), slog.String("key_id", w.secretKeys.Current()))
 	}

@@ -10,11 +10,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/sparrowhq/sparrow/delivery"
-	"github.com/sparrowhq/sparrow/event"
-	"github.com/sparrowhq/sparrow/health"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
-	"github.com/sparrowhq/sparrow/webhook"
+	"github.com/sparrowhq/sparrow/internal/store"
 )
 
 // RetentionArgs asks for finished history older than the retention to be
@@ -89,7 +86,7 @@ func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[RetentionArgs])
 		// Health history has no namespace of its own: it follows the default,
 		// and never goes before the window health is rated over.
 		n, err := pruneBatches(ctx, func(ctx context.Context) (int64, error) {
-			return health.Prune(ctx, w.schema.On(w.pool), now.Add(-max(keep, w.thresholds.Window)), RetentionBatch)
+			return store.HealthPrune(ctx, w.schema.On(w.pool), now.Add(-max(keep, w.thresholds.Window)), RetentionBatch)
 		})
 		deleted.health += n
 		if err != nil {
@@ -117,9 +114,9 @@ func (w *retentionWorker) pruneNamespaces(ctx context.Context, ns dbutil.Namespa
 		prune func(context.Context, dbutil.DB, dbutil.Namespaces, time.Time, int) (int64, error)
 		count *int64
 	}{
-		{delivery.Prune, &deleted.deliveries},
-		{event.Prune, &deleted.events},
-		{webhook.Prune, &deleted.webhooks},
+		{store.DeliveryPrune, &deleted.deliveries},
+		{store.EventPrune, &deleted.events},
+		{store.WebhookPrune, &deleted.webhooks},
 	} {
 		n, err := pruneBatches(ctx, func(ctx context.Context) (int64, error) { return step.prune(ctx, db, ns, cutoff, RetentionBatch) })
 		*step.count += n

@@ -30,6 +30,7 @@ import (
 	"github.com/sparrowhq/sparrow/health"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/secretbox"
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 )
 
@@ -218,7 +219,7 @@ const DeliverBatchMax = 500
 // one webhook at the same attempt count share jobs of up to
 // DeliverBatchMax, to run at `at` (zero: at once). The jobs carry ctx's
 // trace context, so their attempts join its trace.
-func DeliverJobs(ctx context.Context, queue string, refs []delivery.Ref, at time.Time) []river.InsertManyParams {
+func DeliverJobs(ctx context.Context, queue string, refs []store.DeliveryRef, at time.Time) []river.InsertManyParams {
 	type key struct {
 		webhookID string
 		attempted int

@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
-	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 )
 
@@ -32,13 +32,11 @@ func (w *unparkWorker) Work(ctx context.Context, job *river.Job[UnparkArgs]) err
 		var released int
 		err := pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
 			db := w.schema.On(tx)
-			var active bool
-			err := db.QueryRow(ctx, `SELECT state = 'active' AND deleted_at IS NULL FROM /*schema*/sparrow_webhook WHERE id = $1`,
-				job.Args.WebhookID).Scan(&active)
+			active, err := store.WebhookIsActive(ctx, db, job.Args.WebhookID)
 			if err != nil || !active {
 				return err
 			}
-			unparked, err := delivery.Unpark(ctx, db, job.Args.WebhookID, unparkBatch, w.clock())
+			unparked, err := store.DeliveryUnpark(ctx, db, job.Args.WebhookID, unparkBatch, w.clock())
 			if err != nil || len(unparked) == 0 {
 				return err
 			}

@@ -1,4 +1,4 @@
-package subscription
+package store
 
 import (
 	"context"
@@ -7,9 +7,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/subscription"
 )
 
 const (
@@ -17,15 +17,15 @@ const (
 	constraintEventType    = "sparrow_subscription_event_name_fkey"
 )
 
-// Insert stores subscriptions, all or none. It refuses a second subscription
+// SubscriptionInsertMany stores subscriptions, all or none. It refuses a second subscription
 // of a webhook to an event type, and event types not registered.
-func Insert(ctx context.Context, db dbutil.DB, subs ...*Subscription) error {
+func SubscriptionInsertMany(ctx context.Context, db dbutil.DB, subs ...*subscription.Subscription) error {
 	n := len(subs)
 	idCol, nsCol, whCol, nameCol, filterCol, tmplCol := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]map[string]string, n), make([]string, n)
 	activeCol, createdCol := make([]bool, n), make([]time.Time, n)
 	for i, s := range subs {
 		idCol[i], nsCol[i], whCol[i], nameCol[i], tmplCol[i] = s.ID, s.Namespace, s.WebhookID, s.EventName, s.Template
-		filterCol[i], activeCol[i], createdCol[i] = filterOrEmpty(s.LabelFilter), s.Active, s.CreatedAt
+		filterCol[i], activeCol[i], createdCol[i] = emptyIfNil(s.LabelFilter), s.Active, s.CreatedAt
 	}
 	_, err := db.Exec(ctx, `
 INSERT INTO /*schema*/sparrow_subscription (id, namespace, webhook_id, event_name, active, label_filter, template, created_at, updated_at)
@@ -45,39 +45,28 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::j
 	return dbutil.Interpret("insert subscriptions", err)
 }
 
-const columns = "id, namespace, webhook_id, event_name, active, label_filter, template, created_at, updated_at"
+const subscriptionColumns = "id, namespace, webhook_id, event_name, active, label_filter, template, created_at, updated_at"
 
-func scan(row pgx.Row) (*Subscription, error) {
-	var s Subscription
+func scanSubscription(row pgx.Row) (*subscription.Subscription, error) {
+	var s subscription.Subscription
 	err := row.Scan(&s.ID, &s.Namespace, &s.WebhookID, &s.EventName, &s.Active, &s.LabelFilter, &s.Template, &s.CreatedAt, &s.UpdatedAt)
 	return &s, err
 }
 
-func scanOne(row pgx.Row, op, id string) (*Subscription, error) {
-	s, err := scan(row)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, errs.NotFound("subscription", id)
-	}
-	if err != nil {
-		return nil, dbutil.Interpret(op, err)
-	}
-	return s, nil
-}
-
-// Get returns subscription id in namespace.
-func Get(ctx context.Context, db dbutil.DB, namespace, id string) (*Subscription, error) {
-	return scanOne(db.QueryRow(ctx, "SELECT "+columns+" FROM /*schema*/sparrow_subscription WHERE namespace = $1 AND id = $2",
+// SubscriptionGet returns subscription id in namespace.
+func SubscriptionGet(ctx context.Context, db dbutil.DB, namespace, id string) (*subscription.Subscription, error) {
+	return scanOne(scanSubscription, "subscription", db.QueryRow(ctx, "SELECT "+subscriptionColumns+" FROM /*schema*/sparrow_subscription WHERE namespace = $1 AND id = $2",
 		namespace, id), "get subscription", id)
 }
 
-// GetForWebhook returns the webhook's subscription to an event type.
-func GetForWebhook(ctx context.Context, db dbutil.DB, webhookID, eventName string) (*Subscription, error) {
-	return scanOne(db.QueryRow(ctx, "SELECT "+columns+" FROM /*schema*/sparrow_subscription WHERE webhook_id = $1 AND event_name = $2",
+// SubscriptionGetForWebhook returns the webhook's subscription to an event type.
+func SubscriptionGetForWebhook(ctx context.Context, db dbutil.DB, webhookID, eventName string) (*subscription.Subscription, error) {
+	return scanOne(scanSubscription, "subscription", db.QueryRow(ctx, "SELECT "+subscriptionColumns+" FROM /*schema*/sparrow_subscription WHERE webhook_id = $1 AND event_name = $2",
 		webhookID, eventName), "get subscription", webhookID+"/"+eventName)
 }
 
-// ListParams selects a page of a namespace's subscriptions, newest first.
-type ListParams struct {
+// SubscriptionListParams selects a page of a namespace's subscriptions, newest first.
+type SubscriptionListParams struct {
 	Namespace string
 	WebhookID string
 	EventName string
@@ -86,16 +75,16 @@ type ListParams struct {
 	Limit  int
 }
 
-// List returns a page of subscriptions and whether more follow.
-func List(ctx context.Context, db dbutil.DB, p ListParams) ([]Subscription, bool, error) {
-	rows, err := db.Query(ctx, "SELECT "+columns+` FROM /*schema*/sparrow_subscription
+// SubscriptionList returns a page of subscriptions and whether more follow.
+func SubscriptionList(ctx context.Context, db dbutil.DB, p SubscriptionListParams) ([]subscription.Subscription, bool, error) {
+	rows, err := db.Query(ctx, "SELECT "+subscriptionColumns+` FROM /*schema*/sparrow_subscription
 WHERE namespace = $1 AND ($2 = '' OR webhook_id = $2) AND ($3 = '' OR event_name = $3) AND ($4 = '' OR id < $4)
 ORDER BY id DESC LIMIT $5`, p.Namespace, p.WebhookID, p.EventName, p.Before, p.Limit+1)
 	if err != nil {
 		return nil, false, dbutil.Interpret("list subscriptions", err)
 	}
-	subs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Subscription, error) {
-		s, err := scan(row)
+	subs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (subscription.Subscription, error) {
+		s, err := scanSubscription(row)
 		return *s, err
 	})
 	if err != nil {
@@ -105,29 +94,29 @@ ORDER BY id DESC LIMIT $5`, p.Namespace, p.WebhookID, p.EventName, p.Before, p.L
 	return subs[:min(len(subs), p.Limit)], more, nil
 }
 
-// Update lists the fields of a subscription to change; nil leaves a field as
+// SubscriptionUpdateParams lists the fields of a subscription to change; nil leaves a field as
 // it is.
-type Update struct {
+type SubscriptionUpdateParams struct {
 	Active      *bool
 	LabelFilter *map[string]string
 	Template    *string
 }
 
-// ApplyUpdate changes a subscription and returns it as stored.
-func ApplyUpdate(ctx context.Context, db dbutil.DB, namespace, id string, u Update, now time.Time) (*Subscription, error) {
+// SubscriptionUpdate changes a subscription and returns it as stored.
+func SubscriptionUpdate(ctx context.Context, db dbutil.DB, namespace, id string, u SubscriptionUpdateParams, now time.Time) (*subscription.Subscription, error) {
 	var filter map[string]string
 	if u.LabelFilter != nil {
-		filter = filterOrEmpty(*u.LabelFilter)
+		filter = emptyIfNil(*u.LabelFilter)
 	}
-	return scanOne(db.QueryRow(ctx, `
+	return scanOne(scanSubscription, "subscription", db.QueryRow(ctx, `
 UPDATE /*schema*/sparrow_subscription
 SET active = coalesce($3, active), label_filter = coalesce($4, label_filter), template = coalesce($5, template), updated_at = $6
 WHERE namespace = $1 AND id = $2
-RETURNING `+columns, namespace, id, u.Active, filter, u.Template, now), "update subscription", id)
+RETURNING `+subscriptionColumns, namespace, id, u.Active, filter, u.Template, now), "update subscription", id)
 }
 
-// Delete removes subscription id from namespace.
-func Delete(ctx context.Context, db dbutil.DB, namespace, id string) error {
+// SubscriptionDelete removes subscription id from namespace.
+func SubscriptionDelete(ctx context.Context, db dbutil.DB, namespace, id string) error {
 	tag, err := db.Exec(ctx, "DELETE FROM /*schema*/sparrow_subscription WHERE namespace = $1 AND id = $2", namespace, id)
 	if err != nil {
 		return dbutil.Interpret("delete subscription", err)
@@ -138,24 +127,24 @@ func Delete(ctx context.Context, db dbutil.DB, namespace, id string) error {
 	return nil
 }
 
-// DeleteForWebhook removes the webhook's subscriptions except those to the
+// SubscriptionDeleteForWebhook removes the webhook's subscriptions except those to the
 // event types in keep.
-func DeleteForWebhook(ctx context.Context, db dbutil.DB, webhookID string, keep []string) error {
+func SubscriptionDeleteForWebhook(ctx context.Context, db dbutil.DB, webhookID string, keep []string) error {
 	_, err := db.Exec(ctx, "DELETE FROM /*schema*/sparrow_subscription WHERE webhook_id = $1 AND event_name <> ALL(coalesce($2::text[], '{}'))",
 		webhookID, keep)
 	return dbutil.Interpret("delete webhook subscriptions", err)
 }
 
-// Target is an active subscription of a live webhook, as fan-out needs it.
-type Target struct {
-	Subscription
+// Subscriber is an active subscription of a live webhook, as fan-out needs it.
+type Subscriber struct {
+	subscription.Subscription
 	// MaxAttempts is the webhook's attempt limit, fixed into each delivery.
 	MaxAttempts int
 }
 
-// Targets returns the active subscriptions of non-deleted webhooks to the
+// SubscriptionListSubscribers returns the active subscriptions of non-deleted webhooks to the
 // (namespace, event name) pairs given, which must be distinct.
-func Targets(ctx context.Context, db dbutil.DB, namespaces, names []string) ([]Target, error) {
+func SubscriptionListSubscribers(ctx context.Context, db dbutil.DB, namespaces, names []string) ([]Subscriber, error) {
 	rows, err := db.Query(ctx, `
 SELECT s.id, s.namespace, s.webhook_id, s.event_name, s.active, s.label_filter, s.template, s.created_at, s.updated_at, w.max_attempts
 FROM unnest($1::text[], $2::text[]) AS wanted (namespace, event_name)
@@ -165,18 +154,11 @@ ORDER BY s.id`, namespaces, names)
 	if err != nil {
 		return nil, dbutil.Interpret("find subscriptions", err)
 	}
-	targets, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Target, error) {
-		var t Target
+	targets, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Subscriber, error) {
+		var t Subscriber
 		err := row.Scan(&t.ID, &t.Namespace, &t.WebhookID, &t.EventName, &t.Active, &t.LabelFilter, &t.Template,
 			&t.CreatedAt, &t.UpdatedAt, &t.MaxAttempts)
 		return t, err
 	})
 	return targets, dbutil.Interpret("find subscriptions", err)
-}
-
-func filterOrEmpty(f map[string]string) map[string]string {
-	if f == nil {
-		return map[string]string{}
-	}
-	return f
 }

@@ -1,4 +1,4 @@
-package delivery
+package store
 
 import (
 	"context"
@@ -7,24 +7,23 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-
+	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/secretbox"
 )
 
-var insertColumns = []string{
+var deliveryInsertColumns = []string{
 	"id", "namespace", "webhook_id", "event_id", "event_name", "subscription_id", "status", "body",
 	"attempt_count", "max_attempts", "expires_at", "next_attempt_at", "last_error_class", "last_error",
 	"created_at", "updated_at", "completed_at",
 }
 
-// Insert stores new deliveries with COPY: fan-out creates them by the
+// DeliveryInsertMany stores new deliveries with COPY: fan-out creates them by the
 // thousand.
-func Insert(ctx context.Context, db dbutil.DB, ds []*Delivery) error {
+func DeliveryInsertMany(ctx context.Context, db dbutil.DB, ds []*delivery.Delivery) error {
 	rows := make([][]any, len(ds))
 	for i, d := range ds {
 		var body []byte
@@ -37,16 +36,16 @@ func Insert(ctx context.Context, db dbutil.DB, ds []*Delivery) error {
 			d.CreatedAt, d.CreatedAt, nullTime(d.CompletedAt),
 		}
 	}
-	_, err := db.CopyFrom(ctx, "sparrow_delivery", insertColumns, pgx.CopyFromRows(rows))
+	_, err := db.CopyFrom(ctx, "sparrow_delivery", deliveryInsertColumns, pgx.CopyFromRows(rows))
 	return dbutil.Interpret("insert deliveries", err)
 }
 
-const columns = `d.id, d.namespace, d.webhook_id, d.event_id, d.event_name, d.subscription_id, d.status,
+const deliveryColumns = `d.id, d.namespace, d.webhook_id, d.event_id, d.event_name, d.subscription_id, d.status,
     d.attempt_count, d.max_attempts, d.parked, d.expires_at, d.next_attempt_at, d.last_attempt_at,
     d.last_status_code, d.last_error_class, d.last_error, d.created_at, d.updated_at, d.completed_at`
 
-func scan(row pgx.Row, extra ...any) (*Delivery, error) {
-	var d Delivery
+func scanDelivery(row pgx.Row, extra ...any) (*delivery.Delivery, error) {
+	var d delivery.Delivery
 	var expires, next, last, completed *time.Time
 	var lastCode *int
 	dest := append([]any{&d.ID, &d.Namespace, &d.WebhookID, &d.EventID, &d.EventName, &d.SubscriptionID, &d.Status,
@@ -62,10 +61,10 @@ func scan(row pgx.Row, extra ...any) (*Delivery, error) {
 	return &d, nil
 }
 
-// Get returns delivery id of namespace with its body and attempts.
-func Get(ctx context.Context, db dbutil.DB, namespace, id string) (*Delivery, error) {
+// DeliveryGet returns delivery id of namespace with its body and attempts.
+func DeliveryGet(ctx context.Context, db dbutil.DB, namespace, id string) (*delivery.Delivery, error) {
 	var body []byte
-	d, err := scan(db.QueryRow(ctx, "SELECT "+columns+`, coalesce(d.body, e.payload)::text
+	d, err := scanDelivery(db.QueryRow(ctx, "SELECT "+deliveryColumns+`, coalesce(d.body, e.payload)::text
 FROM /*schema*/sparrow_delivery d LEFT JOIN /*schema*/sparrow_event e ON e.id = d.event_id
 WHERE d.namespace = $1 AND d.id = $2`, namespace, id), &body)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -75,45 +74,20 @@ WHERE d.namespace = $1 AND d.id = $2`, namespace, id), &body)
 		return nil, dbutil.Interpret("get delivery", err)
 	}
 	d.Body = body
-	if d.Attempts, err = attempts(ctx, db, id); err != nil {
+	if d.Attempts, err = deliveryAttemptList(ctx, db, id); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
-func attempts(ctx context.Context, db dbutil.DB, deliveryID string) ([]Attempt, error) {
-	rows, err := db.Query(ctx, `
-SELECT delivery_id, attempt, webhook_id, started_at, duration_us, status_code, error_class, error,
-    request_headers, response_headers, response_body, response_body_truncated, next_attempt_at
-FROM /*schema*/sparrow_delivery_attempt WHERE delivery_id = $1 ORDER BY attempt`, deliveryID)
-	if err != nil {
-		return nil, dbutil.Interpret("get attempts", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Attempt, error) {
-		var a Attempt
-		var durationUS int64
-		var code *int
-		var next *time.Time
-		err := row.Scan(&a.DeliveryID, &a.Number, &a.WebhookID, &a.StartedAt, &durationUS, &code, &a.ErrorClass, &a.Error,
-			&a.RequestHeaders, &a.ResponseHeaders, &a.ResponseBody, &a.ResponseBodyTruncated, &next)
-		a.Duration = time.Duration(durationUS) * time.Microsecond
-		a.NextAttemptAt = deref(next)
-		if code != nil {
-			a.StatusCode = *code
-		}
-		return a, err
-	})
-	return out, dbutil.Interpret("get attempts", err)
-}
-
-// ListParams selects a page of a namespace's deliveries, newest first. Each
+// DeliveryListParams selects a page of a namespace's deliveries, newest first. Each
 // filter set narrows the page; unset ones are left out of the query, so it
 // runs on the index that fits (a webhook's, an event's or the namespace's).
-type ListParams struct {
+type DeliveryListParams struct {
 	Namespace string
 	WebhookID string
 	EventID   string
-	Status    Status
+	Status    delivery.Status
 	// Since and Until bound the creation time: [Since, Until).
 	Since time.Time
 	Until time.Time
@@ -122,9 +96,9 @@ type ListParams struct {
 	Limit  int
 }
 
-// List returns a page of deliveries, without bodies and attempts, and
+// DeliveryList returns a page of deliveries, without bodies and attempts, and
 // whether more follow.
-func List(ctx context.Context, db dbutil.DB, p ListParams) ([]Delivery, bool, error) {
+func DeliveryList(ctx context.Context, db dbutil.DB, p DeliveryListParams) ([]delivery.Delivery, bool, error) {
 	var where []string
 	var args []any
 	add := func(cond string, arg any) {
@@ -140,7 +114,7 @@ func List(ctx context.Context, db dbutil.DB, p ListParams) ([]Delivery, bool, er
 	}
 	if p.Status != "" {
 		add("d.status = $%d", string(p.Status))
-		if p.Status == StatusFailed || p.Status == StatusExpired || p.Status == StatusCancelled {
+		if p.Status == delivery.StatusFailed || p.Status == delivery.StatusExpired || p.Status == delivery.StatusCancelled {
 			// Spelled out so that a generic plan, which can't see $n, may
 			// use the partial index of such deliveries.
 			where = append(where, "d.status IN ('failed', 'expired', 'cancelled')")
@@ -156,15 +130,15 @@ func List(ctx context.Context, db dbutil.DB, p ListParams) ([]Delivery, bool, er
 		add("d.id < $%d", p.Before)
 	}
 	args = append(args, p.Limit+1)
-	rows, err := db.Query(ctx, "SELECT "+columns+" FROM /*schema*/sparrow_delivery d WHERE "+strings.Join(where, " AND ")+
+	rows, err := db.Query(ctx, "SELECT "+deliveryColumns+" FROM /*schema*/sparrow_delivery d WHERE "+strings.Join(where, " AND ")+
 		fmt.Sprintf(" ORDER BY d.id DESC LIMIT $%d", len(args)), args...)
 	if err != nil {
 		return nil, false, dbutil.Interpret("list deliveries", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Delivery, error) {
-		d, err := scan(row)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (delivery.Delivery, error) {
+		d, err := scanDelivery(row)
 		if err != nil {
-			return Delivery{}, err
+			return delivery.Delivery{}, err
 		}
 		return *d, nil
 	})
@@ -175,18 +149,18 @@ func List(ctx context.Context, db dbutil.DB, p ListParams) ([]Delivery, bool, er
 	return out[:min(len(out), p.Limit)], more, nil
 }
 
-// Ref names a pending delivery and how many attempts it has made: a
+// DeliveryRef names a pending delivery and how many attempts it has made: a
 // delivery job carries refs, and a delivery whose count has moved past its
 // job's belongs to a later job.
-type Ref struct {
+type DeliveryRef struct {
 	ID           string
 	WebhookID    string
 	AttemptCount int
 }
 
-// RefOf returns the ref of delivery id, or nil if it is gone.
-func RefOf(ctx context.Context, db dbutil.DB, id string) (*Ref, error) {
-	var r Ref
+// DeliveryGetRef returns the ref of delivery id, or nil if it is gone.
+func DeliveryGetRef(ctx context.Context, db dbutil.DB, id string) (*DeliveryRef, error) {
+	var r DeliveryRef
 	err := db.QueryRow(ctx, `SELECT id, webhook_id, attempt_count FROM /*schema*/sparrow_delivery WHERE id = $1`, id).
 		Scan(&r.ID, &r.WebhookID, &r.AttemptCount)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -195,22 +169,22 @@ func RefOf(ctx context.Context, db dbutil.DB, id string) (*Ref, error) {
 	return &r, dbutil.Interpret("load delivery", err)
 }
 
-// Target is what attempts to one webhook need, read once per job.
-type Target struct {
+// SendTarget is what attempts to one webhook need, read once per job.
+type SendTarget struct {
 	WebhookID string
 	URL       string
 	Active    bool
 	Deleted   bool
 	Headers   map[string]string
 	Timeout   time.Duration
-	// Secrets sign at the time given to LoadWork, newest first, as stored
+	// Secrets sign at the time given to DeliveryLoadWork, newest first, as stored
 	// (in the clear or sealed).
 	Secrets []secretbox.Stored
 }
 
-// Work is a delivery about to be attempted.
-type Work struct {
-	Delivery
+// DeliveryWork is a delivery about to be attempted.
+type DeliveryWork struct {
+	delivery.Delivery
 	// EventCreatedAt is when the event was pushed.
 	EventCreatedAt time.Time
 	// Rendered is true when the delivery has a body of its own, which its
@@ -218,12 +192,12 @@ type Work struct {
 	Rendered bool
 }
 
-// LoadWork reads webhook webhookID with its signing secrets and those of
+// DeliveryLoadWork reads webhook webhookID with its signing secrets and those of
 // the deliveries ids that are still its own, their bodies only if
-// withBodies (else LoadBodies). A webhook
+// withBodies (else DeliveryLoadBodies). A webhook
 // gone altogether (retention) gives a nil Target.
-func LoadWork(ctx context.Context, db dbutil.DB, webhookID string, ids []string, withBodies bool, now time.Time) (*Target, []*Work, error) {
-	t := Target{WebhookID: webhookID}
+func DeliveryLoadWork(ctx context.Context, db dbutil.DB, webhookID string, ids []string, withBodies bool, now time.Time) (*SendTarget, []*DeliveryWork, error) {
+	t := SendTarget{WebhookID: webhookID}
 	var timeoutMS int64
 	err := db.QueryRow(ctx, `
 SELECT w.url, w.state = 'active', w.deleted_at IS NOT NULL, w.headers, w.timeout_ms,
@@ -245,7 +219,7 @@ FROM /*schema*/sparrow_webhook w WHERE w.id = $1`, webhookID, now).Scan(&t.URL, 
 	// LATERAL subquery that OFFSET 0 keeps from being flattened, so that no
 	// estimate can turn them into a hash of the whole table.
 	rows, err := db.Query(ctx, `SELECT found.* FROM unnest($1::text[]) AS want (id), LATERAL (
-    SELECT `+columns+`, e.created_at AS event_created_at, d.body IS NOT NULL AS rendered,
+    SELECT `+deliveryColumns+`, e.created_at AS event_created_at, d.body IS NOT NULL AS rendered,
         CASE WHEN $2 THEN coalesce(d.body, e.payload)::text END
     FROM /*schema*/sparrow_delivery d JOIN /*schema*/sparrow_event e ON e.id = d.event_id
     WHERE d.id = want.id OFFSET 0
@@ -253,10 +227,10 @@ FROM /*schema*/sparrow_webhook w WHERE w.id = $1`, webhookID, now).Scan(&t.URL, 
 	if err != nil {
 		return nil, nil, dbutil.Interpret("load deliveries", err)
 	}
-	works, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Work, error) {
-		var w Work
+	works, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*DeliveryWork, error) {
+		var w DeliveryWork
 		var body []byte
-		d, err := scan(row, &w.EventCreatedAt, &w.Rendered, &body)
+		d, err := scanDelivery(row, &w.EventCreatedAt, &w.Rendered, &body)
 		if err != nil {
 			return nil, err
 		}
@@ -266,17 +240,17 @@ FROM /*schema*/sparrow_webhook w WHERE w.id = $1`, webhookID, now).Scan(&t.URL, 
 	if err != nil {
 		return nil, nil, dbutil.Interpret("load deliveries", err)
 	}
-	works = slices.DeleteFunc(works, func(w *Work) bool { return w.WebhookID != webhookID })
-	slices.SortFunc(works, func(a, b *Work) int { return strings.Compare(a.ID, b.ID) })
+	works = slices.DeleteFunc(works, func(w *DeliveryWork) bool { return w.WebhookID != webhookID })
+	slices.SortFunc(works, func(a, b *DeliveryWork) int { return strings.Compare(a.ID, b.ID) })
 	return &t, works, nil
 }
 
-// LoadBodies reads the bodies of works, their own or their events'
+// DeliveryLoadBodies reads the bodies of works, their own or their events'
 // payloads. A job reads them a few at a time, as it starts their attempts,
 // so that the deliveries it carries cost memory only while in flight. Each
 // table is read on its own by primary key: a join of the two costs more to
 // plan than to run, and these few rows are read thousands of times a second.
-func LoadBodies(ctx context.Context, db dbutil.DB, works []*Work) error {
+func DeliveryLoadBodies(ctx context.Context, db dbutil.DB, works []*DeliveryWork) error {
 	var own, events []string
 	for _, w := range works {
 		if w.Rendered {
@@ -308,7 +282,7 @@ func bodiesByID(ctx context.Context, db dbutil.DB, query string, ids []string) (
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := db.Query(ctx, query, pgx.QueryExecModeExec, ids) // planned as LoadWork's
+	rows, err := db.Query(ctx, query, pgx.QueryExecModeExec, ids) // planned as DeliveryLoadWork's
 	if err != nil {
 		return nil, dbutil.Interpret("load bodies", err)
 	}
@@ -323,95 +297,12 @@ func bodiesByID(ctx context.Context, db dbutil.DB, query string, ids []string) (
 	return bodies, dbutil.Interpret("load bodies", err)
 }
 
-// Record is an attempt to store with the delivery status it leads to.
-type Record struct {
-	Attempt Attempt
-	// Status is the delivery's status after the attempt.
-	Status Status
-}
-
-// RecordAttempts stores attempts and moves their deliveries on, in one
-// statement for the whole batch. It returns the ids of the deliveries moved:
-// a record whose delivery was already past that attempt (a worker re-run
-// after a crash) or no longer pending is stored but moves nothing.
-func RecordAttempts(ctx context.Context, db dbutil.DB, records []*Record, now time.Time) ([]string, error) {
-	n := len(records)
-	var (
-		deliveryIDs, webhookIDs, classes, messages, statuses = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		numbers                                              = make([]int32, n)
-		codes                                                = make([]*int32, n)
-		started                                              = make([]time.Time, n)
-		next                                                 = make([]*time.Time, n)
-		durations                                            = make([]int64, n)
-		reqHeaders, respHeaders                              = make([]string, n), make([]string, n)
-		bodies                                               = make([][]byte, n)
-		truncated                                            = make([]bool, n)
-	)
-	for i, r := range records {
-		a := r.Attempt
-		deliveryIDs[i], webhookIDs[i], classes[i], messages[i], statuses[i] = a.DeliveryID, a.WebhookID, string(a.ErrorClass), a.Error, string(r.Status)
-		numbers[i], started[i], next[i], durations[i] = int32(a.Number), a.StartedAt, nullTime(a.NextAttemptAt), a.Duration.Microseconds()
-		if a.StatusCode != 0 {
-			code := int32(a.StatusCode)
-			codes[i] = &code
-		}
-		reqHeaders[i], respHeaders[i] = jsonString(a.RequestHeaders), jsonString(a.ResponseHeaders)
-		bodies[i], truncated[i] = a.ResponseBody, a.ResponseBodyTruncated
-	}
-	rows, err := db.Query(ctx, `
-WITH input AS (
-    SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::bigint[], $6::int[], $7::text[], $8::text[],
-        $9::jsonb[], $10::jsonb[], $11::bytea[], $12::boolean[], $13::timestamptz[], $14::text[])
-    AS i (delivery_id, attempt, webhook_id, started_at, duration_us, status_code, error_class, error,
-        request_headers, response_headers, response_body, response_body_truncated, next_attempt_at, status)
-), attempts AS (
-    INSERT INTO /*schema*/sparrow_delivery_attempt (delivery_id, attempt, webhook_id, started_at, duration_us, status_code,
-        error_class, error, request_headers, response_headers, response_body, response_body_truncated, next_attempt_at)
-    SELECT delivery_id, attempt, webhook_id, started_at, duration_us, status_code, error_class, error,
-        request_headers, response_headers, response_body, response_body_truncated, next_attempt_at
-    FROM input
-    ON CONFLICT (delivery_id, attempt) DO NOTHING
-), moving AS (
-    -- The deliveries the records move on, looked up and locked one by one
-    -- by primary key alone (OFFSET 0 keeps the lookups from being flattened
-    -- into a join that hashes every pending delivery, and the conditions
-    -- out of them: given the status, a planner that believes few deliveries
-    -- pending, as after a VACUUM of a large history, walks the whole index of
-    -- pending deliveries for each). Locked, they can't change before the
-    -- update below, which therefore needs no conditions of its own; its
-    -- join finds each row by primary key (with "id = ANY" of them all, it
-    -- looked every one up again for each).
-    SELECT i.* FROM input i, LATERAL (
-        SELECT d.attempt_count, d.status FROM /*schema*/sparrow_delivery d WHERE d.id = i.delivery_id OFFSET 0 FOR UPDATE
-    ) d
-    WHERE d.attempt_count = i.attempt - 1 AND d.status IN ('pending', 'retrying')
-)
-UPDATE /*schema*/sparrow_delivery d
-SET status = i.status, attempt_count = i.attempt, next_attempt_at = i.next_attempt_at, last_attempt_at = i.started_at,
-    last_status_code = i.status_code, last_error_class = i.error_class, last_error = i.error, updated_at = $15,
-    completed_at = CASE WHEN i.status IN ('succeeded', 'failed') THEN $15::timestamptz END
-FROM moving i
-WHERE d.id = i.delivery_id
-RETURNING d.id`,
-		// Planned for the table as it is now (see LoadWork), its arrays sent
-		// in binary once described: in text, PostgreSQL's parsing of a
-		// batch's fourteen arrays costs more than the round trip.
-		pgx.QueryExecModeDescribeExec,
-		deliveryIDs, numbers, webhookIDs, started, durations, codes, classes, messages,
-		reqHeaders, respHeaders, bodies, truncated, next, statuses, now)
-	if err != nil {
-		return nil, dbutil.Interpret("record attempts", err)
-	}
-	moved, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	return moved, dbutil.Interpret("record attempts", err)
-}
-
-// Park makes pending deliveries ids of webhook webhookID wait for its
+// DeliveryPark makes pending deliveries ids of webhook webhookID wait for its
 // resumption, unless the webhook is active again, and returns those it
 // parked. It locks the webhook row (FOR SHARE) so that a concurrent resume
 // either sees these deliveries parked or happened first and is seen here.
 // It must run in a transaction.
-func Park(ctx context.Context, tx dbutil.DB, webhookID string, ids []string, now time.Time) ([]string, error) {
+func DeliveryPark(ctx context.Context, tx dbutil.DB, webhookID string, ids []string, now time.Time) ([]string, error) {
 	var active bool
 	err := tx.QueryRow(ctx, `SELECT state = 'active' AND deleted_at IS NULL FROM /*schema*/sparrow_webhook WHERE id = $1 FOR SHARE`,
 		webhookID).Scan(&active)
@@ -427,9 +318,9 @@ WHERE id IN (SELECT unnest($1::text[])) AND status IN ('pending', 'retrying') RE
 	return parked, dbutil.Interpret("park deliveries", err)
 }
 
-// Unpark releases up to limit of a webhook's waiting deliveries and returns
+// DeliveryUnpark releases up to limit of a webhook's waiting deliveries and returns
 // them, for the caller to give them jobs in the same transaction.
-func Unpark(ctx context.Context, db dbutil.DB, webhookID string, limit int, now time.Time) ([]Ref, error) {
+func DeliveryUnpark(ctx context.Context, db dbutil.DB, webhookID string, limit int, now time.Time) ([]DeliveryRef, error) {
 	rows, err := db.Query(ctx, `
 UPDATE /*schema*/sparrow_delivery SET parked = false, next_attempt_at = $3, updated_at = $3
 WHERE id IN (
@@ -441,13 +332,13 @@ RETURNING id, webhook_id, attempt_count`, webhookID, limit, now)
 	if err != nil {
 		return nil, dbutil.Interpret("unpark deliveries", err)
 	}
-	unparked, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Ref])
+	unparked, err := pgx.CollectRows(rows, pgx.RowToStructByPos[DeliveryRef])
 	return unparked, dbutil.Interpret("unpark deliveries", err)
 }
 
-// Finish ends pending deliveries ids without an attempt, expired or
+// DeliveryFinish ends pending deliveries ids without an attempt, expired or
 // cancelled, and returns those that were still pending.
-func Finish(ctx context.Context, db dbutil.DB, ids []string, status Status, now time.Time) ([]string, error) {
+func DeliveryFinish(ctx context.Context, db dbutil.DB, ids []string, status delivery.Status, now time.Time) ([]string, error) {
 	rows, err := db.Query(ctx, `UPDATE /*schema*/sparrow_delivery
 SET status = $2, parked = false, next_attempt_at = NULL, updated_at = $3, completed_at = $3
 WHERE id IN (SELECT unnest($1::text[])) AND status IN ('pending', 'retrying') RETURNING id`, ids, string(status), now)
@@ -458,26 +349,26 @@ WHERE id IN (SELECT unnest($1::text[])) AND status IN ('pending', 'retrying') RE
 	return finished, dbutil.Interpret("finish deliveries", err)
 }
 
-// CancelPending cancels every pending delivery of a webhook.
-func CancelPending(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) (int64, error) {
+// DeliveryCancelPending cancels every pending delivery of a webhook.
+func DeliveryCancelPending(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) (int64, error) {
 	tag, err := db.Exec(ctx, `UPDATE /*schema*/sparrow_delivery
 SET status = 'cancelled', parked = false, next_attempt_at = NULL, updated_at = $2, completed_at = $2
 WHERE webhook_id = $1 AND status IN ('pending', 'retrying')`, webhookID, now)
 	return tag.RowsAffected(), dbutil.Interpret("cancel deliveries", err)
 }
 
-// retrySet is the SET clause that gives a finished delivery a fresh run:
+// deliveryRetrySet is the SET clause that gives a finished delivery a fresh run:
 // the webhook's attempt limit again from here, no expiry (a person asked),
 // due now.
-const retrySet = `SET status = CASE WHEN d.attempt_count > 0 THEN 'retrying' ELSE 'pending' END,
+const deliveryRetrySet = `SET status = CASE WHEN d.attempt_count > 0 THEN 'retrying' ELSE 'pending' END,
     max_attempts = d.attempt_count + w.max_attempts, expires_at = NULL, parked = false,
     next_attempt_at = $3, completed_at = NULL, updated_at = $3`
 
-// Retry gives delivery id a fresh run if it has finished, and reports
+// DeliveryRetry gives delivery id a fresh run if it has finished, and reports
 // whether it did; a delivery still pending is left as it is. A delivery of a
 // deleted webhook cannot be retried.
-func Retry(ctx context.Context, db dbutil.DB, namespace, id string, now time.Time) (bool, error) {
-	tag, err := db.Exec(ctx, `UPDATE /*schema*/sparrow_delivery d `+retrySet+`
+func DeliveryRetry(ctx context.Context, db dbutil.DB, namespace, id string, now time.Time) (bool, error) {
+	tag, err := db.Exec(ctx, `UPDATE /*schema*/sparrow_delivery d `+deliveryRetrySet+`
 FROM /*schema*/sparrow_webhook w
 WHERE d.namespace = $1 AND d.id = $2 AND w.id = d.webhook_id AND w.deleted_at IS NULL
   AND d.status NOT IN ('pending', 'retrying')`, namespace, id, now)
@@ -487,7 +378,7 @@ WHERE d.namespace = $1 AND d.id = $2 AND w.id = d.webhook_id AND w.deleted_at IS
 	if tag.RowsAffected() == 1 {
 		return true, nil
 	}
-	var status Status
+	var status delivery.Status
 	var deleted bool
 	err = db.QueryRow(ctx, `SELECT d.status, w.deleted_at IS NOT NULL FROM /*schema*/sparrow_delivery d
 JOIN /*schema*/sparrow_webhook w ON w.id = d.webhook_id WHERE d.namespace = $1 AND d.id = $2`, namespace, id).Scan(&status, &deleted)
@@ -502,10 +393,10 @@ JOIN /*schema*/sparrow_webhook w ON w.id = d.webhook_id WHERE d.namespace = $1 A
 	return false, nil
 }
 
-// RetryFailed gives a fresh run to a webhook's failed and expired
+// DeliveryRetryFailed gives a fresh run to a webhook's failed and expired
 // deliveries that finished at or after since, and returns them.
-func RetryFailed(ctx context.Context, db dbutil.DB, webhookID string, since, now time.Time) ([]Ref, error) {
-	rows, err := db.Query(ctx, `UPDATE /*schema*/sparrow_delivery d `+retrySet+`
+func DeliveryRetryFailed(ctx context.Context, db dbutil.DB, webhookID string, since, now time.Time) ([]DeliveryRef, error) {
+	rows, err := db.Query(ctx, `UPDATE /*schema*/sparrow_delivery d `+deliveryRetrySet+`
 FROM /*schema*/sparrow_webhook w
 WHERE d.webhook_id = $1 AND w.id = d.webhook_id AND w.deleted_at IS NULL
   AND d.status IN ('failed', 'expired') AND d.completed_at >= $2
@@ -513,75 +404,14 @@ RETURNING d.id, d.webhook_id, d.attempt_count`, webhookID, since, now)
 	if err != nil {
 		return nil, dbutil.Interpret("retry failed deliveries", err)
 	}
-	retried, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Ref])
+	retried, err := pgx.CollectRows(rows, pgx.RowToStructByPos[DeliveryRef])
 	return retried, dbutil.Interpret("retry failed deliveries", err)
 }
 
-// jsonString encodes m as a JSON object, by hand: encoding/json reflects
-// over the map and sorts its keys, two and a half times the time and ten
-// times the allocations for an attempt's headers (BenchmarkJSONString), and
-// jsonb keeps the same value either way.
-func jsonString(m map[string]string) string {
-	b := make([]byte, 0, 2+64*len(m))
-	b = append(b, '{')
-	for k, v := range m {
-		if len(b) > 1 {
-			b = append(b, ',')
-		}
-		b = append(appendJSONString(b, k), ':')
-		b = appendJSONString(b, v)
-	}
-	return string(append(b, '}'))
-}
-
-// appendJSONString appends s as a JSON string, invalid UTF-8 replaced by
-// U+FFFD as encoding/json does.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0 // of the bytes not appended yet, which need no escaping
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		b = append(b, s[start:i]...)
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		case r == utf8.RuneError && size == 1:
-			b = append(b, `\ufffd`...)
-		default:
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-		start = i
-	}
-	return append(append(b, s[start:]...), '"')
-}
-
-func nullTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
-func deref(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return *t
-}
-
-// Prune deletes up to limit deliveries of ns that finished before cutoff,
+// DeliveryPrune deletes up to limit deliveries of ns that finished before cutoff,
 // with their attempts, oldest first, and returns how many. Rows another
 // transaction holds (a retry being asked for) are skipped, not waited for.
-func Prune(ctx context.Context, db dbutil.DB, ns dbutil.Namespaces, cutoff time.Time, limit int) (int64, error) {
+func DeliveryPrune(ctx context.Context, db dbutil.DB, ns dbutil.Namespaces, cutoff time.Time, limit int) (int64, error) {
 	tag, err := db.Exec(ctx, `
 WITH doomed AS (
     SELECT id FROM /*schema*/sparrow_delivery

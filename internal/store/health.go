@@ -1,4 +1,4 @@
-package health
+package store
 
 import (
 	"context"
@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
+	"github.com/sparrowhq/sparrow/health"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/errs"
 )
 
-// Observation is one recorded attempt, as health counts it.
-type Observation struct {
+// HealthObservation is one recorded attempt, as health counts it.
+type HealthObservation struct {
 	WebhookID string
 	Namespace string
 	At        time.Time
@@ -24,10 +24,10 @@ type Observation struct {
 	ErrorClass string
 }
 
-// row is a webhook's health row.
-type row struct {
+// healthRow is a webhook's health row.
+type healthRow struct {
 	webhookID, namespace string
-	state                State
+	state                health.State
 	reason               string
 	changedAt            time.Time
 	consecutive          int
@@ -38,40 +38,40 @@ type row struct {
 	resetAt              *time.Time
 }
 
-type bucketKey struct {
+type healthBucketKey struct {
 	webhookID string
 	bucket    time.Time
 	class     string
 }
 
-type bucketSum struct {
+type healthBucketSum struct {
 	attempts   int32
 	durationUS int64
 	histogram  histogram
 }
 
-// Apply counts a batch of observations into their webhooks' health, decides
+// HealthApply counts a batch of observations into their webhooks' health, decides
 // each webhook's state anew at time now, and returns the state changes, in
-// webhook order. A disabled webhook stays disabled until Reset: its
+// webhook order. A disabled webhook stays disabled until HealthReset: its
 // observations still count in the figures but change no state. It locks the
 // webhooks' health rows (in id order, so concurrent batches cannot deadlock)
 // until the transaction ends.
-func Apply(ctx context.Context, db dbutil.DB, obs []Observation, t Thresholds, now time.Time) ([]Transition, error) {
+func HealthApply(ctx context.Context, db dbutil.DB, obs []HealthObservation, t health.Thresholds, now time.Time) ([]health.Transition, error) {
 	if len(obs) == 0 {
 		return nil, nil
 	}
 	obs = slices.Clone(obs)
-	slices.SortFunc(obs, func(a, b Observation) int {
+	slices.SortFunc(obs, func(a, b HealthObservation) int {
 		if c := strings.Compare(a.WebhookID, b.WebhookID); c != 0 {
 			return c
 		}
 		return a.At.Compare(b.At)
 	})
-	rows, err := lockRows(ctx, db, obs, now)
+	rows, err := healthLockRows(ctx, db, obs, now)
 	if err != nil {
 		return nil, err
 	}
-	buckets := map[bucketKey]*bucketSum{}
+	buckets := map[healthBucketKey]*healthBucketSum{}
 	for _, o := range obs {
 		r := rows[o.WebhookID]
 		at := o.At
@@ -84,28 +84,28 @@ func Apply(ctx context.Context, db dbutil.DB, obs []Observation, t Thresholds, n
 				r.failingSince = &at
 			}
 		}
-		key := bucketKey{o.WebhookID, o.At.Truncate(time.Minute), o.ErrorClass}
+		key := healthBucketKey{o.WebhookID, o.At.Truncate(time.Minute), o.ErrorClass}
 		sum := buckets[key]
 		if sum == nil {
-			sum = &bucketSum{histogram: newHistogram()}
+			sum = &healthBucketSum{histogram: newHistogram()}
 			buckets[key] = sum
 		}
 		sum.attempts++
 		sum.durationUS += o.Duration.Microseconds()
 		sum.histogram.add(o.Duration)
 	}
-	if err := addBuckets(ctx, db, rows, buckets); err != nil {
+	if err := healthAddBuckets(ctx, db, rows, buckets); err != nil {
 		return nil, err
 	}
-	figures, err := windowFigures(ctx, db, rows, now.Add(-t.Window))
+	figures, err := healthWindowFigures(ctx, db, rows, now.Add(-t.Window))
 	if err != nil {
 		return nil, err
 	}
-	var transitions []Transition
+	var transitions []health.Transition
 	for _, id := range slices.Sorted(maps.Keys(rows)) {
 		r := rows[id]
-		if r.state == StateDisabled {
-			// Only Reset (ResumeWebhook, with the webhook) leaves disabled.
+		if r.state == health.StateDisabled {
+			// Only HealthReset (ResumeWebhook, with the webhook) leaves disabled.
 			// An attempt in flight when the webhook was disabled lands here:
 			// its success must not call a webhook whose deliveries wait
 			// healthy, nor later failures disable it a second time.
@@ -118,14 +118,14 @@ func Apply(ctx context.Context, db dbutil.DB, obs []Observation, t Thresholds, n
 		}
 		state, reason := t.Evaluate(f, now)
 		if state != r.state {
-			transitions = append(transitions, Transition{WebhookID: id, Namespace: r.namespace, At: now, From: r.state, To: state, Reason: reason})
+			transitions = append(transitions, health.Transition{WebhookID: id, Namespace: r.namespace, At: now, From: r.state, To: state, Reason: reason})
 			r.state, r.reason, r.changedAt = state, reason, now
 		}
 	}
-	if err := saveRows(ctx, db, rows, now); err != nil {
+	if err := healthSaveRows(ctx, db, rows, now); err != nil {
 		return nil, err
 	}
-	return transitions, recordTransitions(ctx, db, transitions)
+	return transitions, healthRecordTransitions(ctx, db, transitions)
 }
 
 // latest returns the later of t and at. Attempts are counted as they end,
@@ -138,8 +138,8 @@ func latest(t *time.Time, at time.Time) *time.Time {
 	return &at
 }
 
-// lockRows creates missing health rows and locks them all.
-func lockRows(ctx context.Context, db dbutil.DB, obs []Observation, now time.Time) (map[string]*row, error) {
+// healthLockRows creates missing health rows and locks them all.
+func healthLockRows(ctx context.Context, db dbutil.DB, obs []HealthObservation, now time.Time) (map[string]*healthRow, error) {
 	var ids, namespaces []string
 	for _, o := range obs {
 		if len(ids) == 0 || ids[len(ids)-1] != o.WebhookID {
@@ -159,8 +159,8 @@ FROM /*schema*/sparrow_webhook_health WHERE webhook_id = ANY($1) ORDER BY webhoo
 	if err != nil {
 		return nil, dbutil.Interpret("lock health", err)
 	}
-	out := map[string]*row{}
-	var r row
+	out := map[string]*healthRow{}
+	var r healthRow
 	_, err = pgx.ForEachRow(rows, []any{&r.webhookID, &r.namespace, &r.state, &r.reason, &r.changedAt, &r.consecutive,
 		&r.failingSince, &r.lastSuccess, &r.lastFailure, &r.generation, &r.resetAt}, func() error {
 		copied := r
@@ -170,9 +170,9 @@ FROM /*schema*/sparrow_webhook_health WHERE webhook_id = ANY($1) ORDER BY webhoo
 	return out, dbutil.Interpret("lock health", err)
 }
 
-// addBuckets adds the batch's sums to the counters, one row per webhook,
+// healthAddBuckets adds the batch's sums to the counters, one row per webhook,
 // minute and class.
-func addBuckets(ctx context.Context, db dbutil.DB, rows map[string]*row, buckets map[bucketKey]*bucketSum) error {
+func healthAddBuckets(ctx context.Context, db dbutil.DB, rows map[string]*healthRow, buckets map[healthBucketKey]*healthBucketSum) error {
 	n := len(buckets)
 	var (
 		ids, classes, histograms = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
@@ -199,9 +199,9 @@ ON CONFLICT (webhook_id, generation, bucket, error_class) DO UPDATE SET
 	return dbutil.Interpret("add health counters", err)
 }
 
-// windowFigures sums each webhook's attempts and successes of its current
+// healthWindowFigures sums each webhook's attempts and successes of its current
 // generation since `since`.
-func windowFigures(ctx context.Context, db dbutil.DB, rows map[string]*row, since time.Time) (map[string]Figures, error) {
+func healthWindowFigures(ctx context.Context, db dbutil.DB, rows map[string]*healthRow, since time.Time) (map[string]health.Figures, error) {
 	ids := slices.Sorted(maps.Keys(rows))
 	generations := make([]int32, len(ids))
 	for i, id := range ids {
@@ -215,9 +215,9 @@ GROUP BY b.webhook_id`, ids, generations, since.Truncate(time.Minute))
 	if err != nil {
 		return nil, dbutil.Interpret("health window", err)
 	}
-	out := map[string]Figures{}
+	out := map[string]health.Figures{}
 	var id string
-	var f Figures
+	var f health.Figures
 	_, err = pgx.ForEachRow(res, []any{&id, &f.Attempts, &f.Successes}, func() error {
 		out[id] = f
 		return nil
@@ -225,7 +225,7 @@ GROUP BY b.webhook_id`, ids, generations, since.Truncate(time.Minute))
 	return out, dbutil.Interpret("health window", err)
 }
 
-func saveRows(ctx context.Context, db dbutil.DB, rows map[string]*row, now time.Time) error {
+func healthSaveRows(ctx context.Context, db dbutil.DB, rows map[string]*healthRow, now time.Time) error {
 	ids := slices.Sorted(maps.Keys(rows))
 	n := len(ids)
 	states, reasons := make([]string, n), make([]string, n)
@@ -247,7 +247,7 @@ WHERE h.webhook_id = i.id`, ids, states, reasons, changed, consecutive, failingS
 	return dbutil.Interpret("save health", err)
 }
 
-func recordTransitions(ctx context.Context, db dbutil.DB, ts []Transition) error {
+func healthRecordTransitions(ctx context.Context, db dbutil.DB, ts []health.Transition) error {
 	if len(ts) == 0 {
 		return nil
 	}
@@ -263,28 +263,28 @@ SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::
 	return dbutil.Interpret("record health transitions", err)
 }
 
-// Reset starts a new generation for a webhook being resumed: state unknown,
+// HealthReset starts a new generation for a webhook being resumed: state unknown,
 // no consecutive failures, figures from zero. It returns the transition, if
 // the webhook had a state to leave.
-func Reset(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) (*Transition, error) {
-	return reset(ctx, db, webhookID, now, false)
+func HealthReset(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) (*health.Transition, error) {
+	return healthReset(ctx, db, webhookID, now, false)
 }
 
-// ResetIfDisabled is Reset for a webhook whose health is disabled, and does
+// HealthResetIfDisabled is HealthReset for a webhook whose health is disabled, and does
 // nothing to others. It is for a webhook resumed from paused: one paused
 // after Sparrow disabled it has a disabled health that only a reset ends.
-func ResetIfDisabled(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) (*Transition, error) {
-	return reset(ctx, db, webhookID, now, true)
+func HealthResetIfDisabled(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) (*health.Transition, error) {
+	return healthReset(ctx, db, webhookID, now, true)
 }
 
-func reset(ctx context.Context, db dbutil.DB, webhookID string, now time.Time, onlyDisabled bool) (*Transition, error) {
-	t := Transition{WebhookID: webhookID, At: now, To: StateUnknown, Reason: "webhook resumed"}
+func healthReset(ctx context.Context, db dbutil.DB, webhookID string, now time.Time, onlyDisabled bool) (*health.Transition, error) {
+	t := health.Transition{WebhookID: webhookID, At: now, To: health.StateUnknown, Reason: "webhook resumed"}
 	// Locked whatever its state: an attempt being recorded meanwhile waits
 	// for the resume to commit, rather than disable the webhook after this
 	// read.
 	err := db.QueryRow(ctx, `
 SELECT namespace, state FROM /*schema*/sparrow_webhook_health WHERE webhook_id = $1 FOR UPDATE`, webhookID).Scan(&t.Namespace, &t.From)
-	if errors.Is(err, pgx.ErrNoRows) || err == nil && onlyDisabled && t.From != StateDisabled {
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && onlyDisabled && t.From != health.StateDisabled {
 		return nil, nil
 	}
 	if err != nil {
@@ -297,19 +297,19 @@ UPDATE /*schema*/sparrow_webhook_health SET
 WHERE webhook_id = $1`, webhookID, now, t.Reason); err != nil {
 		return nil, dbutil.Interpret("reset health", err)
 	}
-	if t.From == StateUnknown {
+	if t.From == health.StateUnknown {
 		return nil, nil
 	}
-	return &t, recordTransitions(ctx, db, []Transition{t})
+	return &t, healthRecordTransitions(ctx, db, []health.Transition{t})
 }
 
-// Get returns the health of webhook id in namespace at time now.
-func Get(ctx context.Context, db dbutil.DB, namespace, id string, window time.Duration, now time.Time) (*Health, error) {
-	h := &Health{WebhookID: id, Namespace: namespace, State: StateUnknown, Window: window, ErrorCounts: map[string]int{}}
+// HealthGet returns the health of webhook id in namespace at time now.
+func HealthGet(ctx context.Context, db dbutil.DB, namespace, id string, window time.Duration, now time.Time) (*health.Health, error) {
+	h := &health.Health{WebhookID: id, Namespace: namespace, State: health.StateUnknown, Window: window, ErrorCounts: map[string]int{}}
 	var generation int
 	var changed, failingSince, lastSuccess, lastFailure, resetAt *time.Time
 	var reason *string
-	var state *State
+	var state *health.State
 	var consecutive *int
 	err := db.QueryRow(ctx, `
 SELECT h.state, h.state_reason, h.state_changed_at, h.consecutive_failures, h.failing_since, h.last_success_at,
@@ -328,22 +328,22 @@ WHERE w.namespace = $1 AND w.id = $2 AND w.deleted_at IS NULL`, namespace, id).S
 		h.State, h.StateReason, h.StateChangedAt, h.ConsecutiveFailures = *state, *reason, *changed, *consecutive
 		h.FailingSince, h.LastSuccessAt, h.LastFailureAt = deref(failingSince), deref(lastSuccess), deref(lastFailure)
 	}
-	if err := windowDetail(ctx, db, h, generation, now.Add(-window)); err != nil {
+	if err := healthWindowDetail(ctx, db, h, generation, now.Add(-window)); err != nil {
 		return nil, err
 	}
-	if err := recentDetail(ctx, db, h, deref(resetAt)); err != nil {
+	if err := healthRecentDetail(ctx, db, h, deref(resetAt)); err != nil {
 		return nil, err
 	}
-	if h.Transitions, err = transitions(ctx, db, namespace, id, 20); err != nil {
+	if h.Transitions, err = healthTransitionList(ctx, db, namespace, id, 20); err != nil {
 		return nil, err
 	}
-	h.Timeline, err = timeline(ctx, db, now.Add(-window), "b.webhook_id = $2 AND b.generation = $3", id, generation)
+	h.Timeline, err = healthTimeline(ctx, db, now.Add(-window), "b.webhook_id = $2 AND b.generation = $3", id, generation)
 	return h, err
 }
 
-// timeline returns per-minute figures of buckets selected by where, whose
+// healthTimeline returns per-minute figures of buckets selected by where, whose
 // arguments follow since ($1).
-func timeline(ctx context.Context, db dbutil.DB, since time.Time, where string, args ...any) ([]Point, error) {
+func healthTimeline(ctx context.Context, db dbutil.DB, since time.Time, where string, args ...any) ([]health.Point, error) {
 	rows, err := db.Query(ctx, `
 SELECT b.bucket, sum(b.attempts), coalesce(sum(b.attempts) FILTER (WHERE b.error_class = ''), 0), sum(b.duration_us_sum)
 FROM /*schema*/sparrow_webhook_health_bucket b
@@ -352,8 +352,8 @@ GROUP BY b.bucket ORDER BY b.bucket`, append([]any{since.Truncate(time.Minute)},
 	if err != nil {
 		return nil, dbutil.Interpret("health timeline", err)
 	}
-	out := []Point{}
-	var p Point
+	out := []health.Point{}
+	var p health.Point
 	var durationUS int64
 	_, err = pgx.ForEachRow(rows, []any{&p.At, &p.Attempts, &p.Successes, &durationUS}, func() error {
 		p.LatencyAvg = time.Duration(durationUS/int64(max(p.Attempts, 1))) * time.Microsecond
@@ -363,8 +363,8 @@ GROUP BY b.bucket ORDER BY b.bucket`, append([]any{since.Truncate(time.Minute)},
 	return out, dbutil.Interpret("health timeline", err)
 }
 
-// windowDetail fills the window's figures: counts by class and latency.
-func windowDetail(ctx context.Context, db dbutil.DB, h *Health, generation int, since time.Time) error {
+// healthWindowDetail fills the window's figures: counts by class and latency.
+func healthWindowDetail(ctx context.Context, db dbutil.DB, h *health.Health, generation int, since time.Time) error {
 	rows, err := db.Query(ctx, `
 SELECT error_class, sum(attempts), sum(duration_us_sum), array_agg(latency_histogram)
 FROM /*schema*/sparrow_webhook_health_bucket
@@ -396,7 +396,7 @@ GROUP BY error_class`, h.WebhookID, generation, since.Truncate(time.Minute))
 		return dbutil.Interpret("health window", err)
 	}
 	h.Failures = h.Attempts - h.Successes
-	h.SuccessRate = Figures{Attempts: h.Attempts, Successes: h.Successes}.SuccessRate()
+	h.SuccessRate = health.Figures{Attempts: h.Attempts, Successes: h.Successes}.SuccessRate()
 	if h.Attempts > 0 {
 		h.LatencyAvg = time.Duration(durationUS/int64(h.Attempts)) * time.Microsecond
 		h.LatencyP95 = hist.quantile(0.95)
@@ -404,8 +404,8 @@ GROUP BY error_class`, h.WebhookID, generation, since.Truncate(time.Minute))
 	return nil
 }
 
-// recentDetail fills the figures of the last 100 attempts since resetAt.
-func recentDetail(ctx context.Context, db dbutil.DB, h *Health, resetAt time.Time) error {
+// healthRecentDetail fills the figures of the last 100 attempts since resetAt.
+func healthRecentDetail(ctx context.Context, db dbutil.DB, h *health.Health, resetAt time.Time) error {
 	rows, err := db.Query(ctx, `
 SELECT duration_us, error_class = '' FROM /*schema*/sparrow_delivery_attempt
 WHERE webhook_id = $1 AND started_at >= $2 ORDER BY started_at DESC LIMIT 100`, h.WebhookID, resetAt)
@@ -437,28 +437,28 @@ WHERE webhook_id = $1 AND started_at >= $2 ORDER BY started_at DESC LIMIT 100`, 
 	return nil
 }
 
-func transitions(ctx context.Context, db dbutil.DB, namespace, id string, limit int) ([]Transition, error) {
+func healthTransitionList(ctx context.Context, db dbutil.DB, namespace, id string, limit int) ([]health.Transition, error) {
 	rows, err := db.Query(ctx, `
 SELECT at, from_state, to_state, reason FROM /*schema*/sparrow_webhook_health_transition
 WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2`, id, limit)
 	if err != nil {
 		return nil, dbutil.Interpret("health transitions", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Transition, error) {
-		t := Transition{WebhookID: id, Namespace: namespace}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (health.Transition, error) {
+		t := health.Transition{WebhookID: id, Namespace: namespace}
 		err := row.Scan(&t.At, &t.From, &t.To, &t.Reason)
 		return t, err
 	})
 	if out == nil {
-		out = []Transition{}
+		out = []health.Transition{}
 	}
 	return out, dbutil.Interpret("health transitions", err)
 }
 
-// Summarize returns the health of a namespace's webhooks at time now, with
+// HealthSummarize returns the health of a namespace's webhooks at time now, with
 // the worst `worst` of them.
-func Summarize(ctx context.Context, db dbutil.DB, namespace string, window time.Duration, worst int, now time.Time) (*Summary, error) {
-	s := &Summary{Namespace: namespace, Window: window, Webhooks: map[State]int{}}
+func HealthSummarize(ctx context.Context, db dbutil.DB, namespace string, window time.Duration, worst int, now time.Time) (*health.Summary, error) {
+	s := &health.Summary{Namespace: namespace, Window: window, Webhooks: map[health.State]int{}}
 	rows, err := db.Query(ctx, `
 SELECT w.id, coalesce(h.state, 'unknown'), coalesce(h.state_reason, ''), coalesce(h.consecutive_failures, 0),
     coalesce(sum(b.attempts), 0), coalesce(sum(b.attempts) FILTER (WHERE b.error_class = ''), 0)
@@ -470,11 +470,11 @@ GROUP BY w.id, h.state, h.state_reason, h.consecutive_failures`, namespace, now.
 	if err != nil {
 		return nil, dbutil.Interpret("health summary", err)
 	}
-	var all []Health
-	var h Health
+	var all []health.Health
+	var h health.Health
 	_, err = pgx.ForEachRow(rows, []any{&h.WebhookID, &h.State, &h.StateReason, &h.ConsecutiveFailures, &h.Attempts, &h.Successes}, func() error {
 		h.Namespace, h.Window, h.Failures = namespace, window, h.Attempts-h.Successes
-		h.SuccessRate = Figures{Attempts: h.Attempts, Successes: h.Successes}.SuccessRate()
+		h.SuccessRate = health.Figures{Attempts: h.Attempts, Successes: h.Successes}.SuccessRate()
 		s.Webhooks[h.State]++
 		s.Attempts += h.Attempts
 		s.Successes += h.Successes
@@ -484,45 +484,21 @@ GROUP BY w.id, h.state, h.state_reason, h.consecutive_failures`, namespace, now.
 	if err != nil {
 		return nil, dbutil.Interpret("health summary", err)
 	}
-	s.SuccessRate = Figures{Attempts: s.Attempts, Successes: s.Successes}.SuccessRate()
-	slices.SortFunc(all, func(a, b Health) int {
-		if c := b.State.severity() - a.State.severity(); c != 0 {
-			return c
-		}
-		if a.SuccessRate != b.SuccessRate {
-			if a.SuccessRate < b.SuccessRate {
-				return -1
-			}
-			return 1
-		}
-		return b.ConsecutiveFailures - a.ConsecutiveFailures
-	})
-	for _, h := range all {
-		if len(s.Worst) == worst || h.State.severity() < StateDegraded.severity() {
-			break
-		}
-		s.Worst = append(s.Worst, h)
-	}
+	s.SuccessRate = health.Figures{Attempts: s.Attempts, Successes: s.Successes}.SuccessRate()
+	s.Worst = health.Worst(all, worst)
 	if s.Worst == nil {
-		s.Worst = []Health{}
+		s.Worst = []health.Health{}
 	}
 	// Every generation counts here: the namespace's traffic, not a webhook's
 	// state.
-	s.Timeline, err = timeline(ctx, db, now.Add(-window), `b.webhook_id IN (
+	s.Timeline, err = healthTimeline(ctx, db, now.Add(-window), `b.webhook_id IN (
     SELECT id FROM /*schema*/sparrow_webhook WHERE namespace = $2 AND deleted_at IS NULL)`, namespace)
 	return s, err
 }
 
-func deref(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return *t
-}
-
-// Prune deletes up to limit health buckets and up to limit transitions
+// HealthPrune deletes up to limit health buckets and up to limit transitions
 // older than cutoff, oldest first, and returns how many rows it deleted.
-func Prune(ctx context.Context, db dbutil.DB, cutoff time.Time, limit int) (int64, error) {
+func HealthPrune(ctx context.Context, db dbutil.DB, cutoff time.Time, limit int) (int64, error) {
 	var n int64
 	err := db.QueryRow(ctx, `
 WITH transitions AS (

@@ -1,0 +1,265 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/internal/dbutil"
+	"github.com/sparrowhq/sparrow/internal/errs"
+)
+
+// ErrStaleEventType is returned by EventInsert when the event type changed since the
+// version the caller validated the payload against: reload it and retry.
+var ErrStaleEventType = errors.New("event type changed")
+
+// EventInsert stores ev, unless the namespace already holds an event with its
+// idempotency key: then it returns that event and created is false. It
+// refuses an unregistered or inactive type, and returns ErrStaleType unless
+// the type is still at typeVersion (its UpdatedAt), the version whose schema
+// the caller checked the payload with. A new event also enters the fan-out
+// queue (see EventTakeQueued), carrying traceContext (job metadata, or nil). The
+// checks and the inserts are one statement, so a push costs one round trip;
+// only a push that inserts nothing looks up why.
+func EventInsert(ctx context.Context, db dbutil.DB, ev *event.Event, typeVersion time.Time, traceContext []byte) (stored *event.Event, created bool, err error) {
+	// Without a key there is no conflict to resolve, and a plain insert
+	// spares PostgreSQL the speculative one of ON CONFLICT.
+	onConflict := ""
+	var key *string
+	if ev.IdempotencyKey != "" {
+		onConflict = "ON CONFLICT (namespace, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+		key = &ev.IdempotencyKey
+	}
+	tag, err := db.Exec(ctx, `
+WITH inserted AS (
+    INSERT INTO /*schema*/sparrow_event (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at)
+    SELECT $1, $2, t.name, $4::json, $5::jsonb, $6, $7, $8
+    FROM /*schema*/sparrow_event_type t WHERE t.name = $3 AND t.active AND t.updated_at = $9
+    `+onConflict+`
+    RETURNING id
+)
+INSERT INTO /*schema*/sparrow_fanout_queue (event_id, trace_context, queued_at)
+SELECT id, $10::jsonb, $7 FROM inserted`,
+		ev.ID, ev.Namespace, ev.Name, []byte(ev.Payload), emptyIfNil(ev.Labels), key,
+		ev.CreatedAt, nullTime(ev.ExpiresAt), typeVersion, nullJSON(traceContext))
+	if err != nil {
+		return nil, false, dbutil.Interpret("insert event", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return ev, true, nil
+	}
+	t, err := EventTypeGet(ctx, db, ev.Name)
+	switch {
+	case errors.Is(err, errs.ErrNotFound):
+		return nil, false, errs.InvalidArgument("event", "event type %q is not registered", ev.Name)
+	case err != nil:
+		return nil, false, err
+	case !t.Active:
+		return nil, false, errs.FailedPrecondition("event type %q is inactive", ev.Name)
+	case !t.UpdatedAt.Equal(typeVersion), key == nil:
+		// Changed since, or between the insert and this look: try again.
+		return nil, false, ErrStaleEventType
+	}
+	existing, err := eventGetByIdempotencyKey(ctx, db, ev.Namespace, ev.IdempotencyKey)
+	return existing, false, err
+}
+
+// EventInsertMany stores a batch of events in one statement, with EventInsert's
+// idempotency rule per event. It returns, in input order, the stored events
+// and which of them are new. Callers check event types first (EventTypeCheck).
+func EventInsertMany(ctx context.Context, db dbutil.DB, evs []*event.Event) ([]*event.Event, []bool, error) {
+	n := len(evs)
+	var (
+		idCol, nsCol, nameCol, keyCol = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		payloadCol, labelsCol         = make([]string, n), make([]string, n)
+		createdCol                    = make([]time.Time, n)
+		expiresCol                    = make([]*time.Time, n)
+	)
+	for i, ev := range evs {
+		labels, _ := json.Marshal(emptyIfNil(ev.Labels))
+		idCol[i], nsCol[i], nameCol[i], keyCol[i] = ev.ID, ev.Namespace, ev.Name, ev.IdempotencyKey
+		payloadCol[i], labelsCol[i] = string(ev.Payload), string(labels)
+		createdCol[i], expiresCol[i] = ev.CreatedAt, nullTime(ev.ExpiresAt)
+	}
+	rows, err := db.Query(ctx, `
+INSERT INTO /*schema*/sparrow_event (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at)
+SELECT id, namespace, name, payload::json, labels::jsonb, nullif(idempotency_key, ''), created_at, expires_at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+    AS input (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at)
+ON CONFLICT (namespace, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING id`, idCol, nsCol, nameCol, payloadCol, labelsCol, keyCol, createdCol, expiresCol)
+	if err != nil {
+		return nil, nil, dbutil.Interpret("insert events", err)
+	}
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, nil, dbutil.Interpret("insert events", err)
+	}
+	isNew := make(map[string]bool, len(inserted))
+	for _, id := range inserted {
+		isNew[id] = true
+	}
+	stored, created := make([]*event.Event, n), make([]bool, n)
+	for i, ev := range evs {
+		stored[i], created[i] = ev, isNew[ev.ID]
+		if created[i] {
+			continue
+		}
+		// A repeated key, either already stored or earlier in this batch.
+		if stored[i], err = eventGetByIdempotencyKey(ctx, db, ev.Namespace, ev.IdempotencyKey); err != nil {
+			return nil, nil, err
+		}
+	}
+	return stored, created, nil
+}
+
+const eventColumns = "id, namespace, name, labels, coalesce(idempotency_key, ''), created_at, expires_at"
+
+// scanEvent scans eventColumns, then the payload when asked for, then the
+// columns after them into more.
+func scanEvent(row pgx.Row, payload *json.RawMessage, more ...any) (*event.Event, error) {
+	var ev event.Event
+	var expires *time.Time
+	// Bytes, not a json.RawMessage: pgx would pass the payload through
+	// json.Unmarshal, re-checking JSON that was checked when pushed.
+	var raw []byte
+	dest := []any{&ev.ID, &ev.Namespace, &ev.Name, &ev.Labels, &ev.IdempotencyKey, &ev.CreatedAt, &expires}
+	if payload != nil {
+		dest = append(dest, &raw)
+	}
+	dest = append(dest, more...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	if expires != nil {
+		ev.ExpiresAt = *expires
+	}
+	if payload != nil {
+		*payload = raw
+		ev.Payload = raw
+	}
+	return &ev, nil
+}
+
+// EventGet returns the event id in namespace, payload included.
+func EventGet(ctx context.Context, db dbutil.DB, namespace, id string) (*event.Event, error) {
+	var payload json.RawMessage
+	ev, err := scanEvent(db.QueryRow(ctx, "SELECT "+eventColumns+", payload FROM /*schema*/sparrow_event WHERE namespace = $1 AND id = $2",
+		namespace, id), &payload)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errs.NotFound("event", id)
+	}
+	return ev, dbutil.Interpret("get event", err)
+}
+
+func eventGetByIdempotencyKey(ctx context.Context, db dbutil.DB, namespace, key string) (*event.Event, error) {
+	var payload json.RawMessage
+	ev, err := scanEvent(db.QueryRow(ctx, "SELECT "+eventColumns+", payload FROM /*schema*/sparrow_event WHERE namespace = $1 AND idempotency_key = $2",
+		namespace, key), &payload)
+	return ev, dbutil.Interpret("get event by idempotency key", err)
+}
+
+// EventListParams selects a page of a namespace's events, newest first.
+type EventListParams struct {
+	Namespace string
+	// Name, when set, keeps events of that type only.
+	Name string
+	// Since and Until, when set, bound the creation time: [Since, Until).
+	Since time.Time
+	Until time.Time
+	// Before is the id the page starts after (older than).
+	Before string
+	Limit  int
+}
+
+// EventList returns a page of events without their payloads, and whether more
+// follow.
+func EventList(ctx context.Context, db dbutil.DB, p EventListParams) ([]event.Event, bool, error) {
+	rows, err := db.Query(ctx, "SELECT "+eventColumns+` FROM /*schema*/sparrow_event
+WHERE namespace = $1
+  AND ($2 = '' OR name = $2)
+  AND ($3 = '' OR id < $3)
+  AND ($4::timestamptz IS NULL OR created_at >= $4)
+  AND ($5::timestamptz IS NULL OR created_at < $5)
+ORDER BY id DESC LIMIT $6`, p.Namespace, p.Name, p.Before, nullTime(p.Since), nullTime(p.Until), p.Limit+1)
+	if err != nil {
+		return nil, false, dbutil.Interpret("list events", err)
+	}
+	evs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (event.Event, error) {
+		ev, err := scanEvent(row, nil)
+		if err != nil {
+			return event.Event{}, err
+		}
+		return *ev, nil
+	})
+	if err != nil {
+		return nil, false, dbutil.Interpret("list events", err)
+	}
+	more := len(evs) > p.Limit
+	return evs[:min(len(evs), p.Limit)], more, nil
+}
+
+// EventNextRound returns the fan-out round a repush of event id takes: the one
+// after its last.
+func EventNextRound(ctx context.Context, db dbutil.DB, namespace, id string) (int, error) {
+	var next int
+	err := db.QueryRow(ctx, `
+SELECT coalesce((SELECT max(f.round) + 1 FROM /*schema*/sparrow_event_fanout f WHERE f.event_id = e.id), 0)
+FROM /*schema*/sparrow_event e WHERE e.namespace = $1 AND e.id = $2`, namespace, id).Scan(&next)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, errs.NotFound("event", id)
+	}
+	return next, dbutil.Interpret("get event round", err)
+}
+
+// EventClaimFanout claims fan-out round `round` of the events ids and returns
+// those events, payloads included. Events that had that round, or a later
+// one, are left out: a fan-out River runs twice claims nothing the second
+// time.
+func EventClaimFanout(ctx context.Context, db dbutil.DB, ids []string, round int, now time.Time) ([]*event.Event, error) {
+	// Every lookup by primary key, one per id, whatever the planner
+	// estimates (see DeliveryLoadWork): OFFSET 0 keeps each subquery from
+	// being flattened into a join that hashes a whole table.
+	rows, err := db.Query(ctx, `
+WITH claimed AS (
+    INSERT INTO /*schema*/sparrow_event_fanout (event_id, round, at)
+    SELECT found.id, $2, $3 FROM unnest($1::text[]) AS want (id), LATERAL (
+        SELECT e.id FROM /*schema*/sparrow_event e
+        WHERE e.id = want.id
+          AND NOT EXISTS (SELECT FROM /*schema*/sparrow_event_fanout f WHERE f.event_id = e.id AND f.round >= $2 OFFSET 0)
+        OFFSET 0
+    ) found
+    ON CONFLICT DO NOTHING
+    RETURNING event_id
+)
+SELECT found.* FROM claimed, LATERAL (
+    SELECT `+eventColumns+`, payload FROM /*schema*/sparrow_event WHERE id = claimed.event_id OFFSET 0
+) found`,
+		pgx.QueryExecModeExec, ids, round, now) // planned for the table as it is now
+	if err != nil {
+		return nil, dbutil.Interpret("claim fan-out", err)
+	}
+	evs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*event.Event, error) {
+		var payload json.RawMessage
+		return scanEvent(row, &payload)
+	})
+	return evs, dbutil.Interpret("claim fan-out", err)
+}
+
+// EventPrune deletes up to limit events of ns pushed before cutoff, oldest
+// first, and returns how many. An event goes only once fanned out and left
+// without deliveries: a delivery still kept needs its event's payload.
+func EventPrune(ctx context.Context, db dbutil.DB, ns dbutil.Namespaces, cutoff time.Time, limit int) (int64, error) {
+	tag, err := db.Exec(ctx, `
+DELETE FROM /*schema*/sparrow_event WHERE id IN (
+    SELECT e.id FROM /*schema*/sparrow_event e
+    WHERE `+dbutil.NamespacesWhere("e.namespace")+` AND e.created_at < $3
+      AND EXISTS (SELECT 1 FROM /*schema*/sparrow_event_fanout f WHERE f.event_id = e.id)
+      AND NOT EXISTS (SELECT 1 FROM /*schema*/sparrow_delivery d WHERE d.event_id = e.id)
+    ORDER BY e.created_at LIMIT $4 FOR UPDATE SKIP LOCKED
+)`, append(ns.Args(), cutoff, limit)...)
+	return tag.RowsAffected(), dbutil.Interpret("prune events", err)
+}
