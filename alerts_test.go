@@ -51,7 +51,7 @@ func TestHealthAlerts(t *testing.T) {
 	// One failure recorded at a time: two recorded in one batch would move
 	// the webhook past unhealthy in one change of state, one alert fewer.
 	for range 3 {
-		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Namespace: "shop", Name: "order.created", Payload: []byte(`{}`)})
+		ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Namespace: "shop", Name: "order.created", Payload: []byte(`{}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,6 +111,6 @@ func TestHealthAlerts(t *testing.T) {
 		t.Fatalf("operator received %d alerts, want 7", n)
 	}
 
-	_, err := b.eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "sparrow.mine"})
+	_, err := b.eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "sparrow.mine"})
 	wantInvalid(t, err, "name")
 }

@@ -44,10 +44,10 @@ func deliveryRate(b *testing.B, n int, healthTracking bool) float64 {
 	if _, err := bundle.eng.RegisterWebhook(ctx, sparrow.RegisterWebhookParams{URL: srv.URL, Events: []string{"order.created"}}); err != nil {
 		b.Fatal(err)
 	}
-	batch := make([]sparrow.Event, sparrow.MaxPushBatch)
+	batch := make([]sparrow.PushEventParams, sparrow.MaxPushBatch)
 	for pushed := 0; pushed < n; pushed += len(batch) {
 		for i := range batch {
-			batch[i] = sparrow.Event{Name: "order.created", Payload: []byte(`{"order_id":"ord_123","total":49.99}`)}
+			batch[i] = sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"order_id":"ord_123","total":49.99}`)}
 		}
 		if _, err := bundle.eng.PushEvents(ctx, batch[:min(len(batch), n-pushed)]); err != nil {
 			b.Fatal(err)

@@ -29,10 +29,10 @@ func TestDeliveryBodiesOfLargeJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 40 // one fan-out, one job per webhook
-	var evs []sparrow.Event
+	var evs []sparrow.PushEventParams
 	var wantPlain, wantRendered []string
 	for i := range n {
-		evs = append(evs, sparrow.Event{Name: "order.created", Payload: []byte(fmt.Sprintf(`{"order_id":"ord_%d"}`, i))})
+		evs = append(evs, sparrow.PushEventParams{Name: "order.created", Payload: []byte(fmt.Sprintf(`{"order_id":"ord_%d"}`, i))})
 		wantPlain = append(wantPlain, fmt.Sprintf(`{"order_id":"ord_%d"}`, i))
 		wantRendered = append(wantRendered, fmt.Sprintf(`{"order": "ord_%d"}`, i))
 	}

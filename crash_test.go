@@ -64,9 +64,9 @@ func TestCrashRecovery(t *testing.T) {
 	})
 	b.registerEvent(t, "order.created")
 	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
-	batch := make([]sparrow.Event, events)
+	batch := make([]sparrow.PushEventParams, events)
 	for i := range batch {
-		batch[i] = sparrow.Event{Name: "order.created", Payload: mustJSON(t, map[string]int{"n": i})}
+		batch[i] = sparrow.PushEventParams{Name: "order.created", Payload: mustJSON(t, map[string]int{"n": i})}
 	}
 	if _, err := b.eng.PushEvents(ctx, batch); err != nil {
 		t.Fatal(err)

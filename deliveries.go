@@ -10,7 +10,7 @@ import (
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
 	"github.com/sparrowhq/sparrow/internal/store"
-	"github.com/sparrowhq/sparrow/riverworkers"
+	"github.com/sparrowhq/sparrow/internal/worker"
 )
 
 // ListDeliveriesParams selects a page of a namespace's deliveries, newest
@@ -108,7 +108,7 @@ func (e *Engine) retryDelivery(ctx context.Context, tx pgx.Tx, namespace, id str
 			return err
 		}
 		ref := store.DeliveryRef{ID: d.ID, WebhookID: d.WebhookID, AttemptCount: d.AttemptCount}
-		return e.insertJobs(ctx, tx, riverworkers.DeliverJobs(ctx, e.config.queue, []store.DeliveryRef{ref}, time.Time{}))
+		return e.insertJobs(ctx, tx, worker.DeliverJobs(ctx, e.config.Queue, []store.DeliveryRef{ref}, time.Time{}))
 	})
 	return d, err
 }
@@ -156,7 +156,7 @@ func (e *Engine) retryFailedDeliveries(ctx context.Context, tx pgx.Tx, p RetryFa
 			return err
 		}
 		n = len(retried)
-		return e.insertJobs(ctx, tx, riverworkers.DeliverJobs(ctx, e.config.queue, retried, time.Time{}))
+		return e.insertJobs(ctx, tx, worker.DeliverJobs(ctx, e.config.Queue, retried, time.Time{}))
 	})
 	return n, err
 }

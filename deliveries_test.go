@@ -31,7 +31,7 @@ func (b *testBundle) pushOne(t *testing.T, rcv *receiver, change func(*sparrow.R
 		change(&p)
 	}
 	w := b.registerWebhook(t, p)
-	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Namespace: w.Namespace, Name: "order.created", Payload: []byte(`{"order_id":"ord_123","total":49.99}`)})
+	ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Namespace: w.Namespace, Name: "order.created", Payload: []byte(`{"order_id":"ord_123","total":49.99}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestDeliveryDNSFailure(t *testing.T) {
 	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{
 		URL: "http://hooks.unknown.test/hook", Events: []string{"order.created"}, MaxAttempts: 5,
 	})
-	ev, err := b.eng.PushEvent(context.Background(), sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+	ev, err := b.eng.PushEvent(context.Background(), sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +387,7 @@ func TestDeliveryTTL(t *testing.T) {
 		rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) { w.WriteHeader(500) })
 		b.registerEvent(t, "order.created")
 		w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}, MaxAttempts: 50})
-		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`), TTL: time.Second})
+		ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`), TTL: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -411,7 +411,7 @@ func TestDeliveryTTL(t *testing.T) {
 		rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) { w.WriteHeader(500) })
 		b.registerEvent(t, "order.created")
 		w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
-		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`), TTL: time.Second})
+		ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`), TTL: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -430,7 +430,7 @@ func TestDeliveryTTL(t *testing.T) {
 		rcv := newReceiver(t, nil)
 		b.registerEvent(t, "order.created")
 		b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
-		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`), TTL: time.Minute})
+		ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`), TTL: time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -460,7 +460,7 @@ func TestPauseResumeDelivery(t *testing.T) {
 	}
 	var evIDs []string
 	for range 3 {
-		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+		ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -503,7 +503,7 @@ func TestDeleteWebhookCancelsDeliveries(t *testing.T) {
 	if _, err := b.eng.PauseWebhook(ctx, "default", w.ID); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+	ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -542,7 +542,7 @@ func TestDeliveryTemplates(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{"order_id":"ord_\"1\"","total":49.99,"items":[1,2]}`)})
+	ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"order_id":"ord_\"1\"","total":49.99,"items":[1,2]}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -591,7 +591,7 @@ func TestDeliveryLabelFilter(t *testing.T) {
 		if labels == nil {
 			payload = []byte(`{}`)
 		}
-		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: payload, Labels: labels})
+		ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: payload, Labels: labels})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -639,7 +639,7 @@ func TestDeliveryDuringRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+	if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
 	req := rcv.waitRequests(t, 1)[0]
@@ -712,7 +712,7 @@ func TestRetryDeliveryInProgress(t *testing.T) {
 			rcv := newReceiver(t, nil)
 			b.registerEvent(t, "order.created")
 			w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}, Inactive: true})
-			ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+			ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -846,7 +846,7 @@ func TestRetryFailedDeliveries(t *testing.T) {
 	since := time.Now()
 	var ids []string
 	for range 5 {
-		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+		ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -888,7 +888,7 @@ func TestListDeliveries(t *testing.T) {
 	wBad := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: bad.URL, Events: []string{"order.created"}})
 	var events []string
 	for range 4 {
-		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+		ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -972,7 +972,7 @@ func TestListDeliveriesTimeRange(t *testing.T) {
 	var made []string // a delivery made at start, then one an hour later
 	for i := range 2 {
 		clock.Store(start.Add(time.Duration(i) * time.Hour).UnixNano())
-		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+		ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 		if err != nil {
 			t.Fatal(err)
 		}

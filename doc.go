@@ -8,40 +8,30 @@ backoff and recorded attempt by attempt.
 
 # Setting up
 
-Create the tables once at startup, then the engine:
+Create the tables once at startup, then the engine, and put Sparrow into
+your River client's configuration before creating the client:
 
 	if err := migrations.Migrate(ctx, pool, nil); err != nil { ... } // River's and Sparrow's
 	eng, err := sparrow.New(pool, sparrow.WithLogger(logger))
+	riverConfig := &river.Config{Queues: yourQueues, Workers: yourWorkers}
+	if err := eng.Install(riverConfig); err != nil { ... } // Sparrow's workers, queue, periodic jobs
+	client, err := river.NewClient(riverpgxv5.New(pool), riverConfig)
+	err = client.Start(ctx) // and at shutdown: eng.Stop(ctx), then client.Stop(ctx)
 
-A host that runs its own River client adds Sparrow's workers and queue to it:
+Without a River client of your own, Engine.Start runs one for Sparrow and
+Engine.Stop stops it. A process that only pushes events needs neither: the
+engine schedules its jobs with an insert-only client of its own, and
+whichever processes run the workers take them.
 
-	workers := river.NewWorkers()
-	if err := eng.AddWorkers(workers); err != nil { ... }
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		PeriodicJobs: eng.PeriodicJobs(), // fan-out sweep and retention, with the host's own
-		Queues:       eng.Queues(),       // merged with the host's own queues
-		Workers:      workers,
-	})
-
-The periodic jobs are required: a single push queues its event for fan-out
-in Sparrow's tables rather than inserting a River job, and the fan-out
-sweep starts the poller that takes that queue in the host's process.
-
-A host without one lets the engine run its own: Engine.Start and Engine.Stop.
-
-A process that only pushes events needs neither: the engine inserts its jobs
-with an insert-only client of its own. But a River client that works
-Sparrow's queue must have Sparrow's workers, or its jobs fail as unknown
-kinds; merge Queues only together with AddWorkers. Likewise, after
-Engine.UseRiverClient the engine inserts through the host's client, and
-River refuses to insert a job whose kind that client's Workers lack: unless
-the host added Sparrow's workers or set river.Config.SkipUnknownJobCheck,
-PushEvents, and every other method that schedules a job, fails with a
-*river.UnknownJobKindError.
+Forgetting to run the workers is loud: when events have waited longer than
+WithStallThreshold (default 30s) and no process on the database runs
+Sparrow's workers (each keeps a heartbeat row), the engine logs a warning
+saying what to do, Engine.Ready returns ErrNoWorkers, and Engine.Backlog
+shows what waits.
 
 # Registering and pushing
 
-	eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "order.created"})
+	eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "order.created"})
 	wh, err := eng.RegisterWebhook(ctx, sparrow.RegisterWebhookParams{
 		URL:    "https://partner.example.com/hooks",
 		Events: []string{"order.created"},
@@ -53,11 +43,22 @@ transactional outbox): a rollback leaves neither, a commit delivers it.
 
 	tx, err := pool.Begin(ctx)
 	insertOrder(ctx, tx, order)
-	ev, err := eng.PushEventTx(ctx, tx, sparrow.Event{Name: "order.created", Payload: payload})
+	ev, err := eng.PushEventTx(ctx, tx, sparrow.PushEventParams{Name: "order.created", Payload: payload})
 	err = tx.Commit(ctx)
 
 Every method that writes has such a Tx twin; the plain method runs in a
 transaction of its own.
+
+An event goes to the subscriptions that existed when it was pushed (for
+PushEventTx, when its statement ran), however late its fan-out runs: a
+webhook registered after the push does not get it. RepushEvent sends an
+event again to the subscriptions of now.
+
+# Testing a host
+
+Package sparrowtest has a receiver that verifies signatures and records
+deliveries, waits for deliveries, and Drain, which delivers what is due
+without the test running a River client.
 
 # Delivery
 

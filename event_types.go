@@ -12,13 +12,13 @@ import (
 	"github.com/sparrowhq/sparrow/internal/validate"
 )
 
-// RegisterEventParams describes an event type to register.
-type RegisterEventParams struct {
+// RegisterEventTypeParams describes an event type to register.
+type RegisterEventTypeParams struct {
 	// Name is like "order.created": 1 to 128 letters, digits, '_', '-', '.'.
 	Name        string
 	Description string
 	// Inactive registers the type deactivated: pushes of it are refused
-	// until UpdateEvent activates it.
+	// until UpdateEventType activates it.
 	Inactive bool
 	// Schema, when set, is a JSON Schema (draft 2020-12 unless its $schema
 	// says otherwise) every payload of the type must satisfy; pushes that
@@ -26,7 +26,7 @@ type RegisterEventParams struct {
 	Schema json.RawMessage
 }
 
-func (p *RegisterEventParams) validate() error {
+func (p *RegisterEventTypeParams) validate() error {
 	if err := event.ValidateName("name", p.Name); err != nil {
 		return err
 	}
@@ -47,22 +47,22 @@ func validateSchema(field string, raw json.RawMessage) error {
 	return err
 }
 
-// RegisterEvent registers an event type. Event types are global: every
+// RegisterEventType registers an event type. Event types are global: every
 // namespace pushes from one catalogue. It returns ErrAlreadyExists for a
 // name taken.
-func (e *Engine) RegisterEvent(ctx context.Context, p RegisterEventParams) (*event.Type, error) {
+func (e *Engine) RegisterEventType(ctx context.Context, p RegisterEventTypeParams) (*event.Type, error) {
 	return e.registerEvent(ctx, nil, p)
 }
 
-// RegisterEventTx is RegisterEvent in the caller's transaction.
-func (e *Engine) RegisterEventTx(ctx context.Context, tx pgx.Tx, p RegisterEventParams) (*event.Type, error) {
+// RegisterEventTypeTx is RegisterEventType in the caller's transaction.
+func (e *Engine) RegisterEventTypeTx(ctx context.Context, tx pgx.Tx, p RegisterEventTypeParams) (*event.Type, error) {
 	if tx == nil {
 		return nil, errNilTx
 	}
 	return e.registerEvent(ctx, tx, p)
 }
 
-func (e *Engine) registerEvent(ctx context.Context, tx pgx.Tx, p RegisterEventParams) (*event.Type, error) {
+func (e *Engine) registerEvent(ctx context.Context, tx pgx.Tx, p RegisterEventTypeParams) (*event.Type, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
@@ -107,8 +107,8 @@ func (e *Engine) ListEventTypes(ctx context.Context, p ListEventTypesParams) (*P
 	return newPage(types, more, func(t *event.Type) string { return t.Name }), nil
 }
 
-// UpdateEventParams changes an event type; nil fields are left as they are.
-type UpdateEventParams struct {
+// UpdateEventTypeParams changes an event type; nil fields are left as they are.
+type UpdateEventTypeParams struct {
 	Name        string
 	Description *string
 	// Active activates or deactivates the type. Deactivating refuses new
@@ -119,7 +119,7 @@ type UpdateEventParams struct {
 	Schema *json.RawMessage
 }
 
-func (p *UpdateEventParams) validate() error {
+func (p *UpdateEventTypeParams) validate() error {
 	if err := event.ValidateName("name", p.Name); err != nil {
 		return err
 	}
@@ -134,21 +134,21 @@ func (p *UpdateEventParams) validate() error {
 	return nil
 }
 
-// UpdateEvent changes an event type's description or activates or
+// UpdateEventType changes an event type's description or activates or
 // deactivates it.
-func (e *Engine) UpdateEvent(ctx context.Context, p UpdateEventParams) (*event.Type, error) {
+func (e *Engine) UpdateEventType(ctx context.Context, p UpdateEventTypeParams) (*event.Type, error) {
 	return e.updateEvent(ctx, nil, p)
 }
 
-// UpdateEventTx is UpdateEvent in the caller's transaction.
-func (e *Engine) UpdateEventTx(ctx context.Context, tx pgx.Tx, p UpdateEventParams) (*event.Type, error) {
+// UpdateEventTypeTx is UpdateEventType in the caller's transaction.
+func (e *Engine) UpdateEventTypeTx(ctx context.Context, tx pgx.Tx, p UpdateEventTypeParams) (*event.Type, error) {
 	if tx == nil {
 		return nil, errNilTx
 	}
 	return e.updateEvent(ctx, tx, p)
 }
 
-func (e *Engine) updateEvent(ctx context.Context, tx pgx.Tx, p UpdateEventParams) (*event.Type, error) {
+func (e *Engine) updateEvent(ctx context.Context, tx pgx.Tx, p UpdateEventTypeParams) (*event.Type, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func TestRegisterEvent(t *testing.T) {
 		t.Parallel()
 
 		b := setup(t)
-		got, err := b.eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "order.created", Description: "Fires when a new order is placed"})
+		got, err := b.eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "order.created", Description: "Fires when a new order is placed"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,7 +42,7 @@ func TestRegisterEvent(t *testing.T) {
 		t.Parallel()
 
 		b := setup(t)
-		got, err := b.eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "user.deleted", Inactive: true})
+		got, err := b.eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "user.deleted", Inactive: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +56,7 @@ func TestRegisterEvent(t *testing.T) {
 
 		b := setup(t)
 		b.registerEvent(t, "order.created")
-		_, err := b.eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "order.created", Description: "again"})
+		_, err := b.eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "order.created", Description: "again"})
 		wantErr(t, err, sparrow.ErrAlreadyExists)
 		got, err := b.eng.GetEventType(ctx, "order.created")
 		if err != nil {
@@ -73,20 +73,20 @@ func TestRegisterEvent(t *testing.T) {
 		b := setup(t)
 		tests := []struct {
 			name  string
-			p     sparrow.RegisterEventParams
+			p     sparrow.RegisterEventTypeParams
 			field string
 		}{
-			{"EmptyName", sparrow.RegisterEventParams{}, "name"},
-			{"NameTooLong", sparrow.RegisterEventParams{Name: strings.Repeat("a", 129)}, "name"},
-			{"NameWithSpace", sparrow.RegisterEventParams{Name: "order created"}, "name"},
-			{"NameWithSlash", sparrow.RegisterEventParams{Name: "order/created"}, "name"},
-			{"NameNonASCII", sparrow.RegisterEventParams{Name: "commande.créée"}, "name"},
-			{"DescriptionNUL", sparrow.RegisterEventParams{Name: "a", Description: "x\x00y"}, "description"},
-			{"DescriptionInvalidUTF8", sparrow.RegisterEventParams{Name: "a", Description: "\xff"}, "description"},
-			{"DescriptionTooLong", sparrow.RegisterEventParams{Name: "a", Description: strings.Repeat("x", 1025)}, "description"},
+			{"EmptyName", sparrow.RegisterEventTypeParams{}, "name"},
+			{"NameTooLong", sparrow.RegisterEventTypeParams{Name: strings.Repeat("a", 129)}, "name"},
+			{"NameWithSpace", sparrow.RegisterEventTypeParams{Name: "order created"}, "name"},
+			{"NameWithSlash", sparrow.RegisterEventTypeParams{Name: "order/created"}, "name"},
+			{"NameNonASCII", sparrow.RegisterEventTypeParams{Name: "commande.créée"}, "name"},
+			{"DescriptionNUL", sparrow.RegisterEventTypeParams{Name: "a", Description: "x\x00y"}, "description"},
+			{"DescriptionInvalidUTF8", sparrow.RegisterEventTypeParams{Name: "a", Description: "\xff"}, "description"},
+			{"DescriptionTooLong", sparrow.RegisterEventTypeParams{Name: "a", Description: strings.Repeat("x", 1025)}, "description"},
 		}
 		for _, tt := range tests {
-			_, err := b.eng.RegisterEvent(ctx, tt.p)
+			_, err := b.eng.RegisterEventType(ctx, tt.p)
 			t.Run(tt.name, func(t *testing.T) { wantInvalid(t, err, tt.field) })
 		}
 		if n := b.countUserEventTypes(t); n != 0 {
@@ -98,7 +98,7 @@ func TestRegisterEvent(t *testing.T) {
 		t.Parallel()
 
 		b := setup(t)
-		if _, err := b.eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: strings.Repeat("a", 128)}); err != nil {
+		if _, err := b.eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: strings.Repeat("a", 128)}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -121,7 +121,7 @@ func TestListEventTypes(t *testing.T) {
 	b := setup(t)
 	names := []string{"a.one", "b.two", "c.three", "d.four", "e.five"}
 	b.registerEvent(t, names...)
-	if _, err := b.eng.UpdateEvent(ctx, sparrow.UpdateEventParams{Name: "c.three", Active: ptr(false)}); err != nil {
+	if _, err := b.eng.UpdateEventType(ctx, sparrow.UpdateEventTypeParams{Name: "c.three", Active: ptr(false)}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -175,14 +175,14 @@ func TestUpdateEvent(t *testing.T) {
 	b := setup(t)
 	b.registerEvent(t, "order.created")
 
-	got, err := b.eng.UpdateEvent(ctx, sparrow.UpdateEventParams{Name: "order.created", Active: ptr(false)})
+	got, err := b.eng.UpdateEventType(ctx, sparrow.UpdateEventTypeParams{Name: "order.created", Active: ptr(false)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Active {
 		t.Fatal("still active after deactivation")
 	}
-	got, err = b.eng.UpdateEvent(ctx, sparrow.UpdateEventParams{Name: "order.created", Description: ptr("new words")})
+	got, err = b.eng.UpdateEventType(ctx, sparrow.UpdateEventTypeParams{Name: "order.created", Description: ptr("new words")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,9 +193,9 @@ func TestUpdateEvent(t *testing.T) {
 		t.Fatalf("UpdatedAt %v not after CreatedAt %v", got.UpdatedAt, got.CreatedAt)
 	}
 
-	_, err = b.eng.UpdateEvent(ctx, sparrow.UpdateEventParams{Name: "missing.type", Active: ptr(true)})
+	_, err = b.eng.UpdateEventType(ctx, sparrow.UpdateEventTypeParams{Name: "missing.type", Active: ptr(true)})
 	wantErr(t, err, sparrow.ErrNotFound)
-	_, err = b.eng.UpdateEvent(ctx, sparrow.UpdateEventParams{Name: "order.created", Description: ptr("\x00")})
+	_, err = b.eng.UpdateEventType(ctx, sparrow.UpdateEventTypeParams{Name: "order.created", Description: ptr("\x00")})
 	wantInvalid(t, err, "description")
 }
 
@@ -208,7 +208,7 @@ func TestRegisterEventTx(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.eng.RegisterEventTx(ctx, tx, sparrow.RegisterEventParams{Name: "order.created"}); err != nil {
+	if _, err := b.eng.RegisterEventTypeTx(ctx, tx, sparrow.RegisterEventTypeParams{Name: "order.created"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Rollback(ctx); err != nil {
@@ -217,7 +217,7 @@ func TestRegisterEventTx(t *testing.T) {
 	_, err = b.eng.GetEventType(ctx, "order.created")
 	wantErr(t, err, sparrow.ErrNotFound)
 
-	if _, err := b.eng.RegisterEventTx(ctx, nil, sparrow.RegisterEventParams{Name: "order.created"}); err == nil {
+	if _, err := b.eng.RegisterEventTypeTx(ctx, nil, sparrow.RegisterEventTypeParams{Name: "order.created"}); err == nil {
 		t.Fatal("a nil tx was accepted")
 	}
 }

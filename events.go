@@ -18,11 +18,11 @@ import (
 	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/internal/validate"
-	"github.com/sparrowhq/sparrow/riverworkers"
+	"github.com/sparrowhq/sparrow/internal/worker"
 )
 
-// Event is an event to push.
-type Event struct {
+// PushEventParams is an event to push.
+type PushEventParams struct {
 	// Namespace defaults to "default".
 	Namespace string
 	// Name is a registered, active event type.
@@ -40,7 +40,7 @@ type Event struct {
 	IdempotencyKey string
 }
 
-func (ev *Event) validate(field string, maxPayload int) (err error) {
+func (ev *PushEventParams) validate(field string, maxPayload int) (err error) {
 	if ev.Namespace, err = validate.Namespace(ev.Namespace); err != nil {
 		return prefixField(field, err)
 	}
@@ -53,7 +53,7 @@ func (ev *Event) validate(field string, maxPayload int) (err error) {
 	))
 }
 
-func (e *Engine) newEvent(ev *Event, now time.Time) *event.Event {
+func (e *Engine) newEvent(ev *PushEventParams, now time.Time) *event.Event {
 	stored := &event.Event{
 		ID:             ids.New(ids.Event),
 		Namespace:      ev.Namespace,
@@ -76,7 +76,7 @@ func (e *Engine) newEvent(ev *Event, now time.Time) *event.Event {
 // subscription. It returns once the event is stored; fan-out and delivery
 // happen where Sparrow's workers run (within milliseconds), and cost the
 // push no River job.
-func (e *Engine) PushEvent(ctx context.Context, ev Event) (*event.Event, error) {
+func (e *Engine) PushEvent(ctx context.Context, ev PushEventParams) (*event.Event, error) {
 	return e.pushEvent(ctx, nil, ev)
 }
 
@@ -85,18 +85,18 @@ func (e *Engine) PushEvent(ctx context.Context, ev Event) (*event.Event, error) 
 // the business change it announces, and a rollback leaves no trace of
 // either (the transactional outbox). On an error the transaction should be
 // rolled back.
-func (e *Engine) PushEventTx(ctx context.Context, tx pgx.Tx, ev Event) (*event.Event, error) {
+func (e *Engine) PushEventTx(ctx context.Context, tx pgx.Tx, ev PushEventParams) (*event.Event, error) {
 	if tx == nil {
 		return nil, errNilTx
 	}
 	return e.pushEvent(ctx, tx, ev)
 }
 
-func (e *Engine) pushEvent(ctx context.Context, tx pgx.Tx, ev Event) (_ *event.Event, err error) {
+func (e *Engine) pushEvent(ctx context.Context, tx pgx.Tx, ev PushEventParams) (_ *event.Event, err error) {
 	ctx, span := e.telemetry.Tracer.Start(ctx, "sparrow.push", trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(telemetry.AttrNamespace.String(ev.Namespace), telemetry.AttrEventName.String(ev.Name)))
 	defer func() { endSpan(span, err) }()
-	if err := ev.validate("", e.config.maxPayloadBytes); err != nil {
+	if err := ev.validate("", e.config.MaxPayloadBytes); err != nil {
 		return nil, err
 	}
 	var stored *event.Event
@@ -132,6 +132,7 @@ func (e *Engine) pushEvent(ctx context.Context, tx pgx.Tx, ev Event) (_ *event.E
 	span.SetAttributes(telemetry.AttrEventID.String(stored.ID))
 	if created {
 		e.telemetry.EventsPushed.Add(ctx, 1, metric.WithAttributes(telemetry.AttrEventName.String(stored.Name)))
+		e.watchForStall()
 	}
 	return stored, nil
 }
@@ -144,19 +145,19 @@ const MaxPushBatch = 1000
 // fan-out, all or nothing: one invalid event refuses the batch, naming it
 // ("events[3].payload"). It returns the stored events in input order (for a
 // repeated idempotency key, the first event).
-func (e *Engine) PushEvents(ctx context.Context, evs []Event) ([]*event.Event, error) {
+func (e *Engine) PushEvents(ctx context.Context, evs []PushEventParams) ([]*event.Event, error) {
 	return e.pushEvents(ctx, nil, evs)
 }
 
 // PushEventsTx is PushEvents in the caller's transaction.
-func (e *Engine) PushEventsTx(ctx context.Context, tx pgx.Tx, evs []Event) ([]*event.Event, error) {
+func (e *Engine) PushEventsTx(ctx context.Context, tx pgx.Tx, evs []PushEventParams) ([]*event.Event, error) {
 	if tx == nil {
 		return nil, errNilTx
 	}
 	return e.pushEvents(ctx, tx, evs)
 }
 
-func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []Event) (_ []*event.Event, err error) {
+func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []PushEventParams) (_ []*event.Event, err error) {
 	ctx, span := e.telemetry.Tracer.Start(ctx, "sparrow.push", trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(telemetry.AttrEventCount.Int(len(evs))))
 	defer func() { endSpan(span, err) }()
@@ -170,7 +171,7 @@ func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []Event) (_ []*e
 	batch := make([]*event.Event, len(evs))
 	names := make([]string, len(evs))
 	for i := range evs {
-		if err := evs[i].validate(fmt.Sprintf("events[%d]", i), e.config.maxPayloadBytes); err != nil {
+		if err := evs[i].validate(fmt.Sprintf("events[%d]", i), e.config.MaxPayloadBytes); err != nil {
 			return nil, err
 		}
 		batch[i], names[i] = e.newEvent(&evs[i], now), evs[i].Name
@@ -205,7 +206,7 @@ func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []Event) (_ []*e
 		if len(fresh) == 0 {
 			return nil
 		}
-		return e.insertJobs(ctx, tx, []river.InsertManyParams{e.fanoutJob(ctx, fresh, 0)})
+		return e.insertJobs(ctx, tx, []river.InsertManyParams{worker.FanoutJob(ctx, e.config.Queue, fresh, 0)})
 	})
 	if err != nil {
 		return nil, err
@@ -216,16 +217,6 @@ func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []Event) (_ []*e
 		}
 	}
 	return stored, nil
-}
-
-// fanoutJob returns a fan-out job for events, carrying ctx's trace context
-// so fan-out and deliveries join the push's trace.
-func (e *Engine) fanoutJob(ctx context.Context, eventIDs []string, round int) river.InsertManyParams {
-	return river.InsertManyParams{
-		Args: riverworkers.FanoutArgs{EventIDs: eventIDs, Round: round},
-		// Fan-out goes first: its deliveries can't start before it.
-		InsertOpts: &river.InsertOpts{Queue: e.config.queue, Priority: 1, Metadata: telemetry.JobMetadata(ctx)},
-	}
 }
 
 // GetEvent returns event id of namespace, payload included.
@@ -303,7 +294,7 @@ func (e *Engine) repushEvent(ctx context.Context, tx pgx.Tx, namespace, id strin
 		if ev, err = store.EventGet(ctx, db, namespace, id); err != nil {
 			return err
 		}
-		return e.insertJobs(ctx, tx, []river.InsertManyParams{e.fanoutJob(ctx, []string{id}, round)})
+		return e.insertJobs(ctx, tx, []river.InsertManyParams{worker.FanoutJob(ctx, e.config.Queue, []string{id}, round)})
 	})
 	return ev, err
 }

@@ -34,7 +34,7 @@ func TestPushEvent(t *testing.T) {
 		b := setup(t)
 		b.registerEvent(t, "order.created")
 		payload := []byte(`{"total": 49.99,  "order_id": "ord_123"}`) // odd spacing and key order are kept
-		got, err := b.eng.PushEvent(ctx, sparrow.Event{
+		got, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{
 			Name:    "order.created",
 			Payload: payload,
 			Labels:  map[string]string{"plan": "premium", "region": "us-east-1"},
@@ -73,40 +73,40 @@ func TestPushEvent(t *testing.T) {
 		for i := range 33 {
 			manyLabels[fmt.Sprintf("k%d", i)] = "v"
 		}
-		valid := sparrow.Event{Name: "order.created", Payload: []byte(`{"a":1}`)}
-		with := func(change func(ev *sparrow.Event)) sparrow.Event {
+		valid := sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"a":1}`)}
+		with := func(change func(ev *sparrow.PushEventParams)) sparrow.PushEventParams {
 			ev := valid
 			change(&ev)
 			return ev
 		}
 		tests := []struct {
 			name  string
-			ev    sparrow.Event
+			ev    sparrow.PushEventParams
 			field string
 		}{
-			{"NoEvent", with(func(ev *sparrow.Event) { ev.Name = "" }), "event"},
-			{"Unregistered", with(func(ev *sparrow.Event) { ev.Name = "order.deleted" }), "event"},
-			{"NoPayload", with(func(ev *sparrow.Event) { ev.Payload = nil }), "payload"},
-			{"ArrayPayload", with(func(ev *sparrow.Event) { ev.Payload = []byte(`[1,2]`) }), "payload"},
-			{"StringPayload", with(func(ev *sparrow.Event) { ev.Payload = []byte(`"x"`) }), "payload"},
-			{"BrokenJSON", with(func(ev *sparrow.Event) { ev.Payload = []byte(`{"a":`) }), "payload"},
-			{"TrailingJunk", with(func(ev *sparrow.Event) { ev.Payload = []byte(`{"a":1} x`) }), "payload"},
-			{"InvalidUTF8", with(func(ev *sparrow.Event) { ev.Payload = []byte("{\"a\":\"\xff\"}") }), "payload"},
-			{"TooLarge", with(func(ev *sparrow.Event) { ev.Payload = []byte(`{"a":"` + strings.Repeat("x", 64) + `"}`) }), "payload"},
-			{"TooManyLabels", with(func(ev *sparrow.Event) { ev.Labels = manyLabels }), "labels"},
-			{"BadLabelKey", with(func(ev *sparrow.Event) { ev.Labels = map[string]string{"": "x"} }), "labels[]"},
-			{"LabelValueTooLong", with(func(ev *sparrow.Event) { ev.Labels = map[string]string{"k": strings.Repeat("v", 257)} }), "labels[k]"},
-			{"LabelValueNUL", with(func(ev *sparrow.Event) { ev.Labels = map[string]string{"k": "\x00"} }), "labels[k]"},
-			{"NegativeTTL", with(func(ev *sparrow.Event) { ev.TTL = -time.Second }), "ttl_seconds"},
-			{"HugeTTL", with(func(ev *sparrow.Event) { ev.TTL = 400 * 24 * time.Hour }), "ttl_seconds"},
-			{"LongIdempotencyKey", with(func(ev *sparrow.Event) { ev.IdempotencyKey = strings.Repeat("k", 256) }), "idempotency_key"},
-			{"BadNamespace", with(func(ev *sparrow.Event) { ev.Namespace = "a b" }), "namespace"},
+			{"NoEvent", with(func(ev *sparrow.PushEventParams) { ev.Name = "" }), "event"},
+			{"Unregistered", with(func(ev *sparrow.PushEventParams) { ev.Name = "order.deleted" }), "event"},
+			{"NoPayload", with(func(ev *sparrow.PushEventParams) { ev.Payload = nil }), "payload"},
+			{"ArrayPayload", with(func(ev *sparrow.PushEventParams) { ev.Payload = []byte(`[1,2]`) }), "payload"},
+			{"StringPayload", with(func(ev *sparrow.PushEventParams) { ev.Payload = []byte(`"x"`) }), "payload"},
+			{"BrokenJSON", with(func(ev *sparrow.PushEventParams) { ev.Payload = []byte(`{"a":`) }), "payload"},
+			{"TrailingJunk", with(func(ev *sparrow.PushEventParams) { ev.Payload = []byte(`{"a":1} x`) }), "payload"},
+			{"InvalidUTF8", with(func(ev *sparrow.PushEventParams) { ev.Payload = []byte("{\"a\":\"\xff\"}") }), "payload"},
+			{"TooLarge", with(func(ev *sparrow.PushEventParams) { ev.Payload = []byte(`{"a":"` + strings.Repeat("x", 64) + `"}`) }), "payload"},
+			{"TooManyLabels", with(func(ev *sparrow.PushEventParams) { ev.Labels = manyLabels }), "labels"},
+			{"BadLabelKey", with(func(ev *sparrow.PushEventParams) { ev.Labels = map[string]string{"": "x"} }), "labels[]"},
+			{"LabelValueTooLong", with(func(ev *sparrow.PushEventParams) { ev.Labels = map[string]string{"k": strings.Repeat("v", 257)} }), "labels[k]"},
+			{"LabelValueNUL", with(func(ev *sparrow.PushEventParams) { ev.Labels = map[string]string{"k": "\x00"} }), "labels[k]"},
+			{"NegativeTTL", with(func(ev *sparrow.PushEventParams) { ev.TTL = -time.Second }), "ttl_seconds"},
+			{"HugeTTL", with(func(ev *sparrow.PushEventParams) { ev.TTL = 400 * 24 * time.Hour }), "ttl_seconds"},
+			{"LongIdempotencyKey", with(func(ev *sparrow.PushEventParams) { ev.IdempotencyKey = strings.Repeat("k", 256) }), "idempotency_key"},
+			{"BadNamespace", with(func(ev *sparrow.PushEventParams) { ev.Namespace = "a b" }), "namespace"},
 		}
 		for _, tt := range tests {
 			_, err := b.eng.PushEvent(ctx, tt.ev)
 			t.Run(tt.name, func(t *testing.T) { wantInvalid(t, err, tt.field) })
 		}
-		if _, err := b.eng.UpdateEvent(ctx, sparrow.UpdateEventParams{Name: "order.created", Active: ptr(false)}); err != nil {
+		if _, err := b.eng.UpdateEventType(ctx, sparrow.UpdateEventTypeParams{Name: "order.created", Active: ptr(false)}); err != nil {
 			t.Fatal(err)
 		}
 		_, err := b.eng.PushEvent(ctx, valid)
@@ -124,7 +124,7 @@ func TestPushEvent(t *testing.T) {
 
 		b := setup(t)
 		b.registerEvent(t, "order.created")
-		ev := sparrow.Event{Name: "order.created", Payload: []byte(`{"n":1}`), IdempotencyKey: "order-1"}
+		ev := sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"n":1}`), IdempotencyKey: "order-1"}
 		first, err := b.eng.PushEvent(ctx, ev)
 		if err != nil {
 			t.Fatal(err)
@@ -170,7 +170,7 @@ func TestPushEventTx(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rolledBack, err := b.eng.PushEventTx(ctx, tx, sparrow.Event{Name: "order.created", Payload: []byte(`{"n":"rolled back"}`)})
+	rolledBack, err := b.eng.PushEventTx(ctx, tx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"n":"rolled back"}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestPushEventTx(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	committed, err := b.eng.PushEventTx(ctx, tx, sparrow.Event{Name: "order.created", Payload: []byte(`{"n":"committed"}`)})
+	committed, err := b.eng.PushEventTx(ctx, tx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"n":"committed"}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestPushEventTx(t *testing.T) {
 		t.Fatalf("received %d requests, want only the committed event's", len(rcv.received()))
 	}
 
-	_, err = b.eng.PushEventTx(ctx, nil, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+	_, err = b.eng.PushEventTx(ctx, nil, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 	if err == nil {
 		t.Fatal("a nil tx was accepted")
 	}
@@ -229,7 +229,7 @@ func newTxFixture(t *testing.T, b *testBundle) *txFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{"n":0}`)})
+	ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"n":0}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,9 +265,9 @@ func TestTxTwins(t *testing.T) {
 		// check looks for the change once the call is committed.
 		check func(t *testing.T, b *testBundle, f *txFixture)
 	}{
-		"RegisterEventTx": {
+		"RegisterEventTypeTx": {
 			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
-				_, err := eng.RegisterEventTx(ctx, tx, sparrow.RegisterEventParams{Name: "order.shipped"})
+				_, err := eng.RegisterEventTypeTx(ctx, tx, sparrow.RegisterEventTypeParams{Name: "order.shipped"})
 				return err
 			},
 			check: func(t *testing.T, b *testBundle, f *txFixture) {
@@ -276,9 +276,9 @@ func TestTxTwins(t *testing.T) {
 				}
 			},
 		},
-		"UpdateEventTx": {
+		"UpdateEventTypeTx": {
 			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
-				_, err := eng.UpdateEventTx(ctx, tx, sparrow.UpdateEventParams{Name: "order.created", Description: ptr("changed")})
+				_, err := eng.UpdateEventTypeTx(ctx, tx, sparrow.UpdateEventTypeParams{Name: "order.created", Description: ptr("changed")})
 				return err
 			},
 			check: func(t *testing.T, b *testBundle, f *txFixture) {
@@ -393,7 +393,7 @@ func TestTxTwins(t *testing.T) {
 		},
 		"PushEventTx": {
 			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
-				_, err := eng.PushEventTx(ctx, tx, sparrow.Event{Name: "order.created", Payload: []byte(`{"n":1}`)})
+				_, err := eng.PushEventTx(ctx, tx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"n":1}`)})
 				return err
 			},
 			check: func(t *testing.T, b *testBundle, f *txFixture) {
@@ -404,7 +404,7 @@ func TestTxTwins(t *testing.T) {
 		},
 		"PushEventsTx": {
 			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
-				_, err := eng.PushEventsTx(ctx, tx, []sparrow.Event{
+				_, err := eng.PushEventsTx(ctx, tx, []sparrow.PushEventParams{
 					{Name: "order.created", Payload: []byte(`{"n":1}`)}, {Name: "order.paid", Payload: []byte(`{"n":2}`)},
 				})
 				return err
@@ -568,9 +568,9 @@ func TestPushEvents(t *testing.T) {
 
 		b := setup(t)
 		b.registerEvent(t, "order.created", "order.paid")
-		evs := make([]sparrow.Event, 250)
+		evs := make([]sparrow.PushEventParams, 250)
 		for i := range evs {
-			evs[i] = sparrow.Event{Name: "order.created", Payload: mustJSON(t, map[string]int{"n": i})}
+			evs[i] = sparrow.PushEventParams{Name: "order.created", Payload: mustJSON(t, map[string]int{"n": i})}
 		}
 		evs[10].Name, evs[11].IdempotencyKey, evs[12].IdempotencyKey = "order.paid", "same", "same"
 		got, err := b.eng.PushEvents(ctx, evs)
@@ -601,18 +601,18 @@ func TestPushEvents(t *testing.T) {
 
 		b := setup(t)
 		b.registerEvent(t, "order.created")
-		evs := []sparrow.Event{
+		evs := []sparrow.PushEventParams{
 			{Name: "order.created", Payload: []byte(`{}`)},
 			{Name: "order.created", Payload: []byte(`[]`)},
 		}
 		_, err := b.eng.PushEvents(ctx, evs)
 		wantInvalid(t, err, "events[1].payload")
-		evs[1] = sparrow.Event{Name: "order.nope", Payload: []byte(`{}`)}
+		evs[1] = sparrow.PushEventParams{Name: "order.nope", Payload: []byte(`{}`)}
 		_, err = b.eng.PushEvents(ctx, evs)
 		wantInvalid(t, err, "events[1].event")
 		_, err = b.eng.PushEvents(ctx, nil)
 		wantInvalid(t, err, "events")
-		_, err = b.eng.PushEvents(ctx, make([]sparrow.Event, sparrow.MaxPushBatch+1))
+		_, err = b.eng.PushEvents(ctx, make([]sparrow.PushEventParams, sparrow.MaxPushBatch+1))
 		wantErr(t, err, sparrow.ErrResourceExhausted)
 		if n := b.count(t, "sparrow_event"); n != 0 {
 			t.Fatalf("refused batches stored %d events", n)
@@ -635,13 +635,13 @@ func TestListEvents(t *testing.T) {
 		if i%2 == 1 {
 			name = "b.created"
 		}
-		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: name, Payload: []byte(`{}`)})
+		ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: name, Payload: []byte(`{}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		all = append([]string{ev.ID}, all...)
 	}
-	if _, err := b.eng.PushEvent(ctx, sparrow.Event{Namespace: "other", Name: "a.created", Payload: []byte(`{}`)}); err != nil {
+	if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Namespace: "other", Name: "a.created", Payload: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
 	list := func(p sparrow.ListEventsParams) []string {
@@ -702,7 +702,7 @@ func TestRepushEvent(t *testing.T) {
 	rcv := newReceiver(t, nil)
 	b.registerEvent(t, "order.created")
 	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
-	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+	ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -738,7 +738,7 @@ func TestFanoutIdempotent(t *testing.T) {
 	for name, push := range map[string]func(t *testing.T, b *testBundle) *event.Event{
 		// A batch's fan-out job, duplicated before any worker runs.
 		"JobRunTwice": func(t *testing.T, b *testBundle) *event.Event {
-			evs, err := b.eng.PushEvents(ctx, []sparrow.Event{{Name: "order.created", Payload: []byte(`{}`)}})
+			evs, err := b.eng.PushEvents(ctx, []sparrow.PushEventParams{{Name: "order.created", Payload: []byte(`{}`)}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -750,7 +750,7 @@ SELECT args, kind, max_attempts, priority, queue, state, scheduled_at FROM %[1]s
 		},
 		// A queued event that a fan-out job also names.
 		"QueuedAndJob": func(t *testing.T, b *testBundle) *event.Event {
-			ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+			ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -796,7 +796,7 @@ func TestGetEvent(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 	b.registerEvent(t, "order.created")
-	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Namespace: "a", Name: "order.created", Payload: json.RawMessage(`{"x":1}`)})
+	ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Namespace: "a", Name: "order.created", Payload: json.RawMessage(`{"x":1}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -825,7 +825,7 @@ func TestEventSchemas(t *testing.T) {
 
 		b := setup(t)
 		for _, bad := range []string{`[]`, `{"type": "banana"}`, `{"$ref": "https://example.com/s.json"}`} {
-			_, err := b.eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "order.created", Schema: json.RawMessage(bad)})
+			_, err := b.eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "order.created", Schema: json.RawMessage(bad)})
 			wantInvalid(t, err, "schema")
 		}
 		if n := b.countUserEventTypes(t); n != 0 {
@@ -837,7 +837,7 @@ func TestEventSchemas(t *testing.T) {
 		t.Parallel()
 
 		b := setup(t)
-		registered, err := b.eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "order.created", Schema: json.RawMessage(schema)})
+		registered, err := b.eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "order.created", Schema: json.RawMessage(schema)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -845,15 +845,15 @@ func TestEventSchemas(t *testing.T) {
 		if err != nil || string(got.Schema) == "" || string(registered.Schema) != schema {
 			t.Fatalf("schema not kept: %s / %v", got.Schema, err)
 		}
-		if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{"order_id": "ord_1", "total": 5}`)}); err != nil {
+		if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"order_id": "ord_1", "total": 5}`)}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{"order_id": "ord_1", "total": -5}`)})
+		_, err = b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"order_id": "ord_1", "total": -5}`)})
 		wantInvalid(t, err, "payload")
 		if !strings.Contains(err.Error(), "/total") {
 			t.Fatalf("the refusal does not name the failing location: %v", err)
 		}
-		_, err = b.eng.PushEvents(ctx, []sparrow.Event{
+		_, err = b.eng.PushEvents(ctx, []sparrow.PushEventParams{
 			{Name: "order.created", Payload: []byte(`{"order_id": "ord_2"}`)},
 			{Name: "order.created", Payload: []byte(`{"total": 1}`)},
 		})
@@ -869,7 +869,7 @@ func TestEventSchemas(t *testing.T) {
 		b := setup(t)
 		b.registerEvent(t, "order.created")
 		// This engine learns the type has no schema...
-		if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+		if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
 		// ...then another process adds one.
@@ -877,16 +877,16 @@ func TestEventSchemas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := other.UpdateEvent(ctx, sparrow.UpdateEventParams{Name: "order.created", Schema: ptr(json.RawMessage(schema))}); err != nil {
+		if _, err := other.UpdateEventType(ctx, sparrow.UpdateEventTypeParams{Name: "order.created", Schema: ptr(json.RawMessage(schema))}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+		_, err = b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 		wantInvalid(t, err, "payload")
 		// Removing it lets anything through again.
-		if _, err := other.UpdateEvent(ctx, sparrow.UpdateEventParams{Name: "order.created", Schema: ptr(json.RawMessage{})}); err != nil {
+		if _, err := other.UpdateEventType(ctx, sparrow.UpdateEventTypeParams{Name: "order.created", Schema: ptr(json.RawMessage{})}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+		if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
 			t.Fatalf("after the schema was removed: %v", err)
 		}
 	})
@@ -905,25 +905,25 @@ func BenchmarkPushSchema(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			bundle := setup(b)
-			p := sparrow.RegisterEventParams{Name: "order.created"}
+			p := sparrow.RegisterEventTypeParams{Name: "order.created"}
 			if withSchema {
 				p.Schema = json.RawMessage(schema)
 			}
-			if _, err := bundle.eng.RegisterEvent(ctx, p); err != nil {
+			if _, err := bundle.eng.RegisterEventType(ctx, p); err != nil {
 				b.Fatal(err)
 			}
 			b.Run("PushEvent", func(b *testing.B) {
 				for b.Loop() {
-					if _, err := bundle.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: payload}); err != nil {
+					if _, err := bundle.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: payload}); err != nil {
 						b.Fatal(err)
 					}
 				}
 			})
 			// A batch checks every payload against the schema compiled once.
 			b.Run("PushEvents100", func(b *testing.B) {
-				batch := make([]sparrow.Event, 100)
+				batch := make([]sparrow.PushEventParams, 100)
 				for i := range batch {
-					batch[i] = sparrow.Event{Name: "order.created", Payload: payload}
+					batch[i] = sparrow.PushEventParams{Name: "order.created", Payload: payload}
 				}
 				for b.Loop() {
 					if _, err := bundle.eng.PushEvents(ctx, batch); err != nil {

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -48,12 +47,12 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := eng.Start(ctx); err != nil { // Sparrow's own River client; or AddWorkers to the host's
+	if err := eng.Start(ctx); err != nil { // Sparrow's own River client; or Install into the host's
 		log.Fatal(err)
 	}
 	defer eng.Stop(ctx)
 
-	if _, err := eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "order.created"}); err != nil {
+	if _, err := eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "order.created"}); err != nil {
 		log.Fatal(err)
 	}
 	wh, err := eng.RegisterWebhook(ctx, sparrow.RegisterWebhookParams{URL: receiver.URL, Events: []string{"order.created"}})
@@ -68,7 +67,7 @@ func Example() {
 	}
 	defer tx.Rollback(ctx)
 	// ... the host's own writes, such as the order itself, go here ...
-	if _, err := eng.PushEventTx(ctx, tx, sparrow.Event{Name: "order.created", Payload: []byte(`{"order_id":"ord_123"}`)}); err != nil {
+	if _, err := eng.PushEventTx(ctx, tx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"order_id":"ord_123"}`)}); err != nil {
 		log.Fatal(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -105,7 +104,7 @@ func ExampleEngine_PushEventTx() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "order.created"}); err != nil {
+	if _, err := eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "order.created"}); err != nil {
 		log.Fatal(err)
 	}
 
@@ -113,7 +112,7 @@ func ExampleEngine_PushEventTx() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ev, err := eng.PushEventTx(ctx, tx, sparrow.Event{Name: "order.created", Payload: []byte(`{"order_id":"ord_124"}`)})
+	ev, err := eng.PushEventTx(ctx, tx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"order_id":"ord_124"}`)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -131,26 +130,6 @@ func ExampleEngine_PushEventTx() {
 // database's pool and a schema of its own with River's and Sparrow's
 // tables. done drops the schema.
 func exampleDatabase() (pool *pgxpool.Pool, schema string, done func()) {
-	tb := &exampleTB{}
-	return pgtest.Pool(tb), pgtest.Schema(tb), tb.cleanup
-}
-
-// exampleTB is the testing.TB the harness asks for, which an Example
-// doesn't get. The embedded interface is nil: it only supplies TB's
-// unexported method, and the harness calls no method but those below.
-type exampleTB struct {
-	testing.TB
-	cleanups []func()
-}
-
-func (*exampleTB) Helper()                        {}
-func (tb *exampleTB) Cleanup(f func())            { tb.cleanups = append(tb.cleanups, f) }
-func (*exampleTB) Fatal(args ...any)              { log.Panic(args...) }
-func (*exampleTB) Fatalf(format string, a ...any) { log.Panicf(format, a...) }
-func (*exampleTB) Errorf(format string, a ...any) { log.Panicf(format, a...) }
-
-func (tb *exampleTB) cleanup() {
-	for i := len(tb.cleanups) - 1; i >= 0; i-- {
-		tb.cleanups[i]()
-	}
+	tb, done := pgtest.ForExample()
+	return pgtest.Pool(tb), pgtest.Schema(tb), done
 }

@@ -46,9 +46,9 @@ func TestStalledWebhook(t *testing.T) {
 		healthy = append(healthy, rcv)
 		b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
 	}
-	batch := make([]sparrow.Event, events)
+	batch := make([]sparrow.PushEventParams, events)
 	for i := range batch {
-		batch[i] = sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}
+		batch[i] = sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}
 	}
 	if _, err := b.eng.PushEvents(ctx, batch); err != nil {
 		t.Fatal(err)
@@ -91,9 +91,9 @@ func TestSnoozedJobWokenWhenItsWebhookFreesUp(t *testing.T) {
 	})
 	b.registerEvent(t, "order.created")
 	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
-	batch := make([]sparrow.Event, events)
+	batch := make([]sparrow.PushEventParams, events)
 	for i := range batch {
-		batch[i] = sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}
+		batch[i] = sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}
 	}
 	if _, err := b.eng.PushEvents(ctx, batch); err != nil { // one job of 300
 		t.Fatal(err)
@@ -101,12 +101,12 @@ func TestSnoozedJobWokenWhenItsWebhookFreesUp(t *testing.T) {
 	b.start(t)
 	rcv.waitRequests(t, slowRequests) // the webhook's pace measured: 25 ms a request
 
-	waiting, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+	waiting, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.waitFannedOut(t, waiting.ID) // its job waits for the first's place
-	if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+	if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
 	// Turned away, for about half the time ~240 deliveries take at 25 ms.

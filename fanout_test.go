@@ -60,10 +60,10 @@ func TestFanout(t *testing.T) {
 		verifiers[path] = wh
 		mu.Unlock()
 	}
-	batch := make([]sparrow.Event, 100)
+	batch := make([]sparrow.PushEventParams, 100)
 	for range events / len(batch) {
 		for i := range batch {
-			batch[i] = sparrow.Event{Name: "order.created", Payload: mustJSON(t, map[string]int{"n": i})}
+			batch[i] = sparrow.PushEventParams{Name: "order.created", Payload: mustJSON(t, map[string]int{"n": i})}
 		}
 		if _, err := b.eng.PushEvents(ctx, batch); err != nil {
 			t.Fatal(err)

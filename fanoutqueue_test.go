@@ -62,7 +62,7 @@ func TestFanoutQueueFailingEvent(t *testing.T) {
 	ctx := context.Background()
 	b, rcv := subscribedBundle(t)
 	push := func() string {
-		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+		ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +127,7 @@ END $$;
 CREATE TRIGGER stall_once BEFORE INSERT ON %[3]s FOR EACH ROW EXECUTE FUNCTION %[2]s();`, seq, fn, table)); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+	ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,13 +164,11 @@ func TestFanoutQueueHostClient(t *testing.T) {
 
 	ctx := context.Background()
 	b, rcv := subscribedBundle(t)
-	workers := river.NewWorkers()
-	if err := b.eng.AddWorkers(workers); err != nil {
+	riverConfig := &river.Config{Logger: testLogger(t), Schema: b.schema}
+	if err := b.eng.Install(riverConfig); err != nil {
 		t.Fatal(err)
 	}
-	client, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
-		Logger: testLogger(t), PeriodicJobs: b.eng.PeriodicJobs(), Queues: b.eng.Queues(), Schema: b.schema, Workers: workers,
-	})
+	client, err := river.NewClient(riverpgxv5.New(b.pool), riverConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +177,7 @@ func TestFanoutQueueHostClient(t *testing.T) {
 	}
 	t.Cleanup(func() { client.Stop(context.Background()) })
 	for i := range 3 {
-		if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: mustJSON(t, map[string]int{"n": i})}); err != nil {
+		if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: mustJSON(t, map[string]int{"n": i})}); err != nil {
 			t.Fatal(err)
 		}
 		// Later pushes go to a poller already running.
@@ -200,7 +198,7 @@ func TestFanoutQueueTraces(t *testing.T) {
 	pushes := map[trace.TraceID]bool{}
 	for range 3 {
 		ctx, span := tp.Tracer("test").Start(ctx, "handle order")
-		if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+		if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
 		span.End()
@@ -290,7 +288,7 @@ func TestFanoutQueueConcurrentPushes(t *testing.T) {
 					errs <- err
 					return
 				}
-				ev, err := eng.PushEventTx(ctx, tx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+				ev, err := eng.PushEventTx(ctx, tx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 				if err != nil {
 					tx.Rollback(ctx)
 					errs <- err

@@ -88,9 +88,9 @@ func TestDatabaseOutage(t *testing.T) {
 	b, proxy := proxiedBundle(t, 10)
 	b.registerEvent(t, "order.created")
 	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
-	batch := make([]sparrow.Event, events)
+	batch := make([]sparrow.PushEventParams, events)
 	for i := range batch {
-		batch[i] = sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}
+		batch[i] = sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}
 	}
 	if _, err := b.eng.PushEvents(ctx, batch); err != nil {
 		t.Fatal(err)
@@ -258,7 +258,7 @@ func TestSmallPool(t *testing.T) {
 		// Generous: a push needs milliseconds, but the machine is shared.
 		pushCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
-		_, err := b.eng.PushEvent(pushCtx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+		_, err := b.eng.PushEvent(pushCtx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 		return err
 	}
 	for range heldEvents {

@@ -21,7 +21,7 @@ func (e *Engine) GetWebhookHealth(ctx context.Context, namespace, webhookID stri
 	if err != nil {
 		return nil, err
 	}
-	return store.HealthGet(ctx, e.db(nil), namespace, webhookID, e.config.healthThresholds.Window, e.now())
+	return store.HealthGet(ctx, e.db(nil), namespace, webhookID, e.config.HealthThresholds.Window, e.now())
 }
 
 // GetHealthSummary returns the health of a namespace: its webhooks per
@@ -32,5 +32,5 @@ func (e *Engine) GetHealthSummary(ctx context.Context, namespace string) (*healt
 	if err != nil {
 		return nil, err
 	}
-	return store.HealthSummarize(ctx, e.db(nil), namespace, e.config.healthThresholds.Window, worstInSummary, e.now())
+	return store.HealthSummarize(ctx, e.db(nil), namespace, e.config.HealthThresholds.Window, worstInSummary, e.now())
 }

@@ -106,7 +106,7 @@ var ignoreLatency = cmpopts.IgnoreFields(health.Health{},
 func pushAndWait(t *testing.T, b *testBundle, clock *testClock, step time.Duration, name string) *delivery.Delivery {
 	t.Helper()
 	clock.Advance(step)
-	ev, err := b.eng.PushEvent(context.Background(), sparrow.Event{Name: name, Payload: []byte(`{}`)})
+	ev, err := b.eng.PushEvent(context.Background(), sparrow.PushEventParams{Name: name, Payload: []byte(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +405,7 @@ func TestHealthDisabledIsSticky(t *testing.T) {
 	// Three attempts in flight from minute 0.
 	var heldIDs []string
 	for _, name := range []string{"held.ok", "held.fail", "held.fail"} {
-		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: name, Payload: []byte(`{}`)})
+		ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: name, Payload: []byte(`{}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -731,9 +731,9 @@ func TestHealthConcurrent(t *testing.T) {
 	})
 	b.registerEvent(t, "order.created")
 	wh := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}, MaxAttempts: 1})
-	evs := make([]sparrow.Event, n)
+	evs := make([]sparrow.PushEventParams, n)
 	for i := range evs {
-		evs[i] = sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}
+		evs[i] = sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}
 	}
 	if _, err := b.eng.PushEvents(ctx, evs); err != nil {
 		t.Fatal(err)
@@ -775,7 +775,7 @@ func TestHealthSummary(t *testing.T) {
 	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: ok.URL}) // no subscriptions: stays unknown
 	b.registerWebhook(t, sparrow.RegisterWebhookParams{Namespace: "other", URL: ok.URL})
 	for range 10 {
-		if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+		if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"sync"
 	"testing"
@@ -21,6 +19,7 @@ import (
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/dnstest"
 	"github.com/sparrowhq/sparrow/internal/pgtest"
+	"github.com/sparrowhq/sparrow/sparrowtest"
 	"github.com/sparrowhq/sparrow/webhook"
 )
 
@@ -40,13 +39,33 @@ type testBundle struct {
 
 // testLogger logs to the test only when something fails.
 func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return slog.New(slog.NewTextHandler(newTWriter(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-type tWriter struct{ t testing.TB }
+// tWriter writes to a test's log until the test ends: an engine's
+// background checks may log later, which testing forbids.
+type tWriter struct {
+	t    testing.TB
+	mu   sync.Mutex
+	done bool
+}
 
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(p))
+func newTWriter(t testing.TB) *tWriter {
+	w := &tWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	})
+	return w
+}
+
+func (w *tWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(string(p))
+	}
 	return len(p), nil
 }
 
@@ -87,63 +106,29 @@ func (b *testBundle) start(t *testing.T) {
 }
 
 // receivedRequest is one request a receiver got.
-type receivedRequest struct {
-	Header http.Header
-	Body   []byte
-	At     time.Time
-}
+type receivedRequest = sparrowtest.Request
 
-// receiver is a real HTTP endpoint recording what it receives and answering
-// as its respond function says (200 when nil).
-type receiver struct {
-	*httptest.Server
-
-	mu       sync.Mutex
-	requests []receivedRequest
-	respond  func(n int, r *http.Request, w http.ResponseWriter)
-	arrived  chan struct{}
-}
+// receiver is sparrowtest's Receiver, answering as its respond function
+// says (200 when nil).
+type receiver struct{ *sparrowtest.Receiver }
 
 func newReceiver(t *testing.T, respond func(n int, r *http.Request, w http.ResponseWriter)) *receiver {
 	t.Helper()
-	rcv := &receiver{respond: respond, arrived: make(chan struct{}, 100000)}
-	rcv.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		rcv.mu.Lock()
-		rcv.requests = append(rcv.requests, receivedRequest{Header: r.Header.Clone(), Body: body, At: time.Now()})
-		n := len(rcv.requests)
-		rcv.mu.Unlock()
-		if rcv.respond != nil {
-			rcv.respond(n, r, w)
-		} else {
-			w.WriteHeader(http.StatusOK)
-		}
-		rcv.arrived <- struct{}{}
-	}))
-	t.Cleanup(rcv.Close)
-	return rcv
+	rcv := sparrowtest.NewReceiver(t)
+	if respond != nil {
+		rcv.Respond(func(n int, w http.ResponseWriter, r *http.Request) { respond(n, r, w) })
+	}
+	return &receiver{rcv}
 }
 
-func (r *receiver) received() []receivedRequest {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]receivedRequest(nil), r.requests...)
-}
+func (r *receiver) received() []receivedRequest { return r.Requests() }
 
 // waitRequests waits until the receiver has had n requests.
 func (r *receiver) waitRequests(t *testing.T, n int) []receivedRequest {
 	t.Helper()
-	deadline := time.After(20 * time.Second)
-	for {
-		if got := r.received(); len(got) >= n {
-			return got
-		}
-		select {
-		case <-r.arrived:
-		case <-deadline:
-			t.Fatalf("receiver got %d requests, want %d", len(r.received()), n)
-		}
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return r.WaitForRequests(ctx, t, n)
 }
 
 // waitDelivery polls a delivery until cond holds.
@@ -230,7 +215,7 @@ func (b *testBundle) count(t *testing.T, table string) int {
 func (b *testBundle) registerEvent(t testing.TB, names ...string) {
 	t.Helper()
 	for _, name := range names {
-		if _, err := b.eng.RegisterEvent(context.Background(), sparrow.RegisterEventParams{Name: name}); err != nil {
+		if _, err := b.eng.RegisterEventType(context.Background(), sparrow.RegisterEventTypeParams{Name: name}); err != nil {
 			t.Fatal(err)
 		}
 	}

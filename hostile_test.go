@@ -48,7 +48,7 @@ func (h *hostileReceiver) serve(t *testing.T, overTLS bool, cert *tls.Certificat
 		misbehave(attempt, w, r)
 	})
 	srv := httptest.NewUnstartedServer(handler)
-	srv.Config.ErrorLog = log.New(tWriter{t}, "", 0) // failed handshakes, expected here
+	srv.Config.ErrorLog = log.New(newTWriter(t), "", 0) // failed handshakes, expected here
 	switch {
 	case cert != nil:
 		srv.TLS = &tls.Config{Certificates: []tls.Certificate{*cert}}
@@ -322,7 +322,7 @@ func TestHostileReceivers(t *testing.T) {
 				// Deferred: the heap speaks even when the attempt never ends.
 				defer watchHeap().check(t, gib)
 			}
-			ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+			ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -513,7 +513,7 @@ func TestPrivateHostnameRefused(t *testing.T) {
 	b.start(t)
 	b.registerEvent(t, "order.created")
 	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: fmt.Sprintf("http://hooks.customer.test:%d/hook", port), Events: []string{"order.created"}})
-	ev, err := b.eng.PushEvent(context.Background(), sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+	ev, err := b.eng.PushEvent(context.Background(), sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,15 +57,15 @@ func TestThreeInstances(t *testing.T) {
 	const rounds, perRound = 10, 30
 	for round := range rounds {
 		eng := engines[round%len(engines)]
-		batch := make([]sparrow.Event, perRound)
+		batch := make([]sparrow.PushEventParams, perRound)
 		for i := range batch {
-			batch[i] = sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}
+			batch[i] = sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}
 		}
 		if _, err := eng.PushEvents(ctx, batch); err != nil {
 			t.Fatal(err)
 		}
 		for range perRound / 3 {
-			if _, err := eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+			if _, err := eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
 				t.Fatal(err)
 			}
 		}

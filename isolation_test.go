@@ -29,7 +29,7 @@ func TestNamespaceIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub := subs.Items[0]
-	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Namespace: "a", Name: "order.created", Payload: []byte(`{}`)})
+	ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Namespace: "a", Name: "order.created", Payload: []byte(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,23 +94,21 @@ func TestNamespaceIsolation(t *testing.T) {
 	}
 	// Methods that address no namespaced resource, with the reason.
 	notNamespaced := map[string]string{
-		"AddWorkers":       "engine wiring",
-		"PeriodicJobs":     "engine wiring",
-		"Queues":           "engine wiring",
-		"Ready":            "engine wiring",
-		"ReencryptSecrets": "engine maintenance, every namespace",
-		"RiverClient":      "engine wiring",
-		"Start":            "engine wiring",
-		"Stop":             "engine wiring",
-		"UseRiverClient":   "engine wiring",
-		"RegisterEvent":    "event types are global",
-		"GetEventType":     "event types are global",
-		"ListEventTypes":   "event types are global",
-		"UpdateEvent":      "event types are global",
-		"PushEvent":        "creates in the namespace it names",
-		"PushEvents":       "creates in the namespaces it names",
-		"RegisterWebhook":  "creates in the namespace it names",
-		"RenderTemplate":   "reads and writes nothing stored",
+		"Install":           "engine wiring",
+		"Ready":             "engine wiring",
+		"ResealSecrets":     "engine maintenance, every namespace",
+		"Backlog":           "engine wiring, every namespace",
+		"RiverClient":       "engine wiring",
+		"Start":             "engine wiring",
+		"Stop":              "engine wiring",
+		"RegisterEventType": "event types are global",
+		"GetEventType":      "event types are global",
+		"ListEventTypes":    "event types are global",
+		"UpdateEventType":   "event types are global",
+		"PushEvent":         "creates in the namespace it names",
+		"PushEvents":        "creates in the namespaces it names",
+		"RegisterWebhook":   "creates in the namespace it names",
+		"RenderTemplate":    "reads and writes nothing stored",
 	}
 
 	engineType := reflect.TypeOf(b.eng)

@@ -98,7 +98,7 @@ func (e *Engine) registerGauges() error {
 
 func (e *Engine) observeGauges(ctx context.Context, o metric.Observer, pending metric.Int64ObservableGauge,
 	lag metric.Float64ObservableGauge, webhooks metric.Int64ObservableGauge) error {
-	g, err := store.GaugesRead(ctx, e.db(nil), e.config.queue)
+	g, err := store.GaugesRead(ctx, e.db(nil), e.config.Queue)
 	if err != nil {
 		return err
 	}

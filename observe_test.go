@@ -65,7 +65,7 @@ func observed(t *testing.T, opts ...sparrow.Option) observation {
 
 	tp := sdktrace.NewTracerProvider()
 	ctx, span := tp.Tracer("test").Start(ctx, "handle order")
-	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+	ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func TestMetrics(t *testing.T) {
 	// A paused webhook's delivery stays pending.
 	rcv := newReceiver(t, nil)
 	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}, Inactive: true})
-	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+	ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,7 +425,7 @@ func TestQueueLag(t *testing.T) {
 	// queue.
 	backdate := func(ago time.Duration, queue string) {
 		t.Helper()
-		if _, err := b.eng.PushEvents(ctx, []sparrow.Event{{Name: "order.created", Payload: []byte(`{}`)}}); err != nil {
+		if _, err := b.eng.PushEvents(ctx, []sparrow.PushEventParams{{Name: "order.created", Payload: []byte(`{}`)}}); err != nil {
 			t.Fatal(err)
 		}
 		tag, err := b.pool.Exec(ctx, "UPDATE "+pgx.Identifier{b.schema, "river_job"}.Sanitize()+
@@ -448,7 +448,7 @@ func TestQueueLag(t *testing.T) {
 	t.Logf("lag %.3fs with the oldest job due 90s ago", v)
 
 	// An event waiting for fan-out counts as a job due since its push.
-	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+	ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package sparrow_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -142,7 +141,11 @@ func TestWithQueue(t *testing.T) {
 	t.Parallel()
 
 	b := setup(t, sparrow.WithQueue("partner_hooks"))
-	if diff := cmp.Diff([]string{"partner_hooks"}, slices.Sorted(maps.Keys(b.eng.Queues()))); diff != "" {
+	riverConfig := &river.Config{Schema: b.schema}
+	if err := b.eng.Install(riverConfig); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"partner_hooks"}, slices.Sorted(maps.Keys(riverConfig.Queues))); diff != "" {
 		t.Fatalf("Queues (-want +got):\n%s", diff)
 	}
 	b.start(t)
@@ -220,7 +223,7 @@ func TestWithSecretGracePeriod(t *testing.T) {
 	signedBy := func(after time.Duration) []bool {
 		t.Helper()
 		clock.Store(rotatedAt.Add(after).UnixNano())
-		ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+		ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -278,7 +281,7 @@ func TestWithTemplateTimeout(t *testing.T) {
 	if _, err := b.eng.CreateSubscription(ctx, sparrow.CreateSubscriptionParams{WebhookID: w.ID, EventName: "order.created", Template: template}); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: payload})
+	ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: payload})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +328,7 @@ func TestWithAllowedCIDRs(t *testing.T) {
 		w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: fmt.Sprintf("http://%s:%d/hook", host, port), Events: []string{"order.created"}})
 		want[w.ID] = class
 	}
-	ev, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)})
+	ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,60 +350,97 @@ type hostJobArgs struct{}
 
 func (hostJobArgs) Kind() string { return "host_job" }
 
-// TestUseRiverClientUnknownKind checks the pitfall the README describes: an
-// engine inserting through a host client whose workers lack Sparrow's can't
-// schedule jobs (here a batch push's fan-out), unless the host skips River's
-// unknown-kind check or adds them. A single push inserts no job.
-func TestUseRiverClientUnknownKind(t *testing.T) {
+// TestInstall: Install adds Sparrow's workers, queue and periodic jobs to a
+// host's configuration, beside the host's own, and refuses, changing
+// nothing, a configuration it would contradict.
+func TestInstall(t *testing.T) {
+	t.Parallel()
+
+	b := setup(t, sparrow.WithMaxWorkers(40))
+	hostWorkers := river.NewWorkers()
+	river.AddWorker(hostWorkers, river.WorkFunc(func(context.Context, *river.Job[hostJobArgs]) error { return nil }))
+	hostJob := river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+		func() (river.JobArgs, *river.InsertOpts) { return hostJobArgs{}, nil }, nil)
+	hostQueues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 5}}
+	cfg := &river.Config{Schema: b.schema, Workers: hostWorkers, Queues: hostQueues, PeriodicJobs: []*river.PeriodicJob{hostJob}}
+	if err := b.eng.Install(cfg); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 5}, sparrow.QueueDefault: {MaxWorkers: 40}}
+	if diff := cmp.Diff(want, cfg.Queues); diff != "" {
+		t.Errorf("Queues (-want +got):\n%s", diff)
+	}
+	if len(hostQueues) != 1 {
+		t.Errorf("the host's own map changed: %v", hostQueues)
+	}
+	if cfg.Workers != hostWorkers || len(cfg.PeriodicJobs) != 3 || cfg.PeriodicJobs[0] != hostJob {
+		t.Errorf("Workers kept: %v; periodic jobs %d, want the host's then the sweep and retention", cfg.Workers == hostWorkers, len(cfg.PeriodicJobs))
+	}
+
+	for name, bad := range map[string]*river.Config{
+		"ConflictingQueue": {Schema: b.schema, Queues: map[string]river.QueueConfig{sparrow.QueueDefault: {MaxWorkers: 7}}},
+		"OtherSchema":      {Schema: "elsewhere"},
+		"InstalledTwice":   {Schema: b.schema, Workers: hostWorkers},
+	} {
+		before := *bad
+		err := b.eng.Install(bad)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		if bad.Workers != before.Workers || len(bad.Queues) != len(before.Queues) || len(bad.PeriodicJobs) != 0 {
+			t.Errorf("%s: refused (%v) but changed the configuration", name, err)
+		}
+	}
+	if err := b.eng.Install(nil); err == nil {
+		t.Error("nil configuration: accepted")
+	}
+}
+
+// TestInstallDelivers: a host's River client with Install's configuration
+// delivers single pushes and batches, and runs the host's own jobs.
+func TestInstallDelivers(t *testing.T) {
 	t.Parallel()
 
 	ctx := context.Background()
-	tests := []struct {
-		name      string
-		withSkip  bool
-		withAdded bool
-		wantErr   bool
-	}{
-		{"WorkersLackSparrows", false, false, true},
-		{"SkipUnknownJobCheck", true, false, false},
-		{"AddWorkers", false, true, false},
+	b, rcv := subscribedBundle(t)
+	ran := make(chan struct{}, 1)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(context.Context, *river.Job[hostJobArgs]) error {
+		ran <- struct{}{}
+		return nil
+	}))
+	cfg := &river.Config{
+		Logger: testLogger(t), Schema: b.schema, Workers: workers, FetchCooldown: 10 * time.Millisecond,
+		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-
-			b := setup(t)
-			b.registerEvent(t, "order.created")
-			workers := river.NewWorkers()
-			river.AddWorker(workers, river.WorkFunc(func(context.Context, *river.Job[hostJobArgs]) error { return nil }))
-			if tt.withAdded {
-				if err := b.eng.AddWorkers(workers); err != nil {
-					t.Fatal(err)
-				}
-			}
-			host, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
-				Logger: testLogger(t), Schema: b.schema, Workers: workers, SkipUnknownJobCheck: tt.withSkip,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			b.eng.UseRiverClient(host)
-
-			if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
-				t.Fatalf("PushEvent: %v", err)
-			}
-			_, err = b.eng.PushEvents(ctx, []sparrow.Event{{Name: "order.created", Payload: []byte(`{}`)}})
-			var unknown *river.UnknownJobKindError
-			if got := errors.As(err, &unknown); got != tt.wantErr {
-				t.Fatalf("PushEvents: %v; want an UnknownJobKindError: %v", err, tt.wantErr)
-			}
-			wantEvents := 2
-			if tt.wantErr {
-				wantEvents = 1 // the batch's insert went with its job's
-			}
-			if n := b.count(t, "sparrow_event"); n != wantEvents {
-				t.Fatalf("%d events stored, want %d", n, wantEvents)
-			}
-		})
+	if err := b.eng.Install(cfg); err != nil {
+		t.Fatal(err)
+	}
+	client, err := river.NewClient(riverpgxv5.New(b.pool), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		b.eng.Stop(context.Background())
+		client.Stop(context.Background())
+	})
+	if _, err := client.Insert(ctx, hostJobArgs{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.eng.PushEvents(ctx, []sparrow.PushEventParams{{Name: "order.created", Payload: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	rcv.waitRequests(t, 2)
+	select {
+	case <-ran:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the host's own job did not run")
 	}
 }

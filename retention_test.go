@@ -13,6 +13,7 @@ import (
 	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/internal/pgtest"
+	"github.com/sparrowhq/sparrow/internal/worker"
 	"github.com/sparrowhq/sparrow/riverworkers"
 )
 
@@ -40,14 +41,14 @@ func TestRetention(t *testing.T) {
 
 	// More than one retention batch of deliveries to delete.
 	const events = 600
-	batch := make([]sparrow.Event, events)
+	batch := make([]sparrow.PushEventParams, events)
 	for i := range batch {
-		batch[i] = sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}
+		batch[i] = sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}
 	}
 	if _, err := b.eng.PushEvents(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	for _, ev := range []sparrow.Event{
+	for _, ev := range []sparrow.PushEventParams{
 		{Name: "order.held", Payload: []byte(`{}`)},
 		{Namespace: "audit", Name: "order.created", Payload: []byte(`{}`)},
 		{Namespace: "audit", Name: "order.created", Payload: []byte(`{}`)},
@@ -67,7 +68,7 @@ func TestRetention(t *testing.T) {
 	if err := b.eng.DeleteWebhook(ctx, "default", gone.ID); err != nil {
 		t.Fatal(err)
 	}
-	if 2*events+2 <= riverworkers.RetentionBatch {
+	if 2*events+2 <= worker.RetentionBatch {
 		t.Fatal("the test must delete more than one batch")
 	}
 
@@ -189,7 +190,11 @@ func TestRetentionOptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if jobs := eng.PeriodicJobs(); len(jobs) != want {
+		cfg := &river.Config{}
+		if err := eng.Install(cfg); err != nil {
+			t.Fatal(err)
+		}
+		if jobs := cfg.PeriodicJobs; len(jobs) != want {
 			t.Fatalf("retention %v: %d periodic jobs, want %d (the fan-out sweep, and retention unless history is kept forever)", retention, len(jobs), want)
 		}
 	}

@@ -8,8 +8,7 @@ import (
 	"github.com/sparrowhq/sparrow/internal/ids"
 	"github.com/sparrowhq/sparrow/internal/secretbox"
 	"github.com/sparrowhq/sparrow/internal/store"
-	"github.com/sparrowhq/sparrow/riverworkers"
-	"github.com/sparrowhq/sparrow/webhook"
+	"github.com/sparrowhq/sparrow/internal/worker"
 )
 
 // SecretKey is a key webhook secrets are encrypted with at rest
@@ -22,8 +21,8 @@ type SecretKey struct {
 
 // newSecret makes the stored form of a webhook's new signing secret:
 // sealed when the engine has keys, else in the clear.
-func (e *Engine) newSecret(webhookID, value string) webhook.Secret {
-	s := webhook.Secret{Stored: secretbox.Stored{ID: ids.New(ids.Secret)}, CreatedAt: e.now()}
+func (e *Engine) newSecret(webhookID, value string) store.WebhookSecret {
+	s := store.WebhookSecret{Stored: secretbox.Stored{ID: ids.New(ids.Secret)}, CreatedAt: e.now()}
 	if e.secretKeys == nil {
 		s.Plain = value
 		return s
@@ -58,14 +57,14 @@ func (e *Engine) RevealWebhookSecret(ctx context.Context, namespace, id string) 
 	return secret, nil
 }
 
-// ReencryptSecrets seals, with the current key of WithSecretKeys, every
+// ResealSecrets seals, with the current key of WithSecretKeys, every
 // webhook secret stored in the clear or sealed with an older key, and
 // returns how many. Run it after adding or rotating keys; Start runs it in
 // the background. Afterwards the older keys can be dropped from
 // WithSecretKeys. It does nothing when the engine has no keys.
-func (e *Engine) ReencryptSecrets(ctx context.Context) (int, error) {
+func (e *Engine) ResealSecrets(ctx context.Context) (int, error) {
 	if e.secretKeys == nil {
 		return 0, nil
 	}
-	return store.WebhookSecretResealAll(ctx, e.pool, e.schema, e.secretKeys, riverworkers.ResealBatch)
+	return store.WebhookSecretResealAll(ctx, e.pool, e.schema, e.secretKeys, worker.ResealBatch)
 }

@@ -86,8 +86,8 @@ func TestSecretKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := withK1.ReencryptSecrets(ctx); err != nil || n != 1 {
-		t.Fatalf("ReencryptSecrets = %d, %v; want 1", n, err)
+	if n, err := withK1.ResealSecrets(ctx); err != nil || n != 1 {
+		t.Fatalf("ResealSecrets = %d, %v; want 1", n, err)
 	}
 	if plain, keyIDs, _ := storedSecrets(t, b, w.ID); plain[0] != "" || keyIDs[0] != "k1" {
 		t.Fatalf("after sealing: plain %q key %q", plain, keyIDs)
@@ -100,10 +100,10 @@ func TestSecretKeyRotation(t *testing.T) {
 	if s, err := withBoth.RevealWebhookSecret(ctx, "default", w.ID); err != nil || s != "plain-stored-secret" {
 		t.Fatalf("reveal under k1 with k2 current: %q, %v", s, err)
 	}
-	if n, err := withBoth.ReencryptSecrets(ctx); err != nil || n != 1 {
+	if n, err := withBoth.ResealSecrets(ctx); err != nil || n != 1 {
 		t.Fatalf("re-sealing under k2 = %d, %v", n, err)
 	}
-	if n, _ := withBoth.ReencryptSecrets(ctx); n != 0 {
+	if n, _ := withBoth.ResealSecrets(ctx); n != 0 {
 		t.Fatalf("a second re-sealing did %d", n)
 	}
 	onlyK2, err := sparrow.New(b.pool, sparrow.WithSchema(b.schema), sparrow.WithSecretKeys(secretKey("k2", 2)))

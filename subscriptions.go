@@ -238,10 +238,10 @@ func (e *Engine) RenderTemplate(ctx context.Context, template string, payload js
 	if err != nil {
 		return nil, err
 	}
-	if err := event.ValidatePayload("payload", payload, e.config.maxPayloadBytes); err != nil {
+	if err := event.ValidatePayload("payload", payload, e.config.MaxPayloadBytes); err != nil {
 		return nil, err
 	}
-	body, err := tmpl.Render(payload, e.config.templateTimeout)
+	body, err := tmpl.Render(payload, e.config.TemplateTimeout)
 	if err != nil {
 		return nil, errs.InvalidArgument("template", "%s", strings.TrimPrefix(err.Error(), subscription.ErrTemplate.Error()+": "))
 	}

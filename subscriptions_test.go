@@ -290,3 +290,55 @@ func TestRenderTemplate(t *testing.T) {
 	_, err = b.eng.RenderTemplate(ctx, `{}`, []byte(`[]`))
 	wantInvalid(t, err, "payload")
 }
+
+// TestSubscriptionsApplyFromCreation: an event goes to the subscriptions
+// that existed when it was pushed, however late fan-out runs (here held
+// back until after a second webhook subscribed); a repush goes to those of
+// now.
+func TestSubscriptionsApplyFromCreation(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b, early := subscribedBundle(t)
+	single, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := b.eng.PushEvents(ctx, []sparrow.PushEventParams{{Name: "order.created", Payload: []byte(`{}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := b.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inTx, err := b.eng.PushEventTx(ctx, tx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := newReceiver(t, nil)
+	lateHook := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: late.URL, Events: []string{"order.created"}})
+	if err := tx.Commit(ctx); err != nil { // committed after the subscription: pushed before it
+		t.Fatal(err)
+	}
+
+	b.start(t)
+	early.waitRequests(t, 3)
+	b.waitFannedOut(t, single.ID, batch[0].ID, inTx.ID)
+	for _, id := range []string{single.ID, batch[0].ID, inTx.ID} {
+		page, err := b.eng.ListDeliveries(ctx, sparrow.ListDeliveriesParams{EventID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) != 1 || page.Items[0].WebhookID == lateHook.ID {
+			t.Fatalf("event %s has %d deliveries (%+v), want one, to the webhook subscribed before its push", id, len(page.Items), page.Items)
+		}
+	}
+	if _, err := b.eng.RepushEvent(ctx, "default", single.ID); err != nil {
+		t.Fatal(err)
+	}
+	late.waitRequests(t, 1)
+	if n := len(late.received()); n != 1 {
+		t.Fatalf("the late webhook got %d requests, want the repush only", n)
+	}
+}

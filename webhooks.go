@@ -16,9 +16,8 @@ import (
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
 	"github.com/sparrowhq/sparrow/internal/store"
-	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/internal/validate"
-	"github.com/sparrowhq/sparrow/riverworkers"
+	"github.com/sparrowhq/sparrow/internal/worker"
 	"github.com/sparrowhq/sparrow/subscription"
 	"github.com/sparrowhq/sparrow/webhook"
 )
@@ -328,8 +327,8 @@ func (e *Engine) pauseWebhook(ctx context.Context, tx pgx.Tx, namespace, id stri
 // nothing.
 func (e *Engine) ResumeWebhook(ctx context.Context, namespace, id string) (*webhook.Webhook, error) {
 	w, reset, err := e.resumeWebhook(ctx, nil, namespace, id)
-	if err == nil && reset != nil && e.config.hooks.OnHealthChange != nil {
-		e.config.hooks.OnHealthChange(ctx, *reset)
+	if err == nil && reset != nil && e.config.Hooks.OnHealthChange != nil {
+		e.config.Hooks.OnHealthChange(ctx, *reset)
 	}
 	return w, err
 }
@@ -376,9 +375,7 @@ func (e *Engine) resumeWebhook(ctx context.Context, tx pgx.Tx, namespace, id str
 		if w, _, err = store.WebhookSetState(ctx, db, namespace, id, webhook.StateActive, "", now); err != nil {
 			return err
 		}
-		return e.insertJobs(ctx, tx, []river.InsertManyParams{{
-			Args: riverworkers.UnparkArgs{WebhookID: id}, InsertOpts: &river.InsertOpts{Queue: e.config.queue, Metadata: telemetry.JobMetadata(ctx)},
-		}})
+		return e.insertJobs(ctx, tx, []river.InsertManyParams{worker.UnparkJob(ctx, e.config.Queue, id)})
 	})
 	if err != nil {
 		return nil, nil, err
@@ -464,7 +461,7 @@ func (e *Engine) rotateWebhookSecret(ctx context.Context, tx pgx.Tx, p RotateWeb
 		return nil, err
 	}
 	now := e.now()
-	grace := e.config.secretGracePeriod
+	grace := e.config.SecretGracePeriod
 	if p.GracePeriod != nil {
 		grace = *p.GracePeriod
 	}
@@ -483,16 +480,6 @@ func (e *Engine) rotateWebhookSecret(ctx context.Context, tx pgx.Tx, p RotateWeb
 	}
 	w.Secret = secretValue
 	return w, nil
-}
-
-func (e *Engine) insertJobs(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) error {
-	if len(params) == 0 {
-		return nil
-	}
-	if _, err := e.inserter.Load().InsertManyFastTx(ctx, tx, params); err != nil {
-		return fmt.Errorf("sparrow: insert jobs: %w", err)
-	}
-	return nil
 }
 
 // indexed names the elements of a list field: "events[2]".

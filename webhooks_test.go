@@ -340,7 +340,7 @@ func TestUpdateWebhook(t *testing.T) {
 		_, err = b.eng.UpdateWebhook(ctx, sparrow.UpdateWebhookParams{ID: w.ID,
 			Headers: ptr(map[string]string{"X-Unknown": webhook.MaskedHeaderValue, "X-Tenant": "changed"})})
 		wantInvalid(t, err, "headers[X-Unknown]")
-		if _, err := b.eng.PushEvent(ctx, sparrow.Event{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
+		if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
 		got := rcv.waitRequests(t, 1)[0].Header

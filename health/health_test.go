@@ -1,6 +1,7 @@
 package health
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -59,5 +60,36 @@ func TestThresholdsValidate(t *testing.T) {
 		if err := th.WithDefaults().Validate(); err == nil {
 			t.Errorf("%+v accepted", th)
 		}
+	}
+}
+
+func TestWorst(t *testing.T) {
+	t.Parallel()
+
+	h := func(id string, state State, rate float64, consecutive int) Health {
+		return Health{WebhookID: id, State: state, SuccessRate: rate, ConsecutiveFailures: consecutive}
+	}
+	all := []Health{
+		h("healthy", StateHealthy, 100, 0),
+		h("degraded_low", StateDegraded, 80, 1),
+		h("disabled", StateDisabled, 0, 60),
+		h("unknown", StateUnknown, 0, 0),
+		h("degraded_lower", StateDegraded, 70, 1),
+		h("unhealthy_more", StateUnhealthy, 20, 12),
+		h("unhealthy", StateUnhealthy, 20, 10),
+	}
+	ids := func(hs []Health) []string {
+		var out []string
+		for _, h := range hs {
+			out = append(out, h.WebhookID)
+		}
+		return out
+	}
+	want := []string{"disabled", "unhealthy_more", "unhealthy", "degraded_lower", "degraded_low"}
+	if got := ids(Worst(slices.Clone(all), 10)); !slices.Equal(got, want) {
+		t.Fatalf("Worst = %v, want %v (degraded or worse, worst first)", got, want)
+	}
+	if got := ids(Worst(slices.Clone(all), 2)); !slices.Equal(got, want[:2]) {
+		t.Fatalf("Worst of 2 = %v, want %v", got, want[:2])
 	}
 }

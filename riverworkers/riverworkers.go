@@ -1,40 +1,23 @@
-// Package riverworkers holds Sparrow's River jobs (fan-out, delivery,
-// resumption of waiting deliveries, secret re-sealing, retention) and the
-// poller of the fan-out queue single pushes write to.
+// Package riverworkers names Sparrow's River jobs: their arguments and
+// kinds, for a host that recognises them in River's UI, its middleware or
+// its queries. Hosts don't insert or work these jobs themselves:
+// sparrow.Engine.Install puts Sparrow's workers, queue and periodic jobs
+// into the host's River configuration, and the engine schedules the jobs.
 //
-// Hosts do not call this package: sparrow.Engine.AddWorkers registers these
-// workers with the Config the engine assembles. It is public so that hosts
-// can recognise Sparrow's jobs by kind in River's UI, middleware and
-// queries. Job arguments carry identifiers only; the data lives in Sparrow's
-// tables.
+// Job arguments carry identifiers only; the data lives in Sparrow's tables.
 package riverworkers
 
 import (
-	"cmp"
-	"context"
 	"encoding/json"
-	"errors"
-	"log/slog"
-	"slices"
 	"strings"
-	"sync"
-	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
-	"golang.org/x/sync/semaphore"
-
-	"github.com/sparrowhq/sparrow/delivery"
-	"github.com/sparrowhq/sparrow/health"
-	"github.com/sparrowhq/sparrow/internal/dbutil"
-	"github.com/sparrowhq/sparrow/internal/secretbox"
-	"github.com/sparrowhq/sparrow/internal/store"
-	"github.com/sparrowhq/sparrow/internal/telemetry"
 )
 
-// FanoutArgs asks for events to be fanned out to their subscribers.
+// FanoutArgs asks for events to be fanned out to their subscribers: a batch
+// pushed together, a repush, or Sparrow's alerts. Single pushes are fanned
+// out from Sparrow's fan-out queue, without a job.
 type FanoutArgs struct {
 	EventIDs []string `json:"event_ids"`
 	// Round is the fan-out round of the events this job performs: 0 for the
@@ -44,6 +27,13 @@ type FanoutArgs struct {
 
 // Kind is FanoutArgs' River job kind.
 func (FanoutArgs) Kind() string { return "sparrow_fanout" }
+
+// FanoutSweepArgs asks for the fan-out queue to be taken, and for a poller
+// of it to run in the process that works the job. It runs periodically.
+type FanoutSweepArgs struct{}
+
+// Kind is FanoutSweepArgs' River job kind.
+func (FanoutSweepArgs) Kind() string { return "sparrow_fanout_sweep" }
 
 // DeliverArgs asks for the next attempt of deliveries to one webhook, all
 // at the same attempt count.
@@ -58,6 +48,9 @@ type DeliverArgs struct {
 	// which carried no more: such a job takes the delivery as it finds it.
 	DeliveryID string `json:"delivery_id,omitempty"`
 }
+
+// Kind is DeliverArgs' River job kind.
+func (DeliverArgs) Kind() string { return "sparrow_deliver" }
 
 // IDList is a list of ids kept in a job's arguments as one comma-separated
 // JSON string: River indexes every value of a job's arguments (a GIN
@@ -81,9 +74,6 @@ func (l *IDList) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// Kind is DeliverArgs' River job kind.
-func (DeliverArgs) Kind() string { return "sparrow_deliver" }
-
 // UnparkArgs asks for a resumed webhook's waiting deliveries to be sent.
 type UnparkArgs struct {
 	WebhookID string `json:"webhook_id"`
@@ -101,179 +91,31 @@ func (ResealArgs) Kind() string { return "sparrow_reseal_secrets" }
 
 // InsertOpts makes one reseal job at a time: starting processes each ask for
 // one, and the one already queued or running answers them all.
-func (ResealArgs) InsertOpts() river.InsertOpts {
+func (ResealArgs) InsertOpts() river.InsertOpts { return oneAtATime() }
+
+// RetentionArgs asks for finished history older than the retention to be
+// deleted.
+type RetentionArgs struct{}
+
+// Kind is RetentionArgs' River job kind.
+func (RetentionArgs) Kind() string { return "sparrow_retention" }
+
+// InsertOpts makes one retention job at a time, however many processes
+// schedule one.
+func (RetentionArgs) InsertOpts() river.InsertOpts { return oneAtATime() }
+
+// Kinds lists the kinds of every Sparrow job.
+func Kinds() []string {
+	return []string{
+		FanoutArgs{}.Kind(), FanoutSweepArgs{}.Kind(), DeliverArgs{}.Kind(), UnparkArgs{}.Kind(),
+		ResealArgs{}.Kind(), RetentionArgs{}.Kind(),
+	}
+}
+
+// oneAtATime makes a job unique among those not finished.
+func oneAtATime() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
 		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning,
 		rivertype.JobStateScheduled,
 	}}}
 }
-
-// ResealBatch bounds the secrets one reseal transaction seals.
-const ResealBatch = 500
-
-// DeliverJobMaxAttempts is River's attempt limit of a delivery job. Retries
-// of the HTTP request are Sparrow's (snoozes, which spend no River attempt);
-// River's count only grows when recording fails, say while the database is
-// down, and must not run out before the database is back.
-const DeliverJobMaxAttempts = 100
-
-// Hooks are the host's callbacks, run after the change they report has
-// committed, in the worker that caused it.
-type Hooks struct {
-	OnDeliveryExhausted func(context.Context, delivery.Exhausted)
-	OnHealthChange      func(context.Context, health.Transition)
-	OnWebhookDisabled   func(context.Context, health.Transition)
-}
-
-// Config is what the workers need from the engine.
-type Config struct {
-	Backoff    delivery.Backoff
-	CheckRetry delivery.CheckRetry
-	// HealthThresholds decide webhooks' health states.
-	HealthThresholds health.Thresholds
-	// HealthTracking counts attempts into webhooks' health.
-	HealthTracking bool
-	Hooks          Hooks
-	Logger         *slog.Logger
-	// MaxAttempts bounds the delivery attempts running at once in this
-	// process.
-	MaxAttempts int
-	// MaxJobsPerWebhook bounds the delivery jobs of one webhook running at
-	// once in this process: its share of the workers.
-	MaxJobsPerWebhook int
-	// MaxConcurrentPerWebhook bounds the attempts to one webhook running at
-	// once in this process.
-	MaxConcurrentPerWebhook int
-	Now                     func() time.Time
-	Pool                    *pgxpool.Pool
-	Queue                   string
-	// Retention says how long finished history is kept.
-	Retention Retention
-	Schema    string
-	// SecretKeys opens sealed webhook secrets; nil when they are stored in
-	// the clear.
-	SecretKeys *secretbox.Keyring
-	Sender     *delivery.Sender
-	// Stopping returns a channel closed when the host shuts down: delivery
-	// jobs then start no more attempts.
-	Stopping func() <-chan struct{}
-	// Telemetry is the engine's tracer and instruments.
-	Telemetry *telemetry.Telemetry
-	// TemplateTimeout bounds one render of a subscription's template.
-	TemplateTimeout time.Duration
-}
-
-// Added is the set of workers Add registered.
-type Added struct{ base *base }
-
-// PollFanoutQueue starts the fan-out queue's poller for client now, rather
-// than when client works its first fan-out or sweep job (River starts
-// periodic jobs up to a second after the client). Polling ends with client.
-func (a *Added) PollFanoutQueue(client *river.Client[pgx.Tx]) { a.base.ensurePoller(client) }
-
-// Add registers Sparrow's workers in workers.
-func Add(workers *river.Workers, cfg *Config) (*Added, error) {
-	if cfg.MaxAttempts < 1 || cfg.MaxConcurrentPerWebhook < 1 || cfg.MaxJobsPerWebhook < 1 {
-		return nil, errors.New("riverworkers: MaxAttempts, MaxConcurrentPerWebhook and MaxJobsPerWebhook must be at least 1")
-	}
-	if cfg.Pool == nil || cfg.Sender == nil || cfg.Stopping == nil || cfg.Now == nil || cfg.Backoff == nil || cfg.CheckRetry == nil || cfg.Telemetry == nil {
-		return nil, errors.New("riverworkers: incomplete Config (use sparrow.Engine.AddWorkers)")
-	}
-	base := &base{
-		backoff:        cfg.Backoff,
-		checkRetry:     cfg.CheckRetry,
-		healthTracking: cfg.HealthTracking,
-		hooks:          cfg.Hooks,
-		fanouts:        semaphore.NewWeighted(maxFanouts),
-		inflight:       newInflight(cfg.MaxAttempts, cfg.MaxConcurrentPerWebhook, cfg.MaxJobsPerWebhook),
-		logger:         cmp.Or(cfg.Logger, slog.Default()),
-		now:            cfg.Now,
-		pool:           cfg.Pool,
-		queue:          cfg.Queue,
-		retention:      cfg.Retention,
-		schema:         dbutil.Schema(cfg.Schema),
-		secretKeys:     cfg.SecretKeys,
-		sender:         cfg.Sender,
-		stopping:       cfg.Stopping,
-		telemetry:      cfg.Telemetry,
-		templates:      newTemplateCache(cfg.TemplateTimeout),
-		thresholds:     cfg.HealthThresholds.WithDefaults(),
-	}
-	base.recorder = newRecorder(base)
-	return &Added{base}, errors.Join(
-		river.AddWorkerSafely(workers, &fanoutWorker{base: base}),
-		river.AddWorkerSafely(workers, &fanoutSweepWorker{base: base}),
-		river.AddWorkerSafely(workers, &deliverWorker{base: base}),
-		river.AddWorkerSafely(workers, &unparkWorker{base: base}),
-		river.AddWorkerSafely(workers, &resealWorker{base: base}),
-		river.AddWorkerSafely(workers, &retentionWorker{base: base}),
-	)
-}
-
-// DeliverBatchMax bounds the deliveries of one delivery job: a job's
-// fetch, load and completion are shared by its deliveries, and its attempts
-// run side by side.
-const DeliverBatchMax = 500
-
-// DeliverJobs returns the insert parameters of jobs for refs: deliveries of
-// one webhook at the same attempt count share jobs of up to
-// DeliverBatchMax, to run at `at` (zero: at once). The jobs carry ctx's
-// trace context, so their attempts join its trace.
-func DeliverJobs(ctx context.Context, queue string, refs []store.DeliveryRef, at time.Time) []river.InsertManyParams {
-	type key struct {
-		webhookID string
-		attempted int
-	}
-	var order []key
-	groups := map[key][]string{}
-	for _, r := range refs {
-		k := key{r.WebhookID, r.AttemptCount}
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], r.ID)
-	}
-	opts := &river.InsertOpts{Queue: queue, MaxAttempts: DeliverJobMaxAttempts, Metadata: telemetry.JobMetadata(ctx), ScheduledAt: at}
-	var params []river.InsertManyParams
-	for _, k := range order {
-		for chunk := range slices.Chunk(groups[k], DeliverBatchMax) {
-			params = append(params, river.InsertManyParams{
-				Args:       DeliverArgs{WebhookID: k.webhookID, DeliveryIDs: chunk, Attempted: k.attempted},
-				InsertOpts: opts,
-			})
-		}
-	}
-	return params
-}
-
-// base is what every worker shares.
-type base struct {
-	backoff        delivery.Backoff
-	checkRetry     delivery.CheckRetry
-	healthTracking bool
-	hooks          Hooks
-	// fanouts bounds the fan-out jobs running their transactions at once
-	// in this process (see maxFanouts).
-	fanouts  *semaphore.Weighted
-	inflight *inflight
-	logger   *slog.Logger
-	now      func() time.Time
-	// pollers holds the River clients whose process polls the fan-out
-	// queue.
-	pollers    sync.Map // *river.Client[pgx.Tx] -> struct{}
-	pool       *pgxpool.Pool
-	queue      string
-	recorder   *recorder
-	retention  Retention
-	schema     dbutil.Schema
-	secretKeys *secretbox.Keyring
-	sender     *delivery.Sender
-	stopping   func() <-chan struct{}
-	telemetry  *telemetry.Telemetry
-	templates  *templateCache
-	thresholds health.Thresholds
-}
-
-// clock returns the time truncated to PostgreSQL's precision, so values
-// read back compare equal to values written.
-func (b *base) clock() time.Time { return b.now().UTC().Truncate(time.Microsecond) }

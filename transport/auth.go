@@ -39,15 +39,12 @@ type authenticator struct {
 func newAuthenticator(keys []APIKey) (*authenticator, error) {
 	a := &authenticator{}
 	for i, k := range keys {
-		if len(k.Key) < 16 {
-			return nil, fmt.Errorf("transport: API key %d is shorter than 16 characters", i)
+		if err := k.Validate(); err != nil {
+			return nil, fmt.Errorf("transport: key %d: %w", i, err)
 		}
 		hk := hashedKey{sum: sha256.Sum256([]byte(k.Key))}
 		for _, ns := range k.Namespaces {
-			ns, err := validate.Namespace(ns)
-			if err != nil {
-				return nil, fmt.Errorf("transport: API key %d: %w", i, err)
-			}
+			ns, _ := validate.Namespace(ns)
 			hk.namespaces = append(hk.namespaces, ns)
 		}
 		a.keys = append(a.keys, hk)

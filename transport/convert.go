@@ -187,15 +187,15 @@ func toEvent(ev *event.Event) *pb.Event {
 	}
 }
 
-func toPushEvent(m *pb.PushEventRequest) (sparrow.Event, error) {
+func toPushEvent(m *pb.PushEventRequest) (sparrow.PushEventParams, error) {
 	payload, err := payloadJSON(m.GetPayload())
 	if err != nil {
-		return sparrow.Event{}, err
+		return sparrow.PushEventParams{}, err
 	}
 	if m.GetTtlSeconds() < 0 || m.GetTtlSeconds() > int64(event.MaxTTL/time.Second) {
-		return sparrow.Event{}, errs.InvalidArgument("ttl_seconds", "must be between 0 (no expiry) and %d", int64(event.MaxTTL/time.Second))
+		return sparrow.PushEventParams{}, errs.InvalidArgument("ttl_seconds", "must be between 0 (no expiry) and %d", int64(event.MaxTTL/time.Second))
 	}
-	return sparrow.Event{
+	return sparrow.PushEventParams{
 		Namespace:      m.GetNamespace(),
 		Name:           m.GetEvent(),
 		Payload:        payload,

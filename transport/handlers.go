@@ -166,7 +166,7 @@ func (s *services) RegisterEvent(ctx context.Context, m *pb.RegisterEventRequest
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.eng.RegisterEvent(ctx, sparrow.RegisterEventParams{
+	t, err := s.eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{
 		Name: m.GetName(), Description: m.GetDescription(), Inactive: inactive(m.Active), Schema: schema,
 	})
 	if err != nil {
@@ -209,7 +209,7 @@ func (s *services) UpdateEvent(ctx context.Context, m *pb.UpdateEventRequest) (*
 	case schema != nil:
 		newSchema = &schema
 	}
-	t, err := s.eng.UpdateEvent(ctx, sparrow.UpdateEventParams{Name: m.GetName(), Description: m.Description, Active: m.Active, Schema: newSchema})
+	t, err := s.eng.UpdateEventType(ctx, sparrow.UpdateEventTypeParams{Name: m.GetName(), Description: m.Description, Active: m.Active, Schema: newSchema})
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (s *services) PushEvent(ctx context.Context, m *pb.PushEventRequest) (*pb.P
 }
 
 func (s *services) PushEvents(ctx context.Context, m *pb.PushEventsRequest) (*pb.PushEventsResponse, error) {
-	evs := make([]sparrow.Event, len(m.GetEvents()))
+	evs := make([]sparrow.PushEventParams, len(m.GetEvents()))
 	for i, req := range m.GetEvents() {
 		ev, err := toPushEvent(req)
 		if err != nil {

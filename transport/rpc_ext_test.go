@@ -343,7 +343,7 @@ func newFixtures(t testing.TB, s *testServer, namespaces ...string) []fixture {
 	t.Helper()
 	ctx := context.Background()
 	for _, name := range []string{fixtureEvent, spareEvent, freeEvent} {
-		if _, err := s.eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: name}); err != nil {
+		if _, err := s.eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: name}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -374,7 +374,7 @@ func newFixtures(t testing.TB, s *testServer, namespaces ...string) []fixture {
 				fx.spareSubscriptionID = sub.ID
 			}
 		}
-		ev, err := s.eng.PushEvent(ctx, sparrow.Event{Namespace: ns, Name: fixtureEvent, Payload: []byte(`{"order_id":"ord_1"}`), IdempotencyKey: fx.idempotencyKey})
+		ev, err := s.eng.PushEvent(ctx, sparrow.PushEventParams{Namespace: ns, Name: fixtureEvent, Payload: []byte(`{"order_id":"ord_1"}`), IdempotencyKey: fx.idempotencyKey})
 		if err != nil {
 			t.Fatal(err)
 		}

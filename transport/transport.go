@@ -29,6 +29,7 @@ import (
 
 	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
+	"github.com/sparrowhq/sparrow/internal/validate"
 	"github.com/sparrowhq/sparrow/proto/webhookpb/webhookpbconnect"
 )
 
@@ -61,6 +62,23 @@ type APIKey struct {
 	// Namespaces limits the key to these namespaces. Empty: every namespace,
 	// and the global event-type registry, whose changes affect all.
 	Namespaces []string
+}
+
+// MinAPIKeyLength is the shortest API key accepted.
+const MinAPIKeyLength = 16
+
+// Validate checks the key's length and its namespaces' names, as Mount
+// does, for a host to check its configuration before anything else.
+func (k APIKey) Validate() error {
+	if len(k.Key) < MinAPIKeyLength {
+		return fmt.Errorf("API key shorter than %d characters", MinAPIKeyLength)
+	}
+	for _, ns := range k.Namespaces {
+		if _, err := validate.Namespace(ns); err != nil {
+			return fmt.Errorf("API key: %w", err)
+		}
+	}
+	return nil
 }
 
 // WithAPIKeys requires every call to carry one of keys. Without this option

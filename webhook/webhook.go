@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/sparrowhq/sparrow/internal/errs"
-	"github.com/sparrowhq/sparrow/internal/secretbox"
 	"github.com/sparrowhq/sparrow/internal/validate"
 )
 
@@ -73,16 +72,6 @@ type Webhook struct {
 	Secret    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
-}
-
-// Secret is one signing secret of a webhook, as stored: in the clear, or
-// sealed when the engine has keys (sparrow.WithSecretKeys).
-type Secret struct {
-	secretbox.Stored
-	CreatedAt time.Time
-	// ExpiresAt is when a rotated-out secret stops signing; zero for the
-	// current secret.
-	ExpiresAt time.Time
 }
 
 // ValidateURL checks a destination URL: absolute http or https, a host, no

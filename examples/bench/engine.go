@@ -56,7 +56,7 @@ func (b *bench) newCluster(ctx context.Context, name string, instances int) (_ *
 		}
 		c.engines = append(c.engines, eng)
 	}
-	if _, err := c.engines[0].RegisterEvent(ctx, sparrow.RegisterEventParams{Name: eventName}); err != nil {
+	if _, err := c.engines[0].RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: eventName}); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -149,11 +149,11 @@ func (c *cluster) close() {
 // starts from a backlog: events and their fan-out jobs.
 func (c *cluster) prefill(ctx context.Context, events, payloadBytes int) error {
 	body := payload(payloadBytes, 0)
-	batch := make([]sparrow.Event, 0, sparrow.MaxPushBatch)
+	batch := make([]sparrow.PushEventParams, 0, sparrow.MaxPushBatch)
 	for pushed := 0; pushed < events; pushed += len(batch) {
 		batch = batch[:min(sparrow.MaxPushBatch, events-pushed)]
 		for i := range batch {
-			batch[i] = sparrow.Event{Name: eventName, Payload: body}
+			batch[i] = sparrow.PushEventParams{Name: eventName, Payload: body}
 		}
 		if _, err := c.engine().PushEvents(ctx, batch); err != nil {
 			return err

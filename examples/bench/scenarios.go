@@ -51,7 +51,7 @@ func (b *bench) measurePushTx(ctx context.Context, c *cluster, conc int) (float6
 			if err := insertOrder(ctx, tx); err != nil {
 				return err
 			}
-			_, err := eng.PushEventTx(ctx, tx, sparrow.Event{Name: eventName, Payload: body})
+			_, err := eng.PushEventTx(ctx, tx, sparrow.PushEventParams{Name: eventName, Payload: body})
 			return err
 		})
 	})
@@ -69,9 +69,9 @@ func (b *bench) pushEvents(ctx context.Context) (string, error) {
 	eng := c.engine()
 	batchesPerSec, err := closedLoop(ctx, b.prog, b.cfg.BatchConcurrency, b.cfg.Duration, func(ctx context.Context) error {
 		// A batch of its own per call: PushEvents normalises its input.
-		batch := make([]sparrow.Event, sparrow.MaxPushBatch)
+		batch := make([]sparrow.PushEventParams, sparrow.MaxPushBatch)
 		for i := range batch {
-			batch[i] = sparrow.Event{Name: eventName, Payload: body}
+			batch[i] = sparrow.PushEventParams{Name: eventName, Payload: body}
 		}
 		_, err := eng.PushEvents(ctx, batch)
 		return err
@@ -289,7 +289,7 @@ func waitReceived(ctx context.Context, recv *receiver, n int64, timeout time.Dur
 func (b *bench) warmUp(ctx context.Context, c *cluster, recv *receiver, received int64) (push func(context.Context) error, err error) {
 	eng := c.engine()
 	push = func(ctx context.Context) error {
-		_, err := eng.PushEvent(ctx, sparrow.Event{Name: eventName, Payload: payload(b.cfg.Payload, since())})
+		_, err := eng.PushEvent(ctx, sparrow.PushEventParams{Name: eventName, Payload: payload(b.cfg.Payload, since())})
 		return err
 	}
 	for range latencyWarmup {
@@ -434,9 +434,9 @@ func (p *pusher) run(ctx context.Context) error {
 func (p *pusher) pushOne(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	batch := make([]sparrow.Event, p.batch)
+	batch := make([]sparrow.PushEventParams, p.batch)
 	for i := range batch {
-		batch[i] = sparrow.Event{Name: eventName, Payload: p.body}
+		batch[i] = sparrow.PushEventParams{Name: eventName, Payload: p.body}
 	}
 	if _, err := p.eng.PushEvents(ctx, batch); err != nil {
 		return err

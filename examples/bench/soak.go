@@ -112,7 +112,7 @@ func (b *bench) soak(ctx context.Context) (string, error) {
 	g.Go(func() error {
 		defer donePacing()
 		return p.run(gctx, cfg.Soak, func(ctx context.Context) error {
-			_, err := c.engine().PushEvent(ctx, sparrow.Event{Name: eventName, Payload: payload(cfg.Payload, since())})
+			_, err := c.engine().PushEvent(ctx, sparrow.PushEventParams{Name: eventName, Payload: payload(cfg.Payload, since())})
 			if err == nil {
 				pushed.Add(1)
 			}

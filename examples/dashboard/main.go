@@ -41,7 +41,7 @@ import (
 
 	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/dashboard"
-	"github.com/sparrowhq/sparrow/internal/localpg"
+	"github.com/sparrowhq/sparrow/localpg"
 	"github.com/sparrowhq/sparrow/migrations"
 	"github.com/sparrowhq/sparrow/transport"
 )
@@ -100,7 +100,7 @@ func newHost(eng *sparrow.Engine, password string) (http.Handler, error) {
 		}
 		orderID := fmt.Sprintf("ord_%d", time.Now().UnixNano())
 		payload := fmt.Sprintf(`{"order_id": %q, "customer": %q, "total": %.2f}`, orderID, r.FormValue("customer"), total)
-		if _, err := eng.PushEvent(r.Context(), sparrow.Event{Name: "order.created", Payload: []byte(payload)}); err != nil {
+		if _, err := eng.PushEvent(r.Context(), sparrow.PushEventParams{Name: "order.created", Payload: []byte(payload)}); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
@@ -164,7 +164,7 @@ func run(ctx context.Context, cfg config, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	if _, err := eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "order.created", Description: "A customer placed an order"}); err != nil && !errors.Is(err, sparrow.ErrAlreadyExists) {
+	if _, err := eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "order.created", Description: "A customer placed an order"}); err != nil && !errors.Is(err, sparrow.ErrAlreadyExists) {
 		return err
 	}
 	if err := eng.Start(ctx); err != nil {

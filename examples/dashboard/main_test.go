@@ -12,7 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/sparrowhq/sparrow/internal/localpg"
+	"github.com/sparrowhq/sparrow/localpg"
 )
 
 // start runs the example on a free port, on a schema of its own, until the

@@ -1,17 +1,15 @@
-// Command embedded is a host application that embeds Sparrow: it has its own
-// orders table and its own River client, and announces each new order with
-// an order.created event pushed in the order's own transaction. An order
-// rolled back leaves no event and no delivery.
+// Command embedded is a whole host of Sparrow: its own River client, an
+// orders table, and an order written and announced in one transaction,
+// delivered to a receiver once that transaction commits.
 //
-//	go run ./examples/embedded
+//	DATABASE_URL=postgres://... go run ./examples/embedded
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,150 +20,91 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sparrowhq/sparrow"
-	"github.com/sparrowhq/sparrow/internal/localpg"
+	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/migrations"
 )
 
 func main() {
-	if err := run(context.Background(), os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "embedded:", err)
-		os.Exit(1)
+	ctx := context.Background()
+	if err := run(ctx, os.Getenv("DATABASE_URL")); err != nil {
+		log.Fatal(err)
 	}
 }
 
-// shop is the host application.
-type shop struct {
-	pool    *pgxpool.Pool
-	webhook *sparrow.Engine
-}
+func run(ctx context.Context, databaseURL string) error {
+	// Your customer's endpoint; on loopback here, which Sparrow refuses
+	// unless allowed.
+	receiver := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer receiver.Close()
 
-// placeOrder stores an order and announces it, atomically: if the
-// transaction fails after the push, the event vanishes with the order.
-func (s *shop) placeOrder(ctx context.Context, customer string, total float64, fail bool) (string, error) {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return "", err
-	}
-	defer tx.Rollback(ctx)
-	var orderID int64
-	if err := tx.QueryRow(ctx, "INSERT INTO orders (customer, total) VALUES ($1, $2) RETURNING id", customer, total).Scan(&orderID); err != nil {
-		return "", err
-	}
-	payload := fmt.Sprintf(`{"order_id": %d, "customer": %q, "total": %.2f}`, orderID, customer, total)
-	ev, err := s.webhook.PushEventTx(ctx, tx, sparrow.Event{Name: "order.created", Payload: []byte(payload)})
-	if err != nil {
-		return "", err
-	}
-	if fail {
-		return "", errors.New("payment declined") // the deferred Rollback undoes order and event
-	}
-	return ev.ID, tx.Commit(ctx)
-}
-
-func run(ctx context.Context, out io.Writer) error {
-	srv, err := localpg.Find(ctx)
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
-	url, err := srv.EnsureDatabase(ctx, "sparrow_embedded")
-	if err != nil {
-		return err
-	}
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return err
-	}
-	// The host keeps its tables and River's and Sparrow's in one schema of
-	// its own, removed at the end so that runs don't pile up.
-	schema := fmt.Sprintf("embedded_%d", time.Now().UnixNano())
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	pool, err := pgxpool.New(ctx, databaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if _, err := pool.Exec(ctx, "CREATE SCHEMA "+schema+"; CREATE TABLE "+schema+".orders (id bigserial PRIMARY KEY, customer text NOT NULL, total numeric NOT NULL)"); err != nil {
+	if err := migrations.Migrate(ctx, pool, nil); err != nil { // River's tables and Sparrow's
 		return err
 	}
-	defer pool.Exec(context.WithoutCancel(ctx), "DROP SCHEMA "+schema+" CASCADE")
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := migrations.Migrate(ctx, pool, &migrations.Config{Logger: quiet}); err != nil {
-		return err
-	}
-
-	received := make(chan string, 10)
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		received <- string(body)
-	}))
-	defer receiver.Close()
-
-	// Sparrow on the host's pool; the receiver is on loopback, which
-	// Sparrow refuses unless told.
-	eng, err := sparrow.New(pool, sparrow.WithLogger(quiet), sparrow.WithAllowPrivateNetworks())
+	eng, err := sparrow.New(pool, sparrow.WithAllowPrivateNetworks())
 	if err != nil {
 		return err
 	}
-
-	// The host's River client works the host's queues and Sparrow's.
-	workers := river.NewWorkers()
-	if err := eng.AddWorkers(workers); err != nil {
+	riverConfig := &river.Config{Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}}
+	if err := eng.Install(riverConfig); err != nil { // Sparrow's workers, queue and periodic jobs
 		return err
 	}
-	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}
-	for name, q := range eng.Queues() {
-		queues[name] = q
+	client, err := river.NewClient(riverpgxv5.New(pool), riverConfig)
+	if err != nil {
+		return err
 	}
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		FetchCooldown: 10 * time.Millisecond,
-		Logger:        quiet,
-		PeriodicJobs:  eng.PeriodicJobs(),
-		Queues:        queues,
-		Workers:       workers,
+	if err := client.Start(ctx); err != nil {
+		return err
+	}
+	defer client.Stop(ctx)
+	defer eng.Stop(ctx) // before the client's
+
+	_, err = eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "order.created"})
+	if err != nil && !errors.Is(err, sparrow.ErrAlreadyExists) {
+		return err
+	}
+	wh, err := eng.RegisterWebhook(ctx, sparrow.RegisterWebhookParams{URL: receiver.URL, Events: []string{"order.created"}})
+	if err != nil {
+		return err
+	}
+	if _, err := pool.Exec(ctx, "CREATE TABLE IF NOT EXISTS orders (id bigserial PRIMARY KEY, total numeric NOT NULL)"); err != nil {
+		return err
+	}
+
+	// The order and its event in one transaction: rolled back, neither exists.
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	var orderID int64
+	if err := tx.QueryRow(ctx, "INSERT INTO orders (total) VALUES (49.99) RETURNING id").Scan(&orderID); err != nil {
+		return err
+	}
+	ev, err := eng.PushEventTx(ctx, tx, sparrow.PushEventParams{
+		Name:    "order.created",
+		Payload: fmt.Appendf(nil, `{"order_id": %d, "total": 49.99}`, orderID),
 	})
 	if err != nil {
 		return err
 	}
-	eng.UseRiverClient(client) // optional: Sparrow's jobs go through the host's client
-	if err := client.Start(ctx); err != nil {
-		return err
-	}
-	defer client.Stop(context.WithoutCancel(ctx))
-
-	if _, err := eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "order.created"}); err != nil {
-		return err
-	}
-	if _, err := eng.RegisterWebhook(ctx, sparrow.RegisterWebhookParams{URL: receiver.URL, Events: []string{"order.created"}}); err != nil {
+	if err := tx.Commit(ctx); err != nil {
 		return err
 	}
 
-	s := &shop{pool: pool, webhook: eng}
-	eventID, err := s.placeOrder(ctx, "ada", 49.99, false)
-	if err != nil {
-		return err
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
+		page, err := eng.ListDeliveries(ctx, sparrow.ListDeliveriesParams{WebhookID: wh.ID, EventID: ev.ID})
+		if err != nil {
+			return err
+		}
+		if len(page.Items) == 1 && page.Items[0].Status == delivery.StatusSucceeded {
+			fmt.Printf("order %d: event %s delivered to %s\n", orderID, ev.ID, receiver.URL)
+			return nil
+		}
 	}
-	fmt.Fprintf(out, "order placed, event %s pushed in its transaction\n", eventID)
-	if _, err := s.placeOrder(ctx, "bob", 12.00, true); err != nil {
-		fmt.Fprintf(out, "order refused (%v): rolled back with its event\n", err)
-	}
-
-	select {
-	case body := <-received:
-		fmt.Fprintf(out, "receiver got: %s\n", body)
-	case <-time.After(10 * time.Second):
-		return errors.New("the committed order's event was not delivered")
-	}
-	var orders, events int
-	if err := pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM sparrow_event)").Scan(&orders, &events); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "orders stored: %d, events stored: %d\n", orders, events)
-	select {
-	case body := <-received:
-		return fmt.Errorf("the rolled-back order was delivered: %s", body)
-	case <-time.After(500 * time.Millisecond):
-	}
-	fmt.Fprintln(out, "nothing else delivered: the rolled-back order left no trace")
-	return nil
+	return errors.New("the event was not delivered within 10s")
 }

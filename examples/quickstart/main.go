@@ -24,7 +24,7 @@ import (
 
 	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/delivery"
-	"github.com/sparrowhq/sparrow/internal/localpg"
+	"github.com/sparrowhq/sparrow/localpg"
 	"github.com/sparrowhq/sparrow/migrations"
 )
 
@@ -93,7 +93,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	defer eng.Stop(context.WithoutCancel(ctx))
 
-	if _, err := eng.RegisterEvent(ctx, sparrow.RegisterEventParams{Name: "order.created", Description: "Fires when a new order is placed"}); err != nil {
+	if _, err := eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "order.created", Description: "Fires when a new order is placed"}); err != nil {
 		return err
 	}
 	for _, url := range []string{healthy.URL + "/orders", flaky.URL + "/orders"} {
@@ -104,7 +104,7 @@ func run(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "registered webhook %s -> %s (secret %s)\n", w.ID, w.URL, w.Secret)
 	}
 	for i := 1; i <= 2; i++ {
-		ev, err := eng.PushEvent(ctx, sparrow.Event{
+		ev, err := eng.PushEvent(ctx, sparrow.PushEventParams{
 			Name:    "order.created",
 			Payload: []byte(fmt.Sprintf(`{"order_id": "ord_%d", "total": 49.99}`, i)),
 			Labels:  map[string]string{"plan": "premium"},

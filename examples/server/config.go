@@ -77,6 +77,15 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		}
 		cfg.apiKeys = append(cfg.apiKeys, transport.APIKey{Key: key, Namespaces: strings.Split(namespaces, ",")})
 	}
+	for i, k := range cfg.apiKeys {
+		if err := k.Validate(); err != nil {
+			name := "SPARROW_API_KEYS"
+			if i == 0 && getenv("SPARROW_API_KEY") != "" {
+				name = "SPARROW_API_KEY"
+			}
+			problems = append(problems, fmt.Errorf("%s: %w", name, err))
+		}
+	}
 	if (cfg.tlsCertFile == "") != (cfg.tlsKeyFile == "") {
 		problems = append(problems, errors.New("SPARROW_TLS_CERT_FILE and SPARROW_TLS_KEY_FILE go together"))
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/dashboard"
-	"github.com/sparrowhq/sparrow/internal/localpg"
+	"github.com/sparrowhq/sparrow/localpg"
 	"github.com/sparrowhq/sparrow/migrations"
 	"github.com/sparrowhq/sparrow/transport"
 )

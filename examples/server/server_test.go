@@ -338,6 +338,9 @@ func TestConfigErrors(t *testing.T) {
 		{"SPARROW_ALLOW_PRIVATE_NETWORKS": "maybe"},
 		{"LOG_LEVEL": "loud"},
 		{"SPARROW_API_KEYS": "keywithoutnamespaces"},
+		{"SPARROW_API_KEY": "short"},
+		{"SPARROW_API_KEYS": "shortkey:ns1"},
+		{"SPARROW_API_KEYS": "a-long-enough-key:no spaces"},
 		{"SPARROW_SHUTDOWN_TIMEOUT": "soon"},
 		{"SPARROW_MAX_REQUEST_BYTES": "lots"},
 		{"SPARROW_MAX_REQUEST_BYTES": "0"},
@@ -351,7 +354,7 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 	cfg, err := configFromEnv(func(k string) string {
-		return map[string]string{"SPARROW_API_KEY": "k1", "SPARROW_API_KEYS": "k2:a,b k3:c"}[k]
+		return map[string]string{"SPARROW_API_KEY": "k1-long-enough-key", "SPARROW_API_KEYS": "k2-long-enough-key:a,b k3-long-enough-key:c"}[k]
 	})
 	if err != nil || len(cfg.apiKeys) != 3 || len(cfg.apiKeys[1].Namespaces) != 2 || cfg.httpPort != 8080 || cfg.grpcPort != 50051 {
 		t.Fatalf("cfg %+v, err %v", cfg, err)

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"strings"
@@ -21,7 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/sparrowhq/sparrow/internal/localpg"
+	"github.com/sparrowhq/sparrow/localpg"
 	"github.com/sparrowhq/sparrow/migrations"
 )
 
@@ -158,4 +159,32 @@ func Schema(tb testing.TB) string {
 		tb.Fatalf("pgtest: migrate %s: %v", name, err)
 	}
 	return name
+}
+
+// ForExample gives an Example function what a test gets: a testing.TB
+// whose Fatal panics and whose cleanups run when done is called.
+func ForExample() (tb testing.TB, done func()) {
+	e := &exampleTB{}
+	return e, e.cleanup
+}
+
+// exampleTB is the testing.TB an Example doesn't get. The embedded
+// interface is nil: it only supplies TB's unexported method, and what
+// Examples call is below.
+type exampleTB struct {
+	testing.TB
+	cleanups []func()
+}
+
+func (*exampleTB) Helper()                        {}
+func (tb *exampleTB) Cleanup(f func())            { tb.cleanups = append(tb.cleanups, f) }
+func (*exampleTB) Fatal(args ...any)              { log.Panic(args...) }
+func (*exampleTB) Fatalf(format string, a ...any) { log.Panicf(format, a...) }
+func (*exampleTB) Errorf(format string, a ...any) { log.Panicf(format, a...) }
+func (*exampleTB) Logf(format string, a ...any)   { log.Printf(format, a...) }
+
+func (tb *exampleTB) cleanup() {
+	for i := len(tb.cleanups) - 1; i >= 0; i-- {
+		tb.cleanups[i]()
+	}
 }

@@ -130,23 +130,10 @@ func DeliveryList(ctx context.Context, db dbutil.DB, p DeliveryListParams) ([]de
 		add("d.id < $%d", p.Before)
 	}
 	args = append(args, p.Limit+1)
-	rows, err := db.Query(ctx, "SELECT "+deliveryColumns+" FROM /*schema*/sparrow_delivery d WHERE "+strings.Join(where, " AND ")+
-		fmt.Sprintf(" ORDER BY d.id DESC LIMIT $%d", len(args)), args...)
-	if err != nil {
-		return nil, false, dbutil.Interpret("list deliveries", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (delivery.Delivery, error) {
-		d, err := scanDelivery(row)
-		if err != nil {
-			return delivery.Delivery{}, err
-		}
-		return *d, nil
-	})
-	if err != nil {
-		return nil, false, dbutil.Interpret("list deliveries", err)
-	}
-	more := len(out) > p.Limit
-	return out[:min(len(out), p.Limit)], more, nil
+	query := "SELECT " + deliveryColumns + " FROM /*schema*/sparrow_delivery d WHERE " + strings.Join(where, " AND ") +
+		fmt.Sprintf(" ORDER BY d.id DESC LIMIT $%d", len(args))
+	scan := func(row pgx.Row) (*delivery.Delivery, error) { return scanDelivery(row) }
+	return collectPage(scan, p.Limit, "list deliveries")(db.Query(ctx, query, args...))
 }
 
 // DeliveryRef names a pending delivery and how many attempts it has made: a

@@ -54,21 +54,9 @@ type EventTypeListParams struct {
 
 // EventTypeList returns a page of event types and whether more follow.
 func EventTypeList(ctx context.Context, db dbutil.DB, p EventTypeListParams) ([]event.Type, bool, error) {
-	rows, err := db.Query(ctx, "SELECT "+eventTypeColumns+` FROM /*schema*/sparrow_event_type
+	return collectPage(scanEventType, p.Limit, "list event types")(db.Query(ctx, "SELECT "+eventTypeColumns+` FROM /*schema*/sparrow_event_type
 WHERE name > $1 AND (NOT $2 OR active)
-ORDER BY name LIMIT $3`, p.After, p.ActiveOnly, p.Limit+1)
-	if err != nil {
-		return nil, false, dbutil.Interpret("list event types", err)
-	}
-	types, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (event.Type, error) {
-		t, err := scanEventType(row)
-		return *t, err
-	})
-	if err != nil {
-		return nil, false, dbutil.Interpret("list event types", err)
-	}
-	more := len(types) > p.Limit
-	return types[:min(len(types), p.Limit)], more, nil
+ORDER BY name LIMIT $3`, p.After, p.ActiveOnly, p.Limit+1))
 }
 
 // EventTypeUpdateParams lists the fields of an event type to change; nil leaves a field

@@ -144,6 +144,9 @@ func scanEvent(row pgx.Row, payload *json.RawMessage, more ...any) (*event.Event
 	return &ev, nil
 }
 
+// scanEventHead scans eventColumns alone, without the payload.
+func scanEventHead(row pgx.Row) (*event.Event, error) { return scanEvent(row, nil) }
+
 // EventGet returns the event id in namespace, payload included.
 func EventGet(ctx context.Context, db dbutil.DB, namespace, id string) (*event.Event, error) {
 	var payload json.RawMessage
@@ -178,28 +181,13 @@ type EventListParams struct {
 // EventList returns a page of events without their payloads, and whether more
 // follow.
 func EventList(ctx context.Context, db dbutil.DB, p EventListParams) ([]event.Event, bool, error) {
-	rows, err := db.Query(ctx, "SELECT "+eventColumns+` FROM /*schema*/sparrow_event
+	return collectPage(scanEventHead, p.Limit, "list events")(db.Query(ctx, "SELECT "+eventColumns+` FROM /*schema*/sparrow_event
 WHERE namespace = $1
   AND ($2 = '' OR name = $2)
   AND ($3 = '' OR id < $3)
   AND ($4::timestamptz IS NULL OR created_at >= $4)
   AND ($5::timestamptz IS NULL OR created_at < $5)
-ORDER BY id DESC LIMIT $6`, p.Namespace, p.Name, p.Before, nullTime(p.Since), nullTime(p.Until), p.Limit+1)
-	if err != nil {
-		return nil, false, dbutil.Interpret("list events", err)
-	}
-	evs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (event.Event, error) {
-		ev, err := scanEvent(row, nil)
-		if err != nil {
-			return event.Event{}, err
-		}
-		return *ev, nil
-	})
-	if err != nil {
-		return nil, false, dbutil.Interpret("list events", err)
-	}
-	more := len(evs) > p.Limit
-	return evs[:min(len(evs), p.Limit)], more, nil
+ORDER BY id DESC LIMIT $6`, p.Namespace, p.Name, p.Before, nullTime(p.Since), nullTime(p.Until), p.Limit+1))
 }
 
 // EventNextRound returns the fan-out round a repush of event id takes: the one

@@ -29,6 +29,29 @@ func scanOne[T any](scan func(pgx.Row) (*T, error), what string, row pgx.Row, op
 	return v, nil
 }
 
+// collectPage returns a function collecting the rows of a listing that
+// asked for limit+1 of them: the first limit, scanned with scan, and
+// whether more followed.
+func collectPage[T any](scan func(pgx.Row) (*T, error), limit int, op string) func(pgx.Rows, error) ([]T, bool, error) {
+	return func(rows pgx.Rows, err error) ([]T, bool, error) {
+		if err != nil {
+			return nil, false, dbutil.Interpret(op, err)
+		}
+		items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) {
+			v, err := scan(row)
+			if err != nil {
+				var zero T
+				return zero, err
+			}
+			return *v, nil
+		})
+		if err != nil {
+			return nil, false, dbutil.Interpret(op, err)
+		}
+		return items[:min(len(items), limit)], len(items) > limit, nil
+	}
+}
+
 // nullString returns s, or nil (SQL NULL) when it is empty.
 func nullString(s string) *string {
 	if s == "" {

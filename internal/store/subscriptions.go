@@ -77,21 +77,9 @@ type SubscriptionListParams struct {
 
 // SubscriptionList returns a page of subscriptions and whether more follow.
 func SubscriptionList(ctx context.Context, db dbutil.DB, p SubscriptionListParams) ([]subscription.Subscription, bool, error) {
-	rows, err := db.Query(ctx, "SELECT "+subscriptionColumns+` FROM /*schema*/sparrow_subscription
+	return collectPage(scanSubscription, p.Limit, "list subscriptions")(db.Query(ctx, "SELECT "+subscriptionColumns+` FROM /*schema*/sparrow_subscription
 WHERE namespace = $1 AND ($2 = '' OR webhook_id = $2) AND ($3 = '' OR event_name = $3) AND ($4 = '' OR id < $4)
-ORDER BY id DESC LIMIT $5`, p.Namespace, p.WebhookID, p.EventName, p.Before, p.Limit+1)
-	if err != nil {
-		return nil, false, dbutil.Interpret("list subscriptions", err)
-	}
-	subs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (subscription.Subscription, error) {
-		s, err := scanSubscription(row)
-		return *s, err
-	})
-	if err != nil {
-		return nil, false, dbutil.Interpret("list subscriptions", err)
-	}
-	more := len(subs) > p.Limit
-	return subs[:min(len(subs), p.Limit)], more, nil
+ORDER BY id DESC LIMIT $5`, p.Namespace, p.WebhookID, p.EventName, p.Before, p.Limit+1))
 }
 
 // SubscriptionUpdateParams lists the fields of a subscription to change; nil leaves a field as

@@ -9,13 +9,22 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/secretbox"
-	"github.com/sparrowhq/sparrow/webhook"
 )
+
+// WebhookSecret is one signing secret of a webhook, as stored: in the clear, or
+// sealed when the engine has keys (sparrow.WithSecretKeys).
+type WebhookSecret struct {
+	secretbox.Stored
+	CreatedAt time.Time
+	// ExpiresAt is when a rotated-out secret stops signing; zero for the
+	// current secret.
+	ExpiresAt time.Time
+}
 
 // WebhookSecretRotate makes secret the webhook's current one. The secrets it
 // replaces keep signing until graceUntil; secrets already expired are
 // removed.
-func WebhookSecretRotate(ctx context.Context, db dbutil.DB, webhookID string, secret webhook.Secret, graceUntil time.Time) error {
+func WebhookSecretRotate(ctx context.Context, db dbutil.DB, webhookID string, secret WebhookSecret, graceUntil time.Time) error {
 	_, err := db.Exec(ctx, `
 WITH expired AS (
     DELETE FROM /*schema*/sparrow_webhook_secret WHERE webhook_id = $1 AND expires_at <= $4
@@ -30,7 +39,7 @@ INSERT INTO /*schema*/sparrow_webhook_secret (webhook_id, id, secret, key_id, se
 
 // WebhookSecretListActive returns the secrets that sign at time now, newest first, as
 // stored.
-func WebhookSecretListActive(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) ([]webhook.Secret, error) {
+func WebhookSecretListActive(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) ([]WebhookSecret, error) {
 	rows, err := db.Query(ctx, `
 SELECT id, coalesce(secret, ''), coalesce(key_id, ''), sealed, created_at, expires_at FROM /*schema*/sparrow_webhook_secret
 WHERE webhook_id = $1 AND (expires_at IS NULL OR expires_at > $2)
@@ -38,8 +47,8 @@ ORDER BY created_at DESC, id DESC`, webhookID, now)
 	if err != nil {
 		return nil, dbutil.Interpret("get webhook secrets", err)
 	}
-	secrets, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (webhook.Secret, error) {
-		var s webhook.Secret
+	secrets, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (WebhookSecret, error) {
+		var s WebhookSecret
 		var expires *time.Time
 		err := row.Scan(&s.ID, &s.Plain, &s.KeyID, &s.Sealed, &s.CreatedAt, &expires)
 		if expires != nil {
@@ -106,7 +115,7 @@ func WebhookSecretResealAll(ctx context.Context, pool *pgxpool.Pool, schema dbut
 	}
 }
 
-func plainOrNull(s webhook.Secret) *string {
+func plainOrNull(s WebhookSecret) *string {
 	if s.Sealed != nil {
 		return nil
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // WebhookInsert stores a new webhook with its first signing secret.
-func WebhookInsert(ctx context.Context, db dbutil.DB, w *webhook.Webhook, secret webhook.Secret) error {
+func WebhookInsert(ctx context.Context, db dbutil.DB, w *webhook.Webhook, secret WebhookSecret) error {
 	_, err := db.Exec(ctx, `
 WITH inserted AS (
     INSERT INTO /*schema*/sparrow_webhook (id, namespace, url, description, state, state_changed_at,
@@ -69,24 +69,12 @@ type WebhookListParams struct {
 
 // WebhookList returns a page of webhooks and whether more follow.
 func WebhookList(ctx context.Context, db dbutil.DB, p WebhookListParams) ([]webhook.Webhook, bool, error) {
-	rows, err := db.Query(ctx, "SELECT "+webhookColumns+` FROM /*schema*/sparrow_webhook w
+	return collectPage(scanWebhook, p.Limit, "list webhooks")(db.Query(ctx, "SELECT "+webhookColumns+` FROM /*schema*/sparrow_webhook w
 WHERE w.namespace = $1 AND w.deleted_at IS NULL
   AND ($2 = '' OR EXISTS (SELECT 1 FROM /*schema*/sparrow_subscription s WHERE s.webhook_id = w.id AND s.event_name = $2))
   AND (NOT $3 OR w.state = 'active')
   AND ($4 = '' OR w.id < $4)
-ORDER BY w.id DESC LIMIT $5`, p.Namespace, p.Event, p.ActiveOnly, p.Before, p.Limit+1)
-	if err != nil {
-		return nil, false, dbutil.Interpret("list webhooks", err)
-	}
-	hooks, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (webhook.Webhook, error) {
-		w, err := scanWebhook(row)
-		return *w, err
-	})
-	if err != nil {
-		return nil, false, dbutil.Interpret("list webhooks", err)
-	}
-	more := len(hooks) > p.Limit
-	return hooks[:min(len(hooks), p.Limit)], more, nil
+ORDER BY w.id DESC LIMIT $5`, p.Namespace, p.Event, p.ActiveOnly, p.Before, p.Limit+1))
 }
 
 // WebhookUpdateParams lists the settings of a webhook to change; nil leaves one as it is.

@@ -1,4 +1,4 @@
-package riverworkers
+package worker
 
 import (
 	"context"

@@ -1,7 +1,9 @@
-// Package localpg finds a PostgreSQL server for Sparrow's tests, examples and
-// benchmarks, in this order: DATABASE_URL when set; a server answering on
-// 127.0.0.1:5432 (user postgres); a throwaway cluster started from the local
-// PostgreSQL binaries. When none is possible it says exactly what to do.
+// Package localpg finds a PostgreSQL server to develop and test against, in
+// this order: DATABASE_URL when set; a server answering on 127.0.0.1:5432
+// (user postgres); a throwaway cluster started from the local PostgreSQL
+// binaries (initdb on PATH or under /usr/lib/postgresql/*/bin). When none
+// is possible it says exactly what to do. Sparrow's examples and tests find
+// their database with it; production code connects to its own.
 package localpg
 
 import (

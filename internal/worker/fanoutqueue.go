@@ -1,4 +1,4 @@
-package riverworkers
+package worker
 
 import (
 	"bytes"
@@ -12,8 +12,10 @@ import (
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
+	"github.com/sparrowhq/sparrow/riverworkers"
 )
 
 // A single push writes its event and a row in the fan-out queue, and no
@@ -23,13 +25,6 @@ import (
 // starts its client, or with the first delivery, fan-out or sweep job a
 // host's client works (the periodic sweep runs at the client's start), and
 // ends with the River client.
-
-// FanoutSweepArgs asks for the fan-out queue to be taken, and for a poller
-// to run in the process that works the job.
-type FanoutSweepArgs struct{}
-
-// Kind is FanoutSweepArgs' River job kind.
-func (FanoutSweepArgs) Kind() string { return "sparrow_fanout_sweep" }
 
 // FanoutSweepInterval is how often the sweep job runs: the longest a
 // queued event waits when no process polls (say, just after the one that
@@ -51,44 +46,32 @@ const (
 )
 
 type fanoutSweepWorker struct {
-	river.WorkerDefaults[FanoutSweepArgs]
-	*base
+	river.WorkerDefaults[riverworkers.FanoutSweepArgs]
+	poller  *poller
+	clients *clients
 }
 
-func (w *fanoutSweepWorker) Work(ctx context.Context, _ *river.Job[FanoutSweepArgs]) error {
-	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+func (w *fanoutSweepWorker) Work(ctx context.Context, _ *river.Job[riverworkers.FanoutSweepArgs]) error {
+	client, err := w.clients.fromJob(ctx)
 	if err != nil {
 		return err
 	}
-	w.ensurePoller(client)
-	return w.drain(ctx, client)
+	return w.poller.drain(ctx, client)
 }
 
-// ensurePoller starts a poller of the fan-out queue for client, unless one
-// runs.
-func (b *base) ensurePoller(client *river.Client[pgx.Tx]) {
-	if _, running := b.pollers.LoadOrStore(client, struct{}{}); running {
-		return
-	}
-	go func() {
-		defer b.pollers.Delete(client)
-		stopping := b.stopping()
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		go func() {
-			select {
-			case <-client.Stopped():
-			case <-stopping:
-			}
-			cancel()
-		}()
-		b.poll(ctx, client)
-	}()
+// poller takes the fan-out queue for the River clients of its process.
+type poller struct {
+	db       database
+	fanOuter *fanOuter
+	queue    string
+	now      func() time.Time
+	logger   *slog.Logger
+	tracer   trace.Tracer
 }
 
 // poll takes the fan-out queue until ctx is done: at once while events
 // keep coming, less often while none do, and backing off while it fails.
-func (b *base) poll(ctx context.Context, client *river.Client[pgx.Tx]) {
+func (b *poller) poll(ctx context.Context, client *river.Client[pgx.Tx]) {
 	wait, failures := time.Duration(0), 0
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
@@ -98,7 +81,7 @@ func (b *base) poll(ctx context.Context, client *river.Client[pgx.Tx]) {
 			return
 		case <-timer.C:
 		}
-		oldest, err := store.FanoutQueueOldest(ctx, b.schema.On(b.pool))
+		oldest, err := store.FanoutQueueOldest(ctx, b.db.db())
 		if err == nil && oldest != "" {
 			err = b.drain(ctx, client)
 		}
@@ -122,7 +105,7 @@ func (b *base) poll(ctx context.Context, client *river.Client[pgx.Tx]) {
 // takes the events one by one, and hands an event that fails alone to a
 // River job of its own, which River retries with backoff: an event whose
 // fan-out keeps failing holds up no other.
-func (b *base) drain(ctx context.Context, client *river.Client[pgx.Tx]) error {
+func (b *poller) drain(ctx context.Context, client *river.Client[pgx.Tx]) error {
 	limit := FanoutQueueBatch
 	for ctx.Err() == nil {
 		n, err := b.takeQueued(ctx, client, limit)
@@ -150,15 +133,15 @@ func (b *base) drain(ctx context.Context, client *river.Client[pgx.Tx]) error {
 
 // takeQueued fans out up to limit queued events in one transaction and
 // returns how many it took.
-func (b *base) takeQueued(ctx context.Context, client *river.Client[pgx.Tx], limit int) (int, error) {
-	now := b.clock()
+func (b *poller) takeQueued(ctx context.Context, client *river.Client[pgx.Tx], limit int) (int, error) {
+	now := b.now()
 	var queued []store.QueuedEvent
 	var created []*delivery.Delivery
 	var span trace.Span
 	spanCtx := ctx
-	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+	err := b.db.inTx(ctx, func(tx pgx.Tx, db dbutil.DB) error {
 		var err error
-		if queued, err = store.EventTakeQueued(ctx, b.schema.On(tx), limit, now); err != nil || len(queued) == 0 {
+		if queued, err = store.EventTakeQueued(ctx, db, limit, now); err != nil || len(queued) == 0 {
 			return err
 		}
 		spanCtx, span = b.startQueuedSpan(ctx, queued)
@@ -166,7 +149,7 @@ func (b *base) takeQueued(ctx context.Context, client *river.Client[pgx.Tx], lim
 		for i, q := range queued {
 			events[i] = q.Event
 		}
-		created, err = b.fanOut(spanCtx, tx, client, events, now)
+		created, err = b.fanOuter.fanOut(spanCtx, tx, client, events, 0, now)
 		return err
 	})
 	if span == nil {
@@ -176,7 +159,7 @@ func (b *base) takeQueued(ctx context.Context, client *river.Client[pgx.Tx], lim
 		endSpan(span, err)
 		return 0, err
 	}
-	b.fannedOut(spanCtx, span, created)
+	b.fanOuter.fannedOut(spanCtx, span, created)
 	span.End()
 	if b.logger.Enabled(ctx, slog.LevelDebug) {
 		ids := make([]string, len(queued))
@@ -194,7 +177,7 @@ const maxSpanLinks = 128
 // startQueuedSpan starts the span of a fan-out of queued events: a child of
 // their push when they share one (always so for a single event), else a
 // span of its own linked to their pushes.
-func (b *base) startQueuedSpan(ctx context.Context, queued []store.QueuedEvent) (context.Context, trace.Span) {
+func (b *poller) startQueuedSpan(ctx context.Context, queued []store.QueuedEvent) (context.Context, trace.Span) {
 	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(telemetry.AttrEventCount.Int(len(queued)))}
 	shared := queued[0].TraceContext
 	for _, q := range queued[1:] {
@@ -204,7 +187,7 @@ func (b *base) startQueuedSpan(ctx context.Context, queued []store.QueuedEvent) 
 		}
 	}
 	if shared != nil {
-		return b.telemetry.Tracer.Start(telemetry.FromJob(ctx, shared), "sparrow.fanout", opts...)
+		return b.tracer.Start(telemetry.FromJob(ctx, shared), "sparrow.fanout", opts...)
 	}
 	var links []trace.Link
 	for _, q := range queued {
@@ -215,18 +198,18 @@ func (b *base) startQueuedSpan(ctx context.Context, queued []store.QueuedEvent) 
 			links = append(links, link)
 		}
 	}
-	return b.telemetry.Tracer.Start(ctx, "sparrow.fanout", append(opts, trace.WithNewRoot(), trace.WithLinks(links...))...)
+	return b.tracer.Start(ctx, "sparrow.fanout", append(opts, trace.WithNewRoot(), trace.WithLinks(links...))...)
 }
 
 // handOff moves the oldest queued event to a fan-out job of its own, which
 // River retries with backoff, so that an event whose fan-out keeps failing
 // holds up no other. It returns the event's id, "" if the queue was empty.
-func (b *base) handOff(ctx context.Context, client *river.Client[pgx.Tx]) (id string, err error) {
-	err = pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
-		if id, err = store.FanoutQueueDequeueOldest(ctx, b.schema.On(tx)); err != nil || id == "" {
+func (b *poller) handOff(ctx context.Context, client *river.Client[pgx.Tx]) (id string, err error) {
+	err = b.db.inTx(ctx, func(tx pgx.Tx, db dbutil.DB) error {
+		if id, err = store.FanoutQueueDequeueOldest(ctx, db); err != nil || id == "" {
 			return err
 		}
-		_, err = client.InsertTx(ctx, tx, FanoutArgs{EventIDs: []string{id}}, &river.InsertOpts{Queue: b.queue, Priority: 1})
+		_, err = client.InsertManyFastTx(ctx, tx, []river.InsertManyParams{FanoutJob(ctx, b.queue, []string{id}, 0)})
 		return err
 	})
 	return id, err

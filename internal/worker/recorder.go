@@ -1,4 +1,4 @@
-package riverworkers
+package worker
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/health"
+	"github.com/sparrowhq/sparrow/internal/config"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/groupcommit"
 	"github.com/sparrowhq/sparrow/internal/store"
@@ -54,12 +55,22 @@ type outcome struct {
 // each, and their webhooks' health one update per batch rather than one per
 // attempt.
 type recorder struct {
-	*base
-	group *groupcommit.Group[*outcome]
+	db    database
+	queue string
+	now   func() time.Time
+	// thresholds rate webhooks' health, unless health isn't tracked.
+	thresholds     health.Thresholds
+	healthTracking bool
+	hooks          config.Hooks
+	logger         *slog.Logger
+	group          *groupcommit.Group[*outcome]
 }
 
-func newRecorder(b *base) *recorder {
-	r := &recorder{base: b}
+func newRecorder(db database, cfg *config.Config) *recorder {
+	r := &recorder{
+		db: db, queue: cfg.Queue, now: cfg.Now, thresholds: cfg.HealthThresholds, healthTracking: cfg.HealthTracking,
+		hooks: cfg.Hooks, logger: cfg.Logger,
+	}
 	r.group = groupcommit.New(recordBatchMax, r.flush)
 	return r
 }
@@ -103,14 +114,13 @@ func (r *recorder) record(ctx context.Context, o *outcome) error {
 func (r *recorder) flush(outcomes []*outcome) error {
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
-	now := r.clock()
+	now := r.now()
 	records := make([]*store.AttemptRecord, len(outcomes))
 	for i, o := range outcomes {
 		records[i] = o.record
 		o.moved, o.transitions = false, nil // a batch retried alone starts over
 	}
-	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		db := r.schema.On(tx)
+	return r.db.inTx(ctx, func(tx pgx.Tx, db dbutil.DB) error {
 		moved, err := store.DeliveryRecordAttempts(ctx, db, records, now)
 		if err != nil {
 			return err

@@ -1,4 +1,4 @@
-package riverworkers
+package worker
 
 import (
 	"context"
@@ -53,7 +53,7 @@ func (r *recorder) raiseAlerts(ctx context.Context, tx pgx.Tx, outcomes []*outco
 	if len(alerts) == 0 {
 		return nil
 	}
-	db := r.schema.On(tx)
+	db := r.db.schema.On(tx)
 	active, err := store.EventTypeListActive(ctx, db, []string{event.TypeWebhookStateChanged, event.TypeWebhookDisabled, event.TypeDeliveryExhausted})
 	if err != nil {
 		return err
@@ -74,9 +74,7 @@ func (r *recorder) raiseAlerts(ctx context.Context, tx pgx.Tx, outcomes []*outco
 	for i, a := range kept {
 		eventIDs[i] = a.ID
 	}
-	_, err = outcomes[0].client.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{
-		Args: FanoutArgs{EventIDs: eventIDs}, InsertOpts: &river.InsertOpts{Queue: r.queue, Priority: 1},
-	}})
+	_, err = outcomes[0].client.InsertManyFastTx(ctx, tx, []river.InsertManyParams{FanoutJob(ctx, r.queue, eventIDs, 0)})
 	if err != nil {
 		return fmt.Errorf("insert alert fan-out: %w", err)
 	}

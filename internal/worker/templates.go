@@ -1,4 +1,4 @@
-package riverworkers
+package worker
 
 import (
 	"sync"
@@ -21,7 +21,7 @@ type templateCache struct {
 }
 
 func newTemplateCache(timeout time.Duration) *templateCache {
-	return &templateCache{timeout: cmpOr(timeout, subscription.TemplateTimeoutDefault), compiled: map[string]*subscription.Template{}}
+	return &templateCache{timeout: timeout, compiled: map[string]*subscription.Template{}}
 }
 
 // render runs the template text on payload.
@@ -44,11 +44,4 @@ func (c *templateCache) render(text string, payload []byte) ([]byte, error) {
 		c.mu.Unlock()
 	}
 	return tmpl.Render(payload, c.timeout)
-}
-
-func cmpOr(d, fallback time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return fallback
 }

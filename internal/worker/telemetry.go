@@ -1,4 +1,4 @@
-package riverworkers
+package worker
 
 import (
 	"context"
@@ -26,9 +26,12 @@ func endSpan(span trace.Span, err error) {
 	span.End()
 }
 
-// countDelivery counts a delivery moving to status.
-func (b *base) countDelivery(ctx context.Context, status delivery.Status, class delivery.ErrorClass) {
-	b.telemetry.Deliveries.Add(ctx, 1, outcomeAttributes(status, class))
+// counter counts deliveries' outcomes.
+type counter struct{ telemetry *telemetry.Telemetry }
+
+// delivery counts a delivery moving to status.
+func (c *counter) delivery(ctx context.Context, status delivery.Status, class delivery.ErrorClass) {
+	c.telemetry.Deliveries.Add(ctx, 1, outcomeAttributes(status, class))
 }
 
 // outcomes caches the attribute sets of outcomes: there are few, and

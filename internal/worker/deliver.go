@@ -1,4 +1,4 @@
-package riverworkers
+package worker
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -17,9 +16,11 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/secretbox"
 	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
+	"github.com/sparrowhq/sparrow/riverworkers"
 	"github.com/sparrowhq/sparrow/webhook"
 )
 
@@ -31,10 +32,6 @@ const deliverJobTimeout = sendBudget + webhook.TimeoutMax + 40*time.Second
 // bodyChunk is how many attempts a job starts at a time, reading their
 // bodies in one query.
 const bodyChunk = 8
-
-// earlyTolerance is how early a job may wake for its attempt and still make
-// it, rather than snoozing again for a moment.
-const earlyTolerance = 250 * time.Millisecond
 
 // wakeTimeout bounds waking a snoozed job, an optimisation a job leaving
 // its webhook should not wait long for.
@@ -52,25 +49,38 @@ const sendBudget = 20 * time.Second
 // its own, scheduled for its next attempt and inserted in the transaction
 // that records it, so River attempts are spent only when recording fails.
 type deliverWorker struct {
-	river.WorkerDefaults[DeliverArgs]
-	*base
+	river.WorkerDefaults[riverworkers.DeliverArgs]
+	db         database
+	queue      string
+	policy     retryPolicy
+	now        func() time.Time
+	logger     *slog.Logger
+	inflight   *inflight
+	recorder   *recorder
+	sender     *delivery.Sender
+	secretKeys *secretbox.Keyring
+	stopping   func() <-chan struct{}
+	telemetry  *telemetry.Telemetry
+	counter    *counter
+	clients    *clients
 }
 
-func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return deliverJobTimeout }
+func (w *deliverWorker) Timeout(*river.Job[riverworkers.DeliverArgs]) time.Duration {
+	return deliverJobTimeout
+}
 
-func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[riverworkers.DeliverArgs]) error {
 	ctx = telemetry.FromJob(ctx, job.Metadata)
-	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	client, err := w.clients.fromJob(ctx)
 	if err != nil {
 		return err
 	}
-	w.ensurePoller(client)
 	if job.Args.DeliveryID != "" && len(job.Args.DeliveryIDs) == 0 {
-		ref, err := store.DeliveryGetRef(ctx, w.schema.On(w.pool), job.Args.DeliveryID)
+		ref, err := store.DeliveryGetRef(ctx, w.db.db(), job.Args.DeliveryID)
 		if err != nil || ref == nil {
 			return err // removed by retention: nothing left to do
 		}
-		job.Args.WebhookID, job.Args.DeliveryIDs, job.Args.Attempted = ref.WebhookID, IDList{ref.ID}, ref.AttemptCount
+		job.Args.WebhookID, job.Args.DeliveryIDs, job.Args.Attempted = ref.WebhookID, riverworkers.IDList{ref.ID}, ref.AttemptCount
 	}
 	// Waiting for the webhook's slots ends at sendBudget or when the host
 	// stops; the attempts themselves run on ctx.
@@ -89,42 +99,24 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	w.inflight.woke(job.Args.WebhookID, job.ID)
 	slots, ok := w.inflight.enter(waitCtx, job.Args.WebhookID, len(job.Args.DeliveryIDs))
 	if !ok {
-		if stopped(stop) {
-			return river.JobSnooze(0) // for the next start
-		}
-		return river.JobSnooze(w.inflight.snooze(job.Args.WebhookID, job.ID)) // spends no attempt
+		return w.turnAway(job, stop)
 	}
 	defer func() { w.wake(ctx, stop, slots.leave()) }()
 
-	now := w.clock()
+	now := w.now()
 	// A small job reads its bodies at once; a large one as its attempts
 	// start, so that its deliveries cost memory only while in flight.
 	smallJob := len(job.Args.DeliveryIDs) <= bodyChunk
-	target, works, err := store.DeliveryLoadWork(ctx, w.schema.On(w.pool), job.Args.WebhookID, job.Args.DeliveryIDs, smallJob, now)
+	target, works, err := store.DeliveryLoadWork(ctx, w.db.db(), job.Args.WebhookID, job.Args.DeliveryIDs, smallJob, now)
 	if err != nil || target == nil {
 		return err // no webhook: removed by retention, nothing left to do
 	}
-	var due, early, cancelled, expired, parked []*store.DeliveryWork
-	for _, work := range works {
-		switch {
-		case work.Status.Final(), work.Waiting, work.AttemptCount != job.Args.Attempted:
-			// Done, waiting for its webhook, or moved on to a later job.
-		case target.Deleted:
-			cancelled = append(cancelled, work)
-		case !work.ExpiresAt.IsZero() && !now.Before(work.ExpiresAt):
-			expired = append(expired, work)
-		case !target.Active:
-			parked = append(parked, work)
-		case work.NextAttemptAt.Sub(now) > earlyTolerance:
-			early = append(early, work)
-		default:
-			due = append(due, work)
-		}
-	}
-	if err := errors.Join(w.finish(ctx, cancelled, delivery.StatusCancelled, now), w.finish(ctx, expired, delivery.StatusExpired, now),
-		w.park(ctx, target.WebhookID, parked, now)); err != nil {
+	t := triageJob(target, works, job.Args.Attempted, now)
+	if err := errors.Join(w.finish(ctx, t.cancelled, delivery.StatusCancelled, now), w.finish(ctx, t.expired, delivery.StatusExpired, now),
+		w.park(ctx, target.WebhookID, t.parked, now)); err != nil {
 		return err
 	}
+	due, early := t.due, t.early
 	switch {
 	case len(due) == 0 && len(early) == 0:
 		return nil
@@ -135,6 +127,38 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	if err != nil {
 		return err
 	}
+	unstarted, err := w.attemptAll(ctx, waitCtx, client, target, signer, slots, due, !smallJob)
+	w.wake(ctx, stop, slots.leave())
+	if ctx.Err() != nil {
+		// Stopped mid-run (shutdown, job cancelled): attempts cut short are
+		// not the receivers' doing and were not recorded; the next start
+		// runs the job again.
+		return river.JobSnooze(0)
+	}
+	if err != nil {
+		return err
+	}
+	if len(unstarted) == len(due) && len(early) == 0 {
+		return w.turnAway(job, stop)
+	}
+	return w.handOff(ctx, client, job, unstarted, early)
+}
+
+// turnAway snoozes a job that found no room at its webhook, spending no
+// attempt, for about as long as the work ahead of it takes; when the engine
+// stops, until the next start.
+func (w *deliverWorker) turnAway(job *river.Job[riverworkers.DeliverArgs], stop <-chan struct{}) error {
+	if stopped(stop) {
+		return river.JobSnooze(0)
+	}
+	return river.JobSnooze(w.inflight.snooze(job.Args.WebhookID, job.ID))
+}
+
+// attemptAll attempts due side by side, a few at a time as slots free up
+// (waiting for them until waitCtx is done), reading their bodies as they
+// start when loadBodies, and returns those it could not start.
+func (w *deliverWorker) attemptAll(ctx, waitCtx context.Context, client *river.Client[pgx.Tx], target *store.SendTarget,
+	signer *delivery.Signer, slots *jobSlots, due []*store.DeliveryWork, loadBodies bool) ([]*store.DeliveryWork, error) {
 	var attempts sync.WaitGroup
 	errs := make([]error, len(due)+1)
 	var unstarted []*store.DeliveryWork
@@ -146,10 +170,9 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 			unstarted = due[i:]
 			break
 		}
-		n := len(sent)
-		base, works := i, due[i:i+n]
-		if !smallJob {
-			if err := store.DeliveryLoadBodies(ctx, w.schema.On(w.pool), works); err != nil {
+		first, works := i, due[i:i+len(sent)]
+		if loadBodies {
+			if err := store.DeliveryLoadBodies(ctx, w.db.db(), works); err != nil {
 				for _, done := range recorded {
 					done()
 				}
@@ -160,36 +183,20 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		for k, work := range works {
 			attempts.Go(func() {
 				defer recorded[k]()
-				errs[base+k] = w.attempt(ctx, client, target, signer, work, sent[k])
+				errs[first+k] = w.attempt(ctx, client, target, signer, work, sent[k])
 			})
 		}
-		i += n
+		i += len(sent)
 	}
 	attempts.Wait()
-	w.wake(ctx, stop, slots.leave())
-	if ctx.Err() != nil {
-		// Stopped mid-run (shutdown, job cancelled): attempts cut short are
-		// not the receivers' doing and were not recorded; the next start
-		// runs the job again.
-		return river.JobSnooze(0)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	if len(unstarted) == len(due) && len(early) == 0 {
-		if stopped(stop) {
-			return river.JobSnooze(0) // for the next start
-		}
-		return river.JobSnooze(w.inflight.snooze(job.Args.WebhookID, job.ID)) // spends no attempt
-	}
-	return w.handOff(ctx, client, job, unstarted, early)
+	return unstarted, errors.Join(errs...)
 }
 
 // handOff gives the deliveries a job did not attempt jobs of their own (now
 // for those that found no free slot, when the first is due for those not
 // due yet: a job run early hands on the rest again) and completes the job in
 // the same transaction, so that no delivery is ever owned by two jobs.
-func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[DeliverArgs], unstarted, early []*store.DeliveryWork) error {
+func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[riverworkers.DeliverArgs], unstarted, early []*store.DeliveryWork) error {
 	var params []river.InsertManyParams
 	for _, set := range []struct {
 		works []*store.DeliveryWork
@@ -204,7 +211,7 @@ func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx
 	if len(params) == 0 {
 		return nil
 	}
-	return pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+	return w.db.inTx(ctx, func(tx pgx.Tx, _ dbutil.DB) error {
 		if _, err := client.InsertManyFastTx(ctx, tx, params); err != nil {
 			return err
 		}
@@ -239,7 +246,7 @@ func (w *deliverWorker) wake(ctx context.Context, stop <-chan struct{}, jobID in
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wakeTimeout)
 	defer cancel()
-	if err := store.JobWake(ctx, w.schema.On(w.pool), jobID); err != nil {
+	if err := store.JobWake(ctx, w.db.db(), jobID); err != nil {
 		w.logger.WarnContext(ctx, "sparrow: waking a snoozed delivery job", slog.Int64("job_id", jobID), slog.Any("error", err))
 	}
 }
@@ -254,25 +261,17 @@ func stopped(stop <-chan struct{}) bool {
 	}
 }
 
-// earliest returns when the first of works is due, zero for none.
-func earliest(works []*store.DeliveryWork) time.Time {
-	if len(works) == 0 {
-		return time.Time{}
-	}
-	return slices.MinFunc(works, func(a, b *store.DeliveryWork) int { return a.NextAttemptAt.Compare(b.NextAttemptAt) }).NextAttemptAt
-}
-
 // finish ends deliveries that will never be attempted again.
 func (w *deliverWorker) finish(ctx context.Context, works []*store.DeliveryWork, status delivery.Status, now time.Time) error {
 	if len(works) == 0 {
 		return nil
 	}
-	finished, err := store.DeliveryFinish(ctx, w.schema.On(w.pool), workIDs(works), status, now)
+	finished, err := store.DeliveryFinish(ctx, w.db.db(), workIDs(works), status, now)
 	if err != nil {
 		return err
 	}
 	for range finished {
-		w.countDelivery(ctx, status, delivery.ClassNone)
+		w.counter.delivery(ctx, status, delivery.ClassNone)
 	}
 	if w.logger.Enabled(ctx, slog.LevelDebug) {
 		w.logger.DebugContext(ctx, "sparrow: deliveries ended without attempt", slog.Any("delivery_ids", finished),
@@ -288,9 +287,9 @@ func (w *deliverWorker) park(ctx context.Context, webhookID string, works []*sto
 		return nil
 	}
 	var parked []string
-	err := pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+	err := w.db.inTx(ctx, func(_ pgx.Tx, db dbutil.DB) error {
 		var err error
-		parked, err = store.DeliveryPark(ctx, w.schema.On(tx), webhookID, workIDs(works), now)
+		parked, err = store.DeliveryPark(ctx, db, webhookID, workIDs(works), now)
 		return err
 	})
 	if err == nil && len(parked) > 0 && w.logger.Enabled(ctx, slog.LevelDebug) {
@@ -311,7 +310,7 @@ func workIDs(works []*store.DeliveryWork) []string {
 // it, and records the outcome.
 func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx], target *store.SendTarget, signer *delivery.Signer, work *store.DeliveryWork,
 	sent func()) (err error) {
-	now := w.clock()
+	now := w.now()
 	number := work.AttemptCount + 1
 	// A retry's job joins the trace as this attempt's sibling.
 	jobCtx := ctx
@@ -356,25 +355,15 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 		ResponseBodyTruncated: res.ResponseBodyTruncated,
 	}}
 	o := &outcome{client: client, record: rec, namespace: work.Namespace, gone: res.StatusCode == http.StatusGone}
-	retryable := !res.Succeeded() && w.checkRetry(&res.Outcome)
-	switch {
-	case res.Succeeded():
-		rec.Status = delivery.StatusSucceeded
-	case retryable && number < work.MaxAttempts:
-		next := now.Add(w.backoff(number, &res.Outcome))
-		if !work.ExpiresAt.IsZero() && next.After(work.ExpiresAt) {
-			next = work.ExpiresAt // wake to end it as expired, not hours later
-		}
-		rec.Status, rec.Attempt.NextAttemptAt = delivery.StatusRetrying, next
-		o.retry = DeliverJobs(jobCtx, w.queue, []store.DeliveryRef{{ID: work.ID, WebhookID: work.WebhookID, AttemptCount: number}},
-			rec.Attempt.NextAttemptAt)
-	default:
-		rec.Status = delivery.StatusFailed
-		if retryable {
-			o.exhausted = &delivery.Exhausted{
-				DeliveryID: work.ID, Namespace: work.Namespace, WebhookID: work.WebhookID, EventID: work.EventID,
-				EventName: work.EventName, Attempts: number, LastStatusCode: res.StatusCode, LastErrorClass: res.Class, LastError: res.Err,
-			}
+	v := w.policy.judge(&res.Outcome, number, work.MaxAttempts, work.ExpiresAt, now)
+	rec.Status, rec.Attempt.NextAttemptAt = v.status, v.next
+	if v.status == delivery.StatusRetrying {
+		o.retry = DeliverJobs(jobCtx, w.queue, []store.DeliveryRef{{ID: work.ID, WebhookID: work.WebhookID, AttemptCount: number}}, v.next)
+	}
+	if v.exhausted {
+		o.exhausted = &delivery.Exhausted{
+			DeliveryID: work.ID, Namespace: work.Namespace, WebhookID: work.WebhookID, EventID: work.EventID,
+			EventName: work.EventName, Attempts: number, LastStatusCode: res.StatusCode, LastErrorClass: res.Class, LastError: res.Err,
 		}
 	}
 	outcome := outcomeAttributes(rec.Status, res.Class)
@@ -392,7 +381,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 	if o.moved {
 		w.telemetry.Deliveries.Add(ctx, 1, outcome)
 		if rec.Status == delivery.StatusSucceeded {
-			w.telemetry.DeliveryLatency.Record(ctx, w.clock().Sub(work.EventCreatedAt).Seconds())
+			w.telemetry.DeliveryLatency.Record(ctx, w.now().Sub(work.EventCreatedAt).Seconds())
 		}
 	}
 	if w.logger.Enabled(ctx, slog.LevelDebug) {

@@ -1,4 +1,4 @@
-package riverworkers
+package worker
 
 import (
 	"context"
@@ -14,9 +14,11 @@ import (
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/ids"
 	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
+	"github.com/sparrowhq/sparrow/riverworkers"
 )
 
 // maxFanouts is how many fan-out jobs run their transactions at once in a
@@ -40,38 +42,45 @@ const fanoutWait = 10 * time.Second
 // come this way; single pushes come through the fan-out queue
 // (fanoutqueue.go).
 type fanoutWorker struct {
-	river.WorkerDefaults[FanoutArgs]
-	*base
+	river.WorkerDefaults[riverworkers.FanoutArgs]
+	db       database
+	fanOuter *fanOuter
+	// turns bounds the fan-out jobs running their transactions at once in
+	// this process (see maxFanouts).
+	turns   *semaphore.Weighted
+	now     func() time.Time
+	logger  *slog.Logger
+	tracer  trace.Tracer
+	clients *clients
 }
 
-func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) (err error) {
-	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[riverworkers.FanoutArgs]) (err error) {
+	client, err := w.clients.fromJob(ctx)
 	if err != nil {
 		return err
 	}
-	w.ensurePoller(client)
-	ctx, span := w.telemetry.Tracer.Start(telemetry.FromJob(ctx, job.Metadata), "sparrow.fanout",
+	ctx, span := w.tracer.Start(telemetry.FromJob(ctx, job.Metadata), "sparrow.fanout",
 		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(telemetry.AttrEventCount.Int(len(job.Args.EventIDs))))
 	defer func() { endSpan(span, err) }()
-	release, err := fanoutTurn(ctx, w.fanouts, fanoutWait)
+	release, err := fanoutTurn(ctx, w.turns, fanoutWait)
 	if err != nil {
 		return err
 	}
 	defer release()
-	now := w.clock()
+	now := w.now()
 	var created []*delivery.Delivery
-	err = pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
-		events, err := store.EventClaimFanout(ctx, w.schema.On(tx), job.Args.EventIDs, job.Args.Round, now)
+	err = w.db.inTx(ctx, func(tx pgx.Tx, db dbutil.DB) error {
+		events, err := store.EventClaimFanout(ctx, db, job.Args.EventIDs, job.Args.Round, now)
 		if err != nil {
 			return err
 		}
-		created, err = w.fanOut(ctx, tx, client, events, now)
+		created, err = w.fanOuter.fanOut(ctx, tx, client, events, job.Args.Round, now)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	w.fannedOut(ctx, span, created)
+	w.fanOuter.fannedOut(ctx, span, created)
 	w.logger.DebugContext(ctx, "sparrow: fanned out", slog.Any("event_ids", job.Args.EventIDs), slog.Int("deliveries", len(created)))
 	return nil
 }
@@ -88,13 +97,22 @@ func fanoutTurn(ctx context.Context, places *semaphore.Weighted, wait time.Durat
 	return func() { places.Release(1) }, nil
 }
 
-// fanOut creates, in tx, the deliveries of events and the jobs of those
-// that are to be sent, and returns the deliveries.
-func (b *base) fanOut(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], events []*event.Event, now time.Time) ([]*delivery.Delivery, error) {
+// fanOuter turns events into deliveries, for fan-out jobs and the fan-out
+// queue's poller alike.
+type fanOuter struct {
+	db        database
+	queue     string
+	templates *templateCache
+	counter   *counter
+}
+
+// fanOut creates, in tx, the deliveries of fan-out round `round` of events
+// and the jobs of those that are to be sent, and returns the deliveries.
+func (b *fanOuter) fanOut(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], events []*event.Event, round int, now time.Time) ([]*delivery.Delivery, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
-	db := b.schema.On(tx)
+	db := b.db.schema.On(tx)
 	var namespaces, names []string
 	seen := map[[2]string]bool{}
 	for _, ev := range events {
@@ -107,7 +125,7 @@ func (b *base) fanOut(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.T
 	if err != nil {
 		return nil, err
 	}
-	deliveries, pending := b.deliveries(events, targets, now)
+	deliveries, pending := b.deliveries(events, targets, round, now)
 	if len(deliveries) == 0 {
 		return nil, nil
 	}
@@ -124,19 +142,19 @@ func (b *base) fanOut(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.T
 
 // fannedOut reports deliveries a committed fan-out created: those that
 // ended at birth are counted as delivery outcomes.
-func (b *base) fannedOut(ctx context.Context, span trace.Span, created []*delivery.Delivery) {
+func (b *fanOuter) fannedOut(ctx context.Context, span trace.Span, created []*delivery.Delivery) {
 	span.SetAttributes(telemetry.AttrDeliveries.Int(len(created)))
 	for _, d := range created {
 		if d.Status.Final() {
-			b.countDelivery(ctx, d.Status, d.LastErrorClass)
+			b.counter.delivery(ctx, d.Status, d.LastErrorClass)
 		}
 	}
 }
 
-// deliveries builds the deliveries of events to targets, and returns those
-// that need a job: the rest ended at birth (expired event, failed
-// template).
-func (b *base) deliveries(events []*event.Event, targets []store.Subscriber, now time.Time) ([]*delivery.Delivery, []store.DeliveryRef) {
+// deliveries builds the deliveries of fan-out round `round` of events to
+// targets, and returns those that need a job: the rest ended at birth
+// (expired event, failed template).
+func (b *fanOuter) deliveries(events []*event.Event, targets []store.Subscriber, round int, now time.Time) ([]*delivery.Delivery, []store.DeliveryRef) {
 	type key struct{ namespace, name string }
 	byEvent := map[key][]*store.Subscriber{}
 	for i := range targets {
@@ -149,7 +167,7 @@ func (b *base) deliveries(events []*event.Event, targets []store.Subscriber, now
 		for _, t := range byEvent[key{ev.Namespace, ev.Name}] {
 			// Sparrow's own events never go to the webhook they concern:
 			// a failing webhook must not be fed alerts about itself.
-			if !t.Matches(ev.Labels) || event.IsSystem(ev.Name) && ev.Labels[event.LabelWebhookID] == t.WebhookID {
+			if !subscribed(t, ev, round) {
 				continue
 			}
 			d := &delivery.Delivery{
@@ -175,9 +193,24 @@ func (b *base) deliveries(events []*event.Event, targets []store.Subscriber, now
 	return out, pending
 }
 
+// subscribed reports whether fan-out round `round` of ev goes to t. An event
+// goes to the subscriptions that existed when it was pushed, however late
+// fan-out runs; a repush (round 1 on) to those that exist now. Sparrow's
+// own events never go to the webhook they concern: a failing webhook must
+// not be fed alerts about itself.
+func subscribed(t *store.Subscriber, ev *event.Event, round int) bool {
+	switch {
+	case round == 0 && t.CreatedAt.After(ev.CreatedAt):
+		return false
+	case event.IsSystem(ev.Name) && ev.Labels[event.LabelWebhookID] == t.WebhookID:
+		return false
+	}
+	return t.Matches(ev.Labels)
+}
+
 // shape renders the delivery's body when its subscription has a template,
 // and ends at once a delivery that can never be sent.
-func (b *base) shape(d *delivery.Delivery, ev *event.Event, template string, now time.Time) {
+func (b *fanOuter) shape(d *delivery.Delivery, ev *event.Event, template string, now time.Time) {
 	finish := func(status delivery.Status, class delivery.ErrorClass, msg string) {
 		d.Status, d.LastErrorClass, d.LastError = status, class, msg
 		d.NextAttemptAt, d.CompletedAt = time.Time{}, now

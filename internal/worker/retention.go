@@ -1,4 +1,4 @@
-package riverworkers
+package worker
 
 import (
 	"context"
@@ -8,27 +8,12 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
+	"github.com/sparrowhq/sparrow/internal/config"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/store"
+	"github.com/sparrowhq/sparrow/riverworkers"
 )
-
-// RetentionArgs asks for finished history older than the retention to be
-// deleted.
-type RetentionArgs struct{}
-
-// Kind is RetentionArgs' River job kind.
-func (RetentionArgs) Kind() string { return "sparrow_retention" }
-
-// InsertOpts makes one retention job at a time, however many processes
-// schedule one.
-func (RetentionArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning,
-		rivertype.JobStateScheduled,
-	}}}
-}
 
 // RetentionInterval is how often the retention job runs.
 const RetentionInterval = time.Hour
@@ -37,39 +22,28 @@ const RetentionInterval = time.Hour
 // no statement holds its locks for long.
 const RetentionBatch = 1000
 
-// Retention says how long finished history is kept.
-type Retention struct {
-	// Default applies to namespaces without an override. Zero keeps history
-	// forever.
-	Default time.Duration
-	// Namespaces overrides Default per namespace; zero keeps forever.
-	Namespaces map[string]time.Duration
-}
-
-// Enabled reports whether anything is ever deleted.
-func (r Retention) Enabled() bool {
-	for _, keep := range r.Namespaces {
-		if keep > 0 {
-			return true
-		}
-	}
-	return r.Default > 0
-}
-
 // retentionWorker deletes finished deliveries with their attempts, events
 // left without deliveries, webhooks deleted long ago, and old health
 // history, oldest first, batch by batch.
 type retentionWorker struct {
-	river.WorkerDefaults[RetentionArgs]
-	*base
+	river.WorkerDefaults[riverworkers.RetentionArgs]
+	db        database
+	retention config.Retention
+	// healthWindow is the window health is rated over: health history
+	// younger than it stays.
+	healthWindow time.Duration
+	now          func() time.Time
+	logger       *slog.Logger
 }
 
 // Timeout leaves room for a first run over a large history; a run cut short
 // has still committed every batch it finished.
-func (w *retentionWorker) Timeout(*river.Job[RetentionArgs]) time.Duration { return 30 * time.Minute }
+func (w *retentionWorker) Timeout(*river.Job[riverworkers.RetentionArgs]) time.Duration {
+	return 30 * time.Minute
+}
 
-func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[RetentionArgs]) error {
-	now := w.clock()
+func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[riverworkers.RetentionArgs]) error {
+	now := w.now()
 	overridden := slices.Sorted(maps.Keys(w.retention.Namespaces))
 	var deleted retentionCounts
 	for _, ns := range overridden {
@@ -86,7 +60,7 @@ func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[RetentionArgs])
 		// Health history has no namespace of its own: it follows the default,
 		// and never goes before the window health is rated over.
 		n, err := pruneBatches(ctx, func(ctx context.Context) (int64, error) {
-			return store.HealthPrune(ctx, w.schema.On(w.pool), now.Add(-max(keep, w.thresholds.Window)), RetentionBatch)
+			return store.HealthPrune(ctx, w.db.db(), now.Add(-max(keep, w.healthWindow)), RetentionBatch)
 		})
 		deleted.health += n
 		if err != nil {
@@ -109,7 +83,7 @@ type retentionCounts struct {
 // Deliveries go first: events and webhooks go only once no delivery needs
 // them.
 func (w *retentionWorker) pruneNamespaces(ctx context.Context, ns dbutil.Namespaces, cutoff time.Time, deleted *retentionCounts) error {
-	db := w.schema.On(w.pool)
+	db := w.db.db()
 	for _, step := range []struct {
 		prune func(context.Context, dbutil.DB, dbutil.Namespaces, time.Time, int) (int64, error)
 		count *int64

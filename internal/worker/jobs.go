@@ -1,0 +1,86 @@
+package worker
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/sparrowhq/sparrow/internal/store"
+	"github.com/sparrowhq/sparrow/internal/telemetry"
+	"github.com/sparrowhq/sparrow/riverworkers"
+)
+
+// Every Sparrow job is built here, so that each carries its trace context
+// and its queue, priority and uniqueness are decided once.
+
+// DeliverBatchMax bounds the deliveries of one delivery job: a job's
+// fetch, load and completion are shared by its deliveries, and its attempts
+// run side by side.
+const DeliverBatchMax = 500
+
+// DeliverJobMaxAttempts is River's attempt limit of a delivery job. Retries
+// of the HTTP request are Sparrow's (snoozes, which spend no River attempt);
+// River's count only grows when recording fails, say while the database is
+// down, and must not run out before the database is back.
+const DeliverJobMaxAttempts = 100
+
+// DeliverJobs returns the jobs for refs: deliveries of one webhook at the
+// same attempt count share jobs of up to DeliverBatchMax, to run at `at`
+// (zero: at once). The jobs carry ctx's trace context, so their attempts
+// join its trace.
+func DeliverJobs(ctx context.Context, queue string, refs []store.DeliveryRef, at time.Time) []river.InsertManyParams {
+	type key struct {
+		webhookID string
+		attempted int
+	}
+	var order []key
+	groups := map[key][]string{}
+	for _, r := range refs {
+		k := key{r.WebhookID, r.AttemptCount}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r.ID)
+	}
+	opts := &river.InsertOpts{Queue: queue, MaxAttempts: DeliverJobMaxAttempts, Metadata: telemetry.JobMetadata(ctx), ScheduledAt: at}
+	var params []river.InsertManyParams
+	for _, k := range order {
+		for chunk := range slices.Chunk(groups[k], DeliverBatchMax) {
+			params = append(params, river.InsertManyParams{
+				Args:       riverworkers.DeliverArgs{WebhookID: k.webhookID, DeliveryIDs: chunk, Attempted: k.attempted},
+				InsertOpts: opts,
+			})
+		}
+	}
+	return params
+}
+
+// FanoutJob returns the job fanning out round `round` of events eventIDs,
+// carrying ctx's trace context so that fan-out and deliveries join it.
+func FanoutJob(ctx context.Context, queue string, eventIDs []string, round int) river.InsertManyParams {
+	return river.InsertManyParams{
+		Args: riverworkers.FanoutArgs{EventIDs: eventIDs, Round: round},
+		// Fan-out goes first: its deliveries can't start before it.
+		InsertOpts: &river.InsertOpts{Queue: queue, Priority: 1, Metadata: telemetry.JobMetadata(ctx)},
+	}
+}
+
+// UnparkJob returns the job sending a resumed webhook's waiting deliveries.
+func UnparkJob(ctx context.Context, queue, webhookID string) river.InsertManyParams {
+	return river.InsertManyParams{
+		Args:       riverworkers.UnparkArgs{WebhookID: webhookID},
+		InsertOpts: &river.InsertOpts{Queue: queue, Metadata: telemetry.JobMetadata(ctx)},
+	}
+}
+
+// ResealJob returns the job re-sealing secrets with the current key; one
+// runs at a time (riverworkers.ResealArgs.InsertOpts).
+func ResealJob(queue string) river.InsertManyParams {
+	return river.InsertManyParams{Args: riverworkers.ResealArgs{}, InsertOpts: &river.InsertOpts{Queue: queue}}
+}
+
+// sweepOpts are the fan-out sweep's insert options: ahead of deliveries,
+// like fan-out.
+func sweepOpts(queue string) *river.InsertOpts { return &river.InsertOpts{Queue: queue, Priority: 1} }

@@ -1,0 +1,1 @@
+DROP TABLE /*schema*/sparrow_worker;
