@@ -129,6 +129,34 @@ func (s *Server) EnsureDatabase(ctx context.Context, name string) (string, error
 	return s.DatabaseURL(name)
 }
 
+// DropDatabase drops database name if it exists, ending its connections.
+func (s *Server) DropDatabase(ctx context.Context, name string) error {
+	conn, err := pgx.Connect(ctx, s.URL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	return nil
+}
+
+// Databases returns the names of the server's databases that match pattern
+// (SQL LIKE).
+func (s *Server) Databases(ctx context.Context, pattern string) ([]string, error) {
+	conn, err := pgx.Connect(ctx, s.URL)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY datname", pattern)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 func isDuplicateDatabase(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505")

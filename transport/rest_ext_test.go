@@ -277,7 +277,7 @@ func TestRESTRoutes(t *testing.T) {
 			}
 		},
 		"GetWebhookHealth": func(t *testing.T) {
-			// The product README's route, verbatim but for the id.
+			// The route as the README shows it, verbatim but for the id.
 			out := s.ok(t, "GET", "/webhook/health/"+webhookID+"?namespace=my-app", "")
 			if out["healthStatus"] != "healthy" || out["successRate"] != 100.0 {
 				t.Fatalf("%v", out)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the dashboard's tests need on a fresh Debian machine (.ci/run
-# calls it): Debian's Chromium for the browser tests (Playwright downloads no
-# browser here) and web/'s npm packages. Installs nothing when all is there.
+# Installs what the dashboard's tests need on a Debian machine (make setup
+# runs it, as root): Debian's Chromium for the browser tests (Playwright
+# downloads no browser) and web/'s npm packages. Installs nothing when all is
+# there. With --check it installs nothing: it names what is missing and
+# fails (make test runs that first; the npm packages it installs itself).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -12,6 +14,19 @@ for pkg in "${packages[@]}"; do
     missing+=("$pkg")
   fi
 done
+if [ "${1:-}" = --check ]; then
+  status=0
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "the dashboard's browser tests need Debian packages: ${missing[*]}"
+    echo "  install them: sudo make setup   (or: sudo apt-get install ${missing[*]})"
+    status=1
+  fi
+  if ! command -v npm >/dev/null; then
+    echo "the dashboard's tests need Node.js 20.19 or later with npm"
+    status=1
+  fi
+  exit $status
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "web/ci-setup.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

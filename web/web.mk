@@ -5,7 +5,12 @@
 WEB_NPM ?= npm
 WEB_NODE_MODULES := web/node_modules/.sparrow-installed
 
-TESTS += test-web
+TESTS   += test-web
+PREREQS += prereqs-web
+
+.PHONY: prereqs-web
+prereqs-web:
+	@web/ci-setup.sh --check
 
 # npm ci, again whenever web/package-lock.json changes.
 $(WEB_NODE_MODULES): web/package-lock.json

@@ -1,6 +1,11 @@
 # The Python client (client/python), included by the top-level Makefile.
 
-TESTS += test-python
+TESTS   += test-python
+PREREQS += prereqs-python
+
+.PHONY: prereqs-python
+prereqs-python:
+	@client/python/ci-setup.sh --check
 
 .PHONY: test-python
 test-python: ## Run the Python client's tests against a real server and PostgreSQL (fresh schema)

@@ -12,8 +12,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sparrowhq/sparrow/internal/pgtest"
 	"github.com/sparrowhq/sparrow/localpg"
 )
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // start runs the example on a free port, on a schema of its own, until the
 // test ends.
@@ -25,7 +28,7 @@ func start(t *testing.T, password string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	const database = "sparrow_dashboard_test"
+	database := pgtest.DatabaseName(t)
 	dbURL, err := srv.EnsureDatabase(ctx, database)
 	if err != nil {
 		t.Fatal(err)

@@ -71,6 +71,7 @@ func run(ctx context.Context, databaseURL string) error {
 	if err != nil {
 		return err
 	}
+	defer eng.DeleteWebhook(ctx, "default", wh.ID) // its receiver goes with this run
 	if _, err := pool.Exec(ctx, "CREATE TABLE IF NOT EXISTS orders (id bigserial PRIMARY KEY, total numeric NOT NULL)"); err != nil {
 		return err
 	}

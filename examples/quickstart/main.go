@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/signal"
+	"slices"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
@@ -31,22 +32,27 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout); err != nil {
+	if err := run(ctx, os.Stdout, isTerminal(os.Stdout)); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, out io.Writer) error {
+// run shows the deliveries on out, redrawing one table in place when live
+// (out is a terminal).
+func run(ctx context.Context, out io.Writer, live bool) error {
 	srv, err := localpg.Find(ctx)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	// A database of its own, kept (empty) between runs: make clean-db
+	// removes it.
 	url, err := srv.EnsureDatabase(ctx, "sparrow_quickstart")
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "PostgreSQL: %s, database sparrow_quickstart\n", srv.Source)
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return err
@@ -80,10 +86,10 @@ func run(ctx context.Context, out io.Writer) error {
 		sparrow.WithLogger(quiet),
 		// The receivers listen on loopback, which Sparrow refuses by default.
 		sparrow.WithAllowPrivateNetworks(),
-		// Retry within a second rather than the default 5s, 5m, 30m, ...
-		sparrow.WithBackoff(func(attempt int, _ *delivery.Outcome) time.Duration {
-			return time.Duration(attempt) * 300 * time.Millisecond
-		}),
+		// Retry after a second rather than the default 5s, 5m, 30m, ...
+		// River makes a scheduled job due within 5 seconds of its time, so
+		// the retries here come 1 to 5 seconds apart.
+		sparrow.WithBackoff(func(int, *delivery.Outcome) time.Duration { return time.Second }),
 	)
 	if err != nil {
 		return err
@@ -114,40 +120,85 @@ func run(ctx context.Context, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "pushed event %s\n", ev.ID)
 	}
-	return watch(ctx, out, eng, 4)
+	return watch(ctx, out, eng, 4, live)
 }
 
-// watch prints the deliveries every half second until want of them are
-// finished, then prints each one's attempts.
-func watch(ctx context.Context, out io.Writer, eng *sparrow.Engine, want int) error {
-	deadline := time.After(30 * time.Second)
+// watch shows the deliveries until want of them are finished, then each
+// one's attempts. Live (on a terminal) it redraws one table in place;
+// elsewhere (a file, a pipe) it prints a line per change, then the final
+// table.
+func watch(ctx context.Context, out io.Writer, eng *sparrow.Engine, want int, live bool) error {
+	deadline := time.After(60 * time.Second)
+	seen := map[string]string{} // delivery id -> what was last said of it
+	drawn := 0                  // lines of the table on screen
 	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-deadline:
-			return errors.New("deliveries did not finish within 30s")
-		case <-time.After(500 * time.Millisecond):
-		}
 		page, err := eng.ListDeliveries(ctx, sparrow.ListDeliveriesParams{})
 		if err != nil {
 			return err
 		}
 		finished := 0
-		fmt.Fprintln(out)
-		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "DELIVERY\tWEBHOOK\tSTATUS\tATTEMPTS\tLAST CODE\tLAST ERROR")
 		for _, d := range page.Items {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", d.ID, d.WebhookID, d.Status, d.AttemptCount, d.LastStatusCode, d.LastErrorClass)
 			if d.Status.Final() {
 				finished++
 			}
 		}
-		tw.Flush()
-		if len(page.Items) == want && finished == want {
+		done := len(page.Items) == want && finished == want
+		switch {
+		case live:
+			if drawn > 0 {
+				fmt.Fprintf(out, "\x1b[%dA\x1b[J", drawn) // back to the table's first line, and clear below
+			}
+			drawn = table(out, page.Items)
+		default:
+			for _, d := range slices.Backward(page.Items) {
+				if line := change(d); seen[d.ID] != line {
+					seen[d.ID] = line
+					fmt.Fprintln(out, line)
+				}
+			}
+			if done {
+				fmt.Fprintln(out)
+				table(out, page.Items)
+			}
+		}
+		if done {
 			return attempts(ctx, out, eng, page.Items)
 		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline:
+			return errors.New("deliveries did not finish within 60s")
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
+}
+
+// table prints the deliveries and returns how many lines it took.
+func table(out io.Writer, ds []delivery.Delivery) int {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DELIVERY\tWEBHOOK\tSTATUS\tATTEMPTS\tLAST CODE\tLAST ERROR")
+	for _, d := range ds {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", d.ID, d.WebhookID, d.Status, d.AttemptCount, d.LastStatusCode, d.LastErrorClass)
+	}
+	tw.Flush()
+	return len(ds) + 1
+}
+
+// change says where a delivery stands, in a line.
+func change(d delivery.Delivery) string {
+	line := fmt.Sprintf("%s to %s: %s", d.ID, d.WebhookID, d.Status)
+	if d.AttemptCount > 0 {
+		line += fmt.Sprintf(" after attempt %d (%d %s)", d.AttemptCount, d.LastStatusCode, cmpClass(d.LastErrorClass))
+	}
+	return line
+}
+
+// isTerminal reports whether f is a terminal, where a table can be redrawn
+// in place.
+func isTerminal(f *os.File) bool {
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 func attempts(ctx context.Context, out io.Writer, eng *sparrow.Engine, ds []delivery.Delivery) error {

@@ -146,7 +146,7 @@ func postJSON(t *testing.T, client *http.Client, url, body string, header http.H
 	return resp.StatusCode, out
 }
 
-// TestDocumentFlow runs the curl commands of the product documents
+// TestDocumentFlow runs the Connect curl flow of the API documentation
 // verbatim, the receiver's URL aside, and checks the delivery is signed with
 // the given webhookSecret.
 func TestDocumentFlow(t *testing.T) {

@@ -26,18 +26,23 @@ import (
 	"github.com/sparrowhq/sparrow/migrations"
 )
 
-// Database is the database tests create their schemas in, unless
-// DATABASE_URL names one.
-const Database = "sparrow_test"
+// databasePrefix begins the name of the database a test binary creates its
+// schemas in, unless DATABASE_URL names one: one per binary, dropped when it
+// ends.
+const databasePrefix = "sparrow_test_"
 
 const (
 	schemaPrefix    = "sparrowtest_"
 	runIDTimeLayout = "20060102t150405"
+	// staleAfter: a database or schema this old belongs to a test binary
+	// that died before its cleanup.
+	staleAfter = time.Hour
 )
 
 var (
 	server    *localpg.Server
 	pool      *pgxpool.Pool
+	database  string // "" when DATABASE_URL named one
 	runID     string
 	schemaSeq atomic.Int64
 )
@@ -56,6 +61,11 @@ func run(m *testing.M) int {
 	}
 	defer func() {
 		pool.Close()
+		if database != "" {
+			if err := server.DropDatabase(context.Background(), database); err != nil {
+				fmt.Fprintln(os.Stderr, "pgtest:", err)
+			}
+		}
 		if err := server.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, "pgtest: stop server:", err)
 		}
@@ -69,9 +79,14 @@ func setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	runID = fmt.Sprintf("%s_%d", time.Now().UTC().Format(runIDTimeLayout), os.Getpid())
 	url := server.URL
 	if server.Source != localpg.SourceEnv {
-		if url, err = server.EnsureDatabase(ctx, Database); err != nil {
+		if err := dropStaleDatabases(ctx); err != nil {
+			return err
+		}
+		database = databasePrefix + runID
+		if url, err = server.EnsureDatabase(ctx, database); err != nil {
 			return err
 		}
 	}
@@ -86,8 +101,32 @@ func setup(ctx context.Context) error {
 	if pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return err
 	}
-	runID = fmt.Sprintf("%s_%d", time.Now().UTC().Format(runIDTimeLayout), os.Getpid())
 	return dropStaleSchemas(ctx)
+}
+
+// dropStaleDatabases removes the databases of test binaries that died
+// before their cleanup ran.
+func dropStaleDatabases(ctx context.Context) error {
+	names, err := server.Databases(ctx, databasePrefix+"%")
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if stale(strings.TrimPrefix(name, databasePrefix)) {
+			if err := server.DropDatabase(ctx, name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// stale reports whether a run id (or a name starting with one) is older
+// than staleAfter.
+func stale(runID string) bool {
+	stamp, _, _ := strings.Cut(runID, "_")
+	created, err := time.Parse(runIDTimeLayout, stamp)
+	return err == nil && time.Since(created) > staleAfter
 }
 
 // dropStaleSchemas removes schemas left by test binaries that died before
@@ -102,9 +141,7 @@ func dropStaleSchemas(ctx context.Context) error {
 		return err
 	}
 	for _, name := range names {
-		stamp, _, _ := strings.Cut(strings.TrimPrefix(name, schemaPrefix), "_")
-		created, err := time.Parse(runIDTimeLayout, stamp)
-		if err == nil && time.Since(created) < time.Hour {
+		if !stale(strings.TrimPrefix(name, schemaPrefix)) {
 			continue
 		}
 		if _, err := pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
@@ -123,6 +160,17 @@ func Pool(tb testing.TB) *pgxpool.Pool {
 		tb.Fatal("pgtest: call pgtest.Main(m) from TestMain")
 	}
 	return pool
+}
+
+// DatabaseName returns the name of the test database, for code under test
+// that finds its server itself and asks for a database by name.
+func DatabaseName(tb testing.TB) string {
+	tb.Helper()
+	var name string
+	if err := Pool(tb).QueryRow(context.Background(), "SELECT current_database()").Scan(&name); err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	return name
 }
 
 // URL returns a connection string for the test database, for code under test
