@@ -82,7 +82,31 @@ build: ## Build the server binary into bin/ (the first build takes a minute or t
 
 .PHONY: clean
 clean: ## Remove build outputs
-	rm -rf bin
+	rm -rf bin build
+
+.PHONY: image
+image: ## Build the container image of examples/server (IMAGE, default sparrow:dev) with Docker or Podman
+	@GO="$(GO)" scripts/image.sh
+
+.PHONY: docker-dev
+docker-dev: ## Bring up PostgreSQL, Sparrow and an OpenTelemetry collector with Docker Compose (compose.yaml)
+	@GO="$(GO)" scripts/docker.sh dev
+
+.PHONY: docker-purge
+docker-purge: ## Remove docker-dev's containers, volumes and images
+	@scripts/docker.sh purge
+
+.PHONY: check-containers
+check-containers: ## Build the image and check its contents, and validate compose.yaml (needs Podman or Docker, and docker-compose)
+	@GO="$(GO)" scripts/check-image.sh
+	@scripts/check-compose.sh
+
+.PHONY: setup-containers
+setup-containers: ## Install on Debian (as root) what check-containers needs: Podman and docker-compose
+	@if ! command -v podman >/dev/null || ! command -v docker-compose >/dev/null; then \
+		echo "make setup-containers: installing podman docker-compose"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman docker-compose >/dev/null; fi
 
 .PHONY: clean-db
 clean-db: ## Drop the databases the examples and interrupted test runs leave on the local PostgreSQL (keeps examples/server's)

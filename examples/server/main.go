@@ -31,7 +31,9 @@
 // an API key. River's UI requires one when the server has keys: HTTP Basic
 // with the key as password.
 //
-// `server migrate` applies the migrations and exits.
+// `server migrate` applies the migrations and exits; `server healthcheck`
+// exits 0 when the server running beside it (on HTTP_PORT) is ready, for a
+// container's health check.
 package main
 
 import (
@@ -48,6 +50,13 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "server: configuration:", err)
 		os.Exit(2)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		if err := healthcheck(context.Background(), cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "server: not ready:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	neturl "net/url"
 	"strconv"
 	"strings"
@@ -248,5 +249,37 @@ func TestSecretKeys(t *testing.T) {
 	}
 	if keyID != "key-2026" || !sealed {
 		t.Fatalf("the secret is stored under key %q (sealed: %v), want sealed by key-2026, the first", keyID, sealed)
+	}
+}
+
+// TestHealthcheck: `server healthcheck`, a container's health check, passes
+// against a ready server (plaintext or TLS) and fails where none answers.
+func TestHealthcheck(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	certFile, keyFile, _ := selfSignedCert(t)
+	for name, env := range map[string]map[string]string{
+		"Plaintext": nil,
+		"TLS":       {"SPARROW_TLS_CERT_FILE": certFile, "SPARROW_TLS_KEY_FILE": keyFile},
+	} {
+		srv := startServer(t, env)
+		u, err := url.Parse(srv.httpURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		port, _ := strconv.Atoi(u.Port())
+		if err := healthcheck(ctx, config{httpPort: port, tlsCertFile: env["SPARROW_TLS_CERT_FILE"]}); err != nil {
+			t.Errorf("%s: healthcheck of a ready server: %v", name, err)
+		}
+	}
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := closed.Addr().(*net.TCPAddr).Port
+	closed.Close()
+	if err := healthcheck(ctx, config{httpPort: port}); err == nil {
+		t.Error("healthcheck passed with no server listening")
 	}
 }
