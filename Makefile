@@ -3,6 +3,7 @@
 GO        ?= go
 WITHPG    := $(GO) run ./internal/cmd/withpg --
 GOTESTFLAGS ?=
+FUZZTIME    ?= 15s
 GOFILES   = $$(find . -name '*.go' -not -path '*/node_modules/*' -not -path './.git/*')
 
 .PHONY: help
@@ -43,6 +44,10 @@ setup: ## Install on Debian (as root) what the tests need beyond Go: PostgreSQL 
 .PHONY: test-go
 test-go: ## Run the Go tests against real PostgreSQL (found or started for you), with the race detector
 	$(WITHPG) $(GO) test -race $(GOTESTFLAGS) ./...
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME each (default 15s) against real PostgreSQL
+	$(WITHPG) env GO="$(GO)" FUZZTIME="$(FUZZTIME)" scripts/fuzz.sh
 
 .PHONY: test-bench
 test-bench: ## Run the benchmark's scenarios at tiny sizes (examples/bench); apart from make test, as they need an idle machine

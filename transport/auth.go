@@ -75,19 +75,9 @@ func (a *authenticator) WrapStreamingHandler(next connect.StreamingHandlerFunc) 
 }
 
 func (a *authenticator) authorize(req connect.AnyRequest) error {
-	if len(a.keys) == 0 {
-		return nil
-	}
-	presented := PresentedKey(req.Header())
-	if presented == "" {
-		return connect.NewError(connect.CodeUnauthenticated, errors.New("missing API key: send it in x-api-key or Authorization: Bearer"))
-	}
-	key := a.match(presented)
-	if key == nil {
-		return connect.NewError(connect.CodeUnauthenticated, errors.New("invalid API key"))
-	}
-	if key.namespaces == nil {
-		return nil
+	key, err := a.identify(req.Header())
+	if err != nil || key == nil || key.namespaces == nil {
+		return err
 	}
 	if globalWrites[req.Spec().Procedure] {
 		return connect.NewError(connect.CodePermissionDenied,
@@ -103,6 +93,30 @@ func (a *authenticator) authorize(req connect.AnyRequest) error {
 		}
 	}
 	return nil
+}
+
+// authenticate checks the API key a request's headers carry, when keys are
+// configured.
+func (a *authenticator) authenticate(h http.Header) error {
+	_, err := a.identify(h)
+	return err
+}
+
+// identify returns the configured key a request's headers carry; nil with
+// no error when no keys are configured.
+func (a *authenticator) identify(h http.Header) (*hashedKey, error) {
+	if len(a.keys) == 0 {
+		return nil, nil
+	}
+	presented := PresentedKey(h)
+	if presented == "" {
+		return nil, connect.NewError(connect.CodeUnauthenticated, errors.New("missing API key: send it in x-api-key or Authorization: Bearer"))
+	}
+	key := a.match(presented)
+	if key == nil {
+		return nil, connect.NewError(connect.CodeUnauthenticated, errors.New("invalid API key"))
+	}
+	return key, nil
 }
 
 // match returns the configured key equal to presented. It compares with

@@ -80,8 +80,17 @@ func optional[T, U any](v *T, conv func(T) U) *U {
 
 func seconds(n int32) time.Duration { return time.Duration(n) * time.Second }
 
-// payloadJSON writes a Struct payload as compact JSON with sorted keys.
-func payloadJSON(s *structpb.Struct) (json.RawMessage, error) { return structJSON("payload", s) }
+// payloadJSON returns a request's payload: its payload_json as given, else
+// its Struct written as compact JSON with sorted keys.
+func payloadJSON(s *structpb.Struct, text string) (json.RawMessage, error) {
+	switch {
+	case text != "" && s != nil:
+		return nil, errs.InvalidArgument("payload_json", "set payload or payload_json, not both")
+	case text != "":
+		return json.RawMessage(text), nil
+	}
+	return structJSON("payload", s)
+}
 
 // MaxStructDepth bounds how deeply the objects and lists of a Struct in a
 // request (a payload, a schema) may nest. Protobuf decoders refuse messages
@@ -180,6 +189,7 @@ func toEvent(ev *event.Event) *pb.Event {
 		Namespace:      ev.Namespace,
 		EventName:      ev.Name,
 		Payload:        payloadStruct(ev.Payload),
+		PayloadJson:    string(ev.Payload),
 		Labels:         ev.Labels,
 		IdempotencyKey: ev.IdempotencyKey,
 		CreatedAt:      timestamp(ev.CreatedAt),
@@ -188,7 +198,7 @@ func toEvent(ev *event.Event) *pb.Event {
 }
 
 func toPushEvent(m *pb.PushEventRequest) (sparrow.PushEventParams, error) {
-	payload, err := payloadJSON(m.GetPayload())
+	payload, err := payloadJSON(m.GetPayload(), m.GetPayloadJson())
 	if err != nil {
 		return sparrow.PushEventParams{}, err
 	}

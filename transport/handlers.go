@@ -340,7 +340,7 @@ func (s *services) DeleteSubscription(ctx context.Context, m *pb.DeleteSubscript
 }
 
 func (s *services) RenderTemplate(ctx context.Context, m *pb.RenderTemplateRequest) (*pb.RenderTemplateResponse, error) {
-	payload, err := payloadJSON(m.GetPayload())
+	payload, err := payloadJSON(m.GetPayload(), m.GetPayloadJson())
 	if err != nil {
 		return nil, err
 	}

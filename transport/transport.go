@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"connectrpc.com/connect"
 	"connectrpc.com/grpchealth"
@@ -47,6 +48,8 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
+	allowedHosts    []string
+	allowedOrigins  []string
 	apiKeys         []APIKey
 	interceptors    []connect.Interceptor
 	logger          *slog.Logger
@@ -79,6 +82,32 @@ func (k APIKey) Validate() error {
 		}
 	}
 	return nil
+}
+
+// WithAllowedHosts serves only requests addressed to these host names (the
+// Host header, its port aside): a defence against DNS rebinding, which lets
+// a web page reach a server on its visitor's machine or network under the
+// page's own name. LoopbackHosts stands for every loopback name, "*" for
+// any. Default: any host.
+func WithAllowedHosts(hosts ...string) Option {
+	return optionFunc(func(c *config) {
+		for _, h := range hosts {
+			c.allowedHosts = append(c.allowedHosts, strings.ToLower(strings.Trim(h, "[]")))
+		}
+	})
+}
+
+// WithAllowedOrigins lets web pages of these origins ("https://app.example.com",
+// or "*" for any) call the API from a browser. Requests a browser sends
+// from another site are refused otherwise, whatever the host's sign-in
+// (the browser would send its cookies): the dashboard calls from its own
+// origin, which is always allowed. Default: none.
+func WithAllowedOrigins(origins ...string) Option {
+	return optionFunc(func(c *config) {
+		for _, o := range origins {
+			c.allowedOrigins = append(c.allowedOrigins, strings.TrimRight(o, "/"))
+		}
+	})
 }
 
 // WithAPIKeys requires every call to carry one of keys. Without this option
@@ -166,7 +195,12 @@ func Mount(mux *http.ServeMux, eng *sparrow.Engine, opts ...Option) error {
 		connect.WithRecover(translator.recovered),
 		connect.WithInterceptors(append([]connect.Interceptor{translator, auth}, cfg.interceptors...)...),
 		connect.WithReadMaxBytes(cfg.maxRequestBytes),
+		// Payloads pass through JSON requests and answers as their text.
+		connect.WithCodec(connectCodec{newPayloadCodec(codecJSON, false)}),
+		connect.WithCodec(connectCodec{newPayloadCodec(codecJSONUTF8, false)}),
+		connect.WithCompression("gzip", newCappedGzip(cfg.maxRequestBytes), newGzipCompressor),
 	}
+	g := &guard{auth: auth, hosts: cfg.allowedHosts, origins: cfg.allowedOrigins, errors: connect.NewErrorWriter(handlerOpts...)}
 	s := &services{eng: eng}
 	handlers := []route{
 		routeOf(webhookpbconnect.NewWebhookServiceHandler(s, handlerOpts...)),
@@ -182,15 +216,17 @@ func Mount(mux *http.ServeMux, eng *sparrow.Engine, opts ...Option) error {
 	// error table.
 	var vanguardServices []*vanguard.Service
 	for _, svc := range handlers {
-		mux.Handle(svc.path, svc.handler)
+		mux.Handle(svc.path, g.wrap(svc.handler, false))
 		vanguardServices = append(vanguardServices, vanguard.NewService(svc.path, svc.handler))
 	}
 	transcoder, err := vanguard.NewTranscoder(vanguardServices,
+		vanguard.WithCodec(func(vanguard.TypeResolver) vanguard.Codec { return vanguardCodec{newPayloadCodec(codecJSON, true)} }),
+		vanguard.WithCompression("gzip", newGzipCompressor, newCappedGzip(cfg.maxRequestBytes)),
 		vanguard.WithDefaultServiceOptions(vanguard.WithMaxMessageBufferBytes(uint32(cfg.maxRequestBytes))))
 	if err != nil {
 		return fmt.Errorf("transport: %w", err)
 	}
-	mux.Handle(RESTPrefix, restHandler(transcoder))
+	mux.Handle(RESTPrefix, g.wrap(restHandler(transcoder), true))
 	// Health checks answer without an API key: probes carry none.
 	mux.Handle(grpchealth.NewHandler(&readiness{eng: eng}))
 	reflector := grpcreflect.NewStaticReflector(ServiceNames...)

@@ -3,7 +3,9 @@ import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // The API runs on examples/server (make run, port 8080); the dev server
-// forwards the Connect calls (POST /webhook.<Service>/<Method>) to it.
+// forwards the Connect calls (POST /webhook.<Service>/<Method>) to it, as
+// the server's own origin: the server refuses calls a browser sends from
+// another site, and a development proxy is not one.
 const api = process.env.SPARROW_API ?? 'http://localhost:8080';
 
 // SvelteKit's route announcer (the live region that reads out page titles)
@@ -26,7 +28,7 @@ export default defineConfig({
   server: {
     port: 5173,
     strictPort: true,
-    proxy: { '^/webhook\\.[A-Za-z]+Service/': { target: api } },
+    proxy: { '^/webhook\\.[A-Za-z]+Service/': { target: api, changeOrigin: true, headers: { origin: api } } },
   },
   test: {
     include: ['src/**/*.test.ts'],

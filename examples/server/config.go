@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,8 @@ type config struct {
 	shutdownTimeout      time.Duration
 	maxRequestBytes      int                 // 0: transport.MaxRequestBytesDefault
 	secretKeys           []sparrow.SecretKey // the first seals; none: secrets stored in the clear
+	allowedOrigins       []string            // besides the server's own
+	allowedHosts         []string            // besides loopback names, without API keys
 }
 
 // configFromEnv reads the configuration; getenv is os.Getenv outside tests.
@@ -115,12 +118,42 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		}
 		cfg.maxRequestBytes = n
 	}
+	cfg.allowedOrigins = list(getenv("SPARROW_ALLOWED_ORIGINS"))
+	for _, origin := range cfg.allowedOrigins {
+		if u, err := url.Parse(origin); origin != "*" && (err != nil || u.Scheme == "" || u.Host == "" || u.Path != "") {
+			problems = append(problems, fmt.Errorf("SPARROW_ALLOWED_ORIGINS: %q is not an origin like https://app.example.com", origin))
+		}
+	}
+	cfg.allowedHosts = list(getenv("SPARROW_ALLOWED_HOSTS"))
 	keys, err := parseSecretKeys(getenv("SPARROW_SECRET_KEYS"))
 	if err != nil {
 		problems = append(problems, err)
 	}
 	cfg.secretKeys = keys
 	return cfg, errors.Join(problems...)
+}
+
+// list splits a variable's comma- or space-separated values.
+func list(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// transportOptions are the API's options: keys, and who may call from
+// where. Without keys the API answers only requests addressed to loopback
+// names (and SPARROW_ALLOWED_HOSTS), so that a web page can't reach a
+// developer's open server through DNS rebinding.
+func (cfg config) transportOptions(logger *slog.Logger) []transport.Option {
+	opts := []transport.Option{
+		transport.WithAPIKeys(cfg.apiKeys...), transport.WithLogger(logger), transport.WithMaxRequestBytes(cfg.maxRequestBytes),
+		transport.WithAllowedOrigins(cfg.allowedOrigins...),
+	}
+	switch {
+	case len(cfg.apiKeys) == 0:
+		opts = append(opts, transport.WithAllowedHosts(append([]string{transport.LoopbackHosts}, cfg.allowedHosts...)...))
+	case len(cfg.allowedHosts) > 0:
+		opts = append(opts, transport.WithAllowedHosts(cfg.allowedHosts...))
+	}
+	return opts
 }
 
 // parseSecretKeys reads SPARROW_SECRET_KEYS, "id:base64key,id:base64key":

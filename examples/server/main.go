@@ -20,6 +20,10 @@
 //	LOG_LEVEL                       debug, info (default), warn, error
 //	SPARROW_SHUTDOWN_TIMEOUT        how long in-flight deliveries get on SIGTERM; default 30s
 //	SPARROW_MAX_REQUEST_BYTES       the largest API request accepted; default 8388608 (8 MiB)
+//	SPARROW_ALLOWED_ORIGINS         web origins whose pages may call the API from a browser
+//	                                ("https://app.example.com,..."; the server's own always may)
+//	SPARROW_ALLOWED_HOSTS           host names the API answers to besides loopback ones when it
+//	                                has no API keys (DNS rebinding); with keys, only these if set
 //	SPARROW_SECRET_KEYS             encrypt webhook secrets at rest: "id:base64key,..." (32-byte
 //	                                AES-256 keys), the first seals, the others only open; unset:
 //	                                secrets are stored in the clear

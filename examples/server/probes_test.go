@@ -283,3 +283,39 @@ func TestHealthcheck(t *testing.T) {
 		t.Error("healthcheck passed with no server listening")
 	}
 }
+
+// TestOpenServerAnswersLoopbackOnly: without API keys the server answers
+// only requests addressed to loopback names and SPARROW_ALLOWED_HOSTS (a
+// page on another site can't reach it through DNS rebinding); with keys,
+// any host, the keys guarding it.
+func TestOpenServerAnswersLoopbackOnly(t *testing.T) {
+	t.Parallel()
+
+	call := func(srv *running, host string, header http.Header) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.httpURL+"/webhook.EventService/ListEventTypes", strings.NewReader("{}"))
+		if header != nil {
+			req.Header = header.Clone()
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	open := startServer(t, map[string]string{"SPARROW_ALLOWED_HOSTS": "sparrow.internal"})
+	for host, want := range map[string]int{
+		"127.0.0.1:8080": http.StatusOK, "localhost:8080": http.StatusOK, "sparrow.internal": http.StatusOK,
+		"attacker.example:8080": http.StatusForbidden, "10.0.0.5:8080": http.StatusForbidden,
+	} {
+		if got := call(open, host, nil); got != want {
+			t.Errorf("open server, Host %s: %d, want %d", host, got, want)
+		}
+	}
+	keyed := startServer(t, map[string]string{"SPARROW_API_KEY": "a-long-enough-api-key"})
+	if got := call(keyed, "attacker.example:8080", http.Header{"X-Api-Key": {"a-long-enough-api-key"}}); got != http.StatusOK {
+		t.Errorf("server with keys, any Host: %d, want 200", got)
+	}
+}

@@ -70,8 +70,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger, ready listening) 
 	}
 
 	mux := http.NewServeMux()
-	if err := transport.Mount(mux, eng, transport.WithAPIKeys(cfg.apiKeys...), transport.WithLogger(logger),
-		transport.WithMaxRequestBytes(cfg.maxRequestBytes)); err != nil {
+	if err := transport.Mount(mux, eng, cfg.transportOptions(logger)...); err != nil {
 		return err
 	}
 	mux.Handle("/ui/", http.StripPrefix("/ui", dashboard.Handler(dashboard.WithAPIBase("/"))))

@@ -1894,7 +1894,11 @@ type Event struct {
 	// When it was pushed.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// When it stops being delivered; unset: never.
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// The payload as the JSON text that was pushed, exactly: gRPC clients read
+	// it to get numbers a Struct would round. In Connect JSON and REST
+	// answers it is "payload" itself, as that text.
+	PayloadJson   string `protobuf:"bytes,9,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1985,6 +1989,13 @@ func (x *Event) GetExpiresAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Event) GetPayloadJson() string {
+	if x != nil {
+		return x.PayloadJson
+	}
+	return ""
+}
+
 // PushEventRequest is an event to push.
 type PushEventRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2003,8 +2014,14 @@ type PushEventRequest struct {
 	// When set, a repeated push with the same key in the namespace returns the
 	// first event and creates nothing.
 	IdempotencyKey string `protobuf:"bytes,6,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The payload as JSON text, delivered exactly as given (numbers, key
+	// order, whitespace), in place of payload: set one or the other. A Struct
+	// holds every number as a double, so gRPC clients with integers beyond
+	// 2^53 send this. Connect JSON and REST requests need not: their
+	// "payload" object is taken as this text, byte for byte.
+	PayloadJson   string `protobuf:"bytes,7,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PushEventRequest) Reset() {
@@ -2075,6 +2092,13 @@ func (x *PushEventRequest) GetLabels() map[string]string {
 func (x *PushEventRequest) GetIdempotencyKey() string {
 	if x != nil {
 		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *PushEventRequest) GetPayloadJson() string {
+	if x != nil {
+		return x.PayloadJson
 	}
 	return ""
 }
@@ -3305,7 +3329,10 @@ type RenderTemplateRequest struct {
 	// The template (see Subscription.template).
 	Template string `protobuf:"bytes,1,opt,name=template,proto3" json:"template,omitempty"`
 	// A sample event payload.
-	Payload       *structpb.Struct `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	Payload *structpb.Struct `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	// The sample payload as JSON text, in place of payload (see
+	// PushEventRequest.payload_json).
+	PayloadJson   string `protobuf:"bytes,3,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3352,6 +3379,13 @@ func (x *RenderTemplateRequest) GetPayload() *structpb.Struct {
 		return x.Payload
 	}
 	return nil
+}
+
+func (x *RenderTemplateRequest) GetPayloadJson() string {
+	if x != nil {
+		return x.PayloadJson
+	}
+	return ""
 }
 
 // RenderTemplateResponse is what the template rendered.
@@ -5105,7 +5139,7 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\a_active\"H\n" +
 	"\x13UpdateEventResponse\x121\n" +
 	"\n" +
-	"event_type\x18\x01 \x01(\v2\x12.webhook.EventTypeR\teventType\"\x95\x03\n" +
+	"event_type\x18\x01 \x01(\v2\x12.webhook.EventTypeR\teventType\"\xb8\x03\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
@@ -5117,10 +5151,11 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x1a9\n" +
+	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12!\n" +
+	"\fpayload_json\x18\t \x01(\tR\vpayloadJson\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbd\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe0\x02\n" +
 	"\x10PushEventRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x14\n" +
 	"\x05event\x18\x02 \x01(\tR\x05event\x121\n" +
@@ -5128,7 +5163,8 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\vttl_seconds\x18\x04 \x01(\x03R\n" +
 	"ttlSeconds\x12=\n" +
 	"\x06labels\x18\x05 \x03(\v2%.webhook.PushEventRequest.LabelsEntryR\x06labels\x12'\n" +
-	"\x0fidempotency_key\x18\x06 \x01(\tR\x0eidempotencyKey\x1a9\n" +
+	"\x0fidempotency_key\x18\x06 \x01(\tR\x0eidempotencyKey\x12!\n" +
+	"\fpayload_json\x18\a \x01(\tR\vpayloadJson\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\".\n" +
@@ -5227,10 +5263,11 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\x19DeleteSubscriptionRequest\x12'\n" +
 	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"\x1c\n" +
-	"\x1aDeleteSubscriptionResponse\"f\n" +
+	"\x1aDeleteSubscriptionResponse\"\x89\x01\n" +
 	"\x15RenderTemplateRequest\x12\x1a\n" +
 	"\btemplate\x18\x01 \x01(\tR\btemplate\x121\n" +
-	"\apayload\x18\x02 \x01(\v2\x17.google.protobuf.StructR\apayload\",\n" +
+	"\apayload\x18\x02 \x01(\v2\x17.google.protobuf.StructR\apayload\x12!\n" +
+	"\fpayload_json\x18\x03 \x01(\tR\vpayloadJson\",\n" +
 	"\x16RenderTemplateResponse\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\tR\x04body\"\xe9\x06\n" +
 	"\bDelivery\x12\x0e\n" +

@@ -149,7 +149,7 @@ class DeliveryAttempt(_message.Message):
     def __init__(self, number: _Optional[int] = ..., started_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., duration_ms: _Optional[float] = ..., status_code: _Optional[int] = ..., error_class: _Optional[str] = ..., error: _Optional[str] = ..., request_headers: _Optional[_Mapping[str, str]] = ..., response_headers: _Optional[_Mapping[str, str]] = ..., response_body: _Optional[str] = ..., response_body_truncated: bool = ..., next_attempt_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ["created_at", "event_name", "expires_at", "id", "idempotency_key", "labels", "namespace", "payload"]
+    __slots__ = ["created_at", "event_name", "expires_at", "id", "idempotency_key", "labels", "namespace", "payload", "payload_json"]
     class LabelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -165,6 +165,7 @@ class Event(_message.Message):
     LABELS_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
     created_at: _timestamp_pb2.Timestamp
     event_name: str
     expires_at: _timestamp_pb2.Timestamp
@@ -173,7 +174,8 @@ class Event(_message.Message):
     labels: _containers.ScalarMap[str, str]
     namespace: str
     payload: _struct_pb2.Struct
-    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., event_name: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., idempotency_key: _Optional[str] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    payload_json: str
+    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., event_name: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., idempotency_key: _Optional[str] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., payload_json: _Optional[str] = ...) -> None: ...
 
 class EventType(_message.Message):
     __slots__ = ["active", "created_at", "description", "name", "schema", "updated_at"]
@@ -511,7 +513,7 @@ class PauseWebhookResponse(_message.Message):
     def __init__(self, webhook: _Optional[_Union[Webhook, _Mapping]] = ...) -> None: ...
 
 class PushEventRequest(_message.Message):
-    __slots__ = ["event", "idempotency_key", "labels", "namespace", "payload", "ttl_seconds"]
+    __slots__ = ["event", "idempotency_key", "labels", "namespace", "payload", "payload_json", "ttl_seconds"]
     class LabelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -524,14 +526,16 @@ class PushEventRequest(_message.Message):
     LABELS_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
     TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     event: str
     idempotency_key: str
     labels: _containers.ScalarMap[str, str]
     namespace: str
     payload: _struct_pb2.Struct
+    payload_json: str
     ttl_seconds: int
-    def __init__(self, namespace: _Optional[str] = ..., event: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., ttl_seconds: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    def __init__(self, namespace: _Optional[str] = ..., event: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., ttl_seconds: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., idempotency_key: _Optional[str] = ..., payload_json: _Optional[str] = ...) -> None: ...
 
 class PushEventResponse(_message.Message):
     __slots__ = ["event_id"]
@@ -609,12 +613,14 @@ class RegisterWebhookResponse(_message.Message):
     def __init__(self, webhook_id: _Optional[str] = ..., webhook: _Optional[_Union[Webhook, _Mapping]] = ..., webhook_secret: _Optional[str] = ...) -> None: ...
 
 class RenderTemplateRequest(_message.Message):
-    __slots__ = ["payload", "template"]
+    __slots__ = ["payload", "payload_json", "template"]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
     TEMPLATE_FIELD_NUMBER: _ClassVar[int]
     payload: _struct_pb2.Struct
+    payload_json: str
     template: str
-    def __init__(self, template: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    def __init__(self, template: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., payload_json: _Optional[str] = ...) -> None: ...
 
 class RenderTemplateResponse(_message.Message):
     __slots__ = ["body"]
