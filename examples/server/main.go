@@ -20,9 +20,9 @@
 //	LOG_LEVEL                       debug, info (default), warn, error
 //	SPARROW_SHUTDOWN_TIMEOUT        how long in-flight deliveries get on SIGTERM; default 30s
 //	SPARROW_MAX_REQUEST_BYTES       the largest API request accepted; default 8388608 (8 MiB)
-//	SPARROW_SECRET_KEYS             encrypt webhook secrets at rest: "id:base64key,..." (32-byte
-//	                                AES-256 keys), the first seals, the others only open; unset:
-//	                                secrets are stored in the clear
+//	SPARROW_SECRET_KEYS             encrypt webhook secrets and custom header values at rest:
+//	                                "id:base64key,..." (32-byte AES-256 keys), the first seals,
+//	                                the others only open; unset: they are stored in the clear
 //	OTEL_EXPORTER_OTLP_ENDPOINT     export traces and metrics over OTLP/gRPC, e.g. http://localhost:4317
 //	                                (the other standard OTEL_* variables apply too)
 //
