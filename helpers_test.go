@@ -75,6 +75,13 @@ func fastBackoff(int, *delivery.Outcome) time.Duration { return 10 * time.Millis
 func setup(t testing.TB, opts ...sparrow.Option) *testBundle {
 	t.Helper()
 	schema := pgtest.Schema(t)
+	return &testBundle{eng: newEngine(t, schema, opts...), pool: pgtest.Pool(t), schema: schema}
+}
+
+// newEngine returns an engine on schema with the tests' options, then
+// opts: a second engine on a bundle's database, with other keys say.
+func newEngine(t testing.TB, schema string, opts ...sparrow.Option) *sparrow.Engine {
+	t.Helper()
 	opts = append([]sparrow.Option{
 		sparrow.WithSchema(schema),
 		sparrow.WithAllowPrivateNetworks(),
@@ -87,7 +94,7 @@ func setup(t testing.TB, opts ...sparrow.Option) *testBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testBundle{eng: eng, pool: pgtest.Pool(t), schema: schema}
+	return eng
 }
 
 // start runs the engine's workers until the test ends.

@@ -227,12 +227,12 @@ func WithSchema(schema string) Option {
 	return optionFunc(func(c *config.Config) { c.Schema = schema })
 }
 
-// WithSecretKeys encrypts webhook secrets at rest with current (AES-256-GCM,
-// a 32-byte key), and decrypts with current and previous: to rotate keys,
-// make the new key current, keep the old ones as previous until
-// Engine.ResealSecrets (run in the background by Start) has re-sealed
-// every secret, then drop them. Without keys, secrets are stored in the
-// clear.
+// WithSecretKeys encrypts webhook secrets and custom header values at rest
+// with current (AES-256-GCM, a 32-byte key), and decrypts with current and
+// previous: to rotate keys, make the new key current, keep the old ones as
+// previous until Engine.ResealSecrets (run in the background by Start) has
+// re-sealed every secret and header, then drop them. Without keys, secrets
+// and headers are stored in the clear.
 func WithSecretKeys(current SecretKey, previous ...SecretKey) Option {
 	return optionFunc(func(c *config.Config) {
 		c.SecretKeys = nil

@@ -11,9 +11,9 @@ import (
 	"github.com/sparrowhq/sparrow/internal/worker"
 )
 
-// SecretKey is a key webhook secrets are encrypted with at rest
-// (AES-256-GCM): 32 random bytes, and an id stored beside each secret it
-// seals so that keys can be rotated.
+// SecretKey is a key webhook secrets and custom header values are encrypted
+// with at rest (AES-256-GCM): 32 random bytes, and an id stored beside each
+// value it seals so that keys can be rotated.
 type SecretKey struct {
 	ID  string
 	Key []byte
@@ -58,13 +58,16 @@ func (e *Engine) RevealWebhookSecret(ctx context.Context, namespace, id string) 
 }
 
 // ResealSecrets seals, with the current key of WithSecretKeys, every
-// webhook secret stored in the clear or sealed with an older key, and
-// returns how many. Run it after adding or rotating keys; Start runs it in
-// the background. Afterwards the older keys can be dropped from
-// WithSecretKeys. It does nothing when the engine has no keys.
+// webhook signing secret and every webhook's custom headers stored in the
+// clear or sealed with an older key, and returns how many it sealed: the
+// secrets, plus one per webhook whose headers it sealed. Run it after
+// adding or rotating keys; Start runs it in the background. Afterwards the
+// older keys can be dropped from WithSecretKeys. It does nothing when the
+// engine has no keys.
 func (e *Engine) ResealSecrets(ctx context.Context) (int, error) {
 	if e.secretKeys == nil {
 		return 0, nil
 	}
-	return store.WebhookSecretResealAll(ctx, e.pool, e.schema, e.secretKeys, worker.ResealBatch)
+	secrets, headers, err := worker.Reseal(ctx, e.pool, e.schema, e.secretKeys)
+	return secrets + headers, err
 }

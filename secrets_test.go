@@ -121,13 +121,14 @@ func TestSecretKeyRotation(t *testing.T) {
 	}
 }
 
-// TestStartReseals checks the engine re-seals stored secrets in the
-// background when started with keys.
+// TestStartReseals checks the engine re-seals stored secrets and headers in
+// the background when started with keys.
 func TestStartReseals(t *testing.T) {
 	t.Parallel()
 
 	b := setup(t)
-	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: "https://example.com/a", Secret: "left-in-the-clear"})
+	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: "https://example.com/a", Secret: "left-in-the-clear",
+		Headers: map[string]string{"X-Api-Key": "header-left-in-the-clear"}})
 	eng, err := sparrow.New(b.pool, sparrow.WithSchema(b.schema), sparrow.WithSecretKeys(secretKey("k1", 1)),
 		sparrow.WithLogger(testLogger(t)))
 	if err != nil {
@@ -137,11 +138,13 @@ func TestStartReseals(t *testing.T) {
 	b.start(t)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if plain, keyIDs, _ := storedSecrets(t, b, w.ID); plain[0] == "" && keyIDs[0] == "k1" {
+		plain, keyIDs, _ := storedSecrets(t, b, w.ID)
+		if plain[0] == "" && keyIDs[0] == "k1" && storedHeaders(t, b, w.ID).keyID == "k1" {
+			wantHeadersStored(t, b, w.ID, "k1", map[string]string{"X-Api-Key": "header-left-in-the-clear"})
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the started engine did not seal the secret stored in the clear")
+			t.Fatal("the started engine did not seal the secret and headers stored in the clear")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -168,8 +168,8 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.client = client
 	e.workers.Attach(client)
 	if e.secretKeys != nil {
-		// Secrets still in the clear or under an older key get sealed with
-		// the current one, in the background.
+		// Secrets and headers still in the clear or under an older key get
+		// sealed with the current one, in the background.
 		if _, err := client.InsertMany(ctx, []river.InsertManyParams{worker.ResealJob(e.config.Queue)}); err != nil {
 			return fmt.Errorf("sparrow: schedule secret re-sealing: %w", err)
 		}

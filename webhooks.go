@@ -15,6 +15,7 @@ import (
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
+	"github.com/sparrowhq/sparrow/internal/secretbox"
 	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/validate"
 	"github.com/sparrowhq/sparrow/internal/worker"
@@ -39,7 +40,8 @@ type RegisterWebhookParams struct {
 	// the result's Secret.
 	Secret string
 	// Headers are sent with every delivery. Their values are write-only:
-	// reads show webhook.MaskedHeaderValue.
+	// reads show webhook.MaskedHeaderValue. With WithSecretKeys they are
+	// encrypted at rest, as secrets are.
 	Headers map[string]string
 	// Timeout bounds one attempt: default 30s, at most 60s.
 	Timeout time.Duration
@@ -94,7 +96,6 @@ func (e *Engine) registerWebhook(ctx context.Context, tx pgx.Tx, p RegisterWebho
 		Description:    p.Description,
 		State:          state,
 		StateChangedAt: now,
-		Headers:        p.Headers,
 		Timeout:        cmp.Or(p.Timeout, webhook.TimeoutDefault),
 		MaxAttempts:    cmp.Or(p.MaxAttempts, webhook.MaxAttemptsDefault),
 		CreatedAt:      now,
@@ -105,7 +106,8 @@ func (e *Engine) registerWebhook(ctx context.Context, tx pgx.Tx, p RegisterWebho
 		if _, err := store.EventTypeCheck(ctx, db, p.Events, false, indexed("events")); err != nil {
 			return err
 		}
-		if err := store.WebhookInsert(ctx, db, w, e.newSecret(w.ID, secretValue)); err != nil {
+		headers := secretbox.SealHeaders(e.secretKeys, w.ID, p.Headers)
+		if err := store.WebhookInsert(ctx, db, w, headers, e.newSecret(w.ID, secretValue)); err != nil {
 			return err
 		}
 		if err := e.subscribe(ctx, db, w, p.Events, now); err != nil {
@@ -241,7 +243,7 @@ func (e *Engine) updateWebhook(ctx context.Context, tx pgx.Tx, p UpdateWebhookPa
 		return nil, err
 	}
 	now := e.now()
-	u := store.WebhookUpdateParams{URL: p.URL, Description: p.Description, Headers: p.Headers, MaxAttempts: p.MaxAttempts}
+	u := store.WebhookUpdateParams{URL: p.URL, Description: p.Description, MaxAttempts: p.MaxAttempts}
 	if p.Timeout != nil {
 		timeout := cmp.Or(*p.Timeout, webhook.TimeoutDefault)
 		u.Timeout = &timeout
@@ -258,10 +260,8 @@ func (e *Engine) updateWebhook(ctx context.Context, tx pgx.Tx, p UpdateWebhookPa
 			return err
 		}
 		if p.Headers != nil {
-			for name, value := range *p.Headers {
-				if _, ok := current.Headers[name]; value == webhook.MaskedHeaderValue && !ok {
-					return errs.InvalidArgument("headers["+name+"]", "is masked, but the webhook has no such header to keep")
-				}
+			if u.Headers, err = e.mergeHeaders(ctx, db, current, *p.Headers); err != nil {
+				return err
 			}
 		}
 		if p.Events != nil {
@@ -273,6 +273,46 @@ func (e *Engine) updateWebhook(ctx context.Context, tx pgx.Tx, p UpdateWebhookPa
 		return err
 	})
 	return updated, err
+}
+
+// mergeHeaders returns the stored form of the headers an update gives w: a
+// masked value keeps the header's current value, the current headers being
+// opened only then.
+func (e *Engine) mergeHeaders(ctx context.Context, db dbutil.DB, w *webhook.Webhook, given map[string]string) (*secretbox.Headers, error) {
+	merged := make(map[string]string, len(given))
+	var current map[string]string
+	for name, value := range given {
+		if value != webhook.MaskedHeaderValue {
+			merged[name] = value
+			continue
+		}
+		if _, ok := w.Headers[name]; !ok {
+			return nil, errs.InvalidArgument("headers["+name+"]", "is masked, but the webhook has no such header to keep")
+		}
+		if current == nil {
+			var err error
+			if current, err = e.openHeaders(ctx, db, w.ID); err != nil {
+				return nil, err
+			}
+		}
+		merged[name] = current[name]
+	}
+	stored := secretbox.SealHeaders(e.secretKeys, w.ID, merged)
+	return &stored, nil
+}
+
+// openHeaders returns the custom headers of webhook id, opened. Headers
+// sealed with a key the engine lacks fail the update that would keep them.
+func (e *Engine) openHeaders(ctx context.Context, db dbutil.DB, id string) (map[string]string, error) {
+	stored, err := store.WebhookGetHeaders(ctx, db, id)
+	if err != nil {
+		return nil, err
+	}
+	headers, err := secretbox.RevealHeaders(e.secretKeys, id, stored)
+	if err != nil {
+		return nil, errs.FailedPrecondition("the headers of webhook %s cannot be opened to keep their values (%v): give them all anew", id, err)
+	}
+	return headers, nil
 }
 
 // syncEvents makes w's subscriptions cover exactly events.

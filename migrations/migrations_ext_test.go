@@ -163,6 +163,40 @@ func TestMigrator(t *testing.T) {
 		}
 	})
 
+	t.Run("DownRefusedWhileHeadersSealed", func(t *testing.T) {
+		t.Parallel()
+
+		// Sealed headers can't be opened in SQL, and version 10 has nowhere
+		// to keep them: going below 11 would lose them.
+		m, schema := setup(t)
+		if _, err := m.Migrate(ctx, migrations.DirectionUp, nil); err != nil {
+			t.Fatal(err)
+		}
+		webhooks := pgx.Identifier{schema, "sparrow_webhook"}.Sanitize()
+		insert := "INSERT INTO " + webhooks + ` (id, namespace, url, state_changed_at, headers, headers_key_id, headers_sealed,
+    timeout_ms, max_attempts, created_at, updated_at) VALUES ($1, 'default', 'https://example.com', now(), $2, 'k1', '\x00',
+    1000, 1, now(), now())`
+		if _, err := pgtest.Pool(t).Exec(ctx, insert, "wh_leaky", `{"Authorization": "Bearer in-the-clear"}`); err == nil {
+			t.Fatal("a row with sealed headers kept a value in the clear")
+		}
+		if _, err := pgtest.Pool(t).Exec(ctx, insert, "wh_1", `{"Authorization": "********"}`); err != nil {
+			t.Fatal(err)
+		}
+		_, err := m.Migrate(ctx, migrations.DirectionDown, &migrations.MigrateOpts{TargetVersion: 10})
+		if err == nil || !strings.Contains(err.Error(), "1 webhooks have encrypted headers") {
+			t.Fatalf("down with sealed headers: %v, want a refusal", err)
+		}
+		if existing, err := m.ExistingVersions(ctx); err != nil || existing[len(existing)-1] != 11 {
+			t.Fatalf("after the refused down: versions %v (%v), want 11 still applied", existing, err)
+		}
+		if _, err := pgtest.Pool(t).Exec(ctx, "UPDATE "+webhooks+" SET headers = '{}', headers_key_id = NULL, headers_sealed = NULL"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Migrate(ctx, migrations.DirectionDown, &migrations.MigrateOpts{TargetVersion: 10}); err != nil {
+			t.Fatalf("down with no sealed headers: %v", err)
+		}
+	})
+
 	t.Run("UnknownTargetVersion", func(t *testing.T) {
 		t.Parallel()
 

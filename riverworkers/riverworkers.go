@@ -82,8 +82,8 @@ type UnparkArgs struct {
 // Kind is UnparkArgs' River job kind.
 func (UnparkArgs) Kind() string { return "sparrow_unpark" }
 
-// ResealArgs asks for webhook secrets to be re-sealed with the engine's
-// current key.
+// ResealArgs asks for webhook secrets and custom headers to be re-sealed
+// with the engine's current key.
 type ResealArgs struct{}
 
 // Kind is ResealArgs' River job kind.

@@ -24,9 +24,9 @@
 //	                                ("https://app.example.com,..."; the server's own always may)
 //	SPARROW_ALLOWED_HOSTS           host names the API answers to besides loopback ones when it
 //	                                has no API keys (DNS rebinding); with keys, only these if set
-//	SPARROW_SECRET_KEYS             encrypt webhook secrets at rest: "id:base64key,..." (32-byte
-//	                                AES-256 keys), the first seals, the others only open; unset:
-//	                                secrets are stored in the clear
+//	SPARROW_SECRET_KEYS             encrypt webhook secrets and custom header values at rest:
+//	                                "id:base64key,..." (32-byte AES-256 keys), the first seals,
+//	                                the others only open; unset: they are stored in the clear
 //	OTEL_EXPORTER_OTLP_ENDPOINT     export traces and metrics over OTLP/gRPC, e.g. http://localhost:4317
 //	                                (the other standard OTEL_* variables apply too)
 //

@@ -1,15 +1,18 @@
-// Package secretbox encrypts webhook secrets at rest with AES-256-GCM under
-// a keyring: the current key seals, every key in the ring opens what it
-// sealed, and each sealed value names its key so keys can be rotated by
-// re-sealing in the background.
+// Package secretbox encrypts webhook secrets and custom headers at rest with
+// AES-256-GCM under a keyring: the current key seals, every key in the ring
+// opens what it sealed, and each sealed value names its key so keys can be
+// rotated by re-sealing in the background.
 package secretbox
 
 import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/sparrowhq/sparrow/webhook"
 )
 
 // KeySize is the size of a key: AES-256.
@@ -98,14 +101,65 @@ func AAD(webhookID, secretID string) []byte {
 	return []byte("sparrow/webhook-secret/" + webhookID + "/" + secretID)
 }
 
+// errNoKeys is returned for a sealed value when the engine has no keys.
+var errNoKeys = errors.New("secretbox: value is encrypted but the engine has no keys (sparrow.WithSecretKeys)")
+
 // Reveal returns the secret in s, opening it with ring when sealed.
 func Reveal(ring *Keyring, webhookID string, s Stored) (string, error) {
 	if s.Sealed == nil {
 		return s.Plain, nil
 	}
 	if ring == nil {
-		return "", errors.New("secretbox: secret is encrypted but the engine has no keys (sparrow.WithSecretKeys)")
+		return "", errNoKeys
 	}
 	plain, err := ring.Open(s.KeyID, s.Sealed, AAD(webhookID, s.ID))
 	return string(plain), err
+}
+
+// Headers are a webhook's custom headers as stored. In the clear, Plain
+// holds them. Sealed, they are one JSON object in Sealed, and Plain holds
+// only their names, each with webhook.MaskedHeaderValue: enough to show
+// them and to check an update's masked values without opening anything.
+type Headers struct {
+	Plain  map[string]string
+	KeyID  string
+	Sealed []byte
+}
+
+// HeadersAAD is the associated data binding a webhook's sealed headers to
+// its row; its prefix keeps them from passing for a secret, or a secret for
+// them.
+func HeadersAAD(webhookID string) []byte {
+	return []byte("sparrow/webhook-headers/" + webhookID)
+}
+
+// SealHeaders returns headers as stored: sealed with ring's current key, or
+// in the clear when ring is nil or there are none (nothing to hide).
+func SealHeaders(ring *Keyring, webhookID string, headers map[string]string) Headers {
+	if ring == nil || len(headers) == 0 {
+		return Headers{Plain: headers}
+	}
+	plain, _ := json.Marshal(headers) // a map of strings always encodes
+	keyID, sealed := ring.Seal(plain, HeadersAAD(webhookID))
+	return Headers{Plain: webhook.MaskHeaders(headers), KeyID: keyID, Sealed: sealed}
+}
+
+// RevealHeaders returns the headers in h, opening them with ring when
+// sealed.
+func RevealHeaders(ring *Keyring, webhookID string, h Headers) (map[string]string, error) {
+	if h.Sealed == nil {
+		return h.Plain, nil
+	}
+	if ring == nil {
+		return nil, errNoKeys
+	}
+	plain, err := ring.Open(h.KeyID, h.Sealed, HeadersAAD(webhookID))
+	if err != nil {
+		return nil, err
+	}
+	var headers map[string]string
+	if err := json.Unmarshal(plain, &headers); err != nil {
+		return nil, fmt.Errorf("secretbox: sealed headers are not a JSON object: %w", err)
+	}
+	return headers, nil
 }

@@ -54,3 +54,44 @@ func TestKeyring(t *testing.T) {
 		}
 	}
 }
+
+func TestHeaders(t *testing.T) {
+	t.Parallel()
+
+	ring, err := NewKeyring(key("k1", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers := map[string]string{"Authorization": "Bearer s3cret", "X-Tenant": "acme"}
+	sealed := SealHeaders(ring, "wh_1", headers)
+	if sealed.KeyID != "k1" || bytes.Contains(sealed.Sealed, []byte("s3cret")) {
+		t.Fatalf("sealed %q under %q", sealed.Sealed, sealed.KeyID)
+	}
+	if sealed.Plain["Authorization"] != "********" || sealed.Plain["X-Tenant"] != "********" || len(sealed.Plain) != 2 {
+		t.Fatalf("names kept as %v, want each with the masked value", sealed.Plain)
+	}
+	if got, err := RevealHeaders(ring, "wh_1", sealed); err != nil || got["Authorization"] != "Bearer s3cret" || got["X-Tenant"] != "acme" {
+		t.Fatalf("revealed %v, %v", got, err)
+	}
+	if _, err := RevealHeaders(ring, "wh_2", sealed); err == nil {
+		t.Fatal("sealed headers opened for another webhook")
+	}
+	if _, err := ring.Open(sealed.KeyID, sealed.Sealed, AAD("wh_1", "")); err == nil {
+		t.Fatal("sealed headers opened as a secret")
+	}
+	if _, err := RevealHeaders(nil, "wh_1", sealed); err == nil {
+		t.Fatal("sealed headers revealed without keys")
+	}
+	newOnly, _ := NewKeyring(key("k2", 2))
+	if _, err := RevealHeaders(newOnly, "wh_1", sealed); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("opening with a retired key: %v", err)
+	}
+	for _, clear := range []Headers{SealHeaders(nil, "wh_1", headers), SealHeaders(ring, "wh_1", map[string]string{})} {
+		if clear.Sealed != nil || clear.KeyID != "" {
+			t.Fatalf("sealed without keys or with no headers: %+v", clear)
+		}
+		if got, err := RevealHeaders(nil, "wh_1", clear); err != nil || len(got) != len(clear.Plain) {
+			t.Fatalf("revealed %v, %v", got, err)
+		}
+	}
+}

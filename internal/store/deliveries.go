@@ -162,8 +162,10 @@ type SendTarget struct {
 	URL       string
 	Active    bool
 	Deleted   bool
-	Headers   map[string]string
-	Timeout   time.Duration
+	// Headers are the webhook's custom headers as stored (in the clear or
+	// sealed).
+	Headers secretbox.Headers
+	Timeout time.Duration
 	// Secrets sign at the time given to DeliveryLoadWork, newest first, as stored
 	// (in the clear or sealed).
 	Secrets []secretbox.Stored
@@ -179,19 +181,20 @@ type DeliveryWork struct {
 	Rendered bool
 }
 
-// DeliveryLoadWork reads webhook webhookID with its signing secrets and those of
-// the deliveries ids that are still its own, their bodies only if
-// withBodies (else DeliveryLoadBodies). A webhook
+// DeliveryLoadWork reads webhook webhookID with its headers and signing
+// secrets, as stored, and those of the deliveries ids that are still its
+// own, their bodies only if withBodies (else DeliveryLoadBodies). A webhook
 // gone altogether (retention) gives a nil Target.
 func DeliveryLoadWork(ctx context.Context, db dbutil.DB, webhookID string, ids []string, withBodies bool, now time.Time) (*SendTarget, []*DeliveryWork, error) {
 	t := SendTarget{WebhookID: webhookID}
 	var timeoutMS int64
 	err := db.QueryRow(ctx, `
-SELECT w.url, w.state = 'active', w.deleted_at IS NOT NULL, w.headers, w.timeout_ms,
+SELECT w.url, w.state = 'active', w.deleted_at IS NOT NULL, w.headers, coalesce(w.headers_key_id, ''), w.headers_sealed, w.timeout_ms,
     (SELECT coalesce(json_agg(json_build_object('ID', s.id, 'Plain', coalesce(s.secret, ''), 'KeyID', coalesce(s.key_id, ''),
             'Sealed', encode(s.sealed, 'base64')) ORDER BY s.created_at DESC, s.id DESC), '[]')
      FROM /*schema*/sparrow_webhook_secret s WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > $2))
-FROM /*schema*/sparrow_webhook w WHERE w.id = $1`, webhookID, now).Scan(&t.URL, &t.Active, &t.Deleted, &t.Headers, &timeoutMS, &t.Secrets)
+FROM /*schema*/sparrow_webhook w WHERE w.id = $1`, webhookID, now).Scan(&t.URL, &t.Active, &t.Deleted,
+		&t.Headers.Plain, &t.Headers.KeyID, &t.Headers.Sealed, &timeoutMS, &t.Secrets)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, nil
 	}

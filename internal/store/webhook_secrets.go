@@ -100,12 +100,19 @@ WHERE webhook_id = $1 AND id = $2`, s.webhookID, s.ID, keyID, sealed); err != ni
 // WebhookSecretResealAll runs WebhookSecretReseal in transactions of batch secrets until none is left
 // to reseal, and returns how many it resealed.
 func WebhookSecretResealAll(ctx context.Context, pool *pgxpool.Pool, schema dbutil.Schema, ring *secretbox.Keyring, batch int) (int, error) {
+	return resealAll(ctx, pool, schema, ring, batch, WebhookSecretReseal)
+}
+
+// resealAll runs reseal in transactions of batch rows until it reseals
+// fewer, and returns how many it resealed.
+func resealAll(ctx context.Context, pool *pgxpool.Pool, schema dbutil.Schema, ring *secretbox.Keyring, batch int,
+	reseal func(context.Context, dbutil.DB, *secretbox.Keyring, int) (int, error)) (int, error) {
 	total := 0
 	for {
 		var n int
 		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 			var err error
-			n, err = WebhookSecretReseal(ctx, schema.On(tx), ring, batch)
+			n, err = reseal(ctx, schema.On(tx), ring, batch)
 			return err
 		})
 		total += n

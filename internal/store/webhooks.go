@@ -3,27 +3,31 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/secretbox"
 	"github.com/sparrowhq/sparrow/webhook"
 )
 
-// WebhookInsert stores a new webhook with its first signing secret.
-func WebhookInsert(ctx context.Context, db dbutil.DB, w *webhook.Webhook, secret WebhookSecret) error {
+// WebhookInsert stores a new webhook with its headers as stored (w.Headers
+// is not read) and its first signing secret.
+func WebhookInsert(ctx context.Context, db dbutil.DB, w *webhook.Webhook, headers secretbox.Headers, secret WebhookSecret) error {
 	_, err := db.Exec(ctx, `
 WITH inserted AS (
     INSERT INTO /*schema*/sparrow_webhook (id, namespace, url, description, state, state_changed_at,
-        headers, timeout_ms, max_attempts, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+        headers, headers_key_id, headers_sealed, timeout_ms, max_attempts, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
     RETURNING id
 )
 INSERT INTO /*schema*/sparrow_webhook_secret (webhook_id, id, secret, key_id, sealed, created_at)
-SELECT id, $11, $12, $13, $14, $10 FROM inserted`,
+SELECT id, $13, $14, $15, $16, $12 FROM inserted`,
 		w.ID, w.Namespace, w.URL, w.Description, w.State, w.StateChangedAt,
-		emptyIfNil(w.Headers), w.Timeout.Milliseconds(), w.MaxAttempts, w.CreatedAt,
+		emptyIfNil(headers.Plain), nullString(headers.KeyID), headers.Sealed, w.Timeout.Milliseconds(), w.MaxAttempts, w.CreatedAt,
 		secret.ID, plainOrNull(secret), nullString(secret.KeyID), secret.Sealed)
 	return dbutil.Interpret("insert webhook", err)
 }
@@ -81,18 +85,19 @@ ORDER BY w.id DESC LIMIT $5`, p.Namespace, p.Event, p.ActiveOnly, p.Before, p.Li
 type WebhookUpdateParams struct {
 	URL         *string
 	Description *string
-	Headers     *map[string]string
+	// Headers replace the webhook's headers, as stored (secretbox.SealHeaders).
+	Headers     *secretbox.Headers
 	Timeout     *time.Duration
 	MaxAttempts *int
 }
 
-// WebhookUpdate changes a webhook's settings and returns it as stored. A
-// header given MaskedHeaderValue keeps its current value (the caller checks
-// there is one).
+// WebhookUpdate changes a webhook's settings and returns it as stored.
 func WebhookUpdate(ctx context.Context, db dbutil.DB, namespace, id string, u WebhookUpdateParams, now time.Time) (*webhook.Webhook, error) {
 	var headers map[string]string
+	var headersKeyID *string
+	var headersSealed []byte
 	if u.Headers != nil {
-		headers = emptyIfNil(*u.Headers)
+		headers, headersKeyID, headersSealed = emptyIfNil(u.Headers.Plain), nullString(u.Headers.KeyID), u.Headers.Sealed
 	}
 	var timeoutMS *int64
 	if u.Timeout != nil {
@@ -102,13 +107,70 @@ func WebhookUpdate(ctx context.Context, db dbutil.DB, namespace, id string, u We
 	return scanOne(scanWebhook, "webhook", db.QueryRow(ctx, `
 UPDATE /*schema*/sparrow_webhook w
 SET url = coalesce($3, url), description = coalesce($4, description),
-    headers = CASE WHEN $5::jsonb IS NULL THEN headers ELSE (
-        SELECT coalesce(jsonb_object_agg(n.key, CASE WHEN n.value = to_jsonb($9::text) THEN w.headers->n.key ELSE n.value END), '{}')
-        FROM jsonb_each($5::jsonb) n
-    ) END,
+    headers = coalesce($5, headers),
+    headers_key_id = CASE WHEN $5::jsonb IS NULL THEN headers_key_id ELSE $9 END,
+    headers_sealed = CASE WHEN $5::jsonb IS NULL THEN headers_sealed ELSE $10 END,
     timeout_ms = coalesce($6, timeout_ms), max_attempts = coalesce($7, max_attempts), updated_at = $8
 WHERE w.namespace = $1 AND w.id = $2 AND w.deleted_at IS NULL
-RETURNING `+webhookColumns, namespace, id, u.URL, u.Description, headers, timeoutMS, u.MaxAttempts, now, webhook.MaskedHeaderValue), "update webhook", id)
+RETURNING `+webhookColumns, namespace, id, u.URL, u.Description, headers, timeoutMS, u.MaxAttempts, now,
+		headersKeyID, headersSealed), "update webhook", id)
+}
+
+// WebhookGetHeaders returns the headers of webhook id as stored.
+func WebhookGetHeaders(ctx context.Context, db dbutil.DB, id string) (secretbox.Headers, error) {
+	var h secretbox.Headers
+	err := db.QueryRow(ctx, `SELECT headers, coalesce(headers_key_id, ''), headers_sealed FROM /*schema*/sparrow_webhook WHERE id = $1`, id).
+		Scan(&h.Plain, &h.KeyID, &h.Sealed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return h, errs.NotFound("webhook", id)
+	}
+	return h, dbutil.Interpret("get webhook headers", err)
+}
+
+// WebhookHeadersReseal seals the headers of up to limit webhooks that have
+// headers in the clear or sealed with a key other than ring's current one,
+// and returns how many it did. Call it until it returns fewer than limit.
+// Webhooks locked elsewhere (being updated, or resealed by another process)
+// are skipped.
+func WebhookHeadersReseal(ctx context.Context, db dbutil.DB, ring *secretbox.Keyring, limit int) (int, error) {
+	rows, err := db.Query(ctx, `
+SELECT id, headers, coalesce(headers_key_id, ''), headers_sealed FROM /*schema*/sparrow_webhook
+WHERE CASE WHEN headers_sealed IS NULL THEN headers <> '{}' ELSE headers_key_id <> $1 END
+ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, ring.Current(), limit)
+	if err != nil {
+		return 0, dbutil.Interpret("reseal headers", err)
+	}
+	type stale struct {
+		webhookID string
+		secretbox.Headers
+	}
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (stale, error) {
+		var s stale
+		err := row.Scan(&s.webhookID, &s.Plain, &s.KeyID, &s.Sealed)
+		return s, err
+	})
+	if err != nil {
+		return 0, dbutil.Interpret("reseal headers", err)
+	}
+	for _, s := range found {
+		plain, err := secretbox.RevealHeaders(ring, s.webhookID, s.Headers)
+		if err != nil {
+			return 0, fmt.Errorf("reseal headers of %s: %w", s.webhookID, err)
+		}
+		h := secretbox.SealHeaders(ring, s.webhookID, plain)
+		if _, err := db.Exec(ctx, `UPDATE /*schema*/sparrow_webhook SET headers = $2, headers_key_id = $3, headers_sealed = $4
+WHERE id = $1`, s.webhookID, h.Plain, nullString(h.KeyID), h.Sealed); err != nil {
+			return 0, dbutil.Interpret("reseal headers", err)
+		}
+	}
+	return len(found), nil
+}
+
+// WebhookHeadersResealAll runs WebhookHeadersReseal in transactions of
+// batch webhooks until none is left to reseal, and returns how many it
+// resealed.
+func WebhookHeadersResealAll(ctx context.Context, pool *pgxpool.Pool, schema dbutil.Schema, ring *secretbox.Keyring, batch int) (int, error) {
+	return resealAll(ctx, pool, schema, ring, batch, WebhookHeadersReseal)
 }
 
 // WebhookSetState moves a webhook to state `to` and returns it with the state it

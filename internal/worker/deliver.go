@@ -123,11 +123,11 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[riverworkers.De
 	case len(due) == 0:
 		return river.JobSnooze(earliest(early).Sub(now))
 	}
-	signer, err := w.signer(target)
+	creds, err := w.open(target)
 	if err != nil {
 		return err
 	}
-	unstarted, err := w.attemptAll(ctx, waitCtx, client, target, signer, slots, due, !smallJob)
+	unstarted, err := w.attemptAll(ctx, waitCtx, client, target, creds, slots, due, !smallJob)
 	w.wake(ctx, stop, slots.leave())
 	if ctx.Err() != nil {
 		// Stopped mid-run (shutdown, job cancelled): attempts cut short are
@@ -158,7 +158,7 @@ func (w *deliverWorker) turnAway(job *river.Job[riverworkers.DeliverArgs], stop 
 // (waiting for them until waitCtx is done), reading their bodies as they
 // start when loadBodies, and returns those it could not start.
 func (w *deliverWorker) attemptAll(ctx, waitCtx context.Context, client *river.Client[pgx.Tx], target *store.SendTarget,
-	signer *delivery.Signer, slots *jobSlots, due []*store.DeliveryWork, loadBodies bool) ([]*store.DeliveryWork, error) {
+	creds *credentials, slots *jobSlots, due []*store.DeliveryWork, loadBodies bool) ([]*store.DeliveryWork, error) {
 	var attempts sync.WaitGroup
 	errs := make([]error, len(due)+1)
 	var unstarted []*store.DeliveryWork
@@ -183,7 +183,7 @@ func (w *deliverWorker) attemptAll(ctx, waitCtx context.Context, client *river.C
 		for k, work := range works {
 			attempts.Go(func() {
 				defer recorded[k]()
-				errs[first+k] = w.attempt(ctx, client, target, signer, work, sent[k])
+				errs[first+k] = w.attempt(ctx, client, target, creds, work, sent[k])
 			})
 		}
 		i += len(sent)
@@ -220,13 +220,34 @@ func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx
 	})
 }
 
-// signingKeys opens the webhook's secrets, newest first.
+// credentials are what a job opens once for all its attempts.
+type credentials struct {
+	signer  *delivery.Signer
+	headers map[string]string
+}
+
+// open opens the webhook's signing secrets and custom headers. Never send a
+// delivery that isn't signed as the receiver expects, or that lacks the
+// headers it expects (often its credentials): either failing to open fails
+// the job, which River retries.
+func (w *deliverWorker) open(target *store.SendTarget) (*credentials, error) {
+	signer, err := w.signer(target)
+	if err != nil {
+		return nil, err
+	}
+	headers, err := secretbox.RevealHeaders(w.secretKeys, target.WebhookID, target.Headers)
+	if err != nil {
+		return nil, fmt.Errorf("open custom headers: %w", err)
+	}
+	return &credentials{signer: signer, headers: headers}, nil
+}
+
+// signer opens the webhook's secrets, newest first.
 func (w *deliverWorker) signer(target *store.SendTarget) (*delivery.Signer, error) {
 	keys := make([][]byte, 0, len(target.Secrets))
 	for _, stored := range target.Secrets {
 		secret, err := secretbox.Reveal(w.secretKeys, target.WebhookID, stored)
 		if err != nil {
-			// Never send a delivery that isn't signed as the receiver expects.
 			return nil, fmt.Errorf("open signing secret %s: %w", stored.ID, err)
 		}
 		if key, err := webhook.SigningKey(secret); err == nil {
@@ -308,7 +329,7 @@ func workIDs(works []*store.DeliveryWork) []string {
 
 // attempt sends one delivery, calls sent once the receiver is done with
 // it, and records the outcome.
-func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx], target *store.SendTarget, signer *delivery.Signer, work *store.DeliveryWork,
+func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx], target *store.SendTarget, creds *credentials, work *store.DeliveryWork,
 	sent func()) (err error) {
 	now := w.now()
 	number := work.AttemptCount + 1
@@ -332,8 +353,8 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 		Namespace:  work.Namespace,
 		WebhookID:  work.WebhookID,
 		Attempt:    number,
-		Signer:     signer,
-		Headers:    target.Headers,
+		Signer:     creds.signer,
+		Headers:    creds.headers,
 	})
 	sent()
 	work.Body = nil // recorded without it

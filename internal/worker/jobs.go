@@ -75,8 +75,8 @@ func UnparkJob(ctx context.Context, queue, webhookID string) river.InsertManyPar
 	}
 }
 
-// ResealJob returns the job re-sealing secrets with the current key; one
-// runs at a time (riverworkers.ResealArgs.InsertOpts).
+// ResealJob returns the job re-sealing secrets and headers with the
+// current key; one runs at a time (riverworkers.ResealArgs.InsertOpts).
 func ResealJob(queue string) river.InsertManyParams {
 	return river.InsertManyParams{Args: riverworkers.ResealArgs{}, InsertOpts: &river.InsertOpts{Queue: queue}}
 }
