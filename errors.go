@@ -21,6 +21,11 @@ var (
 	// ErrFailedPrecondition is matched by every *FailedPreconditionError.
 	ErrFailedPrecondition = errs.ErrFailedPrecondition
 
+	// ErrPermissionDenied is returned for what no caller may do: pushing an
+	// event of one of Sparrow's own types (sparrow.*), which only the engine
+	// raises.
+	ErrPermissionDenied = errs.ErrPermissionDenied
+
 	// ErrResourceExhausted is returned when a request is over a configured
 	// size limit as a whole, such as a batch with too many events.
 	ErrResourceExhausted = errs.ErrResourceExhausted

@@ -44,6 +44,11 @@ func (ev *PushEventParams) validate(field string, maxPayload int) (err error) {
 	if ev.Namespace, err = validate.Namespace(ev.Namespace); err != nil {
 		return prefixField(field, err)
 	}
+	if event.IsSystem(ev.Name) {
+		// Receivers trust these as Sparrow's own alerts.
+		return fmt.Errorf("%w: %sevent: %q is one of Sparrow's own event types, which only the engine pushes",
+			ErrPermissionDenied, fieldPrefix(field), ev.Name)
+	}
 	return prefixField(field, firstError(
 		event.ValidateName("event", ev.Name),
 		event.ValidatePayload("payload", ev.Payload, maxPayload),
@@ -123,6 +128,9 @@ func (e *Engine) pushEvent(ctx context.Context, tx pgx.Tx, ev PushEventParams) (
 				e.schemas.forget(ev.Name)
 				continue
 			}
+			if err == nil && !created {
+				return keyReused("", stored, &ev)
+			}
 			return err
 		}
 	})
@@ -196,6 +204,13 @@ func (e *Engine) pushEvents(ctx context.Context, tx pgx.Tx, evs []PushEventParam
 		}
 		if stored, created, err = store.EventInsertMany(ctx, db, batch); err != nil {
 			return err
+		}
+		for i := range evs {
+			if !created[i] {
+				if err := keyReused(fmt.Sprintf("events[%d]", i), stored[i], &evs[i]); err != nil {
+					return err
+				}
+			}
 		}
 		var fresh []string
 		for i, ev := range stored {
@@ -297,6 +312,26 @@ func (e *Engine) repushEvent(ctx context.Context, tx pgx.Tx, namespace, id strin
 		return e.insertJobs(ctx, tx, []river.InsertManyParams{worker.FanoutJob(ctx, e.config.Queue, []string{id}, round)})
 	})
 	return ev, err
+}
+
+// keyReused refuses a push whose idempotency key found an event (stored)
+// other than the one it would create: a key names one event, and a push
+// with it and another payload is a mistake to report, not to answer with
+// the first event as though it were this one.
+func keyReused(field string, stored *event.Event, ev *PushEventParams) error {
+	if same, differs := event.SameEvent(stored, ev.Name, ev.Payload, ev.Labels); !same {
+		return errs.InvalidArgument(fieldPrefix(field)+"idempotency_key",
+			"%q was used for another event %s (its %s differs): use a new key for a new event", ev.IdempotencyKey, stored.ID, differs)
+	}
+	return nil
+}
+
+// fieldPrefix returns field followed by a dot, or nothing.
+func fieldPrefix(field string) string {
+	if field == "" {
+		return ""
+	}
+	return field + "."
 }
 
 // prefixField qualifies an invalid-argument error's field with a batch

@@ -129,7 +129,7 @@ func TestPushEvent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev.Payload = []byte(`{"n":2}`)
+		ev.Payload = []byte(`{ "n" : 1.0 }`) // the same value, written otherwise
 		second, err := b.eng.PushEvent(ctx, ev)
 		if err != nil {
 			t.Fatal(err)
@@ -137,6 +137,20 @@ func TestPushEvent(t *testing.T) {
 		if diff := cmp.Diff(first, second); diff != "" {
 			t.Fatalf("repeat returned another event (-first +repeat):\n%s", diff)
 		}
+		// The key reused for another event is a mistake, reported as one.
+		for name, edit := range map[string]func(*sparrow.PushEventParams){
+			"Payload": func(ev *sparrow.PushEventParams) { ev.Payload = []byte(`{"n":2}`) },
+			"Labels":  func(ev *sparrow.PushEventParams) { ev.Labels = map[string]string{"plan": "pro"} },
+		} {
+			other := ev
+			edit(&other)
+			_, err := b.eng.PushEvent(ctx, other)
+			wantInvalid(t, err, "idempotency_key")
+			if !strings.Contains(err.Error(), `"order-1"`) || !strings.Contains(err.Error(), first.ID) {
+				t.Fatalf("%s: %v, want the key and the first event named", name, err)
+			}
+		}
+		ev.Payload = []byte(`{"n":1}`)
 		ev.Namespace = "other" // keys are per namespace
 		third, err := b.eng.PushEvent(ctx, ev)
 		if err != nil {
@@ -573,6 +587,7 @@ func TestPushEvents(t *testing.T) {
 			evs[i] = sparrow.PushEventParams{Name: "order.created", Payload: mustJSON(t, map[string]int{"n": i})}
 		}
 		evs[10].Name, evs[11].IdempotencyKey, evs[12].IdempotencyKey = "order.paid", "same", "same"
+		evs[12].Payload = evs[11].Payload
 		got, err := b.eng.PushEvents(ctx, evs)
 		if err != nil {
 			t.Fatal(err)
@@ -610,6 +625,10 @@ func TestPushEvents(t *testing.T) {
 		evs[1] = sparrow.PushEventParams{Name: "order.nope", Payload: []byte(`{}`)}
 		_, err = b.eng.PushEvents(ctx, evs)
 		wantInvalid(t, err, "events[1].event")
+		evs[1] = sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"n": 2}`), IdempotencyKey: "k"}
+		evs[0].IdempotencyKey = "k"
+		_, err = b.eng.PushEvents(ctx, evs)
+		wantInvalid(t, err, "events[1].idempotency_key") // one key, two events
 		_, err = b.eng.PushEvents(ctx, nil)
 		wantInvalid(t, err, "events")
 		_, err = b.eng.PushEvents(ctx, make([]sparrow.PushEventParams, sparrow.MaxPushBatch+1))
@@ -933,5 +952,34 @@ func BenchmarkPushSchema(b *testing.B) {
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/event")
 			})
 		})
+	}
+}
+
+// TestSystemEventsNotPushable: only the engine pushes Sparrow's own event
+// types, which receivers trust as its alerts; a push of one is refused
+// (ErrPermissionDenied) and stores nothing, alone, in a batch or in a
+// transaction.
+func TestSystemEventsNotPushable(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b, _ := subscribedBundle(t)
+	forged := sparrow.PushEventParams{Name: event.TypeWebhookDisabled, Payload: []byte(`{"webhook_id": "wh_x"}`)}
+	_, err := b.eng.PushEvent(ctx, forged)
+	wantErr(t, err, sparrow.ErrPermissionDenied)
+	_, err = b.eng.PushEvents(ctx, []sparrow.PushEventParams{{Name: "order.created", Payload: []byte(`{}`)}, forged})
+	wantErr(t, err, sparrow.ErrPermissionDenied)
+	if !strings.Contains(err.Error(), "events[1]") {
+		t.Fatalf("the batch's refusal %q does not name the event", err)
+	}
+	tx, err := b.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	_, err = b.eng.PushEventTx(ctx, tx, forged)
+	wantErr(t, err, sparrow.ErrPermissionDenied)
+	if n := b.count(t, "sparrow_event"); n != 0 {
+		t.Fatalf("%d events stored by refused pushes", n)
 	}
 }

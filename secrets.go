@@ -2,7 +2,10 @@ package sparrow
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
@@ -70,4 +73,29 @@ func (e *Engine) ResealSecrets(ctx context.Context) (int, error) {
 	}
 	secrets, headers, err := worker.Reseal(ctx, e.pool, e.schema, e.secretKeys)
 	return secrets + headers, err
+}
+
+// ErrMissingSecretKey is returned by Start when stored secrets or custom
+// headers are sealed with a key the engine was not given: they could not be
+// opened, and their webhooks' deliveries would wait.
+var ErrMissingSecretKey = errors.New("sparrow: secrets are sealed with a key the engine does not have")
+
+// checkSecretKeys returns ErrMissingSecretKey, naming the keys, when what is
+// stored was sealed with a key the engine lacks.
+func (e *Engine) checkSecretKeys(ctx context.Context) error {
+	inUse, err := store.SecretKeyIDsInUse(ctx, e.db(nil))
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, id := range inUse {
+		if id != "" && !e.secretKeys.Has(id) {
+			missing = append(missing, strconv.Quote(id))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: key %s; give it as a previous key (WithSecretKeys, SPARROW_SECRET_KEYS) until ResealSecrets has moved everything to the current one",
+			ErrMissingSecretKey, strings.Join(missing, ", "))
+	}
+	return nil
 }

@@ -3,6 +3,8 @@ package sparrow_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -148,4 +150,61 @@ func TestStartReseals(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestSecretLength: a signing secret given must be strong enough to sign
+// with: a whsec_ key of 24 to 64 bytes, as Standard Webhooks has it, or a
+// passphrase of 8 bytes or more; a refused one changes nothing.
+func TestSecretLength(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b := setup(t)
+	b.registerEvent(t, "order.created")
+	key := func(n int) string { return "whsec_" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, n)) }
+	for secret, ok := range map[string]bool{
+		"x": false, "1234567": false, key(8): false, key(23): false, key(65): false,
+		"12345678": true, "your-secret": true, key(24): true, key(64): true,
+	} {
+		_, err := b.eng.RegisterWebhook(ctx, sparrow.RegisterWebhookParams{URL: "https://example.com/hooks", Secret: secret})
+		switch {
+		case ok && err != nil:
+			t.Errorf("secret %q refused: %v", secret, err)
+		case !ok:
+			wantInvalid(t, err, "webhook_secret")
+		}
+	}
+	if n := b.count(t, "sparrow_webhook"); n != 4 {
+		t.Fatalf("%d webhooks stored, want the 4 with acceptable secrets", n)
+	}
+}
+
+// TestStartRefusesMissingSecretKey: an engine not given the key that
+// stored secrets are sealed with refuses to start, naming the key, rather
+// than start and fail every reveal and delivery of those webhooks.
+func TestStartRefusesMissingSecretKey(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b := setup(t, sparrow.WithSecretKeys(secretKey("k1", 1)))
+	b.registerEvent(t, "order.created")
+	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: "https://example.com/hooks", Events: []string{"order.created"}})
+	for name, opts := range map[string][]sparrow.Option{
+		"NoKeys":     nil,
+		"AnotherKey": {sparrow.WithSecretKeys(secretKey("k2", 2))},
+	} {
+		eng := newEngine(t, b.schema, opts...)
+		err := eng.Start(ctx)
+		if err == nil {
+			eng.Stop(ctx)
+		}
+		if !errors.Is(err, sparrow.ErrMissingSecretKey) || !strings.Contains(err.Error(), `"k1"`) {
+			t.Errorf("%s: Start = %v, want ErrMissingSecretKey naming k1", name, err)
+		}
+	}
+	rotated := newEngine(t, b.schema, sparrow.WithSecretKeys(secretKey("k2", 2), secretKey("k1", 1)))
+	if err := rotated.Start(ctx); err != nil {
+		t.Fatalf("with k1 as a previous key: %v", err)
+	}
+	rotated.Stop(ctx)
 }

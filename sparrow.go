@@ -126,7 +126,8 @@ func (e *Engine) Install(riverConfig *river.Config) error {
 
 // Start runs Sparrow's workers in a River client of the engine's own, for a
 // host without a River client, and polls the fan-out queue single pushes
-// write to. It returns once the client has started. The client then runs
+// write to. It refuses to start (ErrMissingSecretKey) when stored secrets
+// or headers are sealed with a key the engine was not given. It returns once the client has started. The client then runs
 // until Stop: ctx bounds only the start, so that a context cancelled by a
 // shutdown signal doesn't cut in-flight deliveries short; Stop shuts down
 // gracefully.
@@ -135,6 +136,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	defer e.mu.Unlock()
 	if e.client != nil {
 		return errors.New("sparrow: engine already started")
+	}
+	if err := e.checkSecretKeys(ctx); err != nil {
+		return err
 	}
 	riverConfig := &river.Config{
 		// Deliveries should follow pushes within milliseconds, not River's

@@ -8,6 +8,9 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"math/big"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -154,4 +157,66 @@ func ValidateTTL(field string, ttl time.Duration) error {
 		return errs.InvalidArgument(field, "must be between 0 (no expiry) and %s", MaxTTL)
 	}
 	return nil
+}
+
+// SameEvent reports whether stored, found under an idempotency key, is the
+// event a push of name, payload and labels would create: the same type and
+// labels, and a payload with the same JSON value (key order, whitespace and
+// the spelling of numbers aside: 1.0 is 1). It returns what differs
+// otherwise.
+func SameEvent(stored *Event, name string, payload []byte, labels map[string]string) (same bool, differs string) {
+	switch {
+	case stored.Name != name:
+		return false, "event type"
+	case !maps.Equal(stored.Labels, labels) && (len(stored.Labels) > 0 || len(labels) > 0):
+		return false, "labels"
+	case !JSONEqual(stored.Payload, payload):
+		return false, "payload"
+	}
+	return true, ""
+}
+
+// JSONEqual reports whether two JSON texts hold the same value, numbers
+// compared exactly.
+func JSONEqual(a, b []byte) bool {
+	va, errA := decodeExact(a)
+	vb, errB := decodeExact(b)
+	return errA == nil && errB == nil && sameValue(va, vb)
+}
+
+func decodeExact(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
+}
+
+func sameValue(a, b any) bool {
+	switch a := a.(type) {
+	case map[string]any:
+		b, ok := b.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, va := range a {
+			if vb, ok := b[k]; !ok || !sameValue(va, vb) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		b, ok := b.([]any)
+		return ok && slices.EqualFunc(a, b, sameValue)
+	case json.Number:
+		b, ok := b.(json.Number)
+		if !ok {
+			return false
+		}
+		ra, okA := new(big.Rat).SetString(string(a))
+		rb, okB := new(big.Rat).SetString(string(b))
+		return okA && okB && ra.Cmp(rb) == 0
+	default:
+		return a == b
+	}
 }

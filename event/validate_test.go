@@ -85,3 +85,26 @@ func TestValidatePayloadDepth(t *testing.T) {
 		t.Fatalf("a payload %d deep: %v, want invalid argument", event.MaxPayloadDepth+1, err)
 	}
 }
+
+func TestJSONEqual(t *testing.T) {
+	t.Parallel()
+
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{`{"a": 1, "b": [1, 2]}`, `{"b":[1,2],"a":1}`, true},
+		{`{"n": 1}`, `{"n": 1.0}`, true},
+		{`{"n": 1e2}`, `{"n": 100}`, true},
+		{`{"n": 9007199254740993}`, `{"n": 9007199254740992}`, false},
+		{`{"n": 1}`, `{"n": "1"}`, false},
+		{`{"a": [1, 2]}`, `{"a": [2, 1]}`, false},
+		{`{"a": null}`, `{}`, false},
+		{`{"a": {"b": true}}`, `{"a": {"b": true}}`, true},
+		{`{}`, `not json`, false},
+	} {
+		if got := event.JSONEqual([]byte(tt.a), []byte(tt.b)); got != tt.want {
+			t.Errorf("JSONEqual(%s, %s) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

@@ -28,6 +28,7 @@ var codes = []struct {
 	{sparrow.ErrAlreadyExists, connect.CodeAlreadyExists},
 	{sparrow.ErrFailedPrecondition, connect.CodeFailedPrecondition},
 	{sparrow.ErrResourceExhausted, connect.CodeResourceExhausted},
+	{sparrow.ErrPermissionDenied, connect.CodePermissionDenied},
 	{context.Canceled, connect.CodeCanceled},
 	{context.DeadlineExceeded, connect.CodeDeadlineExceeded},
 }

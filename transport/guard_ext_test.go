@@ -12,6 +12,8 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/sparrowhq/sparrow"
+	"github.com/sparrowhq/sparrow/internal/pgtest"
 	pb "github.com/sparrowhq/sparrow/proto/webhookpb"
 	"github.com/sparrowhq/sparrow/transport"
 )
@@ -182,5 +184,33 @@ func TestCrossSite(t *testing.T) {
 				t.Fatalf("%d %s, want %d", resp.StatusCode, out, tt.want)
 			}
 		})
+	}
+}
+
+func TestAPIKeyValidate(t *testing.T) {
+	t.Parallel()
+
+	eng, err := sparrow.New(pgtest.Pool(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := "a-long-enough-api-key"
+	for name, tt := range map[string]struct {
+		key transport.APIKey
+		ok  bool
+	}{
+		"Valid":          {transport.APIKey{Key: long, Namespaces: []string{"ns1", "ns2"}}, true},
+		"AllNamespaces":  {transport.APIKey{Key: long}, true},
+		"Short":          {transport.APIKey{Key: "short"}, false},
+		"EmptyNamespace": {transport.APIKey{Key: long, Namespaces: []string{"ns1", ""}}, false},
+		"BadNamespace":   {transport.APIKey{Key: long, Namespaces: []string{"no spaces"}}, false},
+	} {
+		err := tt.key.Validate()
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: Validate = %v, want ok %v", name, err, tt.ok)
+		}
+		if mountErr := transport.Mount(http.NewServeMux(), eng, transport.WithAPIKeys(tt.key)); (mountErr == nil) != tt.ok {
+			t.Errorf("%s: Mount = %v, want ok %v", name, mountErr, tt.ok)
+		}
 	}
 }

@@ -224,3 +224,17 @@ func TestRESTWrappedBodies(t *testing.T) {
 		t.Fatalf("delivered %+v", got)
 	}
 }
+
+// TestSystemEventPushRefused: a client pushing one of Sparrow's own event
+// types gets PermissionDenied (403), over Connect and REST.
+func TestSystemEventPushRefused(t *testing.T) {
+	t.Parallel()
+
+	s := newTestServer(t)
+	body := `{"event": "sparrow.webhook.disabled", "payload": {"webhook_id": "wh_x"}}`
+	for _, path := range []string{"/webhook.EventService/PushEvent", "/webhook/events"} {
+		if code, out := s.post(t, path, "application/json", body); code != http.StatusForbidden {
+			t.Errorf("%s: %d %s, want 403", path, code, out)
+		}
+	}
+}

@@ -77,6 +77,11 @@ func (k APIKey) Validate() error {
 		return fmt.Errorf("API key shorter than %d characters", MinAPIKeyLength)
 	}
 	for _, ns := range k.Namespaces {
+		if ns == "" {
+			// An empty name would mean "default": a stray comma must not
+			// grant it.
+			return errors.New("API key: an empty namespace name (a stray comma?)")
+		}
 		if _, err := validate.Namespace(ns); err != nil {
 			return fmt.Errorf("API key: %w", err)
 		}

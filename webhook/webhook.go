@@ -42,6 +42,13 @@ const (
 	// MaxEvents bounds the event types one webhook lists.
 	MaxEvents    = 1000
 	MaxSecretLen = 1024
+	// MinSecretKeyBytes and MaxSecretKeyBytes bound the key of a "whsec_"
+	// secret, as Standard Webhooks has them.
+	MinSecretKeyBytes = 24
+	MaxSecretKeyBytes = 64
+	// MinSecretLen is the shortest secret of another form (a passphrase,
+	// signed with as its bytes).
+	MinSecretLen = 8
 	// SecretPrefix marks secrets in the Standard Webhooks format: the prefix
 	// and a base64 key.
 	SecretPrefix = "whsec_"
@@ -177,8 +184,16 @@ func ValidateSecret(field, secret string) error {
 	if err := validate.Text(field, secret, MaxSecretLen); err != nil {
 		return err
 	}
-	if _, err := SigningKey(secret); err != nil {
+	key, err := SigningKey(secret)
+	switch {
+	case err != nil:
 		return errs.InvalidArgument(field, "starts with %q but the rest is not base64", SecretPrefix)
+	case strings.HasPrefix(secret, SecretPrefix) && (len(key) < MinSecretKeyBytes || len(key) > MaxSecretKeyBytes):
+		return errs.InvalidArgument(field, "a %s secret's key is %d bytes; Standard Webhooks wants %d to %d (omit the secret to get one made)",
+			SecretPrefix, len(key), MinSecretKeyBytes, MaxSecretKeyBytes)
+	case len(key) < MinSecretLen:
+		return errs.InvalidArgument(field, "%d bytes is too short to sign with: at least %d, or a %s secret of %d to %d random bytes (omit it to get one made)",
+			len(key), MinSecretLen, SecretPrefix, MinSecretKeyBytes, MaxSecretKeyBytes)
 	}
 	return nil
 }

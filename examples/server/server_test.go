@@ -341,6 +341,8 @@ func TestConfigErrors(t *testing.T) {
 		{"SPARROW_API_KEY": "short"},
 		{"SPARROW_API_KEYS": "shortkey:ns1"},
 		{"SPARROW_API_KEYS": "a-long-enough-key:no spaces"},
+		{"SPARROW_API_KEYS": "a-long-enough-key:ns1,"}, // a stray comma must not grant "default"
+		{"SPARROW_ALLOWED_ORIGINS": "app.example.com"},
 		{"SPARROW_SHUTDOWN_TIMEOUT": "soon"},
 		{"SPARROW_MAX_REQUEST_BYTES": "lots"},
 		{"SPARROW_MAX_REQUEST_BYTES": "0"},

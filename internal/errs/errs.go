@@ -24,6 +24,10 @@ var (
 	// ErrFailedPrecondition is matched by every *FailedPreconditionError.
 	ErrFailedPrecondition = errors.New("failed precondition")
 
+	// ErrPermissionDenied is returned for what no caller may do, such as
+	// pushing an event of one of Sparrow's own types.
+	ErrPermissionDenied = errors.New("permission denied")
+
 	// ErrResourceExhausted is returned when a request exceeds a configured
 	// size limit as a whole (rather than one field of it being invalid).
 	ErrResourceExhausted = errors.New("resource exhausted")

@@ -55,6 +55,15 @@ func NewKeyring(current Key, previous ...Key) (*Keyring, error) {
 	return k, nil
 }
 
+// Has reports whether k holds the key id (a nil Keyring holds none).
+func (k *Keyring) Has(id string) bool {
+	if k == nil {
+		return false
+	}
+	_, ok := k.aeads[id]
+	return ok
+}
+
 // Current returns the id of the key Seal uses.
 func (k *Keyring) Current() string { return k.current }
 

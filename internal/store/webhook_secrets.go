@@ -128,3 +128,18 @@ func plainOrNull(s WebhookSecret) *string {
 	}
 	return &s.Plain
 }
+
+// SecretKeyIDsInUse returns the ids of the keys that sealed the stored
+// secrets and custom headers, "" standing for those in the clear.
+func SecretKeyIDsInUse(ctx context.Context, db dbutil.DB) ([]string, error) {
+	rows, err := db.Query(ctx, `
+SELECT coalesce(key_id, '') FROM /*schema*/sparrow_webhook_secret
+UNION
+SELECT headers_key_id FROM /*schema*/sparrow_webhook WHERE headers_key_id IS NOT NULL
+ORDER BY 1`)
+	if err != nil {
+		return nil, dbutil.Interpret("secret key ids", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return ids, dbutil.Interpret("secret key ids", err)
+}

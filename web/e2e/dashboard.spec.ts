@@ -460,3 +460,25 @@ test('an event type with a schema refuses payloads that break it', async ({ page
   await page.getByRole('button', { name: 'Send event' }).click();
   await expect(page.getByRole('heading', { level: 1, name: type })).toBeVisible();
 });
+
+test("Sparrow's own event types can be neither sent nor deactivated", async ({ page, ns }) => {
+  await signIn(page, ns);
+  await page.getByRole('link', { name: 'Event types', exact: true }).click();
+  const row = page.getByRole('row', { name: /sparrow\.webhook\.disabled/ });
+  await expect(row).toContainText("Sparrow's own");
+  await expect(row.getByRole('button', { name: /Deactivate/ })).toHaveCount(0);
+  await expect(row.getByRole('link', { name: /Send/ })).toHaveCount(0);
+
+  await row.getByRole('link', { name: /sparrow\.webhook\.disabled/ }).click();
+  await expect(page.getByText("One of Sparrow's own event types")).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Send a test event' })).toHaveCount(0);
+  await expect(page.getByRole('checkbox', { name: /Active/ })).toHaveCount(0);
+
+  await page.goto(`${env.ui}#/${ns}/events/new?type=sparrow.webhook.disabled`);
+  await expect(page.getByRole('option', { name: /^sparrow\./ })).toHaveCount(0);
+
+  // The API refuses such a push whatever sends it.
+  await expect(call('/webhook.EventService/PushEvent', { namespace: ns, event: 'sparrow.webhook.disabled', payload: {} })).rejects.toThrow(
+    /403.*permission_denied/,
+  );
+});
