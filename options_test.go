@@ -269,7 +269,7 @@ func TestWithTemplateTimeout(t *testing.T) {
 	b := setup(t, sparrow.WithTemplateTimeout(time.Nanosecond))
 	_, err := b.eng.RenderTemplate(ctx, template, payload)
 	wantInvalid(t, err, "template")
-	if !strings.Contains(err.Error(), "took longer than 1ns") {
+	if !strings.Contains(err.Error(), "ran past its 1ns limit") {
 		t.Fatalf("err = %v, want it to say the template took too long", err)
 	}
 
@@ -286,7 +286,7 @@ func TestWithTemplateTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := b.waitDeliveries(t, "default", ev.ID, 1)[0]
-	if d.Status != delivery.StatusFailed || d.LastErrorClass != delivery.ClassTransform || !strings.Contains(d.LastError, "took longer") {
+	if d.Status != delivery.StatusFailed || d.LastErrorClass != delivery.ClassTransform || !strings.Contains(d.LastError, "ran past its 1ns limit") {
 		t.Fatalf("delivery %s, class %q (%s); want failed, transform, timed out", d.Status, d.LastErrorClass, d.LastError)
 	}
 	if n := len(rcv.received()); n != 0 {

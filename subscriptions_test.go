@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -289,6 +291,41 @@ func TestRenderTemplate(t *testing.T) {
 	wantInvalid(t, err, "template")
 	_, err = b.eng.RenderTemplate(ctx, `{}`, []byte(`[]`))
 	wantInvalid(t, err, "payload")
+}
+
+// TestRenderTemplateAttack renders the reported attack (14 KB of nested
+// wide printf in a range) 16 times at once, as 16 API requests would: each
+// fails on the template's byte budget or, on a busy machine, its deadline,
+// and returns within a small multiple of its timeout: 8×, as the 16 share
+// the machine's cores (unbounded, each took 10 to 12 s).
+func TestRenderTemplateAttack(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b := setup(t)
+	template := "{{range .a}}{{range $.a}}{{range $.a}}" +
+		strings.Repeat(`{{$x := printf "%s" (printf "%0250000d" 0)}}`, 300) + "{{end}}{{end}}{{end}}{}"
+	payload := []byte(`{"a": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}`)
+	errs := make([]error, 16)
+	took := make([]time.Duration, 16)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			start := time.Now()
+			_, errs[i] = b.eng.RenderTemplate(ctx, template, payload)
+			took[i] = time.Since(start)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		wantInvalid(t, err, "template")
+		if !strings.Contains(err.Error(), "built more than 1 MiB") && !strings.Contains(err.Error(), "ran past its 250ms limit") {
+			t.Errorf("render %d: err = %v, want the byte budget spent or the deadline passed", i, err)
+		}
+		if limit := 8 * subscription.TemplateTimeoutDefault; took[i] > limit {
+			t.Errorf("render %d returned after %s, over %s", i, took[i], limit)
+		}
+	}
 }
 
 // TestSubscriptionsApplyFromCreation: an event goes to the subscriptions

@@ -15,14 +15,21 @@ import (
 )
 
 // Bounds on templates. A template is written by the namespace's own user but
-// runs inside Sparrow's workers, so it is limited in size, nesting, output
-// and time.
+// runs inside Sparrow's workers, so it is limited in size, nesting, output,
+// the strings it builds and time.
 const (
 	MaxTemplateLen         = 16 << 10
 	MaxTemplateRangeDepth  = 3
 	TemplateOutputMaxBytes = 256 << 10
 	TemplateTimeoutDefault = 250 * time.Millisecond
 )
+
+// TemplateBuildMaxBytes bounds the strings one render's functions build in
+// all (json, print, printf, println, html, js, urlquery), written, kept in
+// variables or dropped: four times the output limit, room for output built
+// in steps (printf, then json). With the output, it bounds what a render
+// holds, and so what a template can take from the worker running it.
+const TemplateBuildMaxBytes = 1 << 20
 
 // MaxTemplateArgs bounds the arguments of one function call in a template,
 // so that no call builds a value much larger than the output limit.
@@ -41,37 +48,8 @@ type Template struct {
 }
 
 // tickFunc is called at the start of every range iteration, which is where
-// a template can loop: it ends a render past its deadline. It is bound per
-// render (see Render); this one only lets templates parse.
+// a template can loop: it ends a render past its deadline.
 const tickFunc = "sparrowTick"
-
-// funcs are the template's functions. Those that build strings replace
-// text/template's own with bounded twins: a template could otherwise
-// assemble values far larger than its output (in variables, which are not
-// written) and exhaust memory.
-var funcs = template.FuncMap{
-	"json": func(v any) (string, error) {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return "", err
-		}
-		return bounded(string(b))
-	},
-	"print":    func(args ...any) (string, error) { return bounded(fmt.Sprint(args...)) },
-	"println":  func(args ...any) (string, error) { return bounded(fmt.Sprintln(args...)) },
-	"printf":   func(format string, args ...any) (string, error) { return bounded(fmt.Sprintf(format, args...)) },
-	"html":     func(args ...any) (string, error) { return bounded(template.HTMLEscaper(args...)) },
-	"js":       func(args ...any) (string, error) { return bounded(template.JSEscaper(args...)) },
-	"urlquery": func(args ...any) (string, error) { return bounded(template.URLQueryEscaper(args...)) },
-	tickFunc:   func() (string, error) { return "", nil },
-}
-
-func bounded(s string) (string, error) {
-	if len(s) > TemplateOutputMaxBytes {
-		return "", errOutputTooLarge
-	}
-	return s, nil
-}
 
 // ParseTemplate compiles a template, refusing what can't run: syntax errors,
 // unknown functions, deep range nesting, calls with too many arguments,
@@ -86,7 +64,7 @@ func ParseTemplate(field, text string) (*Template, error) {
 	if strings.Contains(text, tickFunc) {
 		return nil, errs.InvalidArgument(field, "%s is reserved", tickFunc)
 	}
-	tmpl, err := template.New("transform").Funcs(funcs).Option("missingkey=zero").Parse(text)
+	tmpl, err := template.New("transform").Funcs(parseFuncs).Option("missingkey=zero").Parse(text)
 	if err != nil {
 		return nil, errs.InvalidArgument(field, "%s", trimTemplatePrefix(err.Error()))
 	}
@@ -99,7 +77,7 @@ func ParseTemplate(field, text string) (*Template, error) {
 	case sh.maxArgs > MaxTemplateArgs:
 		return nil, errs.InvalidArgument(field, "a call with %d arguments; at most %d", sh.maxArgs, MaxTemplateArgs)
 	}
-	tick, err := template.New("tick").Funcs(funcs).Parse("{{" + tickFunc + "}}")
+	tick, err := template.New("tick").Funcs(parseFuncs).Parse("{{" + tickFunc + "}}")
 	if err != nil {
 		return nil, err
 	}
@@ -108,10 +86,11 @@ func ParseTemplate(field, text string) (*Template, error) {
 }
 
 // Render runs the template on payload and returns its output, which must be
-// valid JSON. It stops at timeout or TemplateOutputMaxBytes of output, and
-// returns only once the template has stopped. Every error matches
-// ErrTemplate.
+// valid JSON. It stops at timeout, at TemplateOutputMaxBytes of output or
+// once its functions have built TemplateBuildMaxBytes, and returns only once
+// the template has stopped. Every error matches ErrTemplate.
 func (t *Template) Render(payload []byte, timeout time.Duration) ([]byte, error) {
+	r := newRender(timeout)
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	var data any
@@ -122,20 +101,12 @@ func (t *Template) Render(payload []byte, timeout time.Duration) ([]byte, error)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrTemplate, err)
 	}
-	deadline := time.Now().Add(timeout)
-	errTimeout := fmt.Errorf("took longer than %s", timeout)
-	tmpl.Funcs(template.FuncMap{tickFunc: func() (string, error) {
-		if time.Now().After(deadline) {
-			return "", errTimeout
-		}
-		return "", nil
-	}})
+	tmpl.Funcs(r.funcs())
 	out := &limitedBuffer{limit: TemplateOutputMaxBytes}
 	if err := tmpl.Execute(out, data); err != nil {
-		for _, known := range []error{errTimeout, errOutputTooLarge} {
-			if errors.Is(err, known) {
-				return nil, fmt.Errorf("%w: %v", ErrTemplate, known)
-			}
+		var limit limitError
+		if errors.As(err, &limit) {
+			return nil, fmt.Errorf("%w: %v", ErrTemplate, limit)
 		}
 		return nil, fmt.Errorf("%w: %s", ErrTemplate, trimTemplatePrefix(err.Error()))
 	}
@@ -225,5 +196,3 @@ func shape(node parse.Node) templateShape {
 func branches(n *parse.BranchNode) templateShape {
 	return shape(n.Pipe).merge(shape(n.List)).merge(shape(n.ElseList))
 }
-
-var errOutputTooLarge = fmt.Errorf("output over %d bytes", TemplateOutputMaxBytes)
