@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -164,18 +162,7 @@ func TestFanoutQueueHostClient(t *testing.T) {
 
 	ctx := context.Background()
 	b, rcv := subscribedBundle(t)
-	riverConfig := &river.Config{Logger: testLogger(t), Schema: b.schema}
-	if err := b.eng.Install(riverConfig); err != nil {
-		t.Fatal(err)
-	}
-	client, err := river.NewClient(riverpgxv5.New(b.pool), riverConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Stop(context.Background()) })
+	b.startHost(t)
 	for i := range 3 {
 		if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: mustJSON(t, map[string]int{"n": i})}); err != nil {
 			t.Fatal(err)

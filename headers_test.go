@@ -225,7 +225,9 @@ func TestHeadersUnderRetiredKey(t *testing.T) {
 	wantErr(t, err, sparrow.ErrFailedPrecondition)
 	wantHeadersStored(t, b, w.ID, "k1", map[string]string{"Authorization": "Bearer tok-k1"})
 
-	b.start(t)
+	// Start refuses an engine without k1 (ErrMissingSecretKey); a host's
+	// own client shows what happens should the key go while workers run.
+	b.startHost(t)
 	ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 	if err != nil {
 		t.Fatal(err)

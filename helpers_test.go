@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/delivery"
@@ -110,6 +112,31 @@ func (b *testBundle) start(t *testing.T) {
 			t.Errorf("stop: %v", err)
 		}
 	})
+}
+
+// startHost runs the engine's workers in a River client of the test's own,
+// configured by Install, as a host application does, until the test ends.
+func (b *testBundle) startHost(t *testing.T) *river.Client[pgx.Tx] {
+	t.Helper()
+	ctx := context.Background()
+	cfg := &river.Config{Logger: testLogger(t), Schema: b.schema, FetchCooldown: 10 * time.Millisecond}
+	if err := b.eng.Install(cfg); err != nil {
+		t.Fatal(err)
+	}
+	client, err := river.NewClient(riverpgxv5.New(b.pool), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		b.eng.Stop(ctx)
+		client.Stop(ctx)
+	})
+	return client
 }
 
 // receivedRequest is one request a receiver got.

@@ -480,7 +480,7 @@ func TestRotateWebhookSecret(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	b := setup(t, sparrow.WithClock(func() time.Time { return now }))
-	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: "https://example.com", Secret: "whsec_" + "c2VjcmV0LW9uZQ=="})
+	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: "https://example.com", Secret: "whsec_" + "c2VjcmV0LW9uZS1vZi0yNC1ieXRlcy1vcg=="})
 
 	rotated, err := b.eng.RotateWebhookSecret(ctx, sparrow.RotateWebhookSecretParams{ID: w.ID})
 	if err != nil {

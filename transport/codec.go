@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -168,6 +169,11 @@ func liftPayloads(data []byte, md protoreflect.MessageDescriptor) ([]byte, error
 		case fd == structField:
 			if !isObject(value) {
 				continue // null, or not an object: protojson's to judge
+			}
+			if !utf8.Valid(value) {
+				// Taken as text it would have U+FFFD in place of the bad
+				// bytes; protojson refuses it, and so does this.
+				return nil, errors.New("payload: not valid UTF-8")
 			}
 			for other := range obj {
 				if fieldByJSONKey(md, other) == textField {

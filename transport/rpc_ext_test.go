@@ -416,10 +416,13 @@ func validRequests(fx fixture, ns string) map[string]func() proto.Message {
 		return s
 	}
 	since := func() *timestamppb.Timestamp { return timestamppb.New(time.Unix(0, 0)) }
+	var pushes atomic.Int64
 	push := func() *pb.PushEventRequest {
+		// A key of its own: a key names one event, and variations of the
+		// request are other events.
 		return &pb.PushEventRequest{
 			Namespace: ns, Event: fixtureEvent, Payload: payload(), TtlSeconds: 3600,
-			Labels: map[string]string{"region": "eu"}, IdempotencyKey: "idem-push",
+			Labels: map[string]string{"region": "eu"}, IdempotencyKey: fmt.Sprintf("idem-push-%d", pushes.Add(1)),
 		}
 	}
 	var registered atomic.Int64

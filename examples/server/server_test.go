@@ -201,7 +201,7 @@ func TestDocumentFlow(t *testing.T) {
 		if err := wh.Verify(body, r.Header); err != nil {
 			t.Fatalf("signature by webhookSecret: %v", err)
 		}
-		if r.URL.Path != "/webhooks" || string(body) != `{"order_id":"ord_123","total":49.99}` {
+		if r.URL.Path != "/webhooks" || string(body) != `{"order_id": "ord_123", "total": 49.99}` { // as pushed, byte for byte
 			t.Fatalf("received %s %s", r.URL.Path, body)
 		}
 	case <-time.After(15 * time.Second):

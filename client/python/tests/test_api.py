@@ -2,6 +2,7 @@
 what the API records of it, the API key, errors, and TLS."""
 
 import base64
+import json
 import os
 import time
 import unittest
@@ -131,6 +132,20 @@ class StubsTest(unittest.TestCase):
         [request] = self.receiver.wait(f"/{namespace}")
         self.assertEqual(request.json(), {})
         self.assertTrue(support.signature_valid(secret, request))
+
+    def test_payload_json_keeps_numbers_exact(self):
+        # A Struct holds every number as a double; payload_json carries the
+        # JSON text as it is, so big integers and decimals arrive exactly.
+        namespace, event = support.unique("py-exact"), support.unique("py.exact")
+        self.register(namespace, event, f"/{namespace}")
+        text = json.dumps({"max_u64": 2**64 - 1, "id": 9007199254740993, "price": 10.10})
+        pushed = with_key(self.events.PushEvent, webhook_pb2.PushEventRequest(
+            namespace=namespace, event=event, payload_json=text))
+        [request] = self.receiver.wait(f"/{namespace}")
+        self.assertEqual(request.body.decode(), text)
+        self.assertEqual(request.json()["max_u64"], 2**64 - 1)
+        stored = with_key(self.events.GetEvent, webhook_pb2.GetEventRequest(event_id=pushed.event_id, namespace=namespace)).event
+        self.assertEqual(stored.payload_json, text)
 
     def test_generated_secret(self):
         namespace, event = support.unique("py-generated-secret"), support.unique("py.generated")

@@ -27,7 +27,7 @@ class ReadmeExamplesTest(unittest.TestCase):
     def test_examples_present(self):
         self.assertEqual(
             set(self.examples),
-            {"imports", "channel", "register-and-push", "metadata", "interceptor", "errors",
+            {"imports", "channel", "register-and-push", "exact-payload", "metadata", "interceptor", "errors",
              "list-deliveries", "health", "tls", "client", "client-tls"},
         )
 
@@ -57,6 +57,7 @@ class ReadmeExamplesTest(unittest.TestCase):
         # The delivery reaches the receiver, signed with the generated secret.
         [request] = self.receiver.wait("/readme")
         self.assertEqual(request.json(), {"order_id": "ord_123", "total": 49.99})
+
         self.assertEqual(request.headers["sparrow-event-id"], event_id)
         self.assertEqual(request.headers["sparrow-event"], "order.created")
         self.assertEqual(request.headers["sparrow-webhook-id"], webhook_id)
@@ -79,6 +80,11 @@ class ReadmeExamplesTest(unittest.TestCase):
         )
         out = run("health")
         self.assertRegex(out, r"^Health: (unknown|healthy), success_rate=100\.0%\n$")
+
+        # payload_json arrives as written, its integer beyond a double's.
+        run("exact-payload")
+        [_, exact] = self.receiver.wait("/readme", 2)
+        self.assertEqual(exact.body, b'{"order_id": 18446744073709551615, "total": 49.99}')
 
         # Stubs without the interceptor again: errors, then the key as metadata.
         run("channel", address)

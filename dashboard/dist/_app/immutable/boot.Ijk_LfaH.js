@@ -5,7 +5,7 @@
 
 	const element = document.currentScript.parentElement;
 
-	import("./bundle.NPwXQg1T.js").then((app) => {
+	import("./bundle.CmzuYq6z.js").then((app) => {
 		app.start(element)
 	});
 }
