@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 fuzztime=${FUZZTIME:-15s}
 status=0
 while IFS=: read -r file name; do
-  pkg=./$(dirname "$file")
+  pkg=$(dirname "$file")
   echo "fuzz: $name ($pkg) for $fuzztime"
   "${GO:-go}" test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" "$pkg" || status=1
 done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . | grep -v node_modules | sed 's/:func /:/' | sort)
