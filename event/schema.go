@@ -21,12 +21,16 @@ type Schema struct {
 	compiled *jsonschema.Schema
 }
 
+// schemaURL is where CompileSchema places the schema: it has no other.
+const schemaURL = "sparrow:///event-type-schema.json"
+
 var englishPrinter = message.NewPrinter(language.English)
 
 // CompileSchema compiles raw, refusing what is not a usable schema. A schema
 // may only reference itself and the JSON Schema meta-schemas: loading from
 // files or the network is refused, so a schema can't make the engine read
-// either.
+// either. A schema whose validation could cost more than
+// MaxSchemaExpansion subschemas per payload value is refused too.
 func CompileSchema(field string, raw []byte) (*Schema, error) {
 	if len(raw) > MaxSchemaBytes {
 		return nil, errs.InvalidArgument(field, "%d bytes is over the %d byte limit", len(raw), MaxSchemaBytes)
@@ -44,11 +48,10 @@ func CompileSchema(field string, raw []byte) (*Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.UseLoader(jsonschema.SchemeURLLoader{})
-	const url = "sparrow:///event-type-schema.json"
-	if err := c.AddResource(url, doc); err != nil {
+	if err := c.AddResource(schemaURL, doc); err != nil {
 		return nil, errs.InvalidArgument(field, "%v", err)
 	}
-	compiled, err := c.Compile(url)
+	compiled, err := c.Compile(schemaURL)
 	var serr *jsonschema.SchemaValidationError // no Unwrap: errors.As can't see through it
 	var verr *jsonschema.ValidationError
 	switch {
@@ -58,6 +61,9 @@ func CompileSchema(field string, raw []byte) (*Schema, error) {
 		return nil, errs.InvalidArgument(field, "not a valid JSON Schema: at %s: %s", location, why)
 	case err != nil:
 		return nil, errs.InvalidArgument(field, "not a valid JSON Schema: %s", firstLine(err.Error()))
+	}
+	if err := checkExpansion(field, c, doc, compiled); err != nil {
+		return nil, err
 	}
 	return &Schema{compiled: compiled}, nil
 }
