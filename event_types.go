@@ -24,7 +24,8 @@ type RegisterEventTypeParams struct {
 	// says otherwise) every payload of the type must satisfy; pushes that
 	// don't are refused, naming where the payload failed. A schema that
 	// could apply more than event.MaxSchemaExpansion subschemas to one
-	// payload value is refused.
+	// payload value is refused, and a payload whose check takes longer
+	// than event.MaxValidateTime.
 	Schema json.RawMessage
 }
 

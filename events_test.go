@@ -978,6 +978,38 @@ func TestEventSchemaLimits(t *testing.T) {
 			t.Fatalf("%d events stored", n)
 		}
 	})
+
+	// A schema within the limits can still be slow on a large payload: 801
+	// subschemas for each of 1000 members take about 0.4 s.
+	t.Run("SlowPayload", func(t *testing.T) {
+		t.Parallel()
+
+		b := setup(t)
+		slow := `{"$defs": {"n": {"type": "number", "minimum": 0}}, "additionalProperties": {"allOf": [` +
+			strings.TrimSuffix(strings.Repeat(`{"$ref": "#/$defs/n"}, `, 400), ", ") + `]}}`
+		if _, err := b.eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "order.created", Schema: json.RawMessage(slow)}); err != nil {
+			t.Fatal(err)
+		}
+		members := make([]string, 1000)
+		for i := range members {
+			members[i] = fmt.Sprintf(`"m%d": %d`, i, i)
+		}
+		start := time.Now()
+		_, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte("{" + strings.Join(members, ", ") + "}")})
+		if elapsed := time.Since(start); elapsed > 2*time.Second {
+			t.Errorf("took %v to refuse", elapsed)
+		}
+		wantInvalid(t, err, "payload")
+		if want := fmt.Sprintf("took longer than %v", event.MaxValidateTime); !strings.Contains(err.Error(), want) {
+			t.Fatalf("err = %v, want it to say %q", err, want)
+		}
+		if n := b.count(t, "sparrow_event"); n != 0 {
+			t.Fatalf("%d events stored", n)
+		}
+		if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"m": 1}`)}); err != nil {
+			t.Fatalf("a small payload refused: %v", err)
+		}
+	})
 }
 
 // BenchmarkPushSchema measures what a typical schema adds to a push: the

@@ -222,6 +222,57 @@ func TestCompileSchemaAcceptsLargeSchemas(t *testing.T) {
 	}
 }
 
+// slowSchema applies 801 subschemas to each member of an object, under
+// MaxSchemaExpansion, so a payload of many members takes long to check.
+var slowSchema = `{"$defs": {"n": {"type": "number", "minimum": 0}},
+	"additionalProperties": {"allOf": [` + repeat(`{"$ref": "#/$defs/n"}`, 400) + `]}}`
+
+// manyMembers returns a JSON object of n numbers.
+func manyMembers(n int) []byte {
+	members := make([]string, n)
+	for i := range members {
+		members[i] = fmt.Sprintf(`"m%d": %d`, i, i)
+	}
+	return []byte("{" + strings.Join(members, ", ") + "}")
+}
+
+func TestSchemaValidateTimeLimit(t *testing.T) {
+	t.Parallel()
+
+	s, err := event.CompileSchema("schema", []byte(slowSchema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate("payload", manyMembers(3)); err != nil {
+		t.Fatalf("a small payload refused: %v", err)
+	}
+	start := time.Now()
+	err = s.Validate("payload", manyMembers(1000)) // about 0.4 s of work
+	if elapsed := time.Since(start); elapsed > time.Second {
+		t.Errorf("took %v to refuse", elapsed)
+	}
+	var invalid *errs.InvalidArgumentError
+	want := fmt.Sprintf("took longer than %v; simplify the schema", event.MaxValidateTime)
+	if !errors.As(err, &invalid) || invalid.Field != "payload" || !strings.Contains(invalid.Reason, want) {
+		t.Fatalf("Validate = %v, want an invalid payload saying %q", err, want)
+	}
+}
+
+func TestSchemaValidateSurvivesValidatorPanic(t *testing.T) {
+	t.Parallel()
+
+	s, err := event.CompileSchema("schema", []byte(`{"properties": {"n": {"minimum": 0}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Too large for math/big: the validator dereferences a nil *big.Rat.
+	err = s.Validate("payload", []byte(`{"n": 1e3000000}`))
+	var invalid *errs.InvalidArgumentError
+	if !errors.As(err, &invalid) || invalid.Field != "payload" {
+		t.Fatalf("Validate = %v, want an invalid payload", err)
+	}
+}
+
 // BenchmarkSchemaValidate measures the per-push cost of a typical schema.
 func BenchmarkSchemaValidate(b *testing.B) {
 	s, err := event.CompileSchema("schema", []byte(orderSchema))
