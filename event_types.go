@@ -22,7 +22,10 @@ type RegisterEventTypeParams struct {
 	Inactive bool
 	// Schema, when set, is a JSON Schema (draft 2020-12 unless its $schema
 	// says otherwise) every payload of the type must satisfy; pushes that
-	// don't are refused, naming where the payload failed.
+	// don't are refused, naming where the payload failed. A schema that
+	// could apply more than event.MaxSchemaExpansion subschemas to one
+	// payload value is refused, and a payload whose check takes longer
+	// than event.MaxValidateTime.
 	Schema json.RawMessage
 }
 

@@ -911,6 +911,126 @@ func TestEventSchemas(t *testing.T) {
 	})
 }
 
+// doublingSchema is n nested $defs, each applying the next one twice: a
+// value checked against it costs 2^n subschemas.
+func doublingSchema(n int) string {
+	defs := make([]string, n+1)
+	for i := range n {
+		defs[i] = fmt.Sprintf(`"d%d": {"allOf": [{"$ref": "#/$defs/d%d"}, {"$ref": "#/$defs/d%d"}]}`, i, i+1, i+1)
+	}
+	defs[n] = fmt.Sprintf(`"d%d": {"type": "string"}`, n)
+	return `{"$ref": "#/$defs/d0", "$defs": {` + strings.Join(defs, ", ") + `}}`
+}
+
+func TestEventSchemaLimits(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	attack := doublingSchema(21)
+	const schema = `{"type": "object", "required": ["order_id"]}`
+
+	t.Run("RegisterRefuses", func(t *testing.T) {
+		t.Parallel()
+
+		b := setup(t)
+		start := time.Now()
+		_, err := b.eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "order.created", Schema: json.RawMessage(attack)})
+		if elapsed := time.Since(start); elapsed > time.Second {
+			t.Errorf("took %v to refuse", elapsed)
+		}
+		wantInvalid(t, err, "schema")
+		if want := fmt.Sprintf("more than %d subschemas", event.MaxSchemaExpansion); !strings.Contains(err.Error(), want) {
+			t.Fatalf("err = %v, want it to say %q", err, want)
+		}
+		if n := b.countUserEventTypes(t); n != 0 {
+			t.Fatalf("a refused schema stored %d types", n)
+		}
+	})
+
+	t.Run("UpdateKeepsTheSchema", func(t *testing.T) {
+		t.Parallel()
+
+		b := setup(t)
+		if _, err := b.eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "order.created", Schema: json.RawMessage(schema)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := b.eng.UpdateEventType(ctx, sparrow.UpdateEventTypeParams{Name: "order.created", Schema: ptr(json.RawMessage(attack))})
+		wantInvalid(t, err, "schema")
+		got, err := b.eng.GetEventType(ctx, "order.created")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept, want any
+		if err := errors.Join(json.Unmarshal(got.Schema, &kept), json.Unmarshal([]byte(schema), &want)); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, kept); diff != "" {
+			t.Fatalf("schema changed (-want +got):\n%s", diff)
+		}
+		_, err = b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
+		wantInvalid(t, err, "payload")
+	})
+
+	// A schema stored before the limits (written here behind the engine's
+	// back) refuses pushes at once rather than taking seconds for each.
+	t.Run("StoredBeforeTheLimits", func(t *testing.T) {
+		t.Parallel()
+
+		b := setup(t)
+		b.registerEvent(t, "order.created")
+		if _, err := b.pool.Exec(ctx, "UPDATE "+pgx.Identifier{b.schema, "sparrow_event_type"}.Sanitize()+
+			" SET schema = $1, updated_at = now() WHERE name = 'order.created'", attack); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
+		wantErr(t, err, sparrow.ErrFailedPrecondition)
+		if !strings.Contains(err.Error(), `event type "order.created" has an unusable schema`) || !strings.Contains(err.Error(), "subschemas") {
+			t.Fatalf("err = %v, want it to name the type and the limit", err)
+		}
+		_, err = b.eng.PushEvents(ctx, []sparrow.PushEventParams{{Name: "order.created", Payload: []byte(`{}`)}})
+		wantErr(t, err, sparrow.ErrFailedPrecondition)
+		if elapsed := time.Since(start); elapsed > 2*time.Second {
+			t.Errorf("took %v to refuse two pushes", elapsed)
+		}
+		if n := b.count(t, "sparrow_event"); n != 0 {
+			t.Fatalf("%d events stored", n)
+		}
+	})
+
+	// A schema within the limits can still be slow on a large payload: 801
+	// subschemas for each of 1000 members take about 0.4 s.
+	t.Run("SlowPayload", func(t *testing.T) {
+		t.Parallel()
+
+		b := setup(t)
+		slow := `{"$defs": {"n": {"type": "number", "minimum": 0}}, "additionalProperties": {"allOf": [` +
+			strings.TrimSuffix(strings.Repeat(`{"$ref": "#/$defs/n"}, `, 400), ", ") + `]}}`
+		if _, err := b.eng.RegisterEventType(ctx, sparrow.RegisterEventTypeParams{Name: "order.created", Schema: json.RawMessage(slow)}); err != nil {
+			t.Fatal(err)
+		}
+		members := make([]string, 1000)
+		for i := range members {
+			members[i] = fmt.Sprintf(`"m%d": %d`, i, i)
+		}
+		start := time.Now()
+		_, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte("{" + strings.Join(members, ", ") + "}")})
+		if elapsed := time.Since(start); elapsed > 2*time.Second {
+			t.Errorf("took %v to refuse", elapsed)
+		}
+		wantInvalid(t, err, "payload")
+		if want := fmt.Sprintf("took longer than %v", event.MaxValidateTime); !strings.Contains(err.Error(), want) {
+			t.Fatalf("err = %v, want it to say %q", err, want)
+		}
+		if n := b.count(t, "sparrow_event"); n != 0 {
+			t.Fatalf("%d events stored", n)
+		}
+		if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{"m": 1}`)}); err != nil {
+			t.Fatalf("a small payload refused: %v", err)
+		}
+	})
+}
+
 // BenchmarkPushSchema measures what a typical schema adds to a push: the
 // same push to a type without and with one.
 func BenchmarkPushSchema(b *testing.B) {

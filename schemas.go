@@ -67,7 +67,8 @@ func (c *schemaCache) store(t *event.Type) (cachedSchema, error) {
 	if len(t.Schema) > 0 {
 		var err error
 		// A stored schema was valid when saved; failing now means it was
-		// written some other way, and the push can't be checked.
+		// saved under looser limits (before event.MaxSchemaExpansion, say)
+		// or written some other way, and the push can't be checked.
 		if entry.schema, err = event.CompileSchema("schema", t.Schema); err != nil {
 			return cachedSchema{}, errs.FailedPrecondition("event type %q has an unusable schema: %v", t.Name, err)
 		}

@@ -3,7 +3,10 @@ package event
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
@@ -15,18 +18,31 @@ import (
 // MaxSchemaBytes bounds an event type's JSON Schema.
 const MaxSchemaBytes = 64 << 10
 
+// MaxValidateTime bounds checking one payload against a schema; a payload
+// that takes longer is refused. The validator can't be interrupted, so a
+// check past its time runs on in the background, applying at most
+// MaxSchemaExpansion subschemas per payload value. At most GOMAXPROCS
+// checks per schema run at once, so such checks can't pile up: further
+// payloads wait for a slot, within their own time.
+const MaxValidateTime = 100 * time.Millisecond
+
 // Schema is an event type's compiled JSON Schema (draft 2020-12 unless the
 // schema's $schema says otherwise), which payloads of the type must satisfy.
 type Schema struct {
 	compiled *jsonschema.Schema
+	running  chan struct{} // a slot per check in progress
 }
+
+// schemaURL is where CompileSchema places the schema: it has no other.
+const schemaURL = "sparrow:///event-type-schema.json"
 
 var englishPrinter = message.NewPrinter(language.English)
 
 // CompileSchema compiles raw, refusing what is not a usable schema. A schema
 // may only reference itself and the JSON Schema meta-schemas: loading from
 // files or the network is refused, so a schema can't make the engine read
-// either.
+// either. A schema whose validation could cost more than
+// MaxSchemaExpansion subschemas per payload value is refused too.
 func CompileSchema(field string, raw []byte) (*Schema, error) {
 	if len(raw) > MaxSchemaBytes {
 		return nil, errs.InvalidArgument(field, "%d bytes is over the %d byte limit", len(raw), MaxSchemaBytes)
@@ -44,11 +60,10 @@ func CompileSchema(field string, raw []byte) (*Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.UseLoader(jsonschema.SchemeURLLoader{})
-	const url = "sparrow:///event-type-schema.json"
-	if err := c.AddResource(url, doc); err != nil {
+	if err := c.AddResource(schemaURL, doc); err != nil {
 		return nil, errs.InvalidArgument(field, "%v", err)
 	}
-	compiled, err := c.Compile(url)
+	compiled, err := c.Compile(schemaURL)
 	var serr *jsonschema.SchemaValidationError // no Unwrap: errors.As can't see through it
 	var verr *jsonschema.ValidationError
 	switch {
@@ -59,7 +74,10 @@ func CompileSchema(field string, raw []byte) (*Schema, error) {
 	case err != nil:
 		return nil, errs.InvalidArgument(field, "not a valid JSON Schema: %s", firstLine(err.Error()))
 	}
-	return &Schema{compiled: compiled}, nil
+	if err := checkExpansion(field, c, doc, compiled); err != nil {
+		return nil, err
+	}
+	return &Schema{compiled: compiled, running: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
 }
 
 // Validate checks payload against the schema. A failure is an
@@ -70,13 +88,67 @@ func (s *Schema) Validate(field string, payload []byte) error {
 	if err != nil {
 		return errs.InvalidArgument(field, "not JSON: %v", err)
 	}
-	err = s.compiled.Validate(inst)
+	err = s.validateWithin(inst)
 	var verr *jsonschema.ValidationError
-	if !errors.As(err, &verr) {
-		return err
+	switch {
+	case errors.Is(err, errTooSlow):
+		return errs.InvalidArgument(field, "checking it against the event type's schema took longer than %v; simplify the schema", MaxValidateTime)
+	case errors.As(err, &verr):
+		location, why := describe(verr)
+		return errs.InvalidArgument(field, "at %s: %s", location, why)
+	case err != nil:
+		return errs.InvalidArgument(field, "%v", err)
 	}
-	location, why := describe(verr)
-	return errs.InvalidArgument(field, "at %s: %s", location, why)
+	return nil
+}
+
+var errTooSlow = errors.New("validation took too long")
+
+// validateWithin checks inst, returning errTooSlow if that takes longer
+// than MaxValidateTime, waiting for a free slot included.
+func (s *Schema) validateWithin(inst any) error {
+	timer := time.NewTimer(MaxValidateTime)
+	defer timer.Stop()
+	select {
+	case s.running <- struct{}{}:
+	case <-timer.C:
+		return errTooSlow
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer func() { <-s.running }()
+		growStack(0)
+		done <- s.validateNow(inst)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+		return errTooSlow
+	}
+}
+
+// growStack grows the goroutine's stack at once to what validation
+// usually needs: grown by doubling, copying the stack each time, it costs
+// a typical validation a third more.
+//
+//go:noinline
+func growStack(i int) byte {
+	var pad [16 << 10]byte
+	pad[i] = 1
+	return pad[len(pad)-1-i]
+}
+
+// validateNow checks inst. The validator panics on some payloads (a number
+// such as 1e3000000, too large for math/big, meeting "minimum"); that is
+// an error here, as a panic in this goroutine would end the process.
+func (s *Schema) validateNow(inst any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the schema validator failed on it: %v", r)
+		}
+	}()
+	return s.compiled.Validate(inst)
 }
 
 // describe names the innermost failure of err: the JSON location that
