@@ -9,8 +9,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
-	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -210,13 +210,32 @@ func sameValue(a, b any) bool {
 		return ok && slices.EqualFunc(a, b, sameValue)
 	case json.Number:
 		b, ok := b.(json.Number)
-		if !ok {
-			return false
-		}
-		ra, okA := new(big.Rat).SetString(string(a))
-		rb, okB := new(big.Rat).SetString(string(b))
-		return okA && okB && ra.Cmp(rb) == 0
+		return ok && canonicalNumber(string(a)) == canonicalNumber(string(b))
 	default:
 		return a == b
 	}
+}
+
+// canonicalNumber writes a JSON number so that two numbers of one value
+// write alike (1, 1.0, 10e-1 and 0.1e1 all as "+1e0"), in time linear in
+// its length: no big arithmetic, which 1e3000000 would make megabytes of.
+func canonicalNumber(n string) string {
+	sign := "+"
+	if rest, ok := strings.CutPrefix(n, "-"); ok {
+		sign, n = "-", rest
+	}
+	mantissa, exponent, _ := strings.Cut(strings.ToLower(n), "e")
+	whole, fraction, _ := strings.Cut(mantissa, ".")
+	digits := strings.TrimLeft(whole+fraction, "0")
+	if digits == "" {
+		return "0" // +0, -0, 0.000
+	}
+	// The value is 0.digits × 10^(exp + len(whole) - leading zeros), the
+	// trailing zeros of digits changing nothing.
+	shift := int64(len(whole)) - int64(len(whole+fraction)-len(digits))
+	exp, err := strconv.ParseInt(exponent, 10, 64)
+	if exponent != "" && err != nil {
+		return sign + strings.TrimRight(digits, "0") + "e" + exponent + "+" + strconv.FormatInt(shift, 10) // beyond int64: compared as written
+	}
+	return sign + strings.TrimRight(digits, "0") + "e" + strconv.FormatInt(exp+shift, 10)
 }

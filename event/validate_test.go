@@ -102,6 +102,13 @@ func TestJSONEqual(t *testing.T) {
 		{`{"a": null}`, `{}`, false},
 		{`{"a": {"b": true}}`, `{"a": {"b": true}}`, true},
 		{`{}`, `not json`, false},
+		{`{"n": 0.1e1}`, `{"n": 10e-1}`, true},
+		{`{"n": -0}`, `{"n": 0.0}`, true},
+		{`{"n": 120}`, `{"n": 1.2e2}`, true},
+		{`{"n": 120}`, `{"n": 12}`, false},
+		{`{"n": -1}`, `{"n": 1}`, false},
+		{`{"n": 1e3000000}`, `{"n": 10e2999999}`, true},
+		{`{"n": 1e3000000}`, `{"n": 1e3000001}`, false},
 	} {
 		if got := event.JSONEqual([]byte(tt.a), []byte(tt.b)); got != tt.want {
 			t.Errorf("JSONEqual(%s, %s) = %v, want %v", tt.a, tt.b, got, tt.want)
