@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 )
 
@@ -62,4 +63,38 @@ func BacklogRead(ctx context.Context, db dbutil.DB, queue string, aliveWithin ti
 		queue, aliveWithin).Scan(&b.QueuedEvents, &b.DueJobs, &b.RunningJobs, &oldest, &b.WorkersAlive)
 	b.OldestQueued = deref(oldest)
 	return &b, dbutil.Interpret("read backlog", err)
+}
+
+// Rescued is a worker found dead and how many of its running jobs were
+// handed back.
+type Rescued struct {
+	ClientID string
+	Jobs     int
+}
+
+// WorkerRescueDead hands back, due at once, the running jobs of queue whose
+// River client (the last of their attempted_by) stopped beating more than
+// aliveWithin ago, or never beat though the job started that long ago, and
+// forgets those clients. River's own rescue waits for a job's timeout to
+// pass; this takes the heartbeat's few seconds.
+func WorkerRescueDead(ctx context.Context, db dbutil.DB, queue string, aliveWithin time.Duration) ([]Rescued, error) {
+	rows, err := db.Query(ctx, `
+WITH dead AS (
+    DELETE FROM /*schema*/sparrow_worker
+    WHERE queue = $1 AND heartbeat_at < now() - $2::interval
+    RETURNING client_id
+), rescued AS (
+    UPDATE /*schema*/river_job j SET state = 'available', scheduled_at = now()
+    WHERE j.state = 'running' AND j.queue = $1
+      AND (j.attempted_by[array_length(j.attempted_by, 1)] IN (SELECT client_id FROM dead)
+        OR (j.attempted_at < now() - $2::interval AND NOT EXISTS (
+            SELECT FROM /*schema*/sparrow_worker w WHERE w.client_id = j.attempted_by[array_length(j.attempted_by, 1)])))
+    RETURNING j.attempted_by[array_length(j.attempted_by, 1)] AS client_id
+)
+SELECT client_id, count(*) FROM rescued GROUP BY client_id ORDER BY client_id`, queue, aliveWithin)
+	if err != nil {
+		return nil, dbutil.Interpret("rescue jobs", err)
+	}
+	rescued, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Rescued])
+	return rescued, dbutil.Interpret("rescue jobs", err)
 }

@@ -21,7 +21,21 @@ const HeartbeatInterval = 3 * time.Second
 // of the collector is not taken for death.
 const AliveWithin = 4 * HeartbeatInterval
 
-// heartbeat keeps client's row fresh until ctx is done, then removes it.
+// rescue hands back the running jobs of workers that stopped beating, so
+// that what a killed process was doing resumes within seconds rather than
+// after River's rescue (which must wait out the job's timeout). A worker
+// that only runs slowly keeps beating and keeps its jobs.
+func (c *clients) rescue(ctx context.Context) error {
+	rescued, err := store.WorkerRescueDead(ctx, c.db.db(), c.queue, AliveWithin)
+	for _, r := range rescued {
+		c.logger.InfoContext(ctx, "sparrow: handed back the running jobs of a worker that stopped",
+			slog.String("client_id", r.ClientID), slog.Int("jobs", r.Jobs))
+	}
+	return err
+}
+
+// heartbeat keeps client's row fresh until ctx is done, then removes it,
+// and hands back the jobs of workers that died.
 func (c *clients) heartbeat(ctx context.Context, client *river.Client[pgx.Tx]) {
 	hostname, _ := os.Hostname()
 	w := &store.Worker{ClientID: client.ID(), Queue: c.queue, Hostname: hostname, PID: os.Getpid(), StartedAt: time.Now()}
@@ -30,6 +44,9 @@ func (c *clients) heartbeat(ctx context.Context, client *river.Client[pgx.Tx]) {
 	for {
 		beatCtx, cancel := context.WithTimeout(ctx, HeartbeatInterval)
 		err := store.WorkerHeartbeat(beatCtx, c.db.db(), w)
+		if err == nil {
+			err = c.rescue(beatCtx)
+		}
 		cancel()
 		if err != nil && ctx.Err() == nil {
 			c.logger.WarnContext(ctx, "sparrow: worker heartbeat failed", slog.String("client_id", w.ClientID), slog.Any("error", err))
