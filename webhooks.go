@@ -45,8 +45,18 @@ type RegisterWebhookParams struct {
 	Headers map[string]string
 	// Timeout bounds one attempt: default 30s, at most 60s.
 	Timeout time.Duration
-	// MaxAttempts bounds the attempts of one delivery: default 8, at most 50.
+	// MaxAttempts bounds the attempts of one delivery: default 8 (or one
+	// more than RetrySchedule's length), at most 50.
 	MaxAttempts int
+	// RetrySchedule, when set, is the wait before each retry in place of the
+	// engine's backoff: the n-th failure waits RetrySchedule[n-1], the last
+	// repeating; a receiver's longer Retry-After still wins. At most 20
+	// waits, each from 1s to 24h.
+	RetrySchedule []time.Duration
+	// RateLimitPerSecond bounds the requests sent to the webhook a second,
+	// by every engine on the database together; deliveries over it wait,
+	// spending no attempt. 0: no limit; at most 10,000.
+	RateLimitPerSecond int
 }
 
 func (p *RegisterWebhookParams) validate() (err error) {
@@ -61,6 +71,8 @@ func (p *RegisterWebhookParams) validate() (err error) {
 		webhook.ValidateHeaders("headers", p.Headers),
 		webhook.ValidateTimeout("timeout_seconds", p.Timeout),
 		webhook.ValidateMaxAttempts("max_attempts", p.MaxAttempts),
+		webhook.ValidateRetrySchedule("retry_schedule", p.RetrySchedule),
+		webhook.ValidateRateLimit("rate_limit_per_second", p.RateLimitPerSecond),
 	)
 }
 
@@ -96,8 +108,10 @@ func (e *Engine) registerWebhook(ctx context.Context, tx pgx.Tx, p RegisterWebho
 		Description:    p.Description,
 		State:          state,
 		StateChangedAt: now,
-		Timeout:        cmp.Or(p.Timeout, webhook.TimeoutDefault),
-		MaxAttempts:    cmp.Or(p.MaxAttempts, webhook.MaxAttemptsDefault),
+		Timeout:            cmp.Or(p.Timeout, webhook.TimeoutDefault),
+		MaxAttempts:        cmp.Or(p.MaxAttempts, attemptsOf(p.RetrySchedule)),
+		RetrySchedule:      p.RetrySchedule,
+		RateLimitPerSecond: p.RateLimitPerSecond,
 		CreatedAt:      now,
 	}
 	var stored *webhook.Webhook
@@ -195,7 +209,15 @@ type UpdateWebhookParams struct {
 	// current value, so a webhook read, edited and sent back keeps them.
 	Headers     *map[string]string
 	Timeout     *time.Duration
+	// MaxAttempts, when set, is the new attempt limit; unset while
+	// RetrySchedule is set, it becomes one more than the schedule's length.
 	MaxAttempts *int
+	// RetrySchedule, when set, replaces the retry schedule; an empty one
+	// restores the engine's backoff (and, unless MaxAttempts is set, the
+	// default attempt limit).
+	RetrySchedule *[]time.Duration
+	// RateLimitPerSecond, when set, replaces the rate limit; 0 removes it.
+	RateLimitPerSecond *int
 }
 
 func (p *UpdateWebhookParams) validate() (err error) {
@@ -221,7 +243,22 @@ func (p *UpdateWebhookParams) validate() (err error) {
 	if p.MaxAttempts != nil {
 		checks = append(checks, webhook.ValidateMaxAttempts("max_attempts", *p.MaxAttempts))
 	}
+	if p.RetrySchedule != nil {
+		checks = append(checks, webhook.ValidateRetrySchedule("retry_schedule", *p.RetrySchedule))
+	}
+	if p.RateLimitPerSecond != nil {
+		checks = append(checks, webhook.ValidateRateLimit("rate_limit_per_second", *p.RateLimitPerSecond))
+	}
 	return firstError(checks...)
+}
+
+// attemptsOf is the attempt limit a retry schedule implies: a first attempt
+// and one per wait; without a schedule, the default.
+func attemptsOf(schedule []time.Duration) int {
+	if len(schedule) == 0 {
+		return webhook.MaxAttemptsDefault
+	}
+	return len(schedule) + 1
 }
 
 // UpdateWebhook changes a webhook's settings. Deliveries already made keep
@@ -243,13 +280,19 @@ func (e *Engine) updateWebhook(ctx context.Context, tx pgx.Tx, p UpdateWebhookPa
 		return nil, err
 	}
 	now := e.now()
-	u := store.WebhookUpdateParams{URL: p.URL, Description: p.Description, MaxAttempts: p.MaxAttempts}
+	u := store.WebhookUpdateParams{URL: p.URL, Description: p.Description, MaxAttempts: p.MaxAttempts,
+		RetrySchedule: p.RetrySchedule, RateLimitPerSecond: p.RateLimitPerSecond}
 	if p.Timeout != nil {
 		timeout := cmp.Or(*p.Timeout, webhook.TimeoutDefault)
 		u.Timeout = &timeout
 	}
-	if p.MaxAttempts != nil && *p.MaxAttempts == 0 {
-		attempts := webhook.MaxAttemptsDefault
+	switch {
+	case p.MaxAttempts != nil && *p.MaxAttempts == 0, p.MaxAttempts == nil && p.RetrySchedule != nil:
+		var schedule []time.Duration
+		if p.RetrySchedule != nil {
+			schedule = *p.RetrySchedule
+		}
+		attempts := attemptsOf(schedule)
 		u.MaxAttempts = &attempts
 	}
 	var updated *webhook.Webhook

@@ -67,6 +67,17 @@ func DefaultBackoff(attempt int, o *Outcome) time.Duration {
 	return base + jitter
 }
 
+// ScheduledBackoff is the wait before retry number `attempt` (from 1) by
+// schedule, the last wait repeating, or the receiver's Retry-After when
+// longer (bounded by RetryAfterMax).
+func ScheduledBackoff(schedule []time.Duration, attempt int, o *Outcome) time.Duration {
+	wait := schedule[min(max(attempt, 1), len(schedule))-1]
+	if o.RetryAfter > wait {
+		return min(o.RetryAfter, RetryAfterMax)
+	}
+	return wait
+}
+
 // ParseRetryAfter reads a Retry-After header, in seconds or as an HTTP date,
 // relative to now. It returns 0 when absent or unreadable.
 func ParseRetryAfter(value string, now time.Time) time.Duration {

@@ -155,20 +155,22 @@ func payloadStruct(payload json.RawMessage) *structpb.Struct {
 
 func toWebhook(w *webhook.Webhook) *pb.Webhook {
 	return &pb.Webhook{
-		Id:             w.ID,
-		Namespace:      w.Namespace,
-		Url:            w.URL,
-		Description:    w.Description,
-		Events:         w.Events,
-		Active:         w.State == webhook.StateActive,
-		State:          string(w.State),
-		StateReason:    w.StateReason,
-		StateChangedAt: timestamp(w.StateChangedAt),
-		Headers:        w.Headers,
-		TimeoutSeconds: int32(w.Timeout / time.Second),
-		MaxAttempts:    int32(w.MaxAttempts),
-		CreatedAt:      timestamp(w.CreatedAt),
-		UpdatedAt:      timestamp(w.UpdatedAt),
+		Id:                 w.ID,
+		Namespace:          w.Namespace,
+		Url:                w.URL,
+		Description:        w.Description,
+		Events:             w.Events,
+		Active:             w.State == webhook.StateActive,
+		State:              string(w.State),
+		StateReason:        w.StateReason,
+		StateChangedAt:     timestamp(w.StateChangedAt),
+		Headers:            w.Headers,
+		TimeoutSeconds:     int32(w.Timeout / time.Second),
+		MaxAttempts:        int32(w.MaxAttempts),
+		CreatedAt:          timestamp(w.CreatedAt),
+		UpdatedAt:          timestamp(w.UpdatedAt),
+		RetrySchedule:      webhook.FormatRetrySchedule(w.RetrySchedule),
+		RateLimitPerSecond: int32(w.RateLimitPerSecond),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/internal/errs"
 	pb "github.com/sparrowhq/sparrow/proto/webhookpb"
+	"github.com/sparrowhq/sparrow/webhook"
 )
 
 // Handlers return the engine's errors as they are: errorTranslator turns
@@ -45,16 +46,22 @@ func replaceMap(field string, values map[string]string, clear bool) (*map[string
 // WebhookService
 
 func (s *services) RegisterWebhook(ctx context.Context, m *pb.RegisterWebhookRequest) (*pb.RegisterWebhookResponse, error) {
+	schedule, err := webhook.ParseRetrySchedule("retry_schedule", m.GetRetrySchedule())
+	if err != nil {
+		return nil, err
+	}
 	w, err := s.eng.RegisterWebhook(ctx, sparrow.RegisterWebhookParams{
-		Namespace:   m.GetNamespace(),
-		URL:         m.GetUrl(),
-		Description: m.GetDescription(),
-		Events:      m.GetEvents(),
-		Inactive:    inactive(m.Active),
-		Secret:      m.GetWebhookSecret(),
-		Headers:     m.GetHeaders(),
-		Timeout:     seconds(m.GetTimeoutSeconds()),
-		MaxAttempts: int(m.GetMaxAttempts()),
+		Namespace:          m.GetNamespace(),
+		URL:                m.GetUrl(),
+		Description:        m.GetDescription(),
+		Events:             m.GetEvents(),
+		Inactive:           inactive(m.Active),
+		Secret:             m.GetWebhookSecret(),
+		Headers:            m.GetHeaders(),
+		Timeout:            seconds(m.GetTimeoutSeconds()),
+		MaxAttempts:        int(m.GetMaxAttempts()),
+		RetrySchedule:      schedule,
+		RateLimitPerSecond: int(m.GetRateLimitPerSecond()),
 	})
 	if err != nil {
 		return nil, err
@@ -93,15 +100,29 @@ func (s *services) UpdateWebhook(ctx context.Context, m *pb.UpdateWebhookRequest
 	if err != nil {
 		return nil, err
 	}
+	written, err := replaceList("retry_schedule", m.GetRetrySchedule(), m.GetClearRetrySchedule())
+	if err != nil {
+		return nil, err
+	}
+	var schedule *[]time.Duration
+	if written != nil {
+		parsed, err := webhook.ParseRetrySchedule("retry_schedule", *written)
+		if err != nil {
+			return nil, err
+		}
+		schedule = &parsed
+	}
 	w, err := s.eng.UpdateWebhook(ctx, sparrow.UpdateWebhookParams{
-		Namespace:   m.GetNamespace(),
-		ID:          m.GetWebhookId(),
-		URL:         m.Url,
-		Description: m.Description,
-		Events:      events,
-		Headers:     headers,
-		Timeout:     optional(m.TimeoutSeconds, seconds),
-		MaxAttempts: optional(m.MaxAttempts, func(n int32) int { return int(n) }),
+		Namespace:          m.GetNamespace(),
+		ID:                 m.GetWebhookId(),
+		URL:                m.Url,
+		Description:        m.Description,
+		Events:             events,
+		Headers:            headers,
+		Timeout:            optional(m.TimeoutSeconds, seconds),
+		MaxAttempts:        optional(m.MaxAttempts, func(n int32) int { return int(n) }),
+		RetrySchedule:      schedule,
+		RateLimitPerSecond: optional(m.RateLimitPerSecond, func(n int32) int { return int(n) }),
 	})
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ package webhook
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -73,6 +74,14 @@ type Webhook struct {
 	Timeout time.Duration
 	// MaxAttempts bounds the attempts of one delivery, the first included.
 	MaxAttempts int
+	// RetrySchedule, when set, is the wait before each retry (the n-th
+	// failure waits RetrySchedule[n-1], the last repeating), in place of the
+	// engine's backoff; a receiver's longer Retry-After still wins.
+	RetrySchedule []time.Duration
+	// RateLimitPerSecond bounds the requests sent to the webhook per second,
+	// by every engine on the database together; 0: no limit. Deliveries over
+	// it wait, spending no attempt.
+	RateLimitPerSecond int
 	// Secret is the current signing secret. Sparrow fills it only where a
 	// secret is meant to be read (registering, rotating, revealing), never in
 	// gets and listings, so secrets don't spread into logs and screens.
@@ -174,6 +183,60 @@ func ValidateTimeout(field string, d time.Duration) error {
 func ValidateMaxAttempts(field string, n int) error {
 	if n < 0 || n > MaxAttemptsMax {
 		return errs.InvalidArgument(field, "must be between 1 and %d", MaxAttemptsMax)
+	}
+	return nil
+}
+
+// Bounds of a retry schedule and a rate limit.
+const (
+	MaxRetrySchedule      = 20
+	RetryDelayMin         = time.Second
+	RetryDelayMax         = 24 * time.Hour
+	MaxRateLimitPerSecond = 10_000
+)
+
+// ValidateRetrySchedule checks a retry schedule: at most MaxRetrySchedule
+// waits, each between RetryDelayMin and RetryDelayMax.
+func ValidateRetrySchedule(field string, schedule []time.Duration) error {
+	if len(schedule) > MaxRetrySchedule {
+		return errs.InvalidArgument(field, "%d retries, at most %d", len(schedule), MaxRetrySchedule)
+	}
+	for i, d := range schedule {
+		if d < RetryDelayMin || d > RetryDelayMax {
+			return errs.InvalidArgument(fmt.Sprintf("%s[%d]", field, i), "%s is not between %s and %s", d, RetryDelayMin, RetryDelayMax)
+		}
+	}
+	return nil
+}
+
+// ParseRetrySchedule reads a retry schedule written as Go durations
+// ("5s", "5m", "2h"), validated.
+func ParseRetrySchedule(field string, written []string) ([]time.Duration, error) {
+	schedule := make([]time.Duration, len(written))
+	for i, w := range written {
+		d, err := time.ParseDuration(w)
+		if err != nil {
+			return nil, errs.InvalidArgument(fmt.Sprintf("%s[%d]", field, i), "%q is not a duration such as 5s, 5m or 2h", w)
+		}
+		schedule[i] = d
+	}
+	return schedule, ValidateRetrySchedule(field, schedule)
+}
+
+// FormatRetrySchedule writes a schedule as ParseRetrySchedule reads it.
+func FormatRetrySchedule(schedule []time.Duration) []string {
+	written := make([]string, len(schedule))
+	for i, d := range schedule {
+		written[i] = d.String()
+	}
+	return written
+}
+
+// ValidateRateLimit checks a rate limit in requests per second; 0 means
+// none.
+func ValidateRateLimit(field string, perSecond int) error {
+	if perSecond < 0 || perSecond > MaxRateLimitPerSecond {
+		return errs.InvalidArgument(field, "must be between 0 (no limit) and %d", MaxRateLimitPerSecond)
 	}
 	return nil
 }

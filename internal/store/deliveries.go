@@ -169,6 +169,10 @@ type SendTarget struct {
 	// Secrets sign at the time given to DeliveryLoadWork, newest first, as stored
 	// (in the clear or sealed).
 	Secrets []secretbox.Stored
+	// RetrySchedule replaces the engine's backoff when set.
+	RetrySchedule []time.Duration
+	// RateLimitPerSecond bounds the webhook's requests; 0: none.
+	RateLimitPerSecond int
 }
 
 // DeliveryWork is a delivery about to be attempted.
@@ -188,13 +192,15 @@ type DeliveryWork struct {
 func DeliveryLoadWork(ctx context.Context, db dbutil.DB, webhookID string, ids []string, withBodies bool, now time.Time) (*SendTarget, []*DeliveryWork, error) {
 	t := SendTarget{WebhookID: webhookID}
 	var timeoutMS int64
+	var schedule []int64
 	err := db.QueryRow(ctx, `
 SELECT w.url, w.state = 'active', w.deleted_at IS NOT NULL, w.headers, coalesce(w.headers_key_id, ''), w.headers_sealed, w.timeout_ms,
+    w.retry_schedule_ms, w.rate_limit_per_second,
     (SELECT coalesce(json_agg(json_build_object('ID', s.id, 'Plain', coalesce(s.secret, ''), 'KeyID', coalesce(s.key_id, ''),
             'Sealed', encode(s.sealed, 'base64')) ORDER BY s.created_at DESC, s.id DESC), '[]')
      FROM /*schema*/sparrow_webhook_secret s WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > $2))
 FROM /*schema*/sparrow_webhook w WHERE w.id = $1`, webhookID, now).Scan(&t.URL, &t.Active, &t.Deleted,
-		&t.Headers.Plain, &t.Headers.KeyID, &t.Headers.Sealed, &timeoutMS, &t.Secrets)
+		&t.Headers.Plain, &t.Headers.KeyID, &t.Headers.Sealed, &timeoutMS, &schedule, &t.RateLimitPerSecond, &t.Secrets)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, nil
 	}
@@ -202,6 +208,7 @@ FROM /*schema*/sparrow_webhook w WHERE w.id = $1`, webhookID, now).Scan(&t.URL, 
 		return nil, nil, dbutil.Interpret("load webhook", err)
 	}
 	t.Timeout = time.Duration(timeoutMS) * time.Millisecond
+	t.RetrySchedule = scheduleOf(schedule)
 	// By primary key alone, one lookup per id, filtered and sorted here, and
 	// planned for the table as it is now: a plan cached while the table was
 	// small (a fresh install) scans it or walks the webhook's whole history

@@ -20,28 +20,32 @@ func WebhookInsert(ctx context.Context, db dbutil.DB, w *webhook.Webhook, header
 	_, err := db.Exec(ctx, `
 WITH inserted AS (
     INSERT INTO /*schema*/sparrow_webhook (id, namespace, url, description, state, state_changed_at,
-        headers, headers_key_id, headers_sealed, timeout_ms, max_attempts, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+        headers, headers_key_id, headers_sealed, timeout_ms, max_attempts, created_at, updated_at,
+        retry_schedule_ms, rate_limit_per_second)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $17, $18)
     RETURNING id
 )
 INSERT INTO /*schema*/sparrow_webhook_secret (webhook_id, id, secret, key_id, sealed, created_at)
 SELECT id, $13, $14, $15, $16, $12 FROM inserted`,
 		w.ID, w.Namespace, w.URL, w.Description, w.State, w.StateChangedAt,
 		emptyIfNil(headers.Plain), nullString(headers.KeyID), headers.Sealed, w.Timeout.Milliseconds(), w.MaxAttempts, w.CreatedAt,
-		secret.ID, plainOrNull(secret), nullString(secret.KeyID), secret.Sealed)
+		secret.ID, plainOrNull(secret), nullString(secret.KeyID), secret.Sealed, scheduleMS(w.RetrySchedule), w.RateLimitPerSecond)
 	return dbutil.Interpret("insert webhook", err)
 }
 
 const webhookColumns = `w.id, w.namespace, w.url, w.description, w.state, w.state_reason, w.state_changed_at,
     w.headers, w.timeout_ms, w.max_attempts, w.created_at, w.updated_at,
-    ARRAY(SELECT s.event_name FROM /*schema*/sparrow_subscription s WHERE s.webhook_id = w.id ORDER BY s.event_name)`
+    ARRAY(SELECT s.event_name FROM /*schema*/sparrow_subscription s WHERE s.webhook_id = w.id ORDER BY s.event_name),
+    w.retry_schedule_ms, w.rate_limit_per_second`
 
 func scanWebhook(row pgx.Row) (*webhook.Webhook, error) {
 	var w webhook.Webhook
 	var timeoutMS int64
+	var schedule []int64
 	err := row.Scan(&w.ID, &w.Namespace, &w.URL, &w.Description, &w.State, &w.StateReason, &w.StateChangedAt,
-		&w.Headers, &timeoutMS, &w.MaxAttempts, &w.CreatedAt, &w.UpdatedAt, &w.Events)
+		&w.Headers, &timeoutMS, &w.MaxAttempts, &w.CreatedAt, &w.UpdatedAt, &w.Events, &schedule, &w.RateLimitPerSecond)
 	w.Timeout = time.Duration(timeoutMS) * time.Millisecond
+	w.RetrySchedule = scheduleOf(schedule)
 	// Nothing reads header values back through here: deliveries load their
 	// own (DeliveryLoadWork).
 	w.Headers = webhook.MaskHeaders(w.Headers)
@@ -89,6 +93,10 @@ type WebhookUpdateParams struct {
 	Headers     *secretbox.Headers
 	Timeout     *time.Duration
 	MaxAttempts *int
+	// RetrySchedule replaces the schedule; an empty one restores the
+	// engine's backoff.
+	RetrySchedule      *[]time.Duration
+	RateLimitPerSecond *int
 }
 
 // WebhookUpdate changes a webhook's settings and returns it as stored.
@@ -110,10 +118,44 @@ SET url = coalesce($3, url), description = coalesce($4, description),
     headers = coalesce($5, headers),
     headers_key_id = CASE WHEN $5::jsonb IS NULL THEN headers_key_id ELSE $9 END,
     headers_sealed = CASE WHEN $5::jsonb IS NULL THEN headers_sealed ELSE $10 END,
-    timeout_ms = coalesce($6, timeout_ms), max_attempts = coalesce($7, max_attempts), updated_at = $8
+    timeout_ms = coalesce($6, timeout_ms), max_attempts = coalesce($7, max_attempts), updated_at = $8,
+    retry_schedule_ms = CASE WHEN $11 THEN $12 ELSE retry_schedule_ms END,
+    rate_limit_per_second = coalesce($13, rate_limit_per_second)
 WHERE w.namespace = $1 AND w.id = $2 AND w.deleted_at IS NULL
 RETURNING `+webhookColumns, namespace, id, u.URL, u.Description, headers, timeoutMS, u.MaxAttempts, now,
-		headersKeyID, headersSealed), "update webhook", id)
+		headersKeyID, headersSealed, u.RetrySchedule != nil, scheduleMS(deref0(u.RetrySchedule)), u.RateLimitPerSecond), "update webhook", id)
+}
+
+// scheduleMS is a retry schedule as stored: milliseconds, or NULL for none.
+func scheduleMS(schedule []time.Duration) []int64 {
+	if len(schedule) == 0 {
+		return nil
+	}
+	ms := make([]int64, len(schedule))
+	for i, d := range schedule {
+		ms[i] = d.Milliseconds()
+	}
+	return ms
+}
+
+// scheduleOf reads a stored retry schedule.
+func scheduleOf(ms []int64) []time.Duration {
+	if len(ms) == 0 {
+		return nil
+	}
+	schedule := make([]time.Duration, len(ms))
+	for i, m := range ms {
+		schedule[i] = time.Duration(m) * time.Millisecond
+	}
+	return schedule
+}
+
+func deref0[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
 }
 
 // WebhookGetHeaders returns the headers of webhook id as stored.

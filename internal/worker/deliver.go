@@ -127,7 +127,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[riverworkers.De
 	if err != nil {
 		return err
 	}
-	unstarted, err := w.attemptAll(ctx, waitCtx, client, target, creds, slots, due, !smallJob)
+	unstarted, resumeAt, err := w.attemptAll(ctx, waitCtx, client, target, creds, slots, due, !smallJob)
 	w.wake(ctx, stop, slots.leave())
 	if ctx.Err() != nil {
 		// Stopped mid-run (shutdown, job cancelled): attempts cut short are
@@ -138,10 +138,13 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[riverworkers.De
 	if err != nil {
 		return err
 	}
-	if len(unstarted) == len(due) && len(early) == 0 {
+	switch {
+	case len(unstarted) == len(due) && len(early) == 0 && !resumeAt.IsZero():
+		return river.JobSnooze(time.Until(resumeAt)) // the webhook's rate: spends no attempt
+	case len(unstarted) == len(due) && len(early) == 0:
 		return w.turnAway(job, stop)
 	}
-	return w.handOff(ctx, client, job, unstarted, early)
+	return w.handOff(ctx, client, job, unstarted, resumeAt, early)
 }
 
 // turnAway snoozes a job that found no room at its webhook, spending no
@@ -156,16 +159,29 @@ func (w *deliverWorker) turnAway(job *river.Job[riverworkers.DeliverArgs], stop 
 
 // attemptAll attempts due side by side, a few at a time as slots free up
 // (waiting for them until waitCtx is done), reading their bodies as they
-// start when loadBodies, and returns those it could not start.
+// start when loadBodies. To a rate-limited webhook each few attempts
+// reserve their turns first, shared with every engine, and start at them.
+// It returns the deliveries it did not start and, when the webhook's rate
+// held them back, when they may start.
 func (w *deliverWorker) attemptAll(ctx, waitCtx context.Context, client *river.Client[pgx.Tx], target *store.SendTarget,
-	creds *credentials, slots *jobSlots, due []*store.DeliveryWork, loadBodies bool) ([]*store.DeliveryWork, error) {
+	creds *credentials, slots *jobSlots, due []*store.DeliveryWork, loadBodies bool) (unstarted []*store.DeliveryWork, resumeAt time.Time, err error) {
 	var attempts sync.WaitGroup
 	errs := make([]error, len(due)+1)
-	var unstarted []*store.DeliveryWork
+	pace := newPace(target.RateLimitPerSecond)
 	for i := 0; i < len(due); {
+		n := pace.chunk(min(bodyChunk, len(due)-i))
+		turns, ok, err := pace.reserve(ctx, w.db.db(), target.WebhookID, n)
+		if err != nil {
+			errs[len(due)] = err
+			break
+		}
+		if !ok {
+			unstarted, resumeAt = due[i:], turns
+			break
+		}
 		// Slots for a few attempts, then those deliveries' bodies: a body
 		// is in memory only while its attempt is in flight.
-		sent, recorded, ok := slots.acquire(waitCtx, min(bodyChunk, len(due)-i))
+		sent, recorded, ok := slots.acquire(waitCtx, n)
 		if !ok {
 			unstarted = due[i:]
 			break
@@ -183,25 +199,29 @@ func (w *deliverWorker) attemptAll(ctx, waitCtx context.Context, client *river.C
 		for k, work := range works {
 			attempts.Go(func() {
 				defer recorded[k]()
-				errs[first+k] = w.attempt(ctx, client, target, creds, work, sent[k])
+				if pace.wait(ctx, turns, k) {
+					errs[first+k] = w.attempt(ctx, client, target, creds, work, sent[k])
+				}
 			})
 		}
 		i += len(sent)
 	}
 	attempts.Wait()
-	return unstarted, errors.Join(errs...)
+	return unstarted, resumeAt, errors.Join(errs...)
 }
 
 // handOff gives the deliveries a job did not attempt jobs of their own (now
-// for those that found no free slot, when the first is due for those not
-// due yet: a job run early hands on the rest again) and completes the job in
-// the same transaction, so that no delivery is ever owned by two jobs.
-func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[riverworkers.DeliverArgs], unstarted, early []*store.DeliveryWork) error {
+// for those that found no free slot, at resumeAt for those the webhook's rate
+// held back, when the first is due for those not due yet: a job run early
+// hands on the rest again) and completes the job in the same transaction,
+// so that no delivery is ever owned by two jobs.
+func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[riverworkers.DeliverArgs],
+	unstarted []*store.DeliveryWork, resumeAt time.Time, early []*store.DeliveryWork) error {
 	var params []river.InsertManyParams
 	for _, set := range []struct {
 		works []*store.DeliveryWork
 		at    time.Time
-	}{{unstarted, time.Time{}}, {early, earliest(early)}} {
+	}{{unstarted, resumeAt}, {early, earliest(early)}} {
 		refs := make([]store.DeliveryRef, len(set.works))
 		for i, work := range set.works {
 			refs[i] = store.DeliveryRef{ID: work.ID, WebhookID: job.Args.WebhookID, AttemptCount: job.Args.Attempted}
@@ -376,7 +396,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 		ResponseBodyTruncated: res.ResponseBodyTruncated,
 	}}
 	o := &outcome{client: client, record: rec, namespace: work.Namespace, gone: res.StatusCode == http.StatusGone}
-	v := w.policy.judge(&res.Outcome, number, work.MaxAttempts, work.ExpiresAt, now)
+	v := w.policy.judge(&res.Outcome, number, work.MaxAttempts, target.RetrySchedule, work.ExpiresAt, now)
 	rec.Status, rec.Attempt.NextAttemptAt = v.status, v.next
 	if v.status == delivery.StatusRetrying {
 		o.retry = DeliverJobs(jobCtx, w.queue, []store.DeliveryRef{{ID: work.ID, WebhookID: work.WebhookID, AttemptCount: number}}, v.next)

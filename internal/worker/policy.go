@@ -75,8 +75,9 @@ type retryPolicy struct {
 
 // judge decides what attempt number `number` (of maxAttempts) of a
 // delivery expiring at expiresAt (zero: never), made at now with outcome o,
-// makes of the delivery.
-func (p retryPolicy) judge(o *delivery.Outcome, number, maxAttempts int, expiresAt, now time.Time) verdict {
+// makes of the delivery. A webhook's schedule, when set, replaces the
+// backoff.
+func (p retryPolicy) judge(o *delivery.Outcome, number, maxAttempts int, schedule []time.Duration, expiresAt, now time.Time) verdict {
 	if o.Succeeded() {
 		return verdict{status: delivery.StatusSucceeded}
 	}
@@ -84,7 +85,11 @@ func (p retryPolicy) judge(o *delivery.Outcome, number, maxAttempts int, expires
 	if !retryable || number >= maxAttempts {
 		return verdict{status: delivery.StatusFailed, exhausted: retryable}
 	}
-	next := now.Add(p.backoff(number, o))
+	wait := p.backoff(number, o)
+	if len(schedule) > 0 {
+		wait = delivery.ScheduledBackoff(schedule, number, o)
+	}
+	next := now.Add(wait)
 	if !expiresAt.IsZero() && next.After(expiresAt) {
 		next = expiresAt // wake to end it as expired, not hours later
 	}

@@ -95,27 +95,34 @@ func TestJudge(t *testing.T) {
 	unavailable := &delivery.Outcome{StatusCode: http.StatusServiceUnavailable, Class: delivery.ClassHTTP5xx}
 	badRequest := &delivery.Outcome{StatusCode: http.StatusBadRequest, Class: delivery.ClassHTTP4xx}
 	timeout := &delivery.Outcome{Class: delivery.ClassTimeout}
+	schedule := []time.Duration{5 * time.Second, time.Hour}
+	limited := &delivery.Outcome{StatusCode: http.StatusTooManyRequests, Class: delivery.ClassHTTP4xx, RetryAfter: 2 * time.Hour}
 	tests := []struct {
 		name        string
 		outcome     *delivery.Outcome
 		number, max int
+		schedule    []time.Duration
 		expiresAt   time.Time
 		want        verdict
 	}{
-		{"Success", ok, 1, 3, time.Time{}, verdict{status: delivery.StatusSucceeded}},
-		{"SuccessOnLastAttempt", ok, 3, 3, time.Time{}, verdict{status: delivery.StatusSucceeded}},
-		{"RetryableRetried", unavailable, 2, 3, time.Time{}, verdict{status: delivery.StatusRetrying, next: now.Add(2 * time.Minute)}},
-		{"TimeoutRetried", timeout, 1, 3, time.Time{}, verdict{status: delivery.StatusRetrying, next: now.Add(time.Minute)}},
-		{"RetryCutAtExpiry", unavailable, 2, 3, now.Add(30 * time.Second), verdict{status: delivery.StatusRetrying, next: now.Add(30 * time.Second)}},
-		{"RetryableExhausted", unavailable, 3, 3, time.Time{}, verdict{status: delivery.StatusFailed, exhausted: true}},
-		{"NotRetryable", badRequest, 1, 3, time.Time{}, verdict{status: delivery.StatusFailed}},
-		{"NotRetryableOnLastAttempt", badRequest, 3, 3, time.Time{}, verdict{status: delivery.StatusFailed}},
+		{"Success", ok, 1, 3, nil, time.Time{}, verdict{status: delivery.StatusSucceeded}},
+		{"SuccessOnLastAttempt", ok, 3, 3, nil, time.Time{}, verdict{status: delivery.StatusSucceeded}},
+		{"RetryableRetried", unavailable, 2, 3, nil, time.Time{}, verdict{status: delivery.StatusRetrying, next: now.Add(2 * time.Minute)}},
+		{"TimeoutRetried", timeout, 1, 3, nil, time.Time{}, verdict{status: delivery.StatusRetrying, next: now.Add(time.Minute)}},
+		{"RetryCutAtExpiry", unavailable, 2, 3, nil, now.Add(30 * time.Second), verdict{status: delivery.StatusRetrying, next: now.Add(30 * time.Second)}},
+		{"RetryableExhausted", unavailable, 3, 3, nil, time.Time{}, verdict{status: delivery.StatusFailed, exhausted: true}},
+		{"NotRetryable", badRequest, 1, 3, nil, time.Time{}, verdict{status: delivery.StatusFailed}},
+		{"NotRetryableOnLastAttempt", badRequest, 3, 3, nil, time.Time{}, verdict{status: delivery.StatusFailed}},
+		{"ScheduleFirst", unavailable, 1, 4, schedule, time.Time{}, verdict{status: delivery.StatusRetrying, next: now.Add(5 * time.Second)}},
+		{"ScheduleLastRepeats", unavailable, 3, 4, schedule, time.Time{}, verdict{status: delivery.StatusRetrying, next: now.Add(time.Hour)}},
+		{"RetryAfterLongerWins", limited, 1, 4, schedule, time.Time{}, verdict{status: delivery.StatusRetrying, next: now.Add(2 * time.Hour)}},
+		{"ScheduleExhausted", unavailable, 4, 4, schedule, time.Time{}, verdict{status: delivery.StatusFailed, exhausted: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 
-			got := policy.judge(tt.outcome, tt.number, tt.max, tt.expiresAt, now)
+			got := policy.judge(tt.outcome, tt.number, tt.max, tt.schedule, tt.expiresAt, now)
 			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(verdict{})); diff != "" {
 				t.Fatalf("judge (-want +got):\n%s", diff)
 			}

@@ -67,9 +67,15 @@ type Webhook struct {
 	// When the webhook was registered.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// When the webhook last changed.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// The waits before each retry, as durations such as "5s", "5m", "2h",
+	// the last repeating; empty: Sparrow's default backoff.
+	RetrySchedule []string `protobuf:"bytes,15,rep,name=retry_schedule,json=retrySchedule,proto3" json:"retry_schedule,omitempty"`
+	// The most requests sent to the webhook a second, by every engine
+	// together; 0: no limit.
+	RateLimitPerSecond int32 `protobuf:"varint,16,opt,name=rate_limit_per_second,json=rateLimitPerSecond,proto3" json:"rate_limit_per_second,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Webhook) Reset() {
@@ -200,6 +206,20 @@ func (x *Webhook) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Webhook) GetRetrySchedule() []string {
+	if x != nil {
+		return x.RetrySchedule
+	}
+	return nil
+}
+
+func (x *Webhook) GetRateLimitPerSecond() int32 {
+	if x != nil {
+		return x.RateLimitPerSecond
+	}
+	return 0
+}
+
 // RegisterWebhookRequest describes a webhook to register.
 type RegisterWebhookRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -221,10 +241,20 @@ type RegisterWebhookRequest struct {
 	Headers map[string]string `protobuf:"bytes,7,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// The time one attempt may take, 1 to 60. Default: 30.
 	TimeoutSeconds int32 `protobuf:"varint,8,opt,name=timeout_seconds,json=timeoutSeconds,proto3" json:"timeout_seconds,omitempty"`
-	// The attempts one delivery may make, 1 to 50. Default: 8.
-	MaxAttempts   int32 `protobuf:"varint,9,opt,name=max_attempts,json=maxAttempts,proto3" json:"max_attempts,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The attempts one delivery may make, 1 to 50. Default: 8, or one more
+	// than retry_schedule's length.
+	MaxAttempts int32 `protobuf:"varint,9,opt,name=max_attempts,json=maxAttempts,proto3" json:"max_attempts,omitempty"`
+	// The waits before each retry, in place of the default backoff: the n-th
+	// failure waits the n-th (the last repeating), a receiver's longer
+	// Retry-After still winning. Durations such as "5s", "5m", "2h"; at most
+	// 20, each from 1s to 24h.
+	RetrySchedule []string `protobuf:"bytes,10,rep,name=retry_schedule,json=retrySchedule,proto3" json:"retry_schedule,omitempty"`
+	// The most requests sent to the webhook a second, by every engine
+	// together; deliveries over it wait, spending no attempt. 0 (default): no
+	// limit; at most 10000.
+	RateLimitPerSecond int32 `protobuf:"varint,11,opt,name=rate_limit_per_second,json=rateLimitPerSecond,proto3" json:"rate_limit_per_second,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *RegisterWebhookRequest) Reset() {
@@ -316,6 +346,20 @@ func (x *RegisterWebhookRequest) GetTimeoutSeconds() int32 {
 func (x *RegisterWebhookRequest) GetMaxAttempts() int32 {
 	if x != nil {
 		return x.MaxAttempts
+	}
+	return 0
+}
+
+func (x *RegisterWebhookRequest) GetRetrySchedule() []string {
+	if x != nil {
+		return x.RetrySchedule
+	}
+	return nil
+}
+
+func (x *RegisterWebhookRequest) GetRateLimitPerSecond() int32 {
+	if x != nil {
+		return x.RateLimitPerSecond
 	}
 	return 0
 }
@@ -646,10 +690,18 @@ type UpdateWebhookRequest struct {
 	ClearHeaders bool `protobuf:"varint,8,opt,name=clear_headers,json=clearHeaders,proto3" json:"clear_headers,omitempty"`
 	// A new attempt timeout, 1 to 60.
 	TimeoutSeconds *int32 `protobuf:"varint,9,opt,name=timeout_seconds,json=timeoutSeconds,proto3,oneof" json:"timeout_seconds,omitempty"`
-	// A new attempt limit, 1 to 50.
-	MaxAttempts   *int32 `protobuf:"varint,10,opt,name=max_attempts,json=maxAttempts,proto3,oneof" json:"max_attempts,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// A new attempt limit, 1 to 50. Unset while retry_schedule is set: one
+	// more than its length.
+	MaxAttempts *int32 `protobuf:"varint,10,opt,name=max_attempts,json=maxAttempts,proto3,oneof" json:"max_attempts,omitempty"`
+	// When not empty, the retry schedule from now on (see
+	// RegisterWebhookRequest.retry_schedule).
+	RetrySchedule []string `protobuf:"bytes,11,rep,name=retry_schedule,json=retrySchedule,proto3" json:"retry_schedule,omitempty"`
+	// Go back to the default backoff.
+	ClearRetrySchedule bool `protobuf:"varint,12,opt,name=clear_retry_schedule,json=clearRetrySchedule,proto3" json:"clear_retry_schedule,omitempty"`
+	// A new rate limit in requests a second; 0 removes it.
+	RateLimitPerSecond *int32 `protobuf:"varint,13,opt,name=rate_limit_per_second,json=rateLimitPerSecond,proto3,oneof" json:"rate_limit_per_second,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *UpdateWebhookRequest) Reset() {
@@ -748,6 +800,27 @@ func (x *UpdateWebhookRequest) GetTimeoutSeconds() int32 {
 func (x *UpdateWebhookRequest) GetMaxAttempts() int32 {
 	if x != nil && x.MaxAttempts != nil {
 		return *x.MaxAttempts
+	}
+	return 0
+}
+
+func (x *UpdateWebhookRequest) GetRetrySchedule() []string {
+	if x != nil {
+		return x.RetrySchedule
+	}
+	return nil
+}
+
+func (x *UpdateWebhookRequest) GetClearRetrySchedule() bool {
+	if x != nil {
+		return x.ClearRetrySchedule
+	}
+	return false
+}
+
+func (x *UpdateWebhookRequest) GetRateLimitPerSecond() int32 {
+	if x != nil && x.RateLimitPerSecond != nil {
+		return *x.RateLimitPerSecond
 	}
 	return 0
 }
@@ -4983,7 +5056,7 @@ var File_proto_webhook_proto protoreflect.FileDescriptor
 
 const file_proto_webhook_proto_rawDesc = "" +
 	"\n" +
-	"\x13proto/webhook.proto\x12\awebhook\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x04\n" +
+	"\x13proto/webhook.proto\x12\awebhook\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x05\n" +
 	"\aWebhook\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x10\n" +
@@ -5001,10 +5074,12 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x1a:\n" +
+	"updated_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12%\n" +
+	"\x0eretry_schedule\x18\x0f \x03(\tR\rretrySchedule\x121\n" +
+	"\x15rate_limit_per_second\x18\x10 \x01(\x05R\x12rateLimitPerSecond\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa1\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfb\x03\n" +
 	"\x16RegisterWebhookRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x16\n" +
@@ -5014,7 +5089,10 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\vdescription\x18\x06 \x01(\tR\vdescription\x12F\n" +
 	"\aheaders\x18\a \x03(\v2,.webhook.RegisterWebhookRequest.HeadersEntryR\aheaders\x12'\n" +
 	"\x0ftimeout_seconds\x18\b \x01(\x05R\x0etimeoutSeconds\x12!\n" +
-	"\fmax_attempts\x18\t \x01(\x05R\vmaxAttempts\x1a:\n" +
+	"\fmax_attempts\x18\t \x01(\x05R\vmaxAttempts\x12%\n" +
+	"\x0eretry_schedule\x18\n" +
+	" \x03(\tR\rretrySchedule\x121\n" +
+	"\x15rate_limit_per_second\x18\v \x01(\x05R\x12rateLimitPerSecond\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\t\n" +
@@ -5040,7 +5118,7 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\x14ListWebhooksResponse\x12,\n" +
 	"\bwebhooks\x18\x01 \x03(\v2\x10.webhook.WebhookR\bwebhooks\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
-	"nextCursor\"\x86\x04\n" +
+	"nextCursor\"\xb1\x05\n" +
 	"\x14UpdateWebhookRequest\x12\x1d\n" +
 	"\n" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
@@ -5053,14 +5131,18 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\rclear_headers\x18\b \x01(\bR\fclearHeaders\x12,\n" +
 	"\x0ftimeout_seconds\x18\t \x01(\x05H\x02R\x0etimeoutSeconds\x88\x01\x01\x12&\n" +
 	"\fmax_attempts\x18\n" +
-	" \x01(\x05H\x03R\vmaxAttempts\x88\x01\x01\x1a:\n" +
+	" \x01(\x05H\x03R\vmaxAttempts\x88\x01\x01\x12%\n" +
+	"\x0eretry_schedule\x18\v \x03(\tR\rretrySchedule\x120\n" +
+	"\x14clear_retry_schedule\x18\f \x01(\bR\x12clearRetrySchedule\x126\n" +
+	"\x15rate_limit_per_second\x18\r \x01(\x05H\x04R\x12rateLimitPerSecond\x88\x01\x01\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x06\n" +
 	"\x04_urlB\x0e\n" +
 	"\f_descriptionB\x12\n" +
 	"\x10_timeout_secondsB\x0f\n" +
-	"\r_max_attempts\"C\n" +
+	"\r_max_attemptsB\x18\n" +
+	"\x16_rate_limit_per_second\"C\n" +
 	"\x15UpdateWebhookResponse\x12*\n" +
 	"\awebhook\x18\x01 \x01(\v2\x10.webhook.WebhookR\awebhook\"R\n" +
 	"\x13PauseWebhookRequest\x12\x1d\n" +

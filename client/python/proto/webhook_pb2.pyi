@@ -574,7 +574,7 @@ class RegisterEventResponse(_message.Message):
     def __init__(self, event_type: _Optional[_Union[EventType, _Mapping]] = ...) -> None: ...
 
 class RegisterWebhookRequest(_message.Message):
-    __slots__ = ["active", "description", "events", "headers", "max_attempts", "namespace", "timeout_seconds", "url", "webhook_secret"]
+    __slots__ = ["active", "description", "events", "headers", "max_attempts", "namespace", "rate_limit_per_second", "retry_schedule", "timeout_seconds", "url", "webhook_secret"]
     class HeadersEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -588,6 +588,8 @@ class RegisterWebhookRequest(_message.Message):
     HEADERS_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    RETRY_SCHEDULE_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_SECRET_FIELD_NUMBER: _ClassVar[int]
@@ -597,10 +599,12 @@ class RegisterWebhookRequest(_message.Message):
     headers: _containers.ScalarMap[str, str]
     max_attempts: int
     namespace: str
+    rate_limit_per_second: int
+    retry_schedule: _containers.RepeatedScalarFieldContainer[str]
     timeout_seconds: int
     url: str
     webhook_secret: str
-    def __init__(self, namespace: _Optional[str] = ..., url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., active: bool = ..., webhook_secret: _Optional[str] = ..., description: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[int] = ..., max_attempts: _Optional[int] = ...) -> None: ...
+    def __init__(self, namespace: _Optional[str] = ..., url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., active: bool = ..., webhook_secret: _Optional[str] = ..., description: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[int] = ..., max_attempts: _Optional[int] = ..., retry_schedule: _Optional[_Iterable[str]] = ..., rate_limit_per_second: _Optional[int] = ...) -> None: ...
 
 class RegisterWebhookResponse(_message.Message):
     __slots__ = ["webhook", "webhook_id", "webhook_secret"]
@@ -799,7 +803,7 @@ class UpdateSubscriptionResponse(_message.Message):
     def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ...) -> None: ...
 
 class UpdateWebhookRequest(_message.Message):
-    __slots__ = ["clear_events", "clear_headers", "description", "events", "headers", "max_attempts", "namespace", "timeout_seconds", "url", "webhook_id"]
+    __slots__ = ["clear_events", "clear_headers", "clear_retry_schedule", "description", "events", "headers", "max_attempts", "namespace", "rate_limit_per_second", "retry_schedule", "timeout_seconds", "url", "webhook_id"]
     class HeadersEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -809,25 +813,31 @@ class UpdateWebhookRequest(_message.Message):
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     CLEAR_EVENTS_FIELD_NUMBER: _ClassVar[int]
     CLEAR_HEADERS_FIELD_NUMBER: _ClassVar[int]
+    CLEAR_RETRY_SCHEDULE_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     HEADERS_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    RETRY_SCHEDULE_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
     clear_events: bool
     clear_headers: bool
+    clear_retry_schedule: bool
     description: str
     events: _containers.RepeatedScalarFieldContainer[str]
     headers: _containers.ScalarMap[str, str]
     max_attempts: int
     namespace: str
+    rate_limit_per_second: int
+    retry_schedule: _containers.RepeatedScalarFieldContainer[str]
     timeout_seconds: int
     url: str
     webhook_id: str
-    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., url: _Optional[str] = ..., description: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., clear_events: bool = ..., headers: _Optional[_Mapping[str, str]] = ..., clear_headers: bool = ..., timeout_seconds: _Optional[int] = ..., max_attempts: _Optional[int] = ...) -> None: ...
+    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., url: _Optional[str] = ..., description: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., clear_events: bool = ..., headers: _Optional[_Mapping[str, str]] = ..., clear_headers: bool = ..., timeout_seconds: _Optional[int] = ..., max_attempts: _Optional[int] = ..., retry_schedule: _Optional[_Iterable[str]] = ..., clear_retry_schedule: bool = ..., rate_limit_per_second: _Optional[int] = ...) -> None: ...
 
 class UpdateWebhookResponse(_message.Message):
     __slots__ = ["webhook"]
@@ -836,7 +846,7 @@ class UpdateWebhookResponse(_message.Message):
     def __init__(self, webhook: _Optional[_Union[Webhook, _Mapping]] = ...) -> None: ...
 
 class Webhook(_message.Message):
-    __slots__ = ["active", "created_at", "description", "events", "headers", "id", "max_attempts", "namespace", "state", "state_changed_at", "state_reason", "timeout_seconds", "updated_at", "url"]
+    __slots__ = ["active", "created_at", "description", "events", "headers", "id", "max_attempts", "namespace", "rate_limit_per_second", "retry_schedule", "state", "state_changed_at", "state_reason", "timeout_seconds", "updated_at", "url"]
     class HeadersEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -852,6 +862,8 @@ class Webhook(_message.Message):
     ID_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    RETRY_SCHEDULE_FIELD_NUMBER: _ClassVar[int]
     STATE_CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     STATE_REASON_FIELD_NUMBER: _ClassVar[int]
@@ -866,13 +878,15 @@ class Webhook(_message.Message):
     id: str
     max_attempts: int
     namespace: str
+    rate_limit_per_second: int
+    retry_schedule: _containers.RepeatedScalarFieldContainer[str]
     state: str
     state_changed_at: _timestamp_pb2.Timestamp
     state_reason: str
     timeout_seconds: int
     updated_at: _timestamp_pb2.Timestamp
     url: str
-    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., url: _Optional[str] = ..., description: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., active: bool = ..., state: _Optional[str] = ..., state_reason: _Optional[str] = ..., state_changed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[int] = ..., max_attempts: _Optional[int] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., url: _Optional[str] = ..., description: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., active: bool = ..., state: _Optional[str] = ..., state_reason: _Optional[str] = ..., state_changed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[int] = ..., max_attempts: _Optional[int] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., retry_schedule: _Optional[_Iterable[str]] = ..., rate_limit_per_second: _Optional[int] = ...) -> None: ...
 
 class WebhookHealthSummary(_message.Message):
     __slots__ = ["attempts", "consecutive_failures", "health_status", "status_reason", "success_rate", "webhook_id"]
