@@ -38,6 +38,12 @@ type PushEventParams struct {
 	// IdempotencyKey, when set, makes a repeated push with the same key in
 	// the namespace return the first event and create nothing.
 	IdempotencyKey string
+	// OrderingKey, when set, delivers the event to each webhook after the
+	// events pushed before it with the same key, one at a time: a delivery
+	// waits until the one before it (of its key, to its webhook) has
+	// succeeded, failed for good, expired or been cancelled. Events with
+	// other keys, or none, are not held back.
+	OrderingKey string
 }
 
 func (ev *PushEventParams) validate(field string, maxPayload int) (err error) {
@@ -55,6 +61,7 @@ func (ev *PushEventParams) validate(field string, maxPayload int) (err error) {
 		validate.Labels("labels", ev.Labels),
 		event.ValidateTTL("ttl_seconds", ev.TTL),
 		event.ValidateIdempotencyKey("idempotency_key", ev.IdempotencyKey),
+		event.ValidateOrderingKey("ordering_key", ev.OrderingKey),
 	))
 }
 
@@ -66,6 +73,7 @@ func (e *Engine) newEvent(ev *PushEventParams, now time.Time) *event.Event {
 		Payload:        ev.Payload,
 		Labels:         ev.Labels,
 		IdempotencyKey: ev.IdempotencyKey,
+		OrderingKey:    ev.OrderingKey,
 		CreatedAt:      now,
 	}
 	if stored.Labels == nil {

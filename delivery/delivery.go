@@ -65,6 +65,13 @@ type Delivery struct {
 	// Waiting is true while the delivery waits for its paused or disabled
 	// webhook to be resumed.
 	Waiting bool
+	// OrderingKey is its event's ordering key, if any: the deliveries of
+	// one key to one webhook go one at a time, in order.
+	OrderingKey string
+	// WaitsFor is the delivery of the same ordering key and webhook that
+	// must end (succeed, fail, expire or be cancelled) before this one is
+	// attempted; empty once it may go.
+	WaitsFor string
 	// ExpiresAt is when the delivery stops being attempted; zero: never.
 	ExpiresAt      time.Time
 	NextAttemptAt  time.Time

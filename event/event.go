@@ -62,7 +62,10 @@ type Event struct {
 	// IdempotencyKey, when set, makes a repeated push in the namespace return
 	// this event instead of creating another.
 	IdempotencyKey string
-	CreatedAt      time.Time
+	// OrderingKey, when set, orders the event's deliveries after those of
+	// the events pushed before it with the same key, webhook by webhook.
+	OrderingKey string
+	CreatedAt   time.Time
 	// ExpiresAt is when the event stops being delivered; zero means never.
 	ExpiresAt time.Time
 }
@@ -144,6 +147,15 @@ func jsonDepth(doc []byte) int {
 		}
 	}
 	return deepest
+}
+
+// MaxOrderingKeyLen bounds an ordering key.
+const MaxOrderingKeyLen = 256
+
+// ValidateOrderingKey checks an ordering key: text of at most
+// MaxOrderingKeyLen bytes; empty means none.
+func ValidateOrderingKey(field, key string) error {
+	return validate.Text(field, key, MaxOrderingKeyLen)
 }
 
 // ValidateIdempotencyKey checks an optional idempotency key.

@@ -18,6 +18,7 @@
 package sparrowtest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -100,8 +101,8 @@ func (r *Receiver) SetSecrets(secrets ...string) error {
 }
 
 // Respond makes the receiver answer with fn, given the request's number
-// (from 1) among those received; a request whose signature fails is
-// answered 401 all the same.
+// (from 1) among those received and the request, its body readable; a
+// request whose signature fails is answered 401 all the same.
 func (r *Receiver) Respond(fn func(n int, w http.ResponseWriter, req *http.Request)) {
 	r.mu.Lock()
 	r.respond = fn
@@ -130,6 +131,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	case got.SignatureErr != nil:
 		http.Error(w, got.SignatureErr.Error(), http.StatusUnauthorized)
 	case respond != nil:
+		req.Body = io.NopCloser(bytes.NewReader(body)) // for respond to read again
 		respond(n, w, req)
 	}
 }

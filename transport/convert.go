@@ -194,6 +194,7 @@ func toEvent(ev *event.Event) *pb.Event {
 		PayloadJson:    string(ev.Payload),
 		Labels:         ev.Labels,
 		IdempotencyKey: ev.IdempotencyKey,
+		OrderingKey:    ev.OrderingKey,
 		CreatedAt:      timestamp(ev.CreatedAt),
 		ExpiresAt:      timestamp(ev.ExpiresAt),
 	}
@@ -214,6 +215,7 @@ func toPushEvent(m *pb.PushEventRequest) (sparrow.PushEventParams, error) {
 		Labels:         m.GetLabels(),
 		TTL:            time.Duration(m.GetTtlSeconds()) * time.Second,
 		IdempotencyKey: m.GetIdempotencyKey(),
+		OrderingKey:    m.GetOrderingKey(),
 	}, nil
 }
 
@@ -253,6 +255,8 @@ func toDelivery(d *delivery.Delivery) *pb.Delivery {
 		CompletedAt:    timestamp(d.CompletedAt),
 		ExpiresAt:      timestamp(d.ExpiresAt),
 		Body:           text(string(d.Body)),
+		OrderingKey:    d.OrderingKey,
+		WaitsFor:       d.WaitsFor,
 	}
 	for _, a := range d.Attempts {
 		out.Attempts = append(out.Attempts, &pb.DeliveryAttempt{

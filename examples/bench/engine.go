@@ -146,14 +146,35 @@ func (c *cluster) close() {
 }
 
 // prefill pushes events with PushEvents, the engines stopped, so a run
-// starts from a backlog: events and their fan-out jobs.
-func (c *cluster) prefill(ctx context.Context, events, payloadBytes int) error {
+// starts from a backlog: events and their fan-out jobs. With orderingKeys,
+// the events take that many ordering keys in turn.
+func (c *cluster) prefill(ctx context.Context, events, payloadBytes, orderingKeys int) error {
 	body := payload(payloadBytes, 0)
 	batch := make([]sparrow.PushEventParams, 0, sparrow.MaxPushBatch)
 	for pushed := 0; pushed < events; pushed += len(batch) {
 		batch = batch[:min(sparrow.MaxPushBatch, events-pushed)]
 		for i := range batch {
 			batch[i] = sparrow.PushEventParams{Name: eventName, Payload: body}
+			if orderingKeys > 0 {
+				batch[i].OrderingKey = fmt.Sprintf("key-%d", (pushed+i)%orderingKeys)
+			}
+		}
+		if _, err := c.engine().PushEvents(ctx, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prefillNamespace pushes events into namespace with PushEvents, as
+// prefill does.
+func (c *cluster) prefillNamespace(ctx context.Context, namespace string, events, payloadBytes int) error {
+	body := payload(payloadBytes, 0)
+	batch := make([]sparrow.PushEventParams, 0, sparrow.MaxPushBatch)
+	for pushed := 0; pushed < events; pushed += len(batch) {
+		batch = batch[:min(sparrow.MaxPushBatch, events-pushed)]
+		for i := range batch {
+			batch[i] = sparrow.PushEventParams{Namespace: namespace, Name: eventName, Payload: body}
 		}
 		if _, err := c.engine().PushEvents(ctx, batch); err != nil {
 			return err

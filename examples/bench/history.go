@@ -124,7 +124,7 @@ func (b *bench) historyCondition(ctx context.Context, rows int, res *HistoryResu
 	if rows > 0 {
 		step = fmt.Sprintf("end-to-end, 10 webhooks, %s rows of history", thousands(float64(rows)))
 	}
-	if figs.DeliveriesPerSec, err = b.deliverBacklog(ctx, step, c, recv, historyWebhooks); err != nil {
+	if figs.DeliveriesPerSec, err = b.deliverBacklog(ctx, step, c, recv, historyWebhooks, 0); err != nil {
 		return figs, nil, err
 	}
 	byKind, err := b.timeListDeliveries(ctx, c.engine(), webhookIDs)

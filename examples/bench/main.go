@@ -11,6 +11,8 @@
 //	go run ./examples/bench -soak 10m -rate 1000
 //	go run ./examples/bench -only e2e -cpuprofile e2e.prof
 //	go run ./examples/bench -only fairness      # 1 stalled webhook of 10 vs none
+//	go run ./examples/bench -only e2e,ordered   # 100 ordering keys vs none
+//	go run ./examples/bench -only tenants       # a namespace's backlog vs another's latency
 //
 // It finds PostgreSQL the way the tests do (DATABASE_URL, else 127.0.0.1:5432,
 // else a throwaway cluster), creates a database of its own (or, when not
@@ -74,6 +76,9 @@ type config struct {
 	LatencyWebhooks  int
 	FairnessRate     int
 	FairnessDuration time.Duration
+	TenantsRate      int
+	TenantsBacklog   int
+	TenantsDuration  time.Duration
 	Backlog          int
 	Instances        int
 	History          int
@@ -98,7 +103,7 @@ type config struct {
 }
 
 // scenarios are the names -only accepts, in the order they run.
-var scenarios = []string{"noop", "insert", "rivertx", "pushtx", "pushevents", "naive", "e2e", "latency", "fairness", "backlog", "history"}
+var scenarios = []string{"noop", "insert", "rivertx", "pushtx", "pushevents", "naive", "e2e", "ordered", "latency", "fairness", "tenants", "backlog", "history"}
 
 // quickSettings shrink every size for a smoke run (the test's); flags given
 // explicitly still win.
@@ -110,6 +115,8 @@ var quickSettings = map[string]string{
 	"latency-duration":  "1500ms",
 	"fairness-rate":     "20",
 	"fairness-duration": "1s",
+	"tenants-backlog":   "2000",
+	"tenants-duration":  "1s",
 	"backlog":           "1000",
 	"list-calls":        "20",
 	"sample-every":      "500ms",
@@ -137,6 +144,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.LatencyWebhooks, "latency-webhooks", 10, "webhooks the latency run's deliveries go to (events/s = rate / webhooks)")
 	fs.IntVar(&cfg.FairnessRate, "fairness-rate", 100, "fairness runs: events/s offered, each delivered to 10 webhooks (the default is the latency run's 1,000 deliveries/s); run A all healthy, run B with one webhook that holds every request until its 2s timeout")
 	fs.DurationVar(&cfg.FairnessDuration, "fairness-duration", 10*time.Second, "fairness runs: how long each offers its load")
+	fs.IntVar(&cfg.TenantsRate, "tenants-rate", 50, "fair sharing runs: namespace B's events/s, each to one webhook")
+	fs.IntVar(&cfg.TenantsBacklog, "tenants-backlog", 100000, "fair sharing runs: deliveries namespace A owes its 10 webhooks when run B starts")
+	fs.DurationVar(&cfg.TenantsDuration, "tenants-duration", 20*time.Second, "fair sharing runs: how long B pushes")
 	fs.IntVar(&cfg.Backlog, "backlog", 200000, "deliveries owed (pushed, not yet received) the memory run grows to (e.g. 1000000)")
 	fs.IntVar(&cfg.Instances, "instances", 1, "also measure end-to-end rates with this many engines (own River client and pool each, one database)")
 	fs.IntVar(&cfg.History, "history", 0, "pre-fill this many finished deliveries and compare rates with and without them (0: skip)")
@@ -208,6 +218,8 @@ func (c *config) validate() error {
 	positive("latency-rate", c.LatencyRate)
 	positive("latency-webhooks", c.LatencyWebhooks)
 	positive("fairness-rate", c.FairnessRate)
+	positive("tenants-rate", c.TenantsRate)
+	positive("tenants-backlog", c.TenantsBacklog)
 	positive("backlog", c.Backlog)
 	positive("instances", c.Instances)
 	positive("list-calls", c.ListCalls)
@@ -217,8 +229,8 @@ func (c *config) validate() error {
 	if c.Payload < 64 {
 		problems = append(problems, errors.New("-payload must be at least 64 bytes"))
 	}
-	if c.Duration <= 0 || c.LatencyDuration <= 0 || c.FairnessDuration <= 0 || c.SampleEvery <= 0 {
-		problems = append(problems, errors.New("-duration, -latency-duration, -fairness-duration and -sample-every must be positive"))
+	if c.Duration <= 0 || c.LatencyDuration <= 0 || c.FairnessDuration <= 0 || c.TenantsDuration <= 0 || c.SampleEvery <= 0 {
+		problems = append(problems, errors.New("-duration, -latency-duration, -fairness-duration, -tenants-duration and -sample-every must be positive"))
 	}
 	if c.Workers < 0 || c.PerWebhook < 0 || c.History < 0 || c.Soak < 0 {
 		problems = append(problems, errors.New("-workers, -per-webhook, -history and -soak must not be negative"))
@@ -342,6 +354,9 @@ func (b *bench) plan() []step {
 		add("naive", "naive River delivery"+suffix, b.naiveDelivery)
 		for _, webhooks := range []int{1, 10} {
 			add("e2e", fmt.Sprintf("end-to-end, %d webhook(s)", webhooks)+suffix, b.endToEnd(webhooks, 1))
+			if webhooks == 1 {
+				add("ordered", fmt.Sprintf("end-to-end, 1 webhook, %d ordering keys", orderedKeys)+suffix, b.ordered)
+			}
 			if cfg.Instances > 1 {
 				add("e2e", fmt.Sprintf("end-to-end, %d webhook(s), %d instances", webhooks, cfg.Instances)+suffix, b.endToEnd(webhooks, cfg.Instances))
 			}
@@ -349,6 +364,7 @@ func (b *bench) plan() []step {
 	}
 	add("latency", fmt.Sprintf("latency at %d deliveries/s to %d webhook(s)", cfg.LatencyRate, cfg.LatencyWebhooks), b.latency)
 	add("fairness", fmt.Sprintf("fairness, %d events/s to %d webhooks, 1 stalled vs none", cfg.FairnessRate, fairnessWebhooks), b.fairness)
+	add("tenants", fmt.Sprintf("fair sharing, namespace B at %d events/s with namespace A owing %d vs alone", cfg.TenantsRate, cfg.TenantsBacklog), b.tenants)
 	add("backlog", fmt.Sprintf("memory while the backlog grows to %d", cfg.Backlog), b.backlog)
 	add("history", fmt.Sprintf("empty tables vs %d rows of history", cfg.History), b.history)
 	return steps

@@ -28,6 +28,7 @@ type Results struct {
 	Targets   []Target        `json:"targets"`
 	Latency   *LatencyResult  `json:"latency,omitempty"`
 	Fairness  *FairnessResult `json:"fairness,omitempty"`
+	Tenants   *TenantsResult  `json:"tenants,omitempty"`
 	Backlog   []BacklogSample `json:"backlog,omitempty"`
 	History   *HistoryResult  `json:"history,omitempty"`
 	Soak      *SoakResult     `json:"soak,omitempty"`
@@ -70,6 +71,7 @@ const (
 	SectionSparrow  Section = "sparrow"
 	SectionLatency  Section = "latency"
 	SectionFairness Section = "fairness"
+	SectionTenants  Section = "tenants"
 	SectionMemory   Section = "memory"
 	SectionHistory  Section = "history"
 	SectionSoak     Section = "soak"
@@ -169,6 +171,7 @@ func (r *Results) finish(log *logSink) {
 	r.EngineLog = log.snapshot()
 	r.relative("end-to-end, 1 webhook / naive River delivery", "e2e_1_webhook", "naive_delivery", 1.5)
 	r.relative("end-to-end, 10 webhooks / naive River delivery", "e2e_10_webhooks", "naive_delivery", 1.5)
+	r.relative("end-to-end, 100 ordering keys / no key", "e2e_ordered", "e2e_1_webhook", 0.5)
 	r.relative("PushEventTx c1 / plain insert+commit c1", "push_event_tx_c1", "insert_commit_c1", 0.5)
 	r.relative("PushEventTx c8 / plain insert+commit c8", "push_event_tx_c8", "insert_commit_c8", 0.5)
 	r.absolute("PushEvents", "push_events", 20000, true)
@@ -179,6 +182,7 @@ func (r *Results) finish(log *logSink) {
 		}
 	}
 	r.judgeFairness()
+	r.judgeTenants()
 	r.ceiling("Go heap, last / first backlog checkpoint", "backlog_heap_last", "backlog_heap_first", 1.2)
 	r.relative("PushEventTx c8, history / empty", "history_push_tx_full", "history_push_tx_empty", 0.8)
 	r.relative("end-to-end, history / empty", "history_e2e_full", "history_e2e_empty", 0.8)
@@ -277,6 +281,7 @@ var sectionTitles = []struct {
 	{SectionSparrow, "SPARROW"},
 	{SectionLatency, "LATENCY"},
 	{SectionFairness, "FAIRNESS: 1 STALLED WEBHOOK OF 10 (B) VS NONE (A)"},
+	{SectionTenants, "FAIR SHARING: NAMESPACE B WITH NAMESPACE A'S BACKLOG (B) VS ALONE (A)"},
 	{SectionMemory, "MEMORY"},
 	{SectionHistory, "HISTORY"},
 	{SectionSoak, "SOAK"},

@@ -93,7 +93,7 @@ func (b *bench) pushEvents(ctx context.Context) (string, error) {
 func (b *bench) endToEnd(webhooks, instances int) func(ctx context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		key, label := e2eFigure(webhooks, instances)
-		perSec, err := b.measureEndToEnd(ctx, label, fmt.Sprintf("e2e_%d_%d", webhooks, instances), webhooks, instances)
+		perSec, err := b.measureEndToEnd(ctx, label, fmt.Sprintf("e2e_%d_%d", webhooks, instances), webhooks, instances, 0)
 		if err != nil {
 			return "", err
 		}
@@ -114,9 +114,25 @@ func e2eFigure(webhooks, instances int) (key, label string) {
 	return key, label
 }
 
+// orderedKeys is how many ordering keys the ordered run's events take.
+const orderedKeys = 100
+
+// ordered is the end-to-end run to 1 webhook with every event carrying one
+// of orderedKeys ordering keys: at most orderedKeys deliveries in flight,
+// each key's one after the other.
+func (b *bench) ordered(ctx context.Context) (string, error) {
+	label := fmt.Sprintf("end-to-end, 1 webhook, %d ordering keys", orderedKeys)
+	perSec, err := b.measureEndToEnd(ctx, label, "e2e_ordered", 1, 1, orderedKeys)
+	if err != nil {
+		return "", err
+	}
+	b.res.add("e2e_ordered", SectionSparrow, label, perSec, "deliveries/s")
+	return rate(perSec, "deliveries/s"), nil
+}
+
 // measureEndToEnd runs one end-to-end measurement in a schema of its own,
-// named after name.
-func (b *bench) measureEndToEnd(ctx context.Context, step, name string, webhooks, instances int) (float64, error) {
+// named after name, its events taking orderingKeys keys (0: none).
+func (b *bench) measureEndToEnd(ctx context.Context, step, name string, webhooks, instances, orderingKeys int) (float64, error) {
 	recv := newReceiver(false)
 	defer recv.close()
 	c, err := b.newCluster(ctx, name, instances)
@@ -127,16 +143,16 @@ func (b *bench) measureEndToEnd(ctx context.Context, step, name string, webhooks
 	if _, err := c.register(ctx, recv, webhooks); err != nil {
 		return 0, err
 	}
-	return b.deliverBacklog(ctx, step, c, recv, webhooks)
+	return b.deliverBacklog(ctx, step, c, recv, webhooks, orderingKeys)
 }
 
 // deliverBacklog pushes enough events for -deliveries deliveries to
 // webhooks, then starts the engines and times the deliveries. step names
 // the measurement in the diagnostics.
-func (b *bench) deliverBacklog(ctx context.Context, step string, c *cluster, recv *receiver, webhooks int) (float64, error) {
+func (b *bench) deliverBacklog(ctx context.Context, step string, c *cluster, recv *receiver, webhooks, orderingKeys int) (float64, error) {
 	events := (b.cfg.Deliveries + webhooks - 1) / webhooks
 	total := int64(events * webhooks)
-	if err := c.prefill(ctx, events, b.cfg.Payload); err != nil {
+	if err := c.prefill(ctx, events, b.cfg.Payload, orderingKeys); err != nil {
 		return 0, err
 	}
 	recv.expect(total)

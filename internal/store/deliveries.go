@@ -18,7 +18,7 @@ import (
 var deliveryInsertColumns = []string{
 	"id", "namespace", "webhook_id", "event_id", "event_name", "subscription_id", "status", "body",
 	"attempt_count", "max_attempts", "expires_at", "next_attempt_at", "last_error_class", "last_error",
-	"created_at", "updated_at", "completed_at",
+	"created_at", "updated_at", "completed_at", "ordering_key", "waits_for",
 }
 
 // DeliveryInsertMany stores new deliveries with COPY: fan-out creates them by the
@@ -33,7 +33,7 @@ func DeliveryInsertMany(ctx context.Context, db dbutil.DB, ds []*delivery.Delive
 		rows[i] = []any{
 			d.ID, d.Namespace, d.WebhookID, d.EventID, d.EventName, d.SubscriptionID, string(d.Status), body,
 			d.AttemptCount, d.MaxAttempts, nullTime(d.ExpiresAt), nullTime(d.NextAttemptAt), string(d.LastErrorClass), d.LastError,
-			d.CreatedAt, d.CreatedAt, nullTime(d.CompletedAt),
+			d.CreatedAt, d.CreatedAt, nullTime(d.CompletedAt), nullString(d.OrderingKey), nullString(d.WaitsFor),
 		}
 	}
 	_, err := db.CopyFrom(ctx, "sparrow_delivery", deliveryInsertColumns, pgx.CopyFromRows(rows))
@@ -42,7 +42,8 @@ func DeliveryInsertMany(ctx context.Context, db dbutil.DB, ds []*delivery.Delive
 
 const deliveryColumns = `d.id, d.namespace, d.webhook_id, d.event_id, d.event_name, d.subscription_id, d.status,
     d.attempt_count, d.max_attempts, d.parked, d.expires_at, d.next_attempt_at, d.last_attempt_at,
-    d.last_status_code, d.last_error_class, d.last_error, d.created_at, d.updated_at, d.completed_at`
+    d.last_status_code, d.last_error_class, d.last_error, d.created_at, d.updated_at, d.completed_at,
+    coalesce(d.ordering_key, ''), coalesce(d.waits_for, '')`
 
 func scanDelivery(row pgx.Row, extra ...any) (*delivery.Delivery, error) {
 	var d delivery.Delivery
@@ -50,7 +51,7 @@ func scanDelivery(row pgx.Row, extra ...any) (*delivery.Delivery, error) {
 	var lastCode *int
 	dest := append([]any{&d.ID, &d.Namespace, &d.WebhookID, &d.EventID, &d.EventName, &d.SubscriptionID, &d.Status,
 		&d.AttemptCount, &d.MaxAttempts, &d.Waiting, &expires, &next, &last,
-		&lastCode, &d.LastErrorClass, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &completed}, extra...)
+		&lastCode, &d.LastErrorClass, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &completed, &d.OrderingKey, &d.WaitsFor}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}

@@ -33,10 +33,17 @@ func EventInsert(ctx context.Context, db dbutil.DB, ev *event.Event, typeVersion
 		onConflict = "ON CONFLICT (namespace, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
 		key = &ev.IdempotencyKey
 	}
+	// An ordering key numbers the event (see sparrow_ordering_push); a
+	// number spent on an event not inserted leaves a gap, which is harmless.
+	numbered, seq := "", "NULL::bigint"
+	if ev.OrderingKey != "" {
+		numbered = `numbered AS (` + orderingNumber + `),`
+		seq = "(SELECT pushed FROM numbered)"
+	}
 	tag, err := db.Exec(ctx, `
-WITH inserted AS (
-    INSERT INTO /*schema*/sparrow_event (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at)
-    SELECT $1, $2, t.name, $4::json, $5::jsonb, $6, $7, $8
+WITH `+numbered+` inserted AS (
+    INSERT INTO /*schema*/sparrow_event (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at, ordering_key, ordering_seq)
+    SELECT $1, $2, t.name, $4::json, $5::jsonb, $6, $7, $8, $11, `+seq+`
     FROM /*schema*/sparrow_event_type t WHERE t.name = $3 AND t.active AND t.updated_at = $9
     `+onConflict+`
     RETURNING id
@@ -44,7 +51,7 @@ WITH inserted AS (
 INSERT INTO /*schema*/sparrow_fanout_queue (event_id, trace_context, queued_at)
 SELECT id, $10::jsonb, $7 FROM inserted`,
 		ev.ID, ev.Namespace, ev.Name, []byte(ev.Payload), emptyIfNil(ev.Labels), key,
-		ev.CreatedAt, nullTime(ev.ExpiresAt), typeVersion, nullJSON(traceContext))
+		ev.CreatedAt, nullTime(ev.ExpiresAt), typeVersion, nullJSON(traceContext), nullString(ev.OrderingKey))
 	if err != nil {
 		return nil, false, dbutil.Interpret("insert event", err)
 	}
@@ -74,7 +81,7 @@ func EventInsertMany(ctx context.Context, db dbutil.DB, evs []*event.Event) ([]*
 	n := len(evs)
 	var (
 		idCol, nsCol, nameCol, keyCol = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		payloadCol, labelsCol         = make([]string, n), make([]string, n)
+		payloadCol, labelsCol, ordCol = make([]string, n), make([]string, n), make([]string, n)
 		createdCol                    = make([]time.Time, n)
 		expiresCol                    = make([]*time.Time, n)
 	)
@@ -82,15 +89,19 @@ func EventInsertMany(ctx context.Context, db dbutil.DB, evs []*event.Event) ([]*
 		labels, _ := json.Marshal(emptyIfNil(ev.Labels))
 		idCol[i], nsCol[i], nameCol[i], keyCol[i] = ev.ID, ev.Namespace, ev.Name, ev.IdempotencyKey
 		payloadCol[i], labelsCol[i] = string(ev.Payload), string(labels)
-		createdCol[i], expiresCol[i] = ev.CreatedAt, nullTime(ev.ExpiresAt)
+		createdCol[i], expiresCol[i], ordCol[i] = ev.CreatedAt, nullTime(ev.ExpiresAt), ev.OrderingKey
+	}
+	seqCol, err := orderingNumberMany(ctx, db, evs)
+	if err != nil {
+		return nil, nil, err
 	}
 	rows, err := db.Query(ctx, `
-INSERT INTO /*schema*/sparrow_event (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at)
-SELECT id, namespace, name, payload::json, labels::jsonb, nullif(idempotency_key, ''), created_at, expires_at
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
-    AS input (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at)
+INSERT INTO /*schema*/sparrow_event (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at, ordering_key, ordering_seq)
+SELECT id, namespace, name, payload::json, labels::jsonb, nullif(idempotency_key, ''), created_at, expires_at, nullif(ordering_key, ''), ordering_seq
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::bigint[])
+    AS input (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at, ordering_key, ordering_seq)
 ON CONFLICT (namespace, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-RETURNING id`, idCol, nsCol, nameCol, payloadCol, labelsCol, keyCol, createdCol, expiresCol)
+RETURNING id`, idCol, nsCol, nameCol, payloadCol, labelsCol, keyCol, createdCol, expiresCol, ordCol, seqCol)
 	if err != nil {
 		return nil, nil, dbutil.Interpret("insert events", err)
 	}
@@ -116,7 +127,7 @@ RETURNING id`, idCol, nsCol, nameCol, payloadCol, labelsCol, keyCol, createdCol,
 	return stored, created, nil
 }
 
-const eventColumns = "id, namespace, name, labels, coalesce(idempotency_key, ''), created_at, expires_at"
+const eventColumns = "id, namespace, name, labels, coalesce(idempotency_key, ''), created_at, expires_at, coalesce(ordering_key, '')"
 
 // scanEvent scans eventColumns, then the payload when asked for, then the
 // columns after them into more.
@@ -126,7 +137,7 @@ func scanEvent(row pgx.Row, payload *json.RawMessage, more ...any) (*event.Event
 	// Bytes, not a json.RawMessage: pgx would pass the payload through
 	// json.Unmarshal, re-checking JSON that was checked when pushed.
 	var raw []byte
-	dest := []any{&ev.ID, &ev.Namespace, &ev.Name, &ev.Labels, &ev.IdempotencyKey, &ev.CreatedAt, &expires}
+	dest := []any{&ev.ID, &ev.Namespace, &ev.Name, &ev.Labels, &ev.IdempotencyKey, &ev.CreatedAt, &expires, &ev.OrderingKey}
 	if payload != nil {
 		dest = append(dest, &raw)
 	}

@@ -112,7 +112,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[riverworkers.De
 		return err // no webhook: removed by retention, nothing left to do
 	}
 	t := triageJob(target, works, job.Args.Attempted, now)
-	if err := errors.Join(w.finish(ctx, t.cancelled, delivery.StatusCancelled, now), w.finish(ctx, t.expired, delivery.StatusExpired, now),
+	if err := errors.Join(w.finish(ctx, client, t.cancelled, delivery.StatusCancelled, now), w.finish(ctx, client, t.expired, delivery.StatusExpired, now),
 		w.park(ctx, target.WebhookID, t.parked, now)); err != nil {
 		return err
 	}
@@ -303,11 +303,34 @@ func stopped(stop <-chan struct{}) bool {
 }
 
 // finish ends deliveries that will never be attempted again.
-func (w *deliverWorker) finish(ctx context.Context, works []*store.DeliveryWork, status delivery.Status, now time.Time) error {
+func (w *deliverWorker) finish(ctx context.Context, client *river.Client[pgx.Tx], works []*store.DeliveryWork, status delivery.Status, now time.Time) error {
 	if len(works) == 0 {
 		return nil
 	}
-	finished, err := store.DeliveryFinish(ctx, w.db.db(), workIDs(works), status, now)
+	var finished []string
+	err := w.db.inTx(ctx, func(tx pgx.Tx, db dbutil.DB) error {
+		var err error
+		if finished, err = store.DeliveryFinish(ctx, db, workIDs(works), status, now); err != nil {
+			return err
+		}
+		// The next delivery of each one's ordering key may go.
+		var ended []store.Ended
+		done := make(map[string]bool, len(finished))
+		for _, id := range finished {
+			done[id] = true
+		}
+		for _, work := range works {
+			if work.OrderingKey != "" && done[work.ID] {
+				ended = append(ended, store.Ended{ID: work.ID, WebhookID: work.WebhookID, Namespace: work.Namespace, OrderingKey: work.OrderingKey})
+			}
+		}
+		released, err := store.OrderingRelease(ctx, db, ended, now)
+		if err != nil || len(released) == 0 {
+			return err
+		}
+		_, err = client.InsertManyFastTx(ctx, tx, DeliverJobs(ctx, w.queue, released, time.Time{}))
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -395,7 +418,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 		ResponseBody:          res.ResponseBody,
 		ResponseBodyTruncated: res.ResponseBodyTruncated,
 	}}
-	o := &outcome{client: client, record: rec, namespace: work.Namespace, gone: res.StatusCode == http.StatusGone}
+	o := &outcome{client: client, record: rec, namespace: work.Namespace, orderingKey: work.OrderingKey, gone: res.StatusCode == http.StatusGone}
 	v := w.policy.judge(&res.Outcome, number, work.MaxAttempts, target.RetrySchedule, work.ExpiresAt, now)
 	rec.Status, rec.Attempt.NextAttemptAt = v.status, v.next
 	if v.status == delivery.StatusRetrying {

@@ -113,6 +113,14 @@ func (b *fanOuter) fanOut(ctx context.Context, tx pgx.Tx, client *river.Client[p
 		return nil, nil
 	}
 	db := b.db.schema.On(tx)
+	if round == 0 {
+		// An event with an ordering key takes its turn behind the key's
+		// earlier events; later ones deferred wait for it.
+		var err error
+		if events, err = store.OrderingAdmit(ctx, db, events); err != nil {
+			return nil, err
+		}
+	}
 	var namespaces, names []string
 	seen := map[[2]string]bool{}
 	for _, ev := range events {
@@ -125,12 +133,23 @@ func (b *fanOuter) fanOut(ctx context.Context, tx pgx.Tx, client *river.Client[p
 	if err != nil {
 		return nil, err
 	}
-	deliveries, pending := b.deliveries(events, targets, round, now)
+	deliveries := b.deliveries(events, targets, round, now)
 	if len(deliveries) == 0 {
 		return nil, nil
 	}
+	if err := store.OrderingLink(ctx, db, deliveries, now); err != nil {
+		return nil, err
+	}
 	if err := store.DeliveryInsertMany(ctx, db, deliveries); err != nil {
 		return nil, err
+	}
+	var pending []store.DeliveryRef
+	for _, d := range deliveries {
+		// Ended at birth (expired, failed template), or waiting for the one
+		// before it of its ordering key: no job yet.
+		if !d.Status.Final() && d.WaitsFor == "" {
+			pending = append(pending, store.DeliveryRef{ID: d.ID, WebhookID: d.WebhookID})
+		}
 	}
 	if len(pending) > 0 {
 		if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(ctx, b.queue, pending, time.Time{})); err != nil {
@@ -152,9 +171,9 @@ func (b *fanOuter) fannedOut(ctx context.Context, span trace.Span, created []*de
 }
 
 // deliveries builds the deliveries of fan-out round `round` of events to
-// targets, and returns those that need a job: the rest ended at birth
-// (expired event, failed template).
-func (b *fanOuter) deliveries(events []*event.Event, targets []store.Subscriber, round int, now time.Time) ([]*delivery.Delivery, []store.DeliveryRef) {
+// targets, in events' order; some end at birth (expired event, failed
+// template).
+func (b *fanOuter) deliveries(events []*event.Event, targets []store.Subscriber, round int, now time.Time) []*delivery.Delivery {
 	type key struct{ namespace, name string }
 	byEvent := map[key][]*store.Subscriber{}
 	for i := range targets {
@@ -162,7 +181,6 @@ func (b *fanOuter) deliveries(events []*event.Event, targets []store.Subscriber,
 		byEvent[key{t.Namespace, t.EventName}] = append(byEvent[key{t.Namespace, t.EventName}], t)
 	}
 	var out []*delivery.Delivery
-	var pending []store.DeliveryRef
 	for _, ev := range events {
 		for _, t := range byEvent[key{ev.Namespace, ev.Name}] {
 			// Sparrow's own events never go to the webhook they concern:
@@ -182,15 +200,13 @@ func (b *fanOuter) deliveries(events []*event.Event, targets []store.Subscriber,
 				ExpiresAt:      ev.ExpiresAt,
 				NextAttemptAt:  now,
 				CreatedAt:      now,
+				OrderingKey:    ev.OrderingKey,
 			}
 			b.shape(d, ev, t.Template, now)
 			out = append(out, d)
-			if !d.Status.Final() {
-				pending = append(pending, store.DeliveryRef{ID: d.ID, WebhookID: d.WebhookID})
-			}
 		}
 	}
-	return out, pending
+	return out
 }
 
 // subscribed reports whether fan-out round `round` of ev goes to t. An event

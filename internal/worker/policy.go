@@ -26,13 +26,14 @@ type triage struct {
 
 // triageJob sorts the deliveries of a job carrying deliveries at attempt
 // count attempted, to webhook target, at time now. A delivery finished,
-// waiting for its webhook, or moved on to a later job (its count past the
-// job's) is in none of the lists: it is not this job's to touch.
+// waiting for its webhook or its ordering key's turn, or moved on to a
+// later job (its count past the job's) is in none of the lists: it is not
+// this job's to touch.
 func triageJob(target *store.SendTarget, works []*store.DeliveryWork, attempted int, now time.Time) triage {
 	var t triage
 	for _, work := range works {
 		switch {
-		case work.Status.Final(), work.Waiting, work.AttemptCount != attempted:
+		case work.Status.Final(), work.Waiting, work.WaitsFor != "", work.AttemptCount != attempted:
 		case target.Deleted:
 			t.cancelled = append(t.cancelled, work)
 		case !work.ExpiresAt.IsZero() && !now.Before(work.ExpiresAt):

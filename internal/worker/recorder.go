@@ -35,6 +35,9 @@ type outcome struct {
 	client    *river.Client[pgx.Tx]
 	record    *store.AttemptRecord
 	namespace string
+	// orderingKey is the delivery's: once it ends, the next of its key to
+	// its webhook may go.
+	orderingKey string
 	// gone: the receiver answered 410 Gone, which pauses its webhook.
 	gone bool
 	// exhausted: the attempt was the delivery's last and it failed.
@@ -130,12 +133,21 @@ func (r *recorder) flush(outcomes []*outcome) error {
 			isMoved[id] = true
 		}
 		var retries []river.InsertManyParams
+		var ended []store.Ended
 		for _, o := range outcomes {
 			o.moved = isMoved[o.record.Attempt.DeliveryID]
 			if o.moved {
 				retries = append(retries, o.retry...)
 			}
+			if a := o.record.Attempt; o.moved && o.orderingKey != "" && o.record.Status.Final() {
+				ended = append(ended, store.Ended{ID: a.DeliveryID, WebhookID: a.WebhookID, Namespace: o.namespace, OrderingKey: o.orderingKey})
+			}
 		}
+		released, err := store.OrderingRelease(ctx, db, ended, now)
+		if err != nil {
+			return err
+		}
+		retries = append(retries, DeliverJobs(ctx, r.queue, released, time.Time{})...)
 		if len(retries) > 0 {
 			if _, err := outcomes[0].client.InsertManyFastTx(ctx, tx, retries); err != nil {
 				return fmt.Errorf("insert retry jobs: %w", err)

@@ -1971,7 +1971,9 @@ type Event struct {
 	// The payload as the JSON text that was pushed, exactly: gRPC clients read
 	// it to get numbers a Struct would round. In Connect JSON and REST
 	// answers it is "payload" itself, as that text.
-	PayloadJson   string `protobuf:"bytes,9,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
+	PayloadJson string `protobuf:"bytes,9,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
+	// The ordering key it was pushed with, if any.
+	OrderingKey   string `protobuf:"bytes,10,opt,name=ordering_key,json=orderingKey,proto3" json:"ordering_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2069,6 +2071,13 @@ func (x *Event) GetPayloadJson() string {
 	return ""
 }
 
+func (x *Event) GetOrderingKey() string {
+	if x != nil {
+		return x.OrderingKey
+	}
+	return ""
+}
+
 // PushEventRequest is an event to push.
 type PushEventRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2092,7 +2101,12 @@ type PushEventRequest struct {
 	// holds every number as a double, so gRPC clients with integers beyond
 	// 2^53 send this. Connect JSON and REST requests need not: their
 	// "payload" object is taken as this text, byte for byte.
-	PayloadJson   string `protobuf:"bytes,7,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
+	PayloadJson string `protobuf:"bytes,7,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
+	// When set, the event is delivered to each webhook after the events
+	// pushed before it with the same key, one at a time: a delivery is not
+	// attempted until the one before it (of its key, to its webhook) has
+	// succeeded, failed for good, expired or been cancelled. Up to 256 bytes.
+	OrderingKey   string `protobuf:"bytes,8,opt,name=ordering_key,json=orderingKey,proto3" json:"ordering_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2172,6 +2186,13 @@ func (x *PushEventRequest) GetIdempotencyKey() string {
 func (x *PushEventRequest) GetPayloadJson() string {
 	if x != nil {
 		return x.PayloadJson
+	}
+	return ""
+}
+
+func (x *PushEventRequest) GetOrderingKey() string {
+	if x != nil {
+		return x.OrderingKey
 	}
 	return ""
 }
@@ -3555,7 +3576,12 @@ type Delivery struct {
 	// The exact body sent, JSON text. Empty in listings.
 	Body string `protobuf:"bytes,20,opt,name=body,proto3" json:"body,omitempty"`
 	// The attempts, oldest first. Empty in listings.
-	Attempts      []*DeliveryAttempt `protobuf:"bytes,21,rep,name=attempts,proto3" json:"attempts,omitempty"`
+	Attempts []*DeliveryAttempt `protobuf:"bytes,21,rep,name=attempts,proto3" json:"attempts,omitempty"`
+	// Its event's ordering key, if any.
+	OrderingKey string `protobuf:"bytes,22,opt,name=ordering_key,json=orderingKey,proto3" json:"ordering_key,omitempty"`
+	// While it waits for its ordering key's turn: the delivery before it (of
+	// its key, to its webhook) that must end first. Empty once it may go.
+	WaitsFor      string `protobuf:"bytes,23,opt,name=waits_for,json=waitsFor,proto3" json:"waits_for,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3735,6 +3761,20 @@ func (x *Delivery) GetAttempts() []*DeliveryAttempt {
 		return x.Attempts
 	}
 	return nil
+}
+
+func (x *Delivery) GetOrderingKey() string {
+	if x != nil {
+		return x.OrderingKey
+	}
+	return ""
+}
+
+func (x *Delivery) GetWaitsFor() string {
+	if x != nil {
+		return x.WaitsFor
+	}
+	return ""
 }
 
 // An attempt of a delivery.
@@ -5221,7 +5261,7 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\a_active\"H\n" +
 	"\x13UpdateEventResponse\x121\n" +
 	"\n" +
-	"event_type\x18\x01 \x01(\v2\x12.webhook.EventTypeR\teventType\"\xb8\x03\n" +
+	"event_type\x18\x01 \x01(\v2\x12.webhook.EventTypeR\teventType\"\xdb\x03\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
@@ -5234,10 +5274,12 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
 	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12!\n" +
-	"\fpayload_json\x18\t \x01(\tR\vpayloadJson\x1a9\n" +
+	"\fpayload_json\x18\t \x01(\tR\vpayloadJson\x12!\n" +
+	"\fordering_key\x18\n" +
+	" \x01(\tR\vorderingKey\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe0\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x83\x03\n" +
 	"\x10PushEventRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x14\n" +
 	"\x05event\x18\x02 \x01(\tR\x05event\x121\n" +
@@ -5246,7 +5288,8 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"ttlSeconds\x12=\n" +
 	"\x06labels\x18\x05 \x03(\v2%.webhook.PushEventRequest.LabelsEntryR\x06labels\x12'\n" +
 	"\x0fidempotency_key\x18\x06 \x01(\tR\x0eidempotencyKey\x12!\n" +
-	"\fpayload_json\x18\a \x01(\tR\vpayloadJson\x1a9\n" +
+	"\fpayload_json\x18\a \x01(\tR\vpayloadJson\x12!\n" +
+	"\fordering_key\x18\b \x01(\tR\vorderingKey\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\".\n" +
@@ -5351,7 +5394,7 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\apayload\x18\x02 \x01(\v2\x17.google.protobuf.StructR\apayload\x12!\n" +
 	"\fpayload_json\x18\x03 \x01(\tR\vpayloadJson\",\n" +
 	"\x16RenderTemplateResponse\x12\x12\n" +
-	"\x04body\x18\x01 \x01(\tR\x04body\"\xe9\x06\n" +
+	"\x04body\x18\x01 \x01(\tR\x04body\"\xa9\a\n" +
 	"\bDelivery\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
@@ -5380,7 +5423,9 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\n" +
 	"expires_at\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x12\n" +
 	"\x04body\x18\x14 \x01(\tR\x04body\x124\n" +
-	"\battempts\x18\x15 \x03(\v2\x18.webhook.DeliveryAttemptR\battempts\"\xb6\x05\n" +
+	"\battempts\x18\x15 \x03(\v2\x18.webhook.DeliveryAttemptR\battempts\x12!\n" +
+	"\fordering_key\x18\x16 \x01(\tR\vorderingKey\x12\x1b\n" +
+	"\twaits_for\x18\x17 \x01(\tR\bwaitsFor\"\xb6\x05\n" +
 	"\x0fDeliveryAttempt\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\x05R\x06number\x129\n" +
 	"\n" +

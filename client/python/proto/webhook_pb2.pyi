@@ -63,7 +63,7 @@ class DeleteWebhookResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class Delivery(_message.Message):
-    __slots__ = ["attempt_count", "attempts", "body", "completed_at", "created_at", "event_id", "event_name", "expires_at", "id", "last_attempt_at", "last_error", "last_error_class", "last_status_code", "max_attempts", "namespace", "next_attempt_at", "status", "subscription_id", "updated_at", "waiting", "webhook_id"]
+    __slots__ = ["attempt_count", "attempts", "body", "completed_at", "created_at", "event_id", "event_name", "expires_at", "id", "last_attempt_at", "last_error", "last_error_class", "last_status_code", "max_attempts", "namespace", "next_attempt_at", "ordering_key", "status", "subscription_id", "updated_at", "waiting", "waits_for", "webhook_id"]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_COUNT_FIELD_NUMBER: _ClassVar[int]
     BODY_FIELD_NUMBER: _ClassVar[int]
@@ -80,10 +80,12 @@ class Delivery(_message.Message):
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     NEXT_ATTEMPT_AT_FIELD_NUMBER: _ClassVar[int]
+    ORDERING_KEY_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     WAITING_FIELD_NUMBER: _ClassVar[int]
+    WAITS_FOR_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
     attempt_count: int
     attempts: _containers.RepeatedCompositeFieldContainer[DeliveryAttempt]
@@ -101,12 +103,14 @@ class Delivery(_message.Message):
     max_attempts: int
     namespace: str
     next_attempt_at: _timestamp_pb2.Timestamp
+    ordering_key: str
     status: str
     subscription_id: str
     updated_at: _timestamp_pb2.Timestamp
     waiting: bool
+    waits_for: str
     webhook_id: str
-    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., webhook_id: _Optional[str] = ..., event_id: _Optional[str] = ..., event_name: _Optional[str] = ..., subscription_id: _Optional[str] = ..., status: _Optional[str] = ..., attempt_count: _Optional[int] = ..., max_attempts: _Optional[int] = ..., waiting: bool = ..., last_status_code: _Optional[int] = ..., last_error_class: _Optional[str] = ..., last_error: _Optional[str] = ..., next_attempt_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_attempt_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., body: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[DeliveryAttempt, _Mapping]]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., webhook_id: _Optional[str] = ..., event_id: _Optional[str] = ..., event_name: _Optional[str] = ..., subscription_id: _Optional[str] = ..., status: _Optional[str] = ..., attempt_count: _Optional[int] = ..., max_attempts: _Optional[int] = ..., waiting: bool = ..., last_status_code: _Optional[int] = ..., last_error_class: _Optional[str] = ..., last_error: _Optional[str] = ..., next_attempt_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_attempt_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., body: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[DeliveryAttempt, _Mapping]]] = ..., ordering_key: _Optional[str] = ..., waits_for: _Optional[str] = ...) -> None: ...
 
 class DeliveryAttempt(_message.Message):
     __slots__ = ["duration_ms", "error", "error_class", "next_attempt_at", "number", "request_headers", "response_body", "response_body_truncated", "response_headers", "started_at", "status_code"]
@@ -149,7 +153,7 @@ class DeliveryAttempt(_message.Message):
     def __init__(self, number: _Optional[int] = ..., started_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., duration_ms: _Optional[float] = ..., status_code: _Optional[int] = ..., error_class: _Optional[str] = ..., error: _Optional[str] = ..., request_headers: _Optional[_Mapping[str, str]] = ..., response_headers: _Optional[_Mapping[str, str]] = ..., response_body: _Optional[str] = ..., response_body_truncated: bool = ..., next_attempt_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ["created_at", "event_name", "expires_at", "id", "idempotency_key", "labels", "namespace", "payload", "payload_json"]
+    __slots__ = ["created_at", "event_name", "expires_at", "id", "idempotency_key", "labels", "namespace", "ordering_key", "payload", "payload_json"]
     class LabelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -164,6 +168,7 @@ class Event(_message.Message):
     ID_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    ORDERING_KEY_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
     created_at: _timestamp_pb2.Timestamp
@@ -173,9 +178,10 @@ class Event(_message.Message):
     idempotency_key: str
     labels: _containers.ScalarMap[str, str]
     namespace: str
+    ordering_key: str
     payload: _struct_pb2.Struct
     payload_json: str
-    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., event_name: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., idempotency_key: _Optional[str] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., payload_json: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., event_name: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., idempotency_key: _Optional[str] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., payload_json: _Optional[str] = ..., ordering_key: _Optional[str] = ...) -> None: ...
 
 class EventType(_message.Message):
     __slots__ = ["active", "created_at", "description", "name", "schema", "updated_at"]
@@ -513,7 +519,7 @@ class PauseWebhookResponse(_message.Message):
     def __init__(self, webhook: _Optional[_Union[Webhook, _Mapping]] = ...) -> None: ...
 
 class PushEventRequest(_message.Message):
-    __slots__ = ["event", "idempotency_key", "labels", "namespace", "payload", "payload_json", "ttl_seconds"]
+    __slots__ = ["event", "idempotency_key", "labels", "namespace", "ordering_key", "payload", "payload_json", "ttl_seconds"]
     class LabelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -525,6 +531,7 @@ class PushEventRequest(_message.Message):
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    ORDERING_KEY_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
     TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -532,10 +539,11 @@ class PushEventRequest(_message.Message):
     idempotency_key: str
     labels: _containers.ScalarMap[str, str]
     namespace: str
+    ordering_key: str
     payload: _struct_pb2.Struct
     payload_json: str
     ttl_seconds: int
-    def __init__(self, namespace: _Optional[str] = ..., event: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., ttl_seconds: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., idempotency_key: _Optional[str] = ..., payload_json: _Optional[str] = ...) -> None: ...
+    def __init__(self, namespace: _Optional[str] = ..., event: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., ttl_seconds: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., idempotency_key: _Optional[str] = ..., payload_json: _Optional[str] = ..., ordering_key: _Optional[str] = ...) -> None: ...
 
 class PushEventResponse(_message.Message):
     __slots__ = ["event_id"]

@@ -1,0 +1,200 @@
+// Tenants: one namespace's backlog can't starve the others (fair sharing).
+//
+// Namespace A has -tenants-backlog deliveries owed to its ten webhooks,
+// whose receiver answers in tenantsAnswer, so that A alone keeps every
+// attempt slot of the engine busy. Namespace B pushes -tenants-rate events
+// a second, one PushEvent at a time, for -tenants-duration, to a webhook
+// of its own. Run A has B alone; run B, in the same process on a fresh
+// schema, starts with A's backlog owed. Both measure B's push→received
+// p50 and p99. The target wants B's p99 with A's backlog within 2× of its
+// p99 alone. A run in which A's backlog ran out before B's pushes ended
+// is inconclusive: raise -tenants-backlog.
+//
+//	go run ./examples/bench -only tenants -tenants-backlog 100000 -tenants-rate 50
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sparrowhq/sparrow"
+)
+
+const (
+	tenantsWebhooksA = 10
+	// tenantsAnswer is how long A's receiver takes to answer: a receiver
+	// of the real world, slower than the loopback, so that A's backlog
+	// saturates the engine's attempts rather than the machine's CPU.
+	tenantsAnswer = 20 * time.Millisecond
+)
+
+// TenantsResult compares namespace B's deliveries alone and with namespace
+// A's backlog owed.
+type TenantsResult struct {
+	Backlog int        `json:"backlog_a"`
+	Offered float64    `json:"offered_b_events_per_s"`
+	Alone   TenantsRun `json:"b_alone"`
+	Shared  TenantsRun `json:"b_with_a_backlog"`
+	// P99Ratio is B's p99 in Shared over its p99 Alone.
+	P99Ratio float64 `json:"p99_ratio"`
+}
+
+// TenantsRun is one run's figures: B's pushes and deliveries, and what A
+// received meanwhile.
+type TenantsRun struct {
+	Seconds  float64   `json:"seconds"`
+	Achieved float64   `json:"achieved_b_events_per_s"`
+	Late     int64     `json:"b_late"`
+	Delivery quantiles `json:"b_push_to_received"`
+	// AReceived is A's deliveries received while B pushed, and AOwed those
+	// still owed when B's pushes ended.
+	AReceived int64   `json:"a_received"`
+	ARate     float64 `json:"a_received_per_s"`
+	AOwed     int64   `json:"a_owed_at_end"`
+}
+
+// tenants runs B alone, then B with A's backlog, and records the figures
+// the fair-sharing target judges.
+func (b *bench) tenants(ctx context.Context) (string, error) {
+	res := &TenantsResult{Backlog: b.cfg.TenantsBacklog, Offered: float64(b.cfg.TenantsRate)}
+	var err error
+	if res.Alone, err = b.tenantsRun(ctx, false); err != nil {
+		return "", fmt.Errorf("B alone: %w", err)
+	}
+	if res.Shared, err = b.tenantsRun(ctx, true); err != nil {
+		return "", fmt.Errorf("B with A's backlog: %w", err)
+	}
+	if res.Alone.Delivery.P99 > 0 {
+		res.P99Ratio = res.Shared.Delivery.P99 / res.Alone.Delivery.P99
+	}
+	b.res.Tenants = res
+	for _, run := range []struct {
+		suffix, name string
+		r            TenantsRun
+	}{{"", "A, namespace B alone", res.Alone}, {"_shared", "B, with namespace A's backlog", res.Shared}} {
+		b.res.add("tenants_b_pushed"+run.suffix, SectionTenants, run.name+": B's events/s pushed", run.r.Achieved, "events/s")
+		b.res.add("tenants_b_p50"+run.suffix, SectionTenants, run.name+": B's push→received p50", run.r.Delivery.P50, "ms")
+		b.res.add("tenants_b_p99"+run.suffix, SectionTenants, run.name+": B's push→received p99", run.r.Delivery.P99, "ms")
+	}
+	b.res.add("tenants_a_rate", SectionTenants, "B: namespace A's deliveries received meanwhile", res.Shared.ARate, "deliveries/s")
+	return fmt.Sprintf("B's p99 %.1f ms alone, %.1f ms with A's backlog (%.2f×), A at %s deliveries/s",
+		res.Alone.Delivery.P99, res.Shared.Delivery.P99, res.P99Ratio, thousands(res.Shared.ARate)), nil
+}
+
+// tenantsRun is one run on a schema of its own; withBacklog pushes A's
+// backlog before the engine starts.
+func (b *bench) tenantsRun(ctx context.Context, withBacklog bool) (TenantsRun, error) {
+	name := "tenants_alone"
+	if withBacklog {
+		name = "tenants_shared"
+	}
+	recvA := newReceiver(false)
+	recvA.delay = tenantsAnswer
+	defer recvA.close()
+	recvB := newReceiver(true)
+	defer recvB.close()
+	c, err := b.newCluster(ctx, name, 1)
+	if err != nil {
+		return TenantsRun{}, err
+	}
+	defer c.close()
+	eng := c.engine()
+	for i := range tenantsWebhooksA {
+		url, err := recvA.endpoint(fmt.Sprintf("/a/%d", i), "")
+		if err != nil {
+			return TenantsRun{}, err
+		}
+		if _, err := eng.RegisterWebhook(ctx, sparrow.RegisterWebhookParams{Namespace: "a", URL: url, Events: []string{eventName}}); err != nil {
+			return TenantsRun{}, err
+		}
+	}
+	url, err := recvB.endpoint("/b", "")
+	if err != nil {
+		return TenantsRun{}, err
+	}
+	if _, err := eng.RegisterWebhook(ctx, sparrow.RegisterWebhookParams{Namespace: "b", URL: url, Events: []string{eventName}}); err != nil {
+		return TenantsRun{}, err
+	}
+	owedA := int64(0)
+	if withBacklog {
+		events := (b.cfg.TenantsBacklog + tenantsWebhooksA - 1) / tenantsWebhooksA
+		if err := c.prefillNamespace(ctx, "a", events, b.cfg.Payload); err != nil {
+			return TenantsRun{}, err
+		}
+		owedA = int64(events * tenantsWebhooksA)
+	}
+	if err := c.start(ctx); err != nil {
+		return TenantsRun{}, err
+	}
+	push := func(ctx context.Context) error {
+		_, err := eng.PushEvent(ctx, sparrow.PushEventParams{Namespace: "b", Name: eventName, Payload: payload(b.cfg.Payload, since())})
+		return err
+	}
+	p := &pacer{rate: float64(b.cfg.TenantsRate), conc: latencyPushers}
+	start := time.Now()
+	b.prog.track(timeTracker(start, b.cfg.TenantsDuration, func() string {
+		return fmt.Sprintf("B: %d pushed, %d received; A: %d of %d received", p.issued.Load(), recvB.received.Load(), recvA.received.Load(), owedA)
+	}))
+	aBefore := recvA.received.Load()
+	if err := p.run(ctx, b.cfg.TenantsDuration, push); err != nil {
+		return TenantsRun{}, err
+	}
+	pushed := time.Since(start)
+	aReceived := recvA.received.Load() - aBefore
+	want := p.issued.Load()
+	waitErr := waitReceived(ctx, recvB, want, latencyDrain)
+	if ctx.Err() != nil {
+		return TenantsRun{}, ctx.Err()
+	}
+	for _, r := range []*receiver{recvA, recvB} {
+		if err := r.err(); err != nil {
+			return TenantsRun{}, err
+		}
+	}
+	run := TenantsRun{
+		Seconds:   pushed.Seconds(),
+		Achieved:  float64(want) / pushed.Seconds(),
+		Late:      want - recvB.received.Load(),
+		Delivery:  quantilesOf(recvB.takeLatencies()),
+		AReceived: aReceived,
+		ARate:     float64(aReceived) / pushed.Seconds(),
+		AOwed:     owedA - recvA.received.Load(),
+	}
+	if waitErr != nil && run.Late == 0 {
+		return TenantsRun{}, waitErr
+	}
+	return run, nil
+}
+
+// judgeTenants judges the fair-sharing target. A run in which B fell
+// behind its offered rate, or A's backlog ran out while B pushed, is
+// inconclusive.
+func (r *Results) judgeTenants() {
+	t := r.Tenants
+	if t == nil {
+		return
+	}
+	var notes []string
+	for _, run := range []struct {
+		name string
+		r    TenantsRun
+	}{{"A", t.Alone}, {"B", t.Shared}} {
+		if run.r.Achieved < 0.95*t.Offered {
+			notes = append(notes, fmt.Sprintf("%s pushed %s of %s events/s offered", run.name, thousands(run.r.Achieved), thousands(t.Offered)))
+		}
+		if run.r.Late > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d of B's deliveries not received within the drain time", run.name, run.r.Late))
+		}
+	}
+	if t.Shared.AOwed <= 0 {
+		notes = append(notes, "A's backlog ran out before B's pushes ended: raise -tenants-backlog")
+	}
+	n := len(r.Targets)
+	r.ceiling("namespace B's p99 with A's backlog / alone", "tenants_b_p99_shared", "tenants_b_p99", 2)
+	if len(r.Targets) > n && len(notes) > 0 {
+		r.Targets[n].Met = false
+		r.Targets[n].Note = "inconclusive: " + strings.Join(notes, "; ")
+	}
+}
