@@ -107,7 +107,7 @@ func (e *Engine) retryDelivery(ctx context.Context, tx pgx.Tx, namespace, id str
 		if d, err = store.DeliveryGet(ctx, db, namespace, id); err != nil || !retried {
 			return err
 		}
-		ref := store.DeliveryRef{ID: d.ID, WebhookID: d.WebhookID, AttemptCount: d.AttemptCount}
+		ref := store.DeliveryRef{ID: d.ID, WebhookID: d.WebhookID, AttemptCount: d.AttemptCount, Namespace: d.Namespace}
 		return e.insertJobs(ctx, tx, worker.DeliverJobs(ctx, e.config.Queue, []store.DeliveryRef{ref}, time.Time{}))
 	})
 	return d, err

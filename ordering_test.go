@@ -108,6 +108,8 @@ func TestOrderingPerKey(t *testing.T) {
 		}
 		return true
 	})
+	release := sync.OnceFunc(func() { close(stuck) })
+	t.Cleanup(release) // before the receiver closes, which waits for its handlers
 	b.registerEvent(t, "order.created")
 	b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}, Timeout: 30 * time.Second})
 	b.start(t)
@@ -153,7 +155,7 @@ func TestOrderingPerKey(t *testing.T) {
 	if head == "" || len(next) != 7 || chain != 8 {
 		t.Fatalf("the stuck key's deliveries: head %q, %d waiting, a chain of %d; want one in flight and 7 in a chain behind it", head, len(next), chain)
 	}
-	close(stuck)
+	release()
 	for deadline := time.Now().Add(30 * time.Second); countStatus(t, b, delivery.StatusSucceeded) < 37; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d of 37 deliveries succeeded", countStatus(t, b, delivery.StatusSucceeded))

@@ -102,17 +102,17 @@ func (e *Engine) registerWebhook(ctx context.Context, tx pgx.Tx, p RegisterWebho
 	}
 	secretValue := cmp.Or(p.Secret, webhook.NewSecret())
 	w := &webhook.Webhook{
-		ID:             ids.New(ids.Webhook),
-		Namespace:      p.Namespace,
-		URL:            p.URL,
-		Description:    p.Description,
-		State:          state,
-		StateChangedAt: now,
+		ID:                 ids.New(ids.Webhook),
+		Namespace:          p.Namespace,
+		URL:                p.URL,
+		Description:        p.Description,
+		State:              state,
+		StateChangedAt:     now,
 		Timeout:            cmp.Or(p.Timeout, webhook.TimeoutDefault),
 		MaxAttempts:        cmp.Or(p.MaxAttempts, attemptsOf(p.RetrySchedule)),
 		RetrySchedule:      p.RetrySchedule,
 		RateLimitPerSecond: p.RateLimitPerSecond,
-		CreatedAt:      now,
+		CreatedAt:          now,
 	}
 	var stored *webhook.Webhook
 	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
@@ -207,8 +207,8 @@ type UpdateWebhookParams struct {
 	// Headers, when set, become the webhook's custom headers. A value of
 	// webhook.MaskedHeaderValue (what reads show) keeps that header's
 	// current value, so a webhook read, edited and sent back keeps them.
-	Headers     *map[string]string
-	Timeout     *time.Duration
+	Headers *map[string]string
+	Timeout *time.Duration
 	// MaxAttempts, when set, is the new attempt limit; unset while
 	// RetrySchedule is set, it becomes one more than the schedule's length.
 	MaxAttempts *int

@@ -13,8 +13,9 @@ END
 $$;
 
 DROP TABLE /*schema*/sparrow_ordering;
+DROP INDEX /*schema*/sparrow_delivery_carried_idx;
 DROP INDEX /*schema*/sparrow_delivery_waits_for_idx;
-ALTER TABLE /*schema*/sparrow_delivery DROP COLUMN waits_for, DROP COLUMN ordering_key;
+ALTER TABLE /*schema*/sparrow_delivery DROP COLUMN carried_by_job, DROP COLUMN waits_for, DROP COLUMN ordering_key;
 DROP TABLE /*schema*/sparrow_ordering_deferred;
 DROP TABLE /*schema*/sparrow_ordering_fanout;
 DROP TABLE /*schema*/sparrow_ordering_push;

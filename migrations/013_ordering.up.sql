@@ -32,17 +32,25 @@ CREATE TABLE /*schema*/sparrow_ordering_fanout (
 -- Events claimed for fan-out while one numbered before them was not yet
 -- fanned out: the fan-out that takes that one takes them after it.
 CREATE TABLE /*schema*/sparrow_ordering_deferred (
-    event_id     text NOT NULL PRIMARY KEY,
-    namespace    text NOT NULL,
-    ordering_key text NOT NULL
+    event_id     text   NOT NULL PRIMARY KEY,
+    namespace    text   NOT NULL,
+    ordering_key text   NOT NULL,
+    ordering_seq bigint NOT NULL
 );
-CREATE INDEX sparrow_ordering_deferred_key_idx ON /*schema*/sparrow_ordering_deferred (namespace, ordering_key);
+CREATE INDEX sparrow_ordering_deferred_key_idx ON /*schema*/sparrow_ordering_deferred (namespace, ordering_key, ordering_seq);
 
+-- waits_for is the delivery of the same key to the same webhook that must
+-- end first. carried_by_job is the delivery job that made the attempt that
+-- ended it, and goes on to this one without a job of its own; were that
+-- job's process to die, River runs the job again, and it finds the
+-- delivery here.
 ALTER TABLE /*schema*/sparrow_delivery
     ADD COLUMN ordering_key text,
-    ADD COLUMN waits_for text;
+    ADD COLUMN waits_for text,
+    ADD COLUMN carried_by_job bigint;
 -- The deliveries to release when the one they wait for ends.
 CREATE INDEX sparrow_delivery_waits_for_idx ON /*schema*/sparrow_delivery (waits_for) WHERE waits_for IS NOT NULL;
+CREATE INDEX sparrow_delivery_carried_idx ON /*schema*/sparrow_delivery (carried_by_job) WHERE carried_by_job IS NOT NULL;
 
 -- The newest delivery of each key to each webhook: the one the next
 -- delivery of the key waits for (waits_for), while it is pending. Fan-out

@@ -38,7 +38,10 @@ func (FanoutSweepArgs) Kind() string { return "sparrow_fanout_sweep" }
 // DeliverArgs asks for the next attempt of deliveries to one webhook, all
 // at the same attempt count.
 type DeliverArgs struct {
-	WebhookID   string `json:"webhook_id"`
+	WebhookID string `json:"webhook_id"`
+	// Namespace is the webhook's: the job's share of a busy process
+	// follows it (empty in jobs inserted by earlier versions).
+	Namespace   string `json:"namespace,omitempty"`
 	DeliveryIDs IDList `json:"delivery_ids"`
 	// Attempted is how many attempts the deliveries had made when the job
 	// was inserted. A delivery whose count has moved on belongs to a later

@@ -144,13 +144,15 @@ type DeliveryRef struct {
 	ID           string
 	WebhookID    string
 	AttemptCount int
+	// Namespace is the webhook's: a job's share of the process follows it.
+	Namespace string
 }
 
 // DeliveryGetRef returns the ref of delivery id, or nil if it is gone.
 func DeliveryGetRef(ctx context.Context, db dbutil.DB, id string) (*DeliveryRef, error) {
 	var r DeliveryRef
-	err := db.QueryRow(ctx, `SELECT id, webhook_id, attempt_count FROM /*schema*/sparrow_delivery WHERE id = $1`, id).
-		Scan(&r.ID, &r.WebhookID, &r.AttemptCount)
+	err := db.QueryRow(ctx, `SELECT id, webhook_id, attempt_count, namespace FROM /*schema*/sparrow_delivery WHERE id = $1`, id).
+		Scan(&r.ID, &r.WebhookID, &r.AttemptCount, &r.Namespace)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -184,13 +186,17 @@ type DeliveryWork struct {
 	// Rendered is true when the delivery has a body of its own, which its
 	// subscription's template rendered, rather than the event's payload.
 	Rendered bool
+	// Carried: the job loading it carries it on from the delivery before
+	// it of its ordering key (see OrderingRelease), whatever its count.
+	Carried bool
 }
 
 // DeliveryLoadWork reads webhook webhookID with its headers and signing
-// secrets, as stored, and those of the deliveries ids that are still its
-// own, their bodies only if withBodies (else DeliveryLoadBodies). A webhook
-// gone altogether (retention) gives a nil Target.
-func DeliveryLoadWork(ctx context.Context, db dbutil.DB, webhookID string, ids []string, withBodies bool, now time.Time) (*SendTarget, []*DeliveryWork, error) {
+// secrets, as stored, and those of the deliveries ids, and of those job
+// carrier carries (0: none), that are still its own, their bodies only if
+// withBodies (else DeliveryLoadBodies). A webhook gone altogether
+// (retention) gives a nil Target.
+func DeliveryLoadWork(ctx context.Context, db dbutil.DB, webhookID string, ids []string, carrier int64, withBodies bool, now time.Time) (*SendTarget, []*DeliveryWork, error) {
 	t := SendTarget{WebhookID: webhookID}
 	var timeoutMS int64
 	var schedule []int64
@@ -210,25 +216,37 @@ FROM /*schema*/sparrow_webhook w WHERE w.id = $1`, webhookID, now).Scan(&t.URL, 
 	}
 	t.Timeout = time.Duration(timeoutMS) * time.Millisecond
 	t.RetrySchedule = scheduleOf(schedule)
+	works, err := DeliveryLoadWorks(ctx, db, webhookID, ids, carrier, withBodies)
+	return &t, works, err
+}
+
+// DeliveryLoadWorks reads, as DeliveryLoadWork does, the deliveries ids and
+// those job carrier carries that are still webhook webhookID's own.
+func DeliveryLoadWorks(ctx context.Context, db dbutil.DB, webhookID string, ids []string, carrier int64, withBodies bool) ([]*DeliveryWork, error) {
 	// By primary key alone, one lookup per id, filtered and sorted here, and
 	// planned for the table as it is now: a plan cached while the table was
 	// small (a fresh install) scans it or walks the webhook's whole history
 	// for the few rows asked for, until the next ANALYZE. The lookups are a
 	// LATERAL subquery that OFFSET 0 keeps from being flattened, so that no
 	// estimate can turn them into a hash of the whole table.
-	rows, err := db.Query(ctx, `SELECT found.* FROM unnest($1::text[]) AS want (id), LATERAL (
+	want := "unnest($1::text[])"
+	if carrier != 0 {
+		want = "(SELECT unnest($1::text[]) UNION SELECT id FROM /*schema*/sparrow_delivery WHERE carried_by_job = $3)"
+	}
+	rows, err := db.Query(ctx, `SELECT found.* FROM `+want+` AS want (id), LATERAL (
     SELECT `+deliveryColumns+`, e.created_at AS event_created_at, d.body IS NOT NULL AS rendered,
+        coalesce(d.carried_by_job = $3::bigint, false),
         CASE WHEN $2 THEN coalesce(d.body, e.payload)::text END
     FROM /*schema*/sparrow_delivery d JOIN /*schema*/sparrow_event e ON e.id = d.event_id
     WHERE d.id = want.id OFFSET 0
-) found`, pgx.QueryExecModeExec, ids, withBodies)
+) found`, pgx.QueryExecModeExec, ids, withBodies, carrier)
 	if err != nil {
-		return nil, nil, dbutil.Interpret("load deliveries", err)
+		return nil, dbutil.Interpret("load deliveries", err)
 	}
 	works, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*DeliveryWork, error) {
 		var w DeliveryWork
 		var body []byte
-		d, err := scanDelivery(row, &w.EventCreatedAt, &w.Rendered, &body)
+		d, err := scanDelivery(row, &w.EventCreatedAt, &w.Rendered, &w.Carried, &body)
 		if err != nil {
 			return nil, err
 		}
@@ -236,11 +254,11 @@ FROM /*schema*/sparrow_webhook w WHERE w.id = $1`, webhookID, now).Scan(&t.URL, 
 		return &w, nil
 	})
 	if err != nil {
-		return nil, nil, dbutil.Interpret("load deliveries", err)
+		return nil, dbutil.Interpret("load deliveries", err)
 	}
 	works = slices.DeleteFunc(works, func(w *DeliveryWork) bool { return w.WebhookID != webhookID })
 	slices.SortFunc(works, func(a, b *DeliveryWork) int { return strings.Compare(a.ID, b.ID) })
-	return &t, works, nil
+	return works, nil
 }
 
 // DeliveryLoadBodies reads the bodies of works, their own or their events'
@@ -326,7 +344,7 @@ WHERE id IN (
     WHERE webhook_id = $1 AND status IN ('pending', 'retrying') AND parked
     LIMIT $2 FOR UPDATE SKIP LOCKED -- no ORDER BY: it would tempt the planner to walk the webhook's history
 )
-RETURNING id, webhook_id, attempt_count`, webhookID, limit, now)
+RETURNING id, webhook_id, attempt_count, namespace`, webhookID, limit, now)
 	if err != nil {
 		return nil, dbutil.Interpret("unpark deliveries", err)
 	}
@@ -398,7 +416,7 @@ func DeliveryRetryFailed(ctx context.Context, db dbutil.DB, webhookID string, si
 FROM /*schema*/sparrow_webhook w
 WHERE d.webhook_id = $1 AND w.id = d.webhook_id AND w.deleted_at IS NULL
   AND d.status IN ('failed', 'expired') AND d.completed_at >= $2
-RETURNING d.id, d.webhook_id, d.attempt_count`, webhookID, since, now)
+RETURNING d.id, d.webhook_id, d.attempt_count, d.namespace`, webhookID, since, now)
 	if err != nil {
 		return nil, dbutil.Interpret("retry failed deliveries", err)
 	}

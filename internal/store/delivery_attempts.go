@@ -101,7 +101,7 @@ WITH input AS (
 UPDATE /*schema*/sparrow_delivery d
 SET status = i.status, attempt_count = i.attempt, next_attempt_at = i.next_attempt_at, last_attempt_at = i.started_at,
     last_status_code = i.status_code, last_error_class = i.error_class, last_error = i.error, updated_at = $15,
-    completed_at = CASE WHEN i.status IN ('succeeded', 'failed') THEN $15::timestamptz END
+    completed_at = CASE WHEN i.status IN ('succeeded', 'failed') THEN $15::timestamptz END, carried_by_job = NULL
 FROM moving i
 WHERE d.id = i.delivery_id
 RETURNING d.id`,

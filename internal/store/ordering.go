@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"time"
 
@@ -122,58 +123,68 @@ func OrderingAdmit(ctx context.Context, db dbutil.DB, claimed []*event.Event) ([
 	if err != nil {
 		return nil, err
 	}
-	deferred, err := takeDeferred(ctx, db, namespaces, names)
+	gaps, err := orderingGaps(ctx, db, namespaces, names, fanned)
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	for _, ev := range deferred {
-		k := eventKey{ev.Namespace, ev.OrderingKey}
-		byKey[k] = append(byKey[k], ev)
-	}
-	for _, evs := range byKey {
-		for _, ev := range evs {
-			ids = append(ids, ev.ID)
+	// The deferred events whose turn has come: those before the gap, or all
+	// when there is none. The others stay deferred.
+	limits := make([]*int64, len(keys))
+	for i, k := range keys {
+		if gap, ok := gaps[k]; ok {
+			limits[i] = &gap
 		}
 	}
-	seqs, gaps, err := orderingGaps(ctx, db, namespaces, names, fanned, ids)
+	deferred, err := takeDeferred(ctx, db, namespaces, names, limits)
 	if err != nil {
 		return nil, err
 	}
+	for _, d := range deferred {
+		k := eventKey{d.event.Namespace, d.event.OrderingKey}
+		byKey[k] = append(byKey[k], d.event)
+	}
+	seqs, err := orderingNumbers(ctx, db, claimed)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range deferred {
+		seqs[d.event.ID] = d.seq
+	}
 	var deferIDs, deferNamespaces, deferNames []string
+	var deferSeqs []int64
 	for i, k := range keys {
 		evs := byKey[k]
 		slices.SortFunc(evs, func(a, b *event.Event) int { return cmp.Compare(seqs[a.ID], seqs[b.ID]) })
-		evs = slices.CompactFunc(evs, func(a, b *event.Event) bool { return a.ID == b.ID })
+		gap, blocked := gaps[k]
 		for _, ev := range evs {
-			gap, blocked := gaps[k]
 			if blocked && seqs[ev.ID] > gap {
 				deferIDs, deferNamespaces, deferNames = append(deferIDs, ev.ID), append(deferNamespaces, k.namespace), append(deferNames, k.key)
+				deferSeqs = append(deferSeqs, seqs[ev.ID])
 				continue
 			}
 			admitted = append(admitted, ev)
 			fanned[i] = max(fanned[i], seqs[ev.ID])
 		}
-		if gap, blocked := gaps[k]; blocked {
+		if blocked {
 			fanned[i] = gap - 1
 		}
 	}
 	if _, err := db.Exec(ctx, `
 WITH deferred AS (
-    INSERT INTO /*schema*/sparrow_ordering_deferred (event_id, namespace, ordering_key)
-    SELECT * FROM unnest($4::text[], $5::text[], $6::text[])
+    INSERT INTO /*schema*/sparrow_ordering_deferred (event_id, namespace, ordering_key, ordering_seq)
+    SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[])
 )
 UPDATE /*schema*/sparrow_ordering_fanout f SET fanned = n.fanned
 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS n (namespace, ordering_key, fanned)
 WHERE f.namespace = n.namespace AND f.ordering_key = n.ordering_key`,
-		namespaces, names, fanned, deferIDs, deferNamespaces, deferNames); err != nil {
+		namespaces, names, fanned, deferIDs, deferNamespaces, deferNames, deferSeqs); err != nil {
 		return nil, dbutil.Interpret("admit ordered events", err)
 	}
 	return admitted, nil
 }
 
-// lockFanout locks the fan-out rows of the keys (sorted), creating missing
-// ones, and returns each one's fanned mark.
+// lockFanout locks the fan-out rows of the keys, creating missing ones,
+// and returns each one's fanned mark, in the keys' order.
 func lockFanout(ctx context.Context, db dbutil.DB, namespaces, names []string) ([]int64, error) {
 	// A row another transaction is creating is waited for here.
 	if _, err := db.Exec(ctx, `INSERT INTO /*schema*/sparrow_ordering_fanout (namespace, ordering_key, fanned)
@@ -181,77 +192,109 @@ SELECT namespace, ordering_key, 0 FROM unnest($1::text[], $2::text[]) AS want (n
 ON CONFLICT DO NOTHING`, namespaces, names); err != nil {
 		return nil, dbutil.Interpret("lock ordering keys", err)
 	}
-	rows, err := db.Query(ctx, `SELECT f.fanned
+	rows, err := db.Query(ctx, `SELECT f.namespace, f.ordering_key, f.fanned
 FROM unnest($1::text[], $2::text[]) AS want (namespace, ordering_key)
 JOIN /*schema*/sparrow_ordering_fanout f USING (namespace, ordering_key)
 ORDER BY f.namespace, f.ordering_key FOR UPDATE OF f`, namespaces, names)
 	if err != nil {
 		return nil, dbutil.Interpret("lock ordering keys", err)
 	}
-	fanned, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	return fanned, dbutil.Interpret("lock ordering keys", err)
+	marks := make(map[eventKey]int64, len(names))
+	var k eventKey
+	var mark int64
+	if _, err := pgx.ForEachRow(rows, []any{&k.namespace, &k.key, &mark}, func() error {
+		marks[k] = mark
+		return nil
+	}); err != nil {
+		return nil, dbutil.Interpret("lock ordering keys", err)
+	}
+	fanned := make([]int64, len(names))
+	for i := range names {
+		fanned[i] = marks[eventKey{namespaces[i], names[i]}]
+	}
+	return fanned, nil
+}
+
+// deferredEvent is an event taken from the deferred, with its number.
+type deferredEvent struct {
+	event *event.Event
+	seq   int64
 }
 
 // takeDeferred deletes and returns, payloads included, the events of the
-// keys deferred by earlier fan-outs.
-func takeDeferred(ctx context.Context, db dbutil.DB, namespaces, names []string) ([]*event.Event, error) {
+// keys deferred by earlier fan-outs, numbered below each key's limit (nil:
+// all of them).
+func takeDeferred(ctx context.Context, db dbutil.DB, namespaces, names []string, limits []*int64) ([]deferredEvent, error) {
 	rows, err := db.Query(ctx, `
 WITH taken AS (
     DELETE FROM /*schema*/sparrow_ordering_deferred d
-    USING unnest($1::text[], $2::text[]) AS want (namespace, ordering_key)
+    USING unnest($1::text[], $2::text[], $3::bigint[]) AS want (namespace, ordering_key, below)
     WHERE d.namespace = want.namespace AND d.ordering_key = want.ordering_key
-    RETURNING d.event_id
+      AND (want.below IS NULL OR d.ordering_seq < want.below)
+    RETURNING d.event_id, d.ordering_seq
 )
-SELECT `+eventColumns+`, payload FROM /*schema*/sparrow_event WHERE id IN (SELECT event_id FROM taken)`, namespaces, names)
+SELECT `+eventColumns+`, payload, taken.ordering_seq
+FROM taken JOIN /*schema*/sparrow_event e ON e.id = taken.event_id`, namespaces, names, limits)
 	if err != nil {
 		return nil, dbutil.Interpret("take deferred events", err)
 	}
-	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*event.Event, error) {
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (deferredEvent, error) {
 		var payload json.RawMessage
-		return scanEvent(row, &payload)
+		var d deferredEvent
+		var err error
+		d.event, err = scanEvent(row, &payload, &d.seq)
+		return d, err
 	})
 	return events, dbutil.Interpret("take deferred events", err)
 }
 
-// orderingGaps returns the numbers of the events ids, and for each key
-// that has one, the number of its first event after its fanned mark that
-// is neither fanned out nor one of ids: an event some other fan-out has yet
-// to take (or has taken, uncommitted).
-func orderingGaps(ctx context.Context, db dbutil.DB, namespaces, names []string, fanned []int64, ids []string) (map[string]int64, map[eventKey]int64, error) {
+// orderingNumbers returns the numbers of the keyed events of evs.
+func orderingNumbers(ctx context.Context, db dbutil.DB, evs []*event.Event) (map[string]int64, error) {
+	var ids []string
+	for _, ev := range evs {
+		if ev.OrderingKey != "" {
+			ids = append(ids, ev.ID)
+		}
+	}
 	rows, err := db.Query(ctx, `SELECT id, ordering_seq FROM /*schema*/sparrow_event WHERE id = ANY($1)`, ids)
 	if err != nil {
-		return nil, nil, dbutil.Interpret("ordering numbers", err)
+		return nil, dbutil.Interpret("ordering numbers", err)
 	}
 	seqs := make(map[string]int64, len(ids))
 	var id string
 	var seq int64
-	if _, err := pgx.ForEachRow(rows, []any{&id, &seq}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &seq}, func() error {
 		seqs[id] = seq
 		return nil
-	}); err != nil {
-		return nil, nil, dbutil.Interpret("ordering numbers", err)
-	}
-	rows, err = db.Query(ctx, `SELECT want.namespace, want.ordering_key, gap.seq
+	})
+	return seqs, dbutil.Interpret("ordering numbers", err)
+}
+
+// orderingGaps returns, for each key that has one, the number of its first
+// event after its fanned mark that is not claimed for fan-out: one some
+// other fan-out has yet to take (or has taken, uncommitted). The events in
+// hand are all claimed: by this transaction, or, deferred, by an earlier
+// one.
+func orderingGaps(ctx context.Context, db dbutil.DB, namespaces, names []string, fanned []int64) (map[eventKey]int64, error) {
+	rows, err := db.Query(ctx, `SELECT want.namespace, want.ordering_key, gap.seq
 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS want (namespace, ordering_key, fanned),
 LATERAL (
     SELECT e.ordering_seq AS seq FROM /*schema*/sparrow_event e
     WHERE e.namespace = want.namespace AND e.ordering_key = want.ordering_key AND e.ordering_seq > want.fanned
-      AND e.id <> ALL($4)
       AND NOT EXISTS (SELECT FROM /*schema*/sparrow_event_fanout f WHERE f.event_id = e.id)
     ORDER BY e.ordering_seq LIMIT 1
-) gap`, namespaces, names, fanned, ids)
+) gap`, namespaces, names, fanned)
 	if err != nil {
-		return nil, nil, dbutil.Interpret("ordering gaps", err)
+		return nil, dbutil.Interpret("ordering gaps", err)
 	}
 	gaps := map[eventKey]int64{}
 	var k eventKey
-	if _, err := pgx.ForEachRow(rows, []any{&k.namespace, &k.key, &seq}, func() error {
+	var seq int64
+	_, err = pgx.ForEachRow(rows, []any{&k.namespace, &k.key, &seq}, func() error {
 		gaps[k] = seq
 		return nil
-	}); err != nil {
-		return nil, nil, dbutil.Interpret("ordering gaps", err)
-	}
-	return seqs, gaps, nil
+	})
+	return gaps, dbutil.Interpret("ordering gaps", err)
 }
 
 // chainKey names a key's chain of deliveries to one webhook.
@@ -261,12 +304,98 @@ func compareChainKeys(a, b chainKey) int {
 	return cmp.Or(cmp.Compare(a.webhookID, b.webhookID), cmp.Compare(a.key, b.key))
 }
 
-// lockChains locks the chain rows of keys, creating missing ones, in one
-// order so that transactions locking several can't deadlock, and returns
-// each chain's newest delivery ("" for none).
-func lockChains(ctx context.Context, db dbutil.DB, keys []chainKey, namespaces map[chainKey]string, now time.Time) (map[chainKey]string, error) {
-	slices.SortFunc(keys, compareChainKeys)
-	keys = slices.Compact(keys)
+// OrderingPlan puts new deliveries behind those of their ordering key to
+// their webhook, in ds's order, as the chains stand now: each pending one
+// waits for (WaitsFor) the one before it still pending, if any. It reads
+// without locking, so that the deliveries can be inserted before the
+// chains are locked (OrderingLink): a chain is held only briefly, and the
+// ends recorded meanwhile wait for no insert. Deliveries without a key, or
+// ended already (expired at birth), are left as they are.
+func OrderingPlan(ctx context.Context, db dbutil.DB, ds []*delivery.Delivery) (*OrderingLinks, error) {
+	plan := &OrderingLinks{namespaces: map[chainKey]string{}}
+	for _, d := range ds {
+		if d.OrderingKey != "" && !d.Status.Final() {
+			k := chainKey{d.WebhookID, d.OrderingKey}
+			plan.keys, plan.namespaces[k] = append(plan.keys, k), d.Namespace
+			plan.deliveries = append(plan.deliveries, d)
+		}
+	}
+	if len(plan.keys) == 0 {
+		return plan, nil
+	}
+	slices.SortFunc(plan.keys, compareChainKeys)
+	plan.keys = slices.Compact(plan.keys)
+	var err error
+	if plan.tails, err = chainTails(ctx, db, plan.keys, false); err != nil {
+		return nil, err
+	}
+	tail := maps.Clone(plan.tails)
+	for _, d := range plan.deliveries {
+		k := chainKey{d.WebhookID, d.OrderingKey}
+		d.WaitsFor, tail[k] = tail[k], d.ID
+	}
+	return plan, nil
+}
+
+// OrderingLinks is the linking of new deliveries planned by OrderingPlan.
+type OrderingLinks struct {
+	keys       []chainKey // sorted
+	namespaces map[chainKey]string
+	deliveries []*delivery.Delivery // keyed and pending, in order
+	tails      map[chainKey]string  // each chain's pending tail as read
+}
+
+// OrderingLink makes the planned links hold, in the transaction that
+// inserted the deliveries, which holds the chains until it ends: it locks
+// the chains, and where one moved since it was read (its tail ended, or
+// another fan-out linked a delivery) it links the first new delivery to
+// the chain's tail as it is now, in the database and in the plan's
+// deliveries. Then the newest delivery of each chain is recorded.
+func OrderingLink(ctx context.Context, db dbutil.DB, plan *OrderingLinks, now time.Time) error {
+	if len(plan.keys) == 0 {
+		return nil
+	}
+	if err := lockChains(ctx, db, plan.keys, plan.namespaces, now); err != nil {
+		return err
+	}
+	// Read once the rows are locked (see chainTails for the tails): a
+	// delivery that ended before is seen ended, and one that ends after
+	// releases what waits for it.
+	tails, err := chainTails(ctx, db, plan.keys, true)
+	if err != nil {
+		return err
+	}
+	var fixIDs, fixWaits []string
+	newest := map[chainKey]string{}
+	for _, d := range plan.deliveries {
+		k := chainKey{d.WebhookID, d.OrderingKey}
+		if _, seen := newest[k]; !seen && tails[k] != plan.tails[k] {
+			d.WaitsFor = tails[k]
+			fixIDs, fixWaits = append(fixIDs, d.ID), append(fixWaits, d.WaitsFor)
+		}
+		newest[k] = d.ID
+	}
+	webhooks, names, ids := make([]string, 0, len(newest)), make([]string, 0, len(newest)), make([]string, 0, len(newest))
+	for k, id := range newest {
+		webhooks, names, ids = append(webhooks, k.webhookID), append(names, k.key), append(ids, id)
+	}
+	_, err = db.Exec(ctx, `
+WITH fixed AS (
+    UPDATE /*schema*/sparrow_delivery d SET waits_for = nullif(f.waits_for, '')
+    FROM unnest($5::text[], $6::text[]) AS f (id, waits_for) WHERE d.id = f.id
+)
+UPDATE /*schema*/sparrow_ordering o SET last_delivery_id = n.id, linked_at = $4
+FROM unnest($1::text[], $2::text[], $3::text[]) AS n (webhook_id, ordering_key, id)
+WHERE o.webhook_id = n.webhook_id AND o.ordering_key = n.ordering_key`, webhooks, names, ids, now, fixIDs, fixWaits)
+	return dbutil.Interpret("link ordering", err)
+}
+
+// lockChains locks the chain rows of keys (sorted), creating missing ones
+// in their namespaces at now, in keys' order so that transactions locking
+// several can't deadlock. What the chains hold is to be read after, by
+// another statement: one that waited for a lock still sees the rows it
+// joins as they were when it began.
+func lockChains(ctx context.Context, db dbutil.DB, keys []chainKey, namespaces map[chainKey]string, now time.Time) error {
 	webhooks, names, nss := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys))
 	for i, k := range keys {
 		webhooks[i], names[i], nss[i] = k.webhookID, k.key, namespaces[k]
@@ -276,132 +405,155 @@ func lockChains(ctx context.Context, db dbutil.DB, keys []chainKey, namespaces m
 	if _, err := db.Exec(ctx, `INSERT INTO /*schema*/sparrow_ordering (webhook_id, ordering_key, namespace, last_delivery_id, linked_at)
 SELECT webhook_id, ordering_key, namespace, '', $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS want (webhook_id, ordering_key, namespace)
 ON CONFLICT DO NOTHING`, webhooks, names, nss, now); err != nil {
-		return nil, dbutil.Interpret("lock ordering", err)
+		return dbutil.Interpret("lock ordering", err)
+	}
+	return lockChainRows(ctx, db, keys)
+}
+
+// chainTails returns the pending tail of each chain of keys, "" for none.
+// With share, it locks the tails' rows (in id order) before reading their
+// status: a tail being recorded as ended is then seen ended once that
+// commits, and one recorded after waits for this transaction, whose
+// deliveries linked behind it its release then sees. That spares the
+// recorder the chains' locks.
+func chainTails(ctx context.Context, db dbutil.DB, keys []chainKey, share bool) (map[chainKey]string, error) {
+	webhooks, names := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		webhooks[i], names[i] = k.webhookID, k.key
 	}
 	rows, err := db.Query(ctx, `SELECT o.webhook_id, o.ordering_key, o.last_delivery_id
 FROM unnest($1::text[], $2::text[]) AS want (webhook_id, ordering_key)
-JOIN /*schema*/sparrow_ordering o USING (webhook_id, ordering_key)
-ORDER BY o.webhook_id, o.ordering_key FOR UPDATE OF o`, webhooks, names)
+JOIN /*schema*/sparrow_ordering o USING (webhook_id, ordering_key)`, webhooks, names)
 	if err != nil {
-		return nil, dbutil.Interpret("lock ordering", err)
+		return nil, dbutil.Interpret("ordering tails", err)
 	}
 	last := make(map[chainKey]string, len(keys))
 	var k chainKey
 	var id string
-	_, err = pgx.ForEachRow(rows, []any{&k.webhookID, &k.key, &id}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&k.webhookID, &k.key, &id}, func() error {
 		last[k] = id
 		return nil
-	})
-	return last, dbutil.Interpret("lock ordering", err)
-}
-
-// OrderingLink puts new deliveries behind those of their ordering key to
-// their webhook, in ds's order: each pending one waits for (WaitsFor) the
-// one before it still pending, if any, and becomes the newest of its key.
-// Deliveries without a key, or ended already (expired at birth), are left
-// as they are. It runs in the transaction that inserts ds, which holds the
-// keys' rows until it ends.
-func OrderingLink(ctx context.Context, db dbutil.DB, ds []*delivery.Delivery, now time.Time) error {
-	var keys []chainKey
-	namespaces := map[chainKey]string{}
-	for _, d := range ds {
-		if d.OrderingKey != "" {
-			k := chainKey{d.WebhookID, d.OrderingKey}
-			keys, namespaces[k] = append(keys, k), d.Namespace
-		}
+	}); err != nil {
+		return nil, dbutil.Interpret("ordering tails", err)
 	}
-	if len(keys) == 0 {
-		return nil
-	}
-	last, err := lockChains(ctx, db, keys, namespaces, now)
-	if err != nil {
-		return err
-	}
-	// Read once the rows are locked: a delivery that ended before is seen
-	// ended, and one that ends after releases what waits for it.
-	pending, err := deliveriesPending(ctx, db, last)
-	if err != nil {
-		return err
-	}
-	tail := map[chainKey]string{}
-	for k, id := range last {
-		if pending[id] {
-			tail[k] = id
-		}
-	}
-	for _, d := range ds {
-		if d.OrderingKey == "" || d.Status.Final() {
-			continue
-		}
-		k := chainKey{d.WebhookID, d.OrderingKey}
-		d.WaitsFor = tail[k]
-		tail[k] = d.ID
-	}
-	webhooks, names, newest := make([]string, 0, len(tail)), make([]string, 0, len(tail)), make([]string, 0, len(tail))
-	for k, id := range tail {
-		if id != last[k] {
-			webhooks, names, newest = append(webhooks, k.webhookID), append(names, k.key), append(newest, id)
-		}
-	}
-	_, err = db.Exec(ctx, `UPDATE /*schema*/sparrow_ordering o SET last_delivery_id = n.id, linked_at = $4
-FROM unnest($1::text[], $2::text[], $3::text[]) AS n (webhook_id, ordering_key, id)
-WHERE o.webhook_id = n.webhook_id AND o.ordering_key = n.ordering_key`, webhooks, names, newest, now)
-	return dbutil.Interpret("link ordering", err)
-}
-
-// deliveriesPending returns which of ids' deliveries are pending.
-func deliveriesPending(ctx context.Context, db dbutil.DB, ids map[chainKey]string) (map[string]bool, error) {
-	var list []string
-	for _, id := range ids {
+	ids := make([]string, 0, len(last))
+	for _, id := range last {
 		if id != "" {
-			list = append(list, id)
+			ids = append(ids, id)
 		}
 	}
-	rows, err := db.Query(ctx, `SELECT id FROM /*schema*/sparrow_delivery WHERE id = ANY($1) AND status IN ('pending', 'retrying')`, list)
+	lock := ""
+	if share {
+		lock = "ORDER BY id FOR SHARE"
+	}
+	rows, err = db.Query(ctx, `SELECT id, status IN ('pending', 'retrying') FROM /*schema*/sparrow_delivery WHERE id = ANY($1) `+lock, ids)
 	if err != nil {
 		return nil, dbutil.Interpret("ordering tails", err)
 	}
-	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	pending := make(map[string]bool, len(found))
-	for _, id := range found {
-		pending[id] = true
+	pending := make(map[string]bool, len(ids))
+	var isPending bool
+	if _, err := pgx.ForEachRow(rows, []any{&id, &isPending}, func() error {
+		pending[id] = isPending
+		return nil
+	}); err != nil {
+		return nil, dbutil.Interpret("ordering tails", err)
 	}
-	return pending, dbutil.Interpret("ordering tails", err)
+	tails := make(map[chainKey]string, len(keys))
+	for k, id := range last {
+		if pending[id] {
+			tails[k] = id
+		}
+	}
+	return tails, nil
 }
 
 // Ended is a delivery of an ordering key that ended (succeeded, failed,
-// expired or cancelled).
+// expired or cancelled). Carrier, when not 0, is the delivery job that
+// ended it and goes on to the next of its key itself.
 type Ended struct {
-	ID, WebhookID, Namespace, OrderingKey string
+	ID      string
+	Carrier int64
+}
+
+// Released is a delivery let go by the end of the one it waited for.
+type Released struct {
+	DeliveryRef
+	// After is the delivery whose end let it go.
+	After string
+	// Carried, when the predecessor had a carrier, is the delivery as that
+	// job attempts it, body included; else nil, and the delivery needs a
+	// job.
+	Carried *DeliveryWork
 }
 
 // OrderingRelease lets go the deliveries waiting for any of ended, due at
-// now, and returns them for the caller to give them jobs in the same
-// transaction, which must be the one recording their ends.
-func OrderingRelease(ctx context.Context, db dbutil.DB, ended []Ended, now time.Time) ([]DeliveryRef, error) {
+// now, and returns them. Those whose predecessor has a carrier are carried
+// by it (carried_by_job); the caller gives the others jobs, in the same
+// transaction, which must be the one recording the ends.
+func OrderingRelease(ctx context.Context, db dbutil.DB, ended []Ended, now time.Time) ([]Released, error) {
 	if len(ended) == 0 {
 		return nil, nil
 	}
-	keys := make([]chainKey, len(ended))
-	namespaces := make(map[chainKey]string, len(ended))
-	ids := make([]string, len(ended))
+	ids, carriers := make([]string, len(ended)), make([]int64, len(ended))
 	for i, e := range ended {
-		keys[i], ids[i] = chainKey{e.WebhookID, e.OrderingKey}, e.ID
-		namespaces[keys[i]] = e.Namespace
+		ids[i], carriers[i] = e.ID, e.Carrier
 	}
-	// Locked first: a fan-out linking a delivery behind one of these either
-	// finished first (its delivery is released here) or sees them ended.
-	if _, err := lockChains(ctx, db, keys, namespaces, now); err != nil {
-		return nil, err
-	}
-	rows, err := db.Query(ctx, `UPDATE /*schema*/sparrow_delivery SET waits_for = NULL, next_attempt_at = $2, updated_at = $2
-WHERE waits_for = ANY($1) AND status IN ('pending', 'retrying')
-RETURNING id, webhook_id, attempt_count`, ids, now)
+	// A fan-out linking a delivery behind one of these either finished
+	// before they were recorded ended (its delivery is released here) or
+	// sees them ended: it holds the rows of the tails it links to (see
+	// chainTails), which recording them locks.
+	// Each waiter looked up by the index of waits_for, whatever the
+	// planner estimates (see DeliveryLoadWork), its status checked after:
+	// asked for pending deliveries, the planner may walk the index of every
+	// pending delivery instead.
+	rows, err := db.Query(ctx, `
+WITH waiting AS (
+    SELECT d.id, d.event_id, e.id AS after, e.carrier FROM unnest($1::text[], $2::bigint[]) AS e (id, carrier), LATERAL (
+        SELECT d.id, d.event_id, d.status FROM /*schema*/sparrow_delivery d WHERE d.waits_for = e.id OFFSET 0
+    ) d
+    WHERE d.status IN ('pending', 'retrying')
+)
+UPDATE /*schema*/sparrow_delivery d SET waits_for = NULL, next_attempt_at = $3, updated_at = $3, carried_by_job = nullif(w.carrier, 0)
+FROM waiting w JOIN /*schema*/sparrow_event e ON e.id = w.event_id
+WHERE d.id = w.id
+RETURNING `+deliveryColumns+`, e.created_at, d.body IS NOT NULL,
+    CASE WHEN w.carrier <> 0 THEN coalesce(d.body, e.payload)::text END, w.after, w.carrier`,
+		pgx.QueryExecModeExec, ids, carriers, now)
 	if err != nil {
 		return nil, dbutil.Interpret("release ordering", err)
 	}
-	released, err := pgx.CollectRows(rows, pgx.RowToStructByPos[DeliveryRef])
+	released, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Released, error) {
+		var r Released
+		var work DeliveryWork
+		var body []byte
+		var carrier int64
+		d, err := scanDelivery(row, &work.EventCreatedAt, &work.Rendered, &body, &r.After, &carrier)
+		if err != nil {
+			return r, err
+		}
+		r.DeliveryRef = DeliveryRef{ID: d.ID, WebhookID: d.WebhookID, AttemptCount: d.AttemptCount, Namespace: d.Namespace}
+		if carrier != 0 {
+			work.Delivery, work.Body, work.Carried = *d, body, true
+			r.Carried = &work
+		}
+		return r, nil
+	})
 	return released, dbutil.Interpret("release ordering", err)
+}
+
+// lockChainRows locks the existing chain rows of keys, in lockChains'
+// order.
+func lockChainRows(ctx context.Context, db dbutil.DB, keys []chainKey) error {
+	slices.SortFunc(keys, compareChainKeys)
+	keys = slices.Compact(keys)
+	webhooks, names := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		webhooks[i], names[i] = k.webhookID, k.key
+	}
+	_, err := db.Exec(ctx, `SELECT FROM unnest($1::text[], $2::text[]) AS want (webhook_id, ordering_key)
+JOIN /*schema*/sparrow_ordering o USING (webhook_id, ordering_key)
+ORDER BY o.webhook_id, o.ordering_key FOR UPDATE OF o`, webhooks, names)
+	return dbutil.Interpret("lock ordering", err)
 }
 
 // OrderingPrune forgets the ordering keys of ns last used before cutoff:

@@ -107,7 +107,9 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[riverworkers.De
 	// A small job reads its bodies at once; a large one as its attempts
 	// start, so that its deliveries cost memory only while in flight.
 	smallJob := len(job.Args.DeliveryIDs) <= bodyChunk
-	target, works, err := store.DeliveryLoadWork(ctx, w.db.db(), job.Args.WebhookID, job.Args.DeliveryIDs, smallJob, now)
+	// With those the job carries on (see carryOn), should its process have
+	// died carrying them.
+	target, works, err := store.DeliveryLoadWork(ctx, w.db.db(), job.Args.WebhookID, job.Args.DeliveryIDs, job.ID, smallJob, now)
 	if err != nil || target == nil {
 		return err // no webhook: removed by retention, nothing left to do
 	}
@@ -127,15 +129,16 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[riverworkers.De
 	if err != nil {
 		return err
 	}
-	unstarted, resumeAt, err := w.attemptAll(ctx, waitCtx, client, target, creds, slots, due, !smallJob)
+	run := &jobRun{w: w, ctx: ctx, waitCtx: waitCtx, client: client, target: target, creds: creds, slots: slots, jobID: job.ID}
+	unstarted, resumeAt := run.attemptAll(due, !smallJob)
 	w.wake(ctx, stop, slots.leave())
 	if ctx.Err() != nil {
 		// Stopped mid-run (shutdown, job cancelled): attempts cut short are
 		// not the receivers' doing and were not recorded; the next start
-		// runs the job again.
+		// runs the job again, and finds what it carries on.
 		return river.JobSnooze(0)
 	}
-	if err != nil {
+	if err := errors.Join(run.errs...); err != nil {
 		return err
 	}
 	switch {
@@ -144,7 +147,35 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[riverworkers.De
 	case len(unstarted) == len(due) && len(early) == 0:
 		return w.turnAway(job, stop)
 	}
-	return w.handOff(ctx, client, job, unstarted, resumeAt, early)
+	return w.handOff(ctx, client, job, unstarted, resumeAt, append(early, run.early...), run.left)
+}
+
+// jobRun is one run of a delivery job: what its attempts share, and what
+// they leave for it to hand off.
+type jobRun struct {
+	w            *deliverWorker
+	ctx, waitCtx context.Context
+	client       *river.Client[pgx.Tx]
+	target       *store.SendTarget
+	creds        *credentials
+	slots        *jobSlots
+	jobID        int64
+
+	mu sync.Mutex
+	// errs are the attempts' (recording failed, or reading what to
+	// attempt); early and left the deliveries carried on that were not due
+	// yet, or found no slot in time.
+	errs  []error
+	early []*store.DeliveryWork
+	left  []store.DeliveryRef
+}
+
+func (r *jobRun) fail(err error) {
+	if err != nil {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.errs = append(r.errs, err)
+	}
 }
 
 // turnAway snoozes a job that found no room at its webhook, spending no
@@ -161,70 +192,121 @@ func (w *deliverWorker) turnAway(job *river.Job[riverworkers.DeliverArgs], stop 
 // (waiting for them until waitCtx is done), reading their bodies as they
 // start when loadBodies. To a rate-limited webhook each few attempts
 // reserve their turns first, shared with every engine, and start at them.
-// It returns the deliveries it did not start and, when the webhook's rate
+// Each attempt's goroutine then carries on its ordering key (carryOn). It
+// returns the deliveries it did not start and, when the webhook's rate
 // held them back, when they may start.
-func (w *deliverWorker) attemptAll(ctx, waitCtx context.Context, client *river.Client[pgx.Tx], target *store.SendTarget,
-	creds *credentials, slots *jobSlots, due []*store.DeliveryWork, loadBodies bool) (unstarted []*store.DeliveryWork, resumeAt time.Time, err error) {
+func (r *jobRun) attemptAll(due []*store.DeliveryWork, loadBodies bool) (unstarted []*store.DeliveryWork, resumeAt time.Time) {
+	ctx, w := r.ctx, r.w
 	var attempts sync.WaitGroup
-	errs := make([]error, len(due)+1)
-	pace := newPace(target.RateLimitPerSecond)
+	defer attempts.Wait()
+	pace := newPace(r.target.RateLimitPerSecond)
 	for i := 0; i < len(due); {
 		n := pace.chunk(min(bodyChunk, len(due)-i))
-		turns, ok, err := pace.reserve(ctx, w.db.db(), target.WebhookID, n)
+		turns, ok, err := pace.reserve(ctx, w.db.db(), r.target.WebhookID, n)
 		if err != nil {
-			errs[len(due)] = err
-			break
+			r.fail(err)
+			return nil, time.Time{}
 		}
 		if !ok {
-			unstarted, resumeAt = due[i:], turns
-			break
+			return due[i:], turns
 		}
 		// Slots for a few attempts, then those deliveries' bodies: a body
 		// is in memory only while its attempt is in flight.
-		sent, recorded, ok := slots.acquire(waitCtx, n)
+		sent, recorded, ok := r.slots.acquire(r.waitCtx, n)
 		if !ok {
-			unstarted = due[i:]
-			break
+			return due[i:], time.Time{}
 		}
-		first, works := i, due[i:i+len(sent)]
+		works := due[i : i+len(sent)]
 		if loadBodies {
 			if err := store.DeliveryLoadBodies(ctx, w.db.db(), works); err != nil {
 				for _, done := range recorded {
 					done()
 				}
-				errs[len(due)] = err
-				break
+				r.fail(err)
+				return nil, time.Time{}
 			}
 		}
 		for k, work := range works {
 			attempts.Go(func() {
-				defer recorded[k]()
-				if pace.wait(ctx, turns, k) {
-					errs[first+k] = w.attempt(ctx, client, target, creds, work, sent[k])
+				if !pace.wait(ctx, turns, k) {
+					recorded[k]()
+					return
 				}
+				next, err := w.attempt(ctx, r.client, r.target, r.creds, work, sent[k], r.jobID)
+				recorded[k]()
+				r.fail(err)
+				r.carryOn(next)
 			})
 		}
 		i += len(sent)
 	}
-	attempts.Wait()
-	return unstarted, resumeAt, errors.Join(errs...)
+	return nil, time.Time{}
+}
+
+// carryOn attempts, one after the other, the deliveries of an ordering key
+// that the end of the one before each let go: the job carries them on,
+// rather than hand each to a job of its own that would first wait to be
+// fetched. One it can't attempt now (no slot before waitCtx is done, a
+// rate-limited webhook, not due yet) is left for the job to hand off.
+func (r *jobRun) carryOn(works []*store.DeliveryWork) {
+	w := r.w
+	for len(works) > 0 {
+		if r.target.RateLimitPerSecond > 0 || len(works) > 1 {
+			r.leave(works)
+			return
+		}
+		sent, recorded, ok := r.slots.acquire(r.waitCtx, 1)
+		if !ok {
+			r.leave(works)
+			return
+		}
+		now := w.now()
+		t := triageJob(r.target, works, 0, now)
+		r.fail(errors.Join(w.finish(r.ctx, r.client, t.cancelled, delivery.StatusCancelled, now),
+			w.finish(r.ctx, r.client, t.expired, delivery.StatusExpired, now), w.park(r.ctx, r.target.WebhookID, t.parked, now)))
+		if len(t.early) > 0 {
+			r.mu.Lock()
+			r.early = append(r.early, t.early...)
+			r.mu.Unlock()
+		}
+		if len(t.due) == 0 {
+			recorded[0]()
+			return
+		}
+		var err error
+		works, err = w.attempt(r.ctx, r.client, r.target, r.creds, t.due[0], sent[0], r.jobID)
+		recorded[0]()
+		if err != nil {
+			r.fail(err)
+			return
+		}
+	}
+}
+
+func (r *jobRun) leave(works []*store.DeliveryWork) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, work := range works {
+		r.left = append(r.left, store.DeliveryRef{ID: work.ID, WebhookID: work.WebhookID, AttemptCount: work.AttemptCount, Namespace: work.Namespace})
+	}
 }
 
 // handOff gives the deliveries a job did not attempt jobs of their own (now
 // for those that found no free slot, at resumeAt for those the webhook's rate
 // held back, when the first is due for those not due yet: a job run early
-// hands on the rest again) and completes the job in the same transaction,
-// so that no delivery is ever owned by two jobs.
+// hands on the rest again; now for those it carried and had no time left
+// for) and completes the job in the same transaction, so that no delivery
+// is ever owned by two jobs.
 func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[riverworkers.DeliverArgs],
-	unstarted []*store.DeliveryWork, resumeAt time.Time, early []*store.DeliveryWork) error {
-	var params []river.InsertManyParams
+	unstarted []*store.DeliveryWork, resumeAt time.Time, early []*store.DeliveryWork, carriedOn []store.DeliveryRef) error {
+	params := DeliverJobs(ctx, w.queue, carriedOn, time.Time{})
 	for _, set := range []struct {
 		works []*store.DeliveryWork
 		at    time.Time
 	}{{unstarted, resumeAt}, {early, earliest(early)}} {
 		refs := make([]store.DeliveryRef, len(set.works))
 		for i, work := range set.works {
-			refs[i] = store.DeliveryRef{ID: work.ID, WebhookID: job.Args.WebhookID, AttemptCount: job.Args.Attempted}
+			refs[i] = store.DeliveryRef{ID: work.ID, WebhookID: job.Args.WebhookID, AttemptCount: work.AttemptCount, Namespace: work.Namespace}
 		}
 		params = append(params, DeliverJobs(ctx, w.queue, refs, set.at)...)
 	}
@@ -321,14 +403,14 @@ func (w *deliverWorker) finish(ctx context.Context, client *river.Client[pgx.Tx]
 		}
 		for _, work := range works {
 			if work.OrderingKey != "" && done[work.ID] {
-				ended = append(ended, store.Ended{ID: work.ID, WebhookID: work.WebhookID, Namespace: work.Namespace, OrderingKey: work.OrderingKey})
+				ended = append(ended, store.Ended{ID: work.ID})
 			}
 		}
 		released, err := store.OrderingRelease(ctx, db, ended, now)
 		if err != nil || len(released) == 0 {
 			return err
 		}
-		_, err = client.InsertManyFastTx(ctx, tx, DeliverJobs(ctx, w.queue, released, time.Time{}))
+		_, err = client.InsertManyFastTx(ctx, tx, DeliverJobs(ctx, w.queue, refsOf(released), time.Time{}))
 		return err
 	})
 	if err != nil {
@@ -371,9 +453,10 @@ func workIDs(works []*store.DeliveryWork) []string {
 }
 
 // attempt sends one delivery, calls sent once the receiver is done with
-// it, and records the outcome.
+// it, and records the outcome. It returns the next delivery of its ordering
+// key if the outcome let it go, for job jobID to carry on.
 func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx], target *store.SendTarget, creds *credentials, work *store.DeliveryWork,
-	sent func()) (err error) {
+	sent func(), jobID int64) (carriedOn []*store.DeliveryWork, err error) {
 	now := w.now()
 	number := work.AttemptCount + 1
 	// A retry's job joins the trace as this attempt's sibling.
@@ -402,7 +485,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 	sent()
 	work.Body = nil // recorded without it
 	if ctx.Err() != nil {
-		return nil // stopped mid-attempt: not recorded, the job runs again
+		return nil, nil // stopped mid-attempt: not recorded, the job runs again
 	}
 	rec := &store.AttemptRecord{Attempt: delivery.Attempt{
 		DeliveryID:            work.ID,
@@ -419,10 +502,13 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 		ResponseBodyTruncated: res.ResponseBodyTruncated,
 	}}
 	o := &outcome{client: client, record: rec, namespace: work.Namespace, orderingKey: work.OrderingKey, gone: res.StatusCode == http.StatusGone}
+	if work.OrderingKey != "" {
+		o.carrier = jobID
+	}
 	v := w.policy.judge(&res.Outcome, number, work.MaxAttempts, target.RetrySchedule, work.ExpiresAt, now)
 	rec.Status, rec.Attempt.NextAttemptAt = v.status, v.next
 	if v.status == delivery.StatusRetrying {
-		o.retry = DeliverJobs(jobCtx, w.queue, []store.DeliveryRef{{ID: work.ID, WebhookID: work.WebhookID, AttemptCount: number}}, v.next)
+		o.retry = DeliverJobs(jobCtx, w.queue, []store.DeliveryRef{{ID: work.ID, WebhookID: work.WebhookID, AttemptCount: number, Namespace: work.Namespace}}, v.next)
 	}
 	if v.exhausted {
 		o.exhausted = &delivery.Exhausted{
@@ -440,7 +526,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 	}
 	if err := w.recorder.record(ctx, o); err != nil {
 		w.logger.ErrorContext(ctx, "sparrow: recording an attempt failed", logIDs(work), slog.Int("attempt", number), slog.String("error", err.Error()))
-		return err
+		return nil, err
 	}
 	if o.moved {
 		w.telemetry.Deliveries.Add(ctx, 1, outcome)
@@ -453,7 +539,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 			slog.Int("attempt", number), slog.Int("status_code", res.StatusCode), slog.String("error_class", string(res.Class)),
 			slog.String("status", string(rec.Status)))
 	}
-	return nil
+	return o.carriedOn, nil
 }
 
 // logIDs identifies a delivery in log lines.

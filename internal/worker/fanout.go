@@ -137,10 +137,14 @@ func (b *fanOuter) fanOut(ctx context.Context, tx pgx.Tx, client *river.Client[p
 	if len(deliveries) == 0 {
 		return nil, nil
 	}
-	if err := store.OrderingLink(ctx, db, deliveries, now); err != nil {
+	links, err := store.OrderingPlan(ctx, db, deliveries)
+	if err != nil {
 		return nil, err
 	}
 	if err := store.DeliveryInsertMany(ctx, db, deliveries); err != nil {
+		return nil, err
+	}
+	if err := store.OrderingLink(ctx, db, links, now); err != nil {
 		return nil, err
 	}
 	var pending []store.DeliveryRef
@@ -148,7 +152,7 @@ func (b *fanOuter) fanOut(ctx context.Context, tx pgx.Tx, client *river.Client[p
 		// Ended at birth (expired, failed template), or waiting for the one
 		// before it of its ordering key: no job yet.
 		if !d.Status.Final() && d.WaitsFor == "" {
-			pending = append(pending, store.DeliveryRef{ID: d.ID, WebhookID: d.WebhookID})
+			pending = append(pending, store.DeliveryRef{ID: d.ID, WebhookID: d.WebhookID, Namespace: d.Namespace})
 		}
 	}
 	if len(pending) > 0 {

@@ -37,7 +37,9 @@ func DeliverJobs(ctx context.Context, queue string, refs []store.DeliveryRef, at
 	}
 	var order []key
 	groups := map[key][]string{}
+	namespaces := map[string]string{}
 	for _, r := range refs {
+		namespaces[r.WebhookID] = r.Namespace
 		k := key{r.WebhookID, r.AttemptCount}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
@@ -49,7 +51,7 @@ func DeliverJobs(ctx context.Context, queue string, refs []store.DeliveryRef, at
 	for _, k := range order {
 		for chunk := range slices.Chunk(groups[k], DeliverBatchMax) {
 			params = append(params, river.InsertManyParams{
-				Args:       riverworkers.DeliverArgs{WebhookID: k.webhookID, DeliveryIDs: chunk, Attempted: k.attempted},
+				Args:       riverworkers.DeliverArgs{WebhookID: k.webhookID, Namespace: namespaces[k.webhookID], DeliveryIDs: chunk, Attempted: k.attempted},
 				InsertOpts: opts,
 			})
 		}

@@ -33,7 +33,7 @@ func triageJob(target *store.SendTarget, works []*store.DeliveryWork, attempted 
 	var t triage
 	for _, work := range works {
 		switch {
-		case work.Status.Final(), work.Waiting, work.WaitsFor != "", work.AttemptCount != attempted:
+		case work.Status.Final(), work.Waiting, work.WaitsFor != "", work.AttemptCount != attempted && !work.Carried:
 		case target.Deleted:
 			t.cancelled = append(t.cancelled, work)
 		case !work.ExpiresAt.IsZero() && !now.Before(work.ExpiresAt):

@@ -36,8 +36,9 @@ type outcome struct {
 	record    *store.AttemptRecord
 	namespace string
 	// orderingKey is the delivery's: once it ends, the next of its key to
-	// its webhook may go.
+	// its webhook may go, carried on by job carrier when set.
 	orderingKey string
+	carrier     int64
 	// gone: the receiver answered 410 Gone, which pauses its webhook.
 	gone bool
 	// exhausted: the attempt was the delivery's last and it failed.
@@ -51,6 +52,8 @@ type outcome struct {
 	// for its webhook, given to the webhook's last outcome in the batch.
 	moved       bool
 	transitions []health.Transition
+	// carriedOn is the delivery the end of this one let go, for carrier.
+	carriedOn []*store.DeliveryWork
 }
 
 // recorder writes attempt outcomes from concurrent workers in shared
@@ -121,9 +124,11 @@ func (r *recorder) flush(outcomes []*outcome) error {
 	records := make([]*store.AttemptRecord, len(outcomes))
 	for i, o := range outcomes {
 		records[i] = o.record
-		o.moved, o.transitions = false, nil // a batch retried alone starts over
+		o.moved, o.transitions, o.carriedOn = false, nil, nil // a batch retried alone starts over
 	}
-	return r.db.inTx(ctx, func(tx pgx.Tx, db dbutil.DB) error {
+	var carriedOn []store.Released
+	err := r.db.inTx(ctx, func(tx pgx.Tx, db dbutil.DB) error {
+		carriedOn = nil
 		moved, err := store.DeliveryRecordAttempts(ctx, db, records, now)
 		if err != nil {
 			return err
@@ -140,14 +145,22 @@ func (r *recorder) flush(outcomes []*outcome) error {
 				retries = append(retries, o.retry...)
 			}
 			if a := o.record.Attempt; o.moved && o.orderingKey != "" && o.record.Status.Final() {
-				ended = append(ended, store.Ended{ID: a.DeliveryID, WebhookID: a.WebhookID, Namespace: o.namespace, OrderingKey: o.orderingKey})
+				ended = append(ended, store.Ended{ID: a.DeliveryID, Carrier: o.carrier})
 			}
 		}
 		released, err := store.OrderingRelease(ctx, db, ended, now)
 		if err != nil {
 			return err
 		}
-		retries = append(retries, DeliverJobs(ctx, r.queue, released, time.Time{})...)
+		var needJobs []store.DeliveryRef
+		for _, rel := range released {
+			if rel.Carried != nil {
+				carriedOn = append(carriedOn, rel)
+			} else {
+				needJobs = append(needJobs, rel.DeliveryRef)
+			}
+		}
+		retries = append(retries, DeliverJobs(ctx, r.queue, needJobs, time.Time{})...)
 		if len(retries) > 0 {
 			if _, err := outcomes[0].client.InsertManyFastTx(ctx, tx, retries); err != nil {
 				return fmt.Errorf("insert retry jobs: %w", err)
@@ -169,6 +182,28 @@ func (r *recorder) flush(outcomes []*outcome) error {
 		}
 		return r.raiseAlerts(ctx, tx, outcomes, transitions, now)
 	})
+	if err != nil {
+		return err
+	}
+	// Committed: the attempts whose ends let deliveries go carry them on.
+	byDelivery := make(map[string]*outcome, len(outcomes))
+	for _, o := range outcomes {
+		byDelivery[o.record.Attempt.DeliveryID] = o
+	}
+	for _, rel := range carriedOn {
+		o := byDelivery[rel.After]
+		o.carriedOn = append(o.carriedOn, rel.Carried)
+	}
+	return nil
+}
+
+// refsOf returns the refs of released.
+func refsOf(released []store.Released) []store.DeliveryRef {
+	refs := make([]store.DeliveryRef, len(released))
+	for i, rel := range released {
+		refs[i] = rel.DeliveryRef
+	}
+	return refs
 }
 
 // applyHealth counts the moved outcomes into their webhooks' health,
