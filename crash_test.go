@@ -2,6 +2,7 @@ package sparrow_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -81,6 +82,13 @@ const crashWebhooks = 5
 
 func newCrashRun(t *testing.T, perWebhook int) *crashRun {
 	t.Helper()
+	return newKeyedCrashRun(t, perWebhook, 0)
+}
+
+// newKeyedCrashRun is newCrashRun with the events taking keys ordering
+// keys in turn (0: none).
+func newKeyedCrashRun(t *testing.T, perWebhook, keys int) *crashRun {
+	t.Helper()
 	ctx := context.Background()
 	b := setup(t)
 	rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) {
@@ -93,7 +101,11 @@ func newCrashRun(t *testing.T, perWebhook int) *crashRun {
 	}
 	batch := make([]sparrow.PushEventParams, perWebhook)
 	for i := range batch {
-		batch[i] = sparrow.PushEventParams{Name: "order.created", Payload: mustJSON(t, map[string]int{"n": i})}
+		batch[i] = sparrow.PushEventParams{Name: "order.created", Payload: mustJSON(t, orderedPayload{N: i})}
+		if keys > 0 {
+			key := fmt.Sprintf("key%d", i%keys)
+			batch[i].OrderingKey, batch[i].Payload = key, mustJSON(t, orderedPayload{Key: key, N: i})
+		}
 	}
 	if _, err := b.eng.PushEvents(ctx, batch); err != nil {
 		t.Fatal(err)
@@ -288,6 +300,44 @@ func TestCrashRecoveryThreeEngines(t *testing.T) {
 		t.Errorf("deliveries resumed %s after the kill, want within %s", resumed.Round(time.Second), resumeWithin)
 	}
 	t.Logf("one of three killed with %d of %d in flight: resumed after %s, all delivered %s after the kill, %d arrived twice",
+		len(inFlight), r.total, out.resumed.Sub(killed).Round(time.Millisecond), out.done.Sub(killed).Round(time.Millisecond), out.duplicates)
+}
+
+// TestCrashRecoveryOrdered kills a worker process that carries the
+// deliveries of ordering keys from one to the next: another takes over
+// what the dead one carried, and every key's deliveries still reach each
+// webhook in push order, a delivery in flight at the kill sent again
+// before the next of its key.
+func TestCrashRecoveryOrdered(t *testing.T) {
+	t.Parallel()
+
+	const keys = 8
+	r := newKeyedCrashRun(t, 80, keys)
+	child := r.startChild(t, false)
+	r.waitArrived(t, r.total/4)
+	inFlight := r.inFlightAt(t)
+	killed := kill(t, child)
+	r.b.start(t)
+	out := r.waitAllDelivered(t, killed, inFlight, 2*time.Minute)
+	if resumed := out.resumed.Sub(killed); resumed > resumeWithin {
+		t.Errorf("deliveries resumed %s after the kill, want within %s", resumed.Round(time.Second), resumeWithin)
+	}
+	last := map[string]int{} // webhook and key: the last n to arrive
+	for _, req := range r.rcv.received() {
+		var p orderedPayload
+		if err := json.Unmarshal(req.Body, &p); err != nil {
+			t.Fatal(err)
+		}
+		chain := req.WebhookID + "/" + p.Key
+		if n, seen := last[chain]; seen && p.N < n {
+			t.Errorf("webhook %s, key %s: event %d arrived after event %d", req.WebhookID, p.Key, p.N, n)
+		}
+		last[chain] = p.N
+	}
+	if len(last) != crashWebhooks*keys {
+		t.Fatalf("%d chains seen, want %d", len(last), crashWebhooks*keys)
+	}
+	t.Logf("killed with %d of %d in flight: resumed after %s, all delivered %s after the kill, %d arrived twice, in order",
 		len(inFlight), r.total, out.resumed.Sub(killed).Round(time.Millisecond), out.done.Sub(killed).Round(time.Millisecond), out.duplicates)
 }
 

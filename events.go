@@ -327,7 +327,11 @@ func (e *Engine) repushEvent(ctx context.Context, tx pgx.Tx, namespace, id strin
 // with it and another payload is a mistake to report, not to answer with
 // the first event as though it were this one.
 func keyReused(field string, stored *event.Event, ev *PushEventParams) error {
-	if same, differs := event.SameEvent(stored, ev.Name, ev.Payload, ev.Labels); !same {
+	same, differs := event.SameEvent(stored, ev.Name, ev.Payload, ev.Labels)
+	if same && stored.OrderingKey != ev.OrderingKey {
+		same, differs = false, "ordering key"
+	}
+	if !same {
 		return errs.InvalidArgument(fieldPrefix(field)+"idempotency_key",
 			"%q was used for another event %s (its %s differs): use a new key for a new event", ev.IdempotencyKey, stored.ID, differs)
 	}

@@ -320,4 +320,17 @@ func TestOrderingKeyValidation(t *testing.T) {
 	if n := b.count(t, "sparrow_event"); n != 0 {
 		t.Fatalf("%d events stored by refused pushes", n)
 	}
+	// An idempotency key pushed again with another ordering key is another
+	// event.
+	first := sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`), IdempotencyKey: "once", OrderingKey: "a"}
+	if _, err := b.eng.PushEvent(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	again := first
+	again.OrderingKey = "b"
+	_, err = b.eng.PushEvent(ctx, again)
+	wantInvalid(t, err, "idempotency_key")
+	if !strings.Contains(err.Error(), "ordering key") {
+		t.Fatalf("refused with %q, want it to name the ordering key", err)
+	}
 }

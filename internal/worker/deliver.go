@@ -96,10 +96,10 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[riverworkers.De
 	}()
 	// Admitted before anything is read: a webhook at its limit costs its
 	// excess jobs no queries, only a snooze.
-	w.inflight.woke(job.Args.WebhookID, job.ID)
-	slots, ok := w.inflight.enter(waitCtx, job.Args.WebhookID, len(job.Args.DeliveryIDs))
-	if !ok {
-		return w.turnAway(job, stop)
+	w.inflight.woke(job.Args.Namespace, job.Args.WebhookID, job.ID)
+	slots, busy := w.inflight.enter(waitCtx, job.Args.Namespace, job.Args.WebhookID, len(job.Args.DeliveryIDs))
+	if slots == nil {
+		return w.turnAway(job, busy, stop)
 	}
 	defer func() { w.wake(ctx, stop, slots.leave()) }()
 
@@ -145,7 +145,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[riverworkers.De
 	case len(unstarted) == len(due) && len(early) == 0 && !resumeAt.IsZero():
 		return river.JobSnooze(time.Until(resumeAt)) // the webhook's rate: spends no attempt
 	case len(unstarted) == len(due) && len(early) == 0:
-		return w.turnAway(job, stop)
+		return w.turnAway(job, job.Args.WebhookID, stop)
 	}
 	return w.handOff(ctx, client, job, unstarted, resumeAt, append(early, run.early...), run.left)
 }
@@ -178,14 +178,15 @@ func (r *jobRun) fail(err error) {
 	}
 }
 
-// turnAway snoozes a job that found no room at its webhook, spending no
-// attempt, for about as long as the work ahead of it takes; when the engine
-// stops, until the next start.
-func (w *deliverWorker) turnAway(job *river.Job[riverworkers.DeliverArgs], stop <-chan struct{}) error {
+// turnAway snoozes a job that found no room at its webhook or in its
+// namespace's share (busy, see inflight.enter), spending no attempt, for
+// about as long as the work ahead of it takes; when the engine stops, until
+// the next start.
+func (w *deliverWorker) turnAway(job *river.Job[riverworkers.DeliverArgs], busy string, stop <-chan struct{}) error {
 	if stopped(stop) {
 		return river.JobSnooze(0)
 	}
-	return river.JobSnooze(w.inflight.snooze(job.Args.WebhookID, job.ID))
+	return river.JobSnooze(w.inflight.snooze(busy, job.ID))
 }
 
 // attemptAll attempts due side by side, a few at a time as slots free up

@@ -18,15 +18,15 @@ func TestInflightWaitersHoldNothingShared(t *testing.T) {
 	f.unrecorded = semaphore.NewWeighted(4) // few places waiting for the recorder
 	ctx := t.Context()
 
-	stalled, ok := f.enter(ctx, "wh_stalled", 4)
-	if !ok {
+	stalled, busy := f.enter(ctx, "ns", "wh_stalled", 4)
+	if busy != "" {
 		t.Fatal("first job not admitted")
 	}
 	if _, _, ok := stalled.acquire(ctx, 2); !ok {
 		t.Fatal("the stalled webhook's first attempts got no slots")
 	}
-	waiter, ok := f.enter(ctx, "wh_stalled", 2)
-	if !ok {
+	waiter, busy := f.enter(ctx, "ns", "wh_stalled", 2)
+	if busy != "" {
 		t.Fatal("second job not admitted")
 	}
 	waiting := make(chan struct{})
@@ -38,8 +38,8 @@ func TestInflightWaitersHoldNothingShared(t *testing.T) {
 	}()
 	time.Sleep(50 * time.Millisecond) // let it queue
 
-	healthy, ok := f.enter(ctx, "wh_healthy", 2)
-	if !ok {
+	healthy, busy := f.enter(ctx, "ns", "wh_healthy", 2)
+	if busy != "" {
 		t.Fatal("the healthy webhook's job not admitted")
 	}
 	acquireCtx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
@@ -57,8 +57,8 @@ func TestInflightChunkNeverExceedsALimit(t *testing.T) {
 	t.Parallel()
 
 	f := newInflight(100, 3, 4)
-	j, ok := f.enter(t.Context(), "wh", 8)
-	if !ok {
+	j, busy := f.enter(t.Context(), "ns", "wh", 8)
+	if busy != "" {
 		t.Fatal("not admitted")
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
@@ -84,8 +84,8 @@ func TestInflightLeaveWakesTheFirstSnoozedJob(t *testing.T) {
 
 	f := newInflight(100, 2, 1) // one job of a webhook at a time, one waiting
 	ctx := t.Context()
-	running, ok := f.enter(ctx, "wh", 1)
-	if !ok {
+	running, busy := f.enter(ctx, "ns", "wh", 1)
+	if busy != "" {
 		t.Fatal("first job not admitted")
 	}
 	// No job waits yet, so turned-away jobs are simulated by snoozing
@@ -99,7 +99,7 @@ func TestInflightLeaveWakesTheFirstSnoozedJob(t *testing.T) {
 	f.mu.Lock()
 	f.snoozed["wh"][1].due = time.Now().Add(time.Minute) // 12 comes back last
 	f.mu.Unlock()
-	f.woke("wh", 11) // 11 came back by itself
+	f.woke("ns", "wh", 11) // 11 came back by itself
 
 	if got := running.leave(); got != 13 {
 		t.Fatalf("the leaving job woke job %d, want 13 (due back first of those still snoozed)", got)
@@ -109,11 +109,11 @@ func TestInflightLeaveWakesTheFirstSnoozedJob(t *testing.T) {
 	}
 
 	// A job waits: the place is its, no snoozed job is woken.
-	next, _ := f.enter(ctx, "wh", 1)
+	next, _ := f.enter(ctx, "ns", "wh", 1)
 	entered := make(chan *jobSlots)
 	go func() {
-		waiter, ok := f.enter(ctx, "wh", 1)
-		if !ok {
+		waiter, busy := f.enter(ctx, "ns", "wh", 1)
+		if busy != "" {
 			t.Error("waiting job not admitted")
 		}
 		entered <- waiter
@@ -136,7 +136,7 @@ func TestInflightLeaveWakesTheFirstSnoozedJob(t *testing.T) {
 	}
 
 	// Jobs due back within wakeMargin are not woken, and are forgotten.
-	last, _ := f.enter(ctx, "wh_other", 1)
+	last, _ := f.enter(ctx, "ns", "wh_other", 1)
 	f.mu.Lock()
 	f.snoozed["wh_other"][0].due = time.Now().Add(wakeMargin / 2)
 	f.mu.Unlock()

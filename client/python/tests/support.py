@@ -183,20 +183,23 @@ class Server:
 class Received:
     """A request the receiver got."""
 
-    def __init__(self, path: str, headers: Dict[str, str], body: bytes):
+    def __init__(self, path: str, headers: Dict[str, str], body: bytes, at: Optional[float] = None):
         self.path = path
         self.headers = headers  # lower-case names
         self.body = body
+        self.at = time.monotonic() if at is None else at  # when it arrived
 
     def json(self):
         return json.loads(self.body)
 
 
 class Receiver:
-    """A local HTTP server that answers every POST with 200 and records it."""
+    """A local HTTP server that records every POST and answers it with 200,
+    or with the status set for its path by answer()."""
 
     def __init__(self):
         self.requests: List[Received] = []
+        self.statuses: Dict[str, int] = {}
         self._cond = threading.Condition()
         receiver = self
 
@@ -207,7 +210,8 @@ class Receiver:
                 with receiver._cond:
                     receiver.requests.append(Received(self.path, headers, body))
                     receiver._cond.notify_all()
-                self.send_response(200)
+                    status = receiver.statuses.get(self.path, 200)
+                self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -218,6 +222,11 @@ class Receiver:
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, name="receiver", daemon=True).start()
+
+    def answer(self, path: str, status: int) -> None:
+        """Answers the requests to path with status from now on."""
+        with self._cond:
+            self.statuses[path] = status
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}{path}"

@@ -28,7 +28,7 @@ class ReadmeExamplesTest(unittest.TestCase):
         self.assertEqual(
             set(self.examples),
             {"imports", "channel", "register-and-push", "exact-payload", "metadata", "interceptor", "errors",
-             "list-deliveries", "health", "tls", "client", "client-tls"},
+             "list-deliveries", "health", "delivery-policies", "ordering-key", "tls", "client", "client-tls"},
         )
 
     def test_walkthrough(self):
@@ -95,6 +95,41 @@ class ReadmeExamplesTest(unittest.TestCase):
         self.assertNotEqual(ns["response"].webhook_id, webhook_id)
         self.assertEqual(list(ns["response"].webhook.events), ["order.created"])
         self.assertEqual(ns["response"].webhook.url, self.receiver.url("/readme-metadata"))
+
+    def test_delivery_policies(self):
+        """The retry schedule, rate limit and ordering key examples, in a
+        namespace and with an event type of their own (the walkthrough
+        registers "order.created")."""
+        namespace, event = support.unique("readme-policies"), support.unique("readme.order")
+        ns = {"__name__": "readme"}
+        run = lambda name, replace=None: support.run_example(self.examples[name], ns, replace)
+        own = {'namespace="default"': f'namespace="{namespace}"', '"order.created"': repr(event)}
+        run("imports")
+        run("interceptor", {ADDRESS: self.server.grpc_address, KEY: support.API_KEY})
+        ns["event_stub"].RegisterEvent(webhook_pb2.RegisterEventRequest(name=event, active=True), timeout=support.RPC_TIMEOUT)
+
+        out = run("delivery-policies", {**own, URL: self.receiver.url(f"/{namespace}")})
+        self.assertEqual(out, "retry_schedule=['5s', '5m0s', '30m0s', '2h0m0s'] max_attempts=5\n")
+        self.assertEqual(ns["webhook"].rate_limit_per_second, 10)
+        webhook_id = ns["response"].webhook_id
+        read = ns["webhook_stub"].GetWebhook(webhook_pb2.GetWebhookRequest(webhook_id=webhook_id, namespace=namespace),
+                                             timeout=support.RPC_TIMEOUT).webhook
+        self.assertEqual(list(read.retry_schedule), ["1m0s", "10m0s", "1h0m0s"])
+        self.assertEqual((read.max_attempts, read.rate_limit_per_second), (4, 0))
+
+        run("ordering-key", own)
+        requests = self.receiver.wait(f"/{namespace}", 3)
+        self.assertEqual([r.json() for r in requests],
+                         [{"order_id": o, "customer_id": "cus_42"} for o in ("ord_124", "ord_125", "ord_126")])
+        event_ids = [r.headers["sparrow-event-id"] for r in requests]
+        for event_id in event_ids:
+            stored = ns["event_stub"].GetEvent(webhook_pb2.GetEventRequest(event_id=event_id, namespace=namespace),
+                                               timeout=support.RPC_TIMEOUT).event
+            self.assertEqual(stored.ordering_key, "cus_42")
+        listing = webhook_pb2.ListDeliveriesRequest(webhook_id=webhook_id, namespace=namespace)
+        deliveries = ns["delivery_stub"].ListDeliveries(listing, timeout=support.RPC_TIMEOUT).deliveries
+        self.assertEqual({d.event_id: d.ordering_key for d in deliveries}, {e: "cus_42" for e in event_ids})
+        ns["channel"].close()
 
     def test_tls(self):
         server, ca = support.tls_server(), support.ca()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
-import { filterQuery, isFiltered, isFinished, listRequest, noFilters, parseFilters, statusTone } from './deliveries';
+import { filterQuery, isFiltered, isFinished, listRequest, noFilters, parseFilters, statusTone, waitingForKey } from './deliveries';
 
 describe('statuses', () => {
   it('knows which are finished', () => {
@@ -13,6 +13,15 @@ describe('statuses', () => {
     expect(statusTone('failed')).toBe('bad');
     expect(statusTone('pending')).toBe('info');
     expect(statusTone('cancelled')).toBe('muted');
+  });
+});
+
+describe('waitingForKey', () => {
+  it('names the delivery an unfinished one waits for', () => {
+    expect(waitingForKey({ status: 'pending', waitsFor: 'dlv_1' })).toBe('dlv_1');
+    expect(waitingForKey({ status: 'pending', waitsFor: '' })).toBe('');
+    // Cancelled while it waited: it waits for nothing any more.
+    expect(waitingForKey({ status: 'cancelled', waitsFor: 'dlv_1' })).toBe('');
   });
 });
 

@@ -2,7 +2,7 @@
 // page's URL (#/ns/deliveries?status=failed&webhook=wh_...).
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { ListDeliveriesRequestSchema } from '$gen/proto/webhook_pb';
+import type { Delivery, ListDeliveriesRequestSchema } from '$gen/proto/webhook_pb';
 import { fromLocalInput } from './format';
 
 export const statuses = ['pending', 'retrying', 'succeeded', 'failed', 'expired', 'cancelled'] as const;
@@ -30,6 +30,14 @@ export function statusTone(status: string): Tone {
 /** isFinished: the delivery makes no more attempts by itself (and Retry gives it a fresh run). */
 export function isFinished(status: string): boolean {
   return status === 'succeeded' || status === 'failed' || status === 'expired' || status === 'cancelled';
+}
+
+/**
+ * waitingForKey is the delivery before d (of its ordering key, to its
+ * webhook) that must end before d is attempted; '' when d may go.
+ */
+export function waitingForKey(d: Pick<Delivery, 'status' | 'waitsFor'>): string {
+  return isFinished(d.status) ? '' : d.waitsFor;
 }
 
 export interface Filters {

@@ -34,6 +34,29 @@ describe('updateRequest', () => {
     expect(updateRequest('ns', before, v)).toMatchObject({ clearEvents: true, clearHeaders: true });
     expect(updateRequest('ns', before, v)).not.toHaveProperty('events');
   });
+  it('sends a new retry schedule with the attempt limit, and clears one explicitly', () => {
+    const scheduled = create(WebhookSchema, { ...before, retrySchedule: ['5s', '5m0s', '2h0m0s'], maxAttempts: 4, rateLimitPerSecond: 10 });
+    // The server writes 5m0s; the form 5m: the same schedule.
+    expect(valuesOf(scheduled).retrySchedule).toEqual(['5s', '5m', '2h']);
+    expect(updateRequest('ns', scheduled, valuesOf(scheduled))).toEqual({ namespace: 'ns', webhookId: 'wh_1' });
+    expect(updateRequest('ns', scheduled, { ...valuesOf(scheduled), retrySchedule: ['1m', '1h'] })).toEqual({
+      namespace: 'ns',
+      webhookId: 'wh_1',
+      retrySchedule: ['1m', '1h'],
+      maxAttempts: 4,
+    });
+    expect(updateRequest('ns', scheduled, { ...valuesOf(scheduled), retrySchedule: [], maxAttempts: 8 })).toEqual({
+      namespace: 'ns',
+      webhookId: 'wh_1',
+      clearRetrySchedule: true,
+      maxAttempts: 8,
+    });
+  });
+  it('sends a changed rate limit, 0 included', () => {
+    const limited = create(WebhookSchema, { ...before, rateLimitPerSecond: 10 });
+    expect(updateRequest('ns', limited, { ...valuesOf(limited), rateLimitPerSecond: 0 })).toEqual({ namespace: 'ns', webhookId: 'wh_1', rateLimitPerSecond: 0 });
+    expect(updateRequest('ns', before, { ...valuesOf(before), rateLimitPerSecond: 25 })).toMatchObject({ rateLimitPerSecond: 25 });
+  });
   it('ignores the order of events', () => {
     expect(updateRequest('ns', before, { ...valuesOf(before), events: ['b.two', 'a.one'] })).not.toHaveProperty('events');
   });
@@ -44,6 +67,10 @@ describe('registerRequest', () => {
     const req = registerRequest('ns', { ...valuesOf(before), url: ' https://x/ ', secret: ' s ', active: false });
     expect(req).toMatchObject({ namespace: 'ns', url: 'https://x/', webhookSecret: 's', active: false, maxAttempts: 8 });
   });
+  it('passes the retry schedule and rate limit', () => {
+    const req = registerRequest('ns', { ...valuesOf(before), retrySchedule: ['5s', '5m'], maxAttempts: 3, rateLimitPerSecond: 10 });
+    expect(req).toMatchObject({ retrySchedule: ['5s', '5m'], maxAttempts: 3, rateLimitPerSecond: 10 });
+  });
 });
 
 describe('formField', () => {
@@ -51,6 +78,8 @@ describe('formField', () => {
     expect(formField('headers[X-Foo]')).toBe('headers');
     expect(formField('events[0]')).toBe('events');
     expect(formField('url')).toBe('url');
+    expect(formField('retry_schedule[2]')).toBe('retry_schedule');
+    expect(formField('rate_limit_per_second')).toBe('rate_limit_per_second');
     expect(formField(undefined)).toBe('');
   });
 });

@@ -2,6 +2,7 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { RegisterWebhookRequestSchema, UpdateWebhookRequestSchema, Webhook } from '$gen/proto/webhook_pb';
 import { sameMap } from './headers';
+import { normalSchedule } from './policies';
 
 export interface WebhookValues {
   url: string;
@@ -10,6 +11,10 @@ export interface WebhookValues {
   headers: Record<string, string>;
   timeoutSeconds: number;
   maxAttempts: number;
+  /** The waits before each retry, written briefly ("5m"); empty: the default backoff. */
+  retrySchedule: string[];
+  /** Requests a second at most; 0: no limit. */
+  rateLimitPerSecond: number;
   /** Create only: the signing secret, '' to have one generated. */
   secret: string;
   /** Create only: false registers the webhook paused. */
@@ -23,6 +28,8 @@ export const defaults: WebhookValues = {
   headers: {},
   timeoutSeconds: 30,
   maxAttempts: 8,
+  retrySchedule: [],
+  rateLimitPerSecond: 0,
   secret: '',
   active: true,
 };
@@ -36,6 +43,8 @@ export function valuesOf(w: Webhook): WebhookValues {
     headers: { ...w.headers },
     timeoutSeconds: w.timeoutSeconds,
     maxAttempts: w.maxAttempts,
+    retrySchedule: normalSchedule(w.retrySchedule),
+    rateLimitPerSecond: w.rateLimitPerSecond,
     secret: '',
     active: w.active,
   };
@@ -50,6 +59,8 @@ export function registerRequest(namespace: string, v: WebhookValues): MessageIni
     headers: v.headers,
     timeoutSeconds: v.timeoutSeconds,
     maxAttempts: v.maxAttempts,
+    retrySchedule: v.retrySchedule,
+    rateLimitPerSecond: v.rateLimitPerSecond,
     webhookSecret: v.secret.trim(),
     active: v.active,
   };
@@ -70,7 +81,15 @@ export function updateRequest(
   if (url !== before.url) req.url = url;
   if (description !== before.description) req.description = description;
   if (v.timeoutSeconds !== before.timeoutSeconds) req.timeoutSeconds = v.timeoutSeconds;
-  if (v.maxAttempts !== before.maxAttempts) req.maxAttempts = v.maxAttempts;
+  // A new schedule without an attempt limit would set the limit to one
+  // more than its waits: the form's limit goes with it, so it holds.
+  const scheduleChanged = v.retrySchedule.join(',') !== normalSchedule(before.retrySchedule).join(',');
+  if (v.maxAttempts !== before.maxAttempts || scheduleChanged) req.maxAttempts = v.maxAttempts;
+  if (scheduleChanged) {
+    if (v.retrySchedule.length) req.retrySchedule = v.retrySchedule;
+    else req.clearRetrySchedule = true;
+  }
+  if (v.rateLimitPerSecond !== before.rateLimitPerSecond) req.rateLimitPerSecond = v.rateLimitPerSecond;
   const events = [...v.events].sort();
   if (events.join('\n') !== [...before.events].sort().join('\n')) {
     if (events.length) req.events = events;
@@ -88,5 +107,6 @@ export function formField(field: string | undefined): string {
   if (!field) return '';
   if (field.startsWith('headers')) return 'headers';
   if (field.startsWith('events')) return 'events';
+  if (field.startsWith('retry_schedule')) return 'retry_schedule';
   return field;
 }

@@ -5,7 +5,7 @@
 
 	const element = document.currentScript.parentElement;
 
-	import("./bundle.CmzuYq6z.js").then((app) => {
+	import("./bundle.DraeqGYh.js").then((app) => {
 		app.start(element)
 	});
 }
