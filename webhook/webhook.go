@@ -227,7 +227,15 @@ func ParseRetrySchedule(field string, written []string) ([]time.Duration, error)
 func FormatRetrySchedule(schedule []time.Duration) []string {
 	written := make([]string, len(schedule))
 	for i, d := range schedule {
-		written[i] = d.String()
+		// As people write them: 5m, 2h, 1h30m rather than 5m0s, 2h0m0s.
+		w := d.String()
+		if strings.HasSuffix(w, "m0s") {
+			w = w[:len(w)-2]
+		}
+		if strings.HasSuffix(w, "h0m") {
+			w = w[:len(w)-2]
+		}
+		written[i] = w
 	}
 	return written
 }
