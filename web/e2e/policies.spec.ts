@@ -110,7 +110,7 @@ test('a delivery waiting for its ordering key links to the one it waits for', as
   await page.getByLabel(/^Ordering key/).fill(key);
   await page.getByRole('button', { name: 'Send event' }).click();
   await expect(page.getByRole('heading', { level: 1, name: type })).toBeVisible();
-  await expect(page.getByTestId('ordering-key')).toHaveText(key);
+  await expect(page.getByTestId('event-ordering-key')).toHaveText(key);
 
   // Its delivery waits for the first one's, and says so with a link.
   const table = page.getByRole('table', { name: 'Deliveries of this event' });
