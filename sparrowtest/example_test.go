@@ -6,6 +6,7 @@ import (
 	"log"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/internal/pgtest"
@@ -65,7 +66,10 @@ func ExampleReceiver_Respond() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 	})
-	wh, err := eng.RegisterWebhook(ctx, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
+	// The retry waits an hour, so Drain returns with it still scheduled.
+	wh, err := eng.RegisterWebhook(ctx, sparrow.RegisterWebhookParams{
+		URL: rcv.URL, Events: []string{"order.created"}, RetrySchedule: []time.Duration{time.Hour},
+	})
 	if err != nil {
 		log.Fatal(err)
 	}

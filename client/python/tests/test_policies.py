@@ -85,6 +85,7 @@ class RetryScheduleAndRateLimitTest(PolicyTestCase):
         registered = self.register(namespace, event, retry_schedule=["5s", "5m", "30m", "2h"], rate_limit_per_second=25)
         # The attempt limit defaults to one more than the schedule's length.
         self.assertPolicies(registered.webhook, [5, 300, 1800, 7200], 25, 5)
+        self.assertEqual(list(registered.webhook.retry_schedule), ["5s", "5m", "30m", "2h"])
         [listed] = with_key(self.webhooks.ListWebhooks, webhook_pb2.ListWebhooksRequest(namespace=namespace)).webhooks
         self.assertEqual(listed.id, registered.webhook_id)
         self.assertEqual(seconds(listed.retry_schedule), [5, 300, 1800, 7200])
@@ -93,6 +94,10 @@ class RetryScheduleAndRateLimitTest(PolicyTestCase):
         # An explicit max_attempts wins over the schedule's.
         explicit = self.register(namespace, event, retry_schedule=["1m"], max_attempts=4).webhook
         self.assertPolicies(explicit, [60], 0, 4)
+
+        # Durations read back in their shortest form.
+        written = self.register(namespace, event, retry_schedule=["90s", "120m", "1h0m30s", "3600s"]).webhook
+        self.assertEqual(list(written.retry_schedule), ["1m30s", "2h", "1h0m30s", "1h"])
 
         # Neither: the default backoff, no limit.
         plain = self.register(namespace, event).webhook
@@ -201,13 +206,13 @@ class RetryScheduleAndRateLimitTest(PolicyTestCase):
 
 class OrderingKeyTest(PolicyTestCase):
     def listed(self, webhook_id, namespace, count):
-        """The webhook's deliveries, oldest first, once there are count."""
+        """The webhook's deliveries, once there are count."""
         request = webhook_pb2.ListDeliveriesRequest(webhook_id=webhook_id, namespace=namespace, limit=100)
         found = support.wait_for(
             lambda: (lambda ds: ds if len(ds) >= count else None)(list(with_key(self.deliveries.ListDeliveries, request).deliveries)),
             f"{count} deliveries to be listed")
         self.assertEqual(len(found), count)
-        return sorted(found, key=lambda d: (d.created_at.ToNanoseconds(), d.id))
+        return found
 
     def succeeded(self, webhook_id, namespace, count):
         request = webhook_pb2.ListDeliveriesRequest(webhook_id=webhook_id, namespace=namespace, limit=100, status="succeeded")
@@ -286,12 +291,16 @@ class OrderingKeyTest(PolicyTestCase):
                 namespace=namespace, event=event, payload=payload(n=n), ordering_key=key)).event_id
             for n in range(3)
         ]
-        deliveries = self.listed(webhook.id, namespace, 3)
-        self.assertEqual([d.event_id for d in deliveries], pushed)
+        listed = self.listed(webhook.id, namespace, 3)
+        self.assertEqual({d.event_id for d in listed}, set(pushed))
+        deliveries = sorted(listed, key=lambda d: pushed.index(d.event_id))  # in push order
         self.assertEqual([d.ordering_key for d in deliveries], [key] * 3)
         self.assertEqual([d.waits_for for d in deliveries], ["", deliveries[0].id, deliveries[1].id])
         self.assertEqual([d.status for d in deliveries], ["pending"] * 3)
-        self.assertTrue(deliveries[0].waiting)  # for its paused webhook
+        # The first waits for its paused webhook (once its job has seen it).
+        first = webhook_pb2.GetDeliveryRequest(delivery_id=deliveries[0].id, namespace=namespace)
+        support.wait_for(lambda: with_key(self.deliveries.GetDelivery, first).delivery.waiting,
+                         "the first delivery to wait for its paused webhook")
         self.assertEqual(self.receiver.on(f"/{namespace}"), [])
 
         # Resumed, they go in push order, and none waits any more.

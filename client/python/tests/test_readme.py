@@ -109,12 +109,12 @@ class ReadmeExamplesTest(unittest.TestCase):
         ns["event_stub"].RegisterEvent(webhook_pb2.RegisterEventRequest(name=event, active=True), timeout=support.RPC_TIMEOUT)
 
         out = run("delivery-policies", {**own, URL: self.receiver.url(f"/{namespace}")})
-        self.assertEqual(out, "retry_schedule=['5s', '5m0s', '30m0s', '2h0m0s'] max_attempts=5\n")
+        self.assertEqual(out, "retry_schedule=['5s', '5m', '30m', '2h'] max_attempts=5\n")
         self.assertEqual(ns["webhook"].rate_limit_per_second, 10)
         webhook_id = ns["response"].webhook_id
         read = ns["webhook_stub"].GetWebhook(webhook_pb2.GetWebhookRequest(webhook_id=webhook_id, namespace=namespace),
                                              timeout=support.RPC_TIMEOUT).webhook
-        self.assertEqual(list(read.retry_schedule), ["1m0s", "10m0s", "1h0m0s"])
+        self.assertEqual(list(read.retry_schedule), ["1m", "10m", "1h"])
         self.assertEqual((read.max_attempts, read.rate_limit_per_second), (4, 0))
 
         run("ordering-key", own)
