@@ -206,9 +206,10 @@ func (r *crashRun) waitAllDelivered(t *testing.T, after time.Time, inFlight map[
 	return out
 }
 
-// inFlightAt returns the deliveries received but not recorded as succeeded:
-// those whose attempt a kill interrupts.
-func (r *crashRun) inFlightAt(t *testing.T) map[string]bool {
+// inFlightAt returns the deliveries received by the kill at killed but not
+// recorded as succeeded: those whose attempt it interrupted. Read after the
+// kill, so that no request lands between the reading and the kill.
+func (r *crashRun) inFlightAt(t *testing.T, killed time.Time) map[string]bool {
 	t.Helper()
 	rows, err := r.b.pool.Query(context.Background(), "SELECT id FROM "+pgx.Identifier{r.b.schema, "sparrow_delivery"}.Sanitize()+
 		" WHERE status = 'succeeded'")
@@ -225,7 +226,7 @@ func (r *crashRun) inFlightAt(t *testing.T) map[string]bool {
 	}
 	inFlight := map[string]bool{}
 	for _, req := range r.rcv.received() {
-		if !done[req.DeliveryID] {
+		if !done[req.DeliveryID] && !req.At.After(killed) {
 			inFlight[req.DeliveryID] = true
 		}
 	}
@@ -250,8 +251,8 @@ func TestCrashRecoveryTakeover(t *testing.T) {
 	r := newCrashRun(t, 80)
 	child := r.startChild(t, false)
 	r.waitArrived(t, r.total/4)
-	inFlight := r.inFlightAt(t)
 	killed := kill(t, child)
+	inFlight := r.inFlightAt(t, killed)
 	r.b.start(t) // this test's process takes over
 	out := r.waitAllDelivered(t, killed, inFlight, 2*time.Minute)
 	if resumed := out.resumed.Sub(killed); resumed > resumeWithin {
@@ -270,8 +271,8 @@ func TestCrashRecoveryRestart(t *testing.T) {
 	r := newCrashRun(t, 80)
 	child := r.startChild(t, true)
 	r.waitArrived(t, r.total/4)
-	inFlight := r.inFlightAt(t)
 	killed := kill(t, child)
+	inFlight := r.inFlightAt(t, killed)
 	r.startChild(t, true)
 	out := r.waitAllDelivered(t, killed, inFlight, 2*time.Minute)
 	if resumed := out.resumed.Sub(killed); resumed > resumeWithin {
@@ -293,8 +294,8 @@ func TestCrashRecoveryThreeEngines(t *testing.T) {
 	r.waitArrived(t, r.total/4)
 	r.startChild(t, true)
 	r.startChild(t, false)
-	inFlight := r.inFlightAt(t)
 	killed := kill(t, victim)
+	inFlight := r.inFlightAt(t, killed)
 	out := r.waitAllDelivered(t, killed, inFlight, 2*time.Minute)
 	if resumed := out.resumed.Sub(killed); resumed > resumeWithin {
 		t.Errorf("deliveries resumed %s after the kill, want within %s", resumed.Round(time.Second), resumeWithin)
@@ -315,8 +316,8 @@ func TestCrashRecoveryOrdered(t *testing.T) {
 	r := newKeyedCrashRun(t, 80, keys)
 	child := r.startChild(t, false)
 	r.waitArrived(t, r.total/4)
-	inFlight := r.inFlightAt(t)
 	killed := kill(t, child)
+	inFlight := r.inFlightAt(t, killed)
 	r.b.start(t)
 	out := r.waitAllDelivered(t, killed, inFlight, 2*time.Minute)
 	if resumed := out.resumed.Sub(killed); resumed > resumeWithin {
