@@ -548,13 +548,18 @@ func (e *Engine) rotateWebhookSecret(ctx context.Context, tx pgx.Tx, p RotateWeb
 	if p.GracePeriod != nil {
 		grace = *p.GracePeriod
 	}
-	secretValue := cmp.Or(p.Secret, webhook.NewSecret())
+	secretValue := p.Secret
 	var w *webhook.Webhook
 	err := e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
 		var err error
 		if w, err = store.WebhookGet(ctx, db, p.Namespace, p.ID, true); err != nil {
 			return err
+		}
+		if secretValue == "" {
+			if secretValue, err = e.newSecretLike(ctx, db, w.ID, now); err != nil {
+				return err
+			}
 		}
 		return store.WebhookSecretRotate(ctx, db, w.ID, e.newSecret(w.ID, secretValue), now.Add(grace))
 	})
@@ -563,6 +568,23 @@ func (e *Engine) rotateWebhookSecret(ctx context.Context, tx pgx.Tx, p RotateWeb
 	}
 	w.Secret = secretValue
 	return w, nil
+}
+
+// newSecretLike makes a new secret of the kind the webhook signs with now:
+// an ed25519 signing key for a webhook that has one, else an HMAC secret.
+func (e *Engine) newSecretLike(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) (string, error) {
+	secrets, err := store.WebhookSecretListActive(ctx, db, webhookID, now)
+	if err != nil || len(secrets) == 0 {
+		return webhook.NewSecret(), err
+	}
+	current, err := secretbox.Reveal(e.secretKeys, webhookID, secrets[0].Stored)
+	if err != nil {
+		return "", fmt.Errorf("sparrow: open secret of %s: %w", webhookID, err)
+	}
+	if webhook.IsSigningKey(current) {
+		return webhook.NewSigningKey(), nil
+	}
+	return webhook.NewSecret(), nil
 }
 
 // indexed names the elements of a list field: "events[2]".

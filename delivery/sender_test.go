@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"encoding/base64"
 	"io"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/sparrowhq/sparrow/delivery"
 	"github.com/sparrowhq/sparrow/internal/dnstest"
+	"github.com/sparrowhq/sparrow/webhook"
 )
 
 const bodyLimit = 1024
@@ -419,5 +421,55 @@ func TestSign(t *testing.T) {
 	}
 	if got := delivery.NewSigner(nil).Sign("msg_p5jXN8AQM9LWM0D4loKWxJek", ts, body); got != "" {
 		t.Fatalf("no keys: %q, want no signature", got)
+	}
+}
+
+// TestSignEd25519: a "whsk_" secret signs "v1a" signatures that
+// crypto/ed25519 verifies with its public key; beside an HMAC secret (a
+// rotation between kinds) both sign, newest first, and the reference
+// verifier still accepts the HMAC one.
+func TestSignEd25519(t *testing.T) {
+	t.Parallel()
+
+	signingKey := webhook.NewSigningKey()
+	hmacSecret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	signer, err := delivery.NewSecretSigner([]string{signingKey, hmacSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Unix(1614265330, 0)
+	body := []byte(`{"test": 2432232314}`)
+	header := signer.Sign("msg_p5jXN8AQM9LWM0D4loKWxJek", ts, body)
+	parts := strings.Split(header, " ")
+	if len(parts) != 2 || !strings.HasPrefix(parts[0], "v1a,") || !strings.HasPrefix(parts[1], "v1,") {
+		t.Fatalf("signature header %q, want a v1a signature then a v1 one", header)
+	}
+	public, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(webhook.PublicKey(signingKey), webhook.PublicKeyPrefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(parts[0], "v1a,"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ed25519.Verify(public, []byte("msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330."+string(body)), sig) {
+		t.Error("the v1a signature does not verify with the webhook's public key")
+	}
+	if ed25519.Verify(public, []byte("msg_p5jXN8AQM9LWM0D4loKWxJek.1614265331."+string(body)), sig) {
+		t.Error("the v1a signature verifies another timestamp")
+	}
+	wh, err := standardwebhooks.NewWebhook(hmacSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers := http.Header{}
+	headers.Set("Webhook-Id", "msg_p5jXN8AQM9LWM0D4loKWxJek")
+	headers.Set("Webhook-Timestamp", "1614265330")
+	headers.Set("Webhook-Signature", header)
+	if err := wh.VerifyIgnoringTimestamp(body, headers); err != nil {
+		t.Errorf("the reference verifier refuses the HMAC signature beside a v1a one: %v", err)
+	}
+	if _, err := delivery.NewSecretSigner([]string{webhook.SigningKeyPrefix + "AAAA"}); err == nil {
+		t.Error("a malformed signing key made a signer")
 	}
 }

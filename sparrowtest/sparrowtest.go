@@ -20,11 +20,15 @@ package sparrowtest
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,7 +67,7 @@ type Receiver struct {
 
 	mu       sync.Mutex
 	requests []Request
-	verifier []*standardwebhooks.Webhook
+	verifier []verifier
 	respond  func(n int, w http.ResponseWriter, r *http.Request)
 	arrived  chan struct{}
 }
@@ -78,17 +82,13 @@ func NewReceiver(tb testing.TB) *Receiver {
 }
 
 // SetSecrets sets the webhook secrets signatures are verified with
-// (Standard Webhooks' whsec_ form, or any other string as its bytes): one
-// valid signature for one of them verifies a request, as during a
-// rotation.
+// (Standard Webhooks' whsec_ form, or any other string as its bytes; for
+// an ed25519 webhook its whsk_ signing key or whpk_ public key): one valid
+// signature for one of them verifies a request, as during a rotation.
 func (r *Receiver) SetSecrets(secrets ...string) error {
-	var verifiers []*standardwebhooks.Webhook
+	var verifiers []verifier
 	for _, s := range secrets {
-		key, err := webhook.SigningKey(s)
-		if err != nil {
-			return fmt.Errorf("sparrowtest: secret: %w", err)
-		}
-		v, err := standardwebhooks.NewWebhookRaw(key)
+		v, err := newVerifier(s)
 		if err != nil {
 			return fmt.Errorf("sparrowtest: secret: %w", err)
 		}
@@ -98,6 +98,62 @@ func (r *Receiver) SetSecrets(secrets ...string) error {
 	r.verifier = verifiers
 	r.mu.Unlock()
 	return nil
+}
+
+// verifier checks a request's signature, as standardwebhooks.Webhook does.
+type verifier interface {
+	Verify(body []byte, header http.Header) error
+}
+
+func newVerifier(secret string) (verifier, error) {
+	switch {
+	case strings.HasPrefix(secret, webhook.PublicKeyPrefix):
+		key, err := webhook.ParsePublicKey(secret)
+		return ed25519Verifier(key), err
+	case webhook.IsSigningKey(secret):
+		key, err := webhook.Ed25519Key(secret)
+		if err != nil {
+			return nil, err
+		}
+		return ed25519Verifier(key.Public().(ed25519.PublicKey)), nil
+	}
+	key, err := webhook.SigningKey(secret)
+	if err != nil {
+		return nil, err
+	}
+	return standardwebhooks.NewWebhookRaw(key)
+}
+
+// ed25519Verifier verifies Standard Webhooks' asymmetric ("v1a")
+// signatures with a public key.
+type ed25519Verifier ed25519.PublicKey
+
+// timestampTolerance is how far a request's timestamp may be from now, as
+// Standard Webhooks' verifiers have it.
+const timestampTolerance = 5 * time.Minute
+
+var errNoValidSignature = errors.New("no matching v1a signature")
+
+func (v ed25519Verifier) Verify(body []byte, header http.Header) error {
+	id, stamp := header.Get(delivery.HeaderWebhookID), header.Get(delivery.HeaderWebhookTimestamp)
+	unix, err := strconv.ParseInt(stamp, 10, 64)
+	if id == "" || err != nil {
+		return errors.New("missing webhook-id or webhook-timestamp")
+	}
+	if d := time.Since(time.Unix(unix, 0)); d > timestampTolerance || d < -timestampTolerance {
+		return errors.New("timestamp out of tolerance")
+	}
+	signed := append([]byte(id+"."+stamp+"."), body...)
+	for _, sig := range strings.Fields(header.Get(delivery.HeaderWebhookSignature)) {
+		encoded, ok := strings.CutPrefix(sig, "v1a,")
+		if !ok {
+			continue
+		}
+		if raw, err := base64.StdEncoding.DecodeString(encoded); err == nil && ed25519.Verify(ed25519.PublicKey(v), signed, raw) {
+			return nil
+		}
+	}
+	return errNoValidSignature
 }
 
 // Respond makes the receiver answer with fn, given the request's number
@@ -138,7 +194,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 
 // verify returns nil when a signature verifies with one of verifiers (or
 // there are none), else the first failure.
-func verify(verifiers []*standardwebhooks.Webhook, body []byte, header http.Header) error {
+func verify(verifiers []verifier, body []byte, header http.Header) error {
 	var first error
 	for _, v := range verifiers {
 		err := v.Verify(body, header)

@@ -3,6 +3,7 @@
 package webhook
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -255,6 +256,12 @@ func ValidateSecret(field, secret string) error {
 	if err := validate.Text(field, secret, MaxSecretLen); err != nil {
 		return err
 	}
+	if IsSigningKey(secret) {
+		if _, reason := parseEd25519Key(secret); reason != "" {
+			return errs.InvalidArgument(field, "%s", reason)
+		}
+		return nil
+	}
 	key, err := SigningKey(secret)
 	switch {
 	case err != nil:
@@ -281,6 +288,81 @@ func SigningKey(secret string) ([]byte, error) {
 		return nil, errs.InvalidArgument("secret", "not base64 after %q", SecretPrefix)
 	}
 	return key, nil
+}
+
+// Ed25519 signing keys, in Standard Webhooks' formats: a webhook whose
+// secret is a "whsk_" key signs with ed25519 ("v1a" signatures), and its
+// receivers verify with the "whpk_" public key, which cannot sign.
+const (
+	SigningKeyPrefix = "whsk_"
+	PublicKeyPrefix  = "whpk_"
+)
+
+// IsSigningKey reports whether secret is an ed25519 signing key rather
+// than an HMAC secret.
+func IsSigningKey(secret string) bool { return strings.HasPrefix(secret, SigningKeyPrefix) }
+
+// Ed25519Key returns the private key of a "whsk_" secret: base64 of the
+// 64-byte key, or of its 32-byte seed.
+func Ed25519Key(secret string) (ed25519.PrivateKey, error) {
+	key, reason := parseEd25519Key(secret)
+	if reason != "" {
+		return nil, errs.InvalidArgument("secret", "%s", reason)
+	}
+	return key, nil
+}
+
+func parseEd25519Key(secret string) (_ ed25519.PrivateKey, reason string) {
+	encoded, ok := strings.CutPrefix(secret, SigningKeyPrefix)
+	if !ok {
+		return nil, fmt.Sprintf("an ed25519 signing key starts with %q", SigningKeyPrefix)
+	}
+	raw, err := base64.StdEncoding.DecodeString(encoded)
+	switch {
+	case err != nil:
+		return nil, fmt.Sprintf("not base64 after %q", SigningKeyPrefix)
+	case len(raw) == ed25519.SeedSize:
+		return ed25519.NewKeyFromSeed(raw), ""
+	case len(raw) != ed25519.PrivateKeySize:
+		return nil, fmt.Sprintf("a %s key is %d or %d bytes, not %d", SigningKeyPrefix, ed25519.SeedSize, ed25519.PrivateKeySize, len(raw))
+	}
+	key := ed25519.PrivateKey(raw)
+	// The second half is the public key; one that does not match the seed
+	// would make signatures no receiver can verify.
+	if !key.Public().(ed25519.PublicKey).Equal(ed25519.NewKeyFromSeed(key.Seed()).Public()) {
+		return nil, fmt.Sprintf("the %s key's public half does not match its seed", SigningKeyPrefix)
+	}
+	return key, ""
+}
+
+// PublicKey returns the "whpk_" public key of a "whsk_" secret, "" for an
+// HMAC secret (or a key that does not parse).
+func PublicKey(secret string) string {
+	if !IsSigningKey(secret) {
+		return ""
+	}
+	key, err := Ed25519Key(secret)
+	if err != nil {
+		return ""
+	}
+	return PublicKeyPrefix + base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))
+}
+
+// ParsePublicKey returns the key of a "whpk_" public key.
+func ParsePublicKey(publicKey string) (ed25519.PublicKey, error) {
+	encoded, ok := strings.CutPrefix(publicKey, PublicKeyPrefix)
+	raw, err := base64.StdEncoding.DecodeString(encoded)
+	if !ok || err != nil || len(raw) != ed25519.PublicKeySize {
+		return nil, errs.InvalidArgument("public_key", "%q and the base64 of %d bytes", PublicKeyPrefix, ed25519.PublicKeySize)
+	}
+	return ed25519.PublicKey(raw), nil
+}
+
+// NewSigningKey returns a random ed25519 signing key in the Standard
+// Webhooks format.
+func NewSigningKey() string {
+	_, key, _ := ed25519.GenerateKey(nil) // crypto/rand never fails on supported platforms.
+	return SigningKeyPrefix + base64.StdEncoding.EncodeToString(key)
 }
 
 // NewSecret returns a random secret in the Standard Webhooks format.

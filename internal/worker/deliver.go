@@ -347,17 +347,15 @@ func (w *deliverWorker) open(target *store.SendTarget) (*credentials, error) {
 
 // signer opens the webhook's secrets, newest first.
 func (w *deliverWorker) signer(target *store.SendTarget) (*delivery.Signer, error) {
-	keys := make([][]byte, 0, len(target.Secrets))
+	secrets := make([]string, 0, len(target.Secrets))
 	for _, stored := range target.Secrets {
 		secret, err := secretbox.Reveal(w.secretKeys, target.WebhookID, stored)
 		if err != nil {
 			return nil, fmt.Errorf("open signing secret %s: %w", stored.ID, err)
 		}
-		if key, err := webhook.SigningKey(secret); err == nil {
-			keys = append(keys, key)
-		}
+		secrets = append(secrets, secret)
 	}
-	return delivery.NewSigner(keys), nil
+	return delivery.NewSecretSigner(secrets)
 }
 
 // wake makes snoozed delivery job jobID (0: none) due now, the webhook it

@@ -74,8 +74,13 @@ type Webhook struct {
 	// The most requests sent to the webhook a second, by every engine
 	// together; 0: no limit.
 	RateLimitPerSecond int32 `protobuf:"varint,16,opt,name=rate_limit_per_second,json=rateLimitPerSecond,proto3" json:"rate_limit_per_second,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// "hmac-sha256" ("v1" signatures) or "ed25519" ("v1a").
+	SignatureScheme string `protobuf:"bytes,17,opt,name=signature_scheme,json=signatureScheme,proto3" json:"signature_scheme,omitempty"`
+	// For an ed25519 webhook, the public key receivers verify with: "whpk_"
+	// and its base64 (Standard Webhooks). Empty for HMAC.
+	PublicKey     string `protobuf:"bytes,18,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Webhook) Reset() {
@@ -220,6 +225,20 @@ func (x *Webhook) GetRateLimitPerSecond() int32 {
 	return 0
 }
 
+func (x *Webhook) GetSignatureScheme() string {
+	if x != nil {
+		return x.SignatureScheme
+	}
+	return ""
+}
+
+func (x *Webhook) GetPublicKey() string {
+	if x != nil {
+		return x.PublicKey
+	}
+	return ""
+}
+
 // RegisterWebhookRequest describes a webhook to register.
 type RegisterWebhookRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -232,7 +251,8 @@ type RegisterWebhookRequest struct {
 	// False registers the webhook paused. Default: true.
 	Active *bool `protobuf:"varint,4,opt,name=active,proto3,oneof" json:"active,omitempty"`
 	// The signing secret: "whsec_" and a base64 key (Standard Webhooks), or
-	// any other text used as the key. Empty: Sparrow generates one.
+	// any other text used as the key; or an ed25519 signing key, "whsk_" and
+	// its base64. Empty: Sparrow generates one of signature_scheme's kind.
 	WebhookSecret string `protobuf:"bytes,5,opt,name=webhook_secret,json=webhookSecret,proto3" json:"webhook_secret,omitempty"`
 	// A free-text description.
 	Description string `protobuf:"bytes,6,opt,name=description,proto3" json:"description,omitempty"`
@@ -253,8 +273,11 @@ type RegisterWebhookRequest struct {
 	// together; deliveries over it wait, spending no attempt. 0 (default): no
 	// limit; at most 10000.
 	RateLimitPerSecond int32 `protobuf:"varint,11,opt,name=rate_limit_per_second,json=rateLimitPerSecond,proto3" json:"rate_limit_per_second,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The kind of secret Sparrow generates when webhook_secret is empty:
+	// "hmac-sha256" (default) or "ed25519". Must match a secret given.
+	SignatureScheme string `protobuf:"bytes,12,opt,name=signature_scheme,json=signatureScheme,proto3" json:"signature_scheme,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *RegisterWebhookRequest) Reset() {
@@ -364,6 +387,13 @@ func (x *RegisterWebhookRequest) GetRateLimitPerSecond() int32 {
 	return 0
 }
 
+func (x *RegisterWebhookRequest) GetSignatureScheme() string {
+	if x != nil {
+		return x.SignatureScheme
+	}
+	return ""
+}
+
 // RegisterWebhookResponse is the registered webhook and its secret.
 type RegisterWebhookResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -374,6 +404,8 @@ type RegisterWebhookResponse struct {
 	// The signing secret, given or generated. Keep it: it is not returned
 	// again except by RevealWebhookSecret.
 	WebhookSecret string `protobuf:"bytes,3,opt,name=webhook_secret,json=webhookSecret,proto3" json:"webhook_secret,omitempty"`
+	// For an ed25519 webhook, the public key to give receivers.
+	PublicKey     string `protobuf:"bytes,4,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -425,6 +457,13 @@ func (x *RegisterWebhookResponse) GetWebhook() *Webhook {
 func (x *RegisterWebhookResponse) GetWebhookSecret() string {
 	if x != nil {
 		return x.WebhookSecret
+	}
+	return ""
+}
+
+func (x *RegisterWebhookResponse) GetPublicKey() string {
+	if x != nil {
+		return x.PublicKey
 	}
 	return ""
 }
@@ -1172,13 +1211,17 @@ type RotateWebhookSecretRequest struct {
 	WebhookId string `protobuf:"bytes,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
 	// Its namespace; empty means "default".
 	Namespace string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	// The new secret. Empty: Sparrow generates one.
+	// The new secret. Empty: Sparrow generates one, of signature_scheme's
+	// kind.
 	WebhookSecret string `protobuf:"bytes,3,opt,name=webhook_secret,json=webhookSecret,proto3" json:"webhook_secret,omitempty"`
 	// How long the replaced secrets keep signing, up to 30 days. Default:
 	// the server's (24 hours unless configured).
 	GracePeriodSeconds *int64 `protobuf:"varint,4,opt,name=grace_period_seconds,json=gracePeriodSeconds,proto3,oneof" json:"grace_period_seconds,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The kind of secret to generate: "hmac-sha256" or "ed25519". Default:
+	// the kind the webhook signs with now. Must match a secret given.
+	SignatureScheme string `protobuf:"bytes,5,opt,name=signature_scheme,json=signatureScheme,proto3" json:"signature_scheme,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *RotateWebhookSecretRequest) Reset() {
@@ -1237,6 +1280,13 @@ func (x *RotateWebhookSecretRequest) GetGracePeriodSeconds() int64 {
 		return *x.GracePeriodSeconds
 	}
 	return 0
+}
+
+func (x *RotateWebhookSecretRequest) GetSignatureScheme() string {
+	if x != nil {
+		return x.SignatureScheme
+	}
+	return ""
 }
 
 // RevealWebhookSecretRequest names a webhook.
@@ -1347,6 +1397,8 @@ type RotateWebhookSecretResponse struct {
 	Webhook *Webhook `protobuf:"bytes,1,opt,name=webhook,proto3" json:"webhook,omitempty"`
 	// The new signing secret.
 	WebhookSecret string `protobuf:"bytes,2,opt,name=webhook_secret,json=webhookSecret,proto3" json:"webhook_secret,omitempty"`
+	// For an ed25519 secret, its public key.
+	PublicKey     string `protobuf:"bytes,3,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1395,6 +1447,765 @@ func (x *RotateWebhookSecretResponse) GetWebhookSecret() string {
 	return ""
 }
 
+func (x *RotateWebhookSecretResponse) GetPublicKey() string {
+	if x != nil {
+		return x.PublicKey
+	}
+	return ""
+}
+
+// SendTestEventRequest names a webhook and the type of event to send it.
+type SendTestEventRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook's identifier.
+	WebhookId string `protobuf:"bytes,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	// Its namespace; empty means "default".
+	Namespace string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// The event type: a registered, active type, not one of Sparrow's own.
+	EventName string `protobuf:"bytes,3,opt,name=event_name,json=eventName,proto3" json:"event_name,omitempty"`
+	// The payload. Empty (with payload_json): an example generated from the
+	// type's JSON Schema, or {} when it has none.
+	Payload *structpb.Struct `protobuf:"bytes,4,opt,name=payload,proto3" json:"payload,omitempty"`
+	// The payload as JSON text, in place of payload (see
+	// PushEventRequest.payload_json).
+	PayloadJson   string `protobuf:"bytes,5,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendTestEventRequest) Reset() {
+	*x = SendTestEventRequest{}
+	mi := &file_proto_webhook_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendTestEventRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendTestEventRequest) ProtoMessage() {}
+
+func (x *SendTestEventRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendTestEventRequest.ProtoReflect.Descriptor instead.
+func (*SendTestEventRequest) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *SendTestEventRequest) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+func (x *SendTestEventRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *SendTestEventRequest) GetEventName() string {
+	if x != nil {
+		return x.EventName
+	}
+	return ""
+}
+
+func (x *SendTestEventRequest) GetPayload() *structpb.Struct {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *SendTestEventRequest) GetPayloadJson() string {
+	if x != nil {
+		return x.PayloadJson
+	}
+	return ""
+}
+
+// SendTestEventResponse is the event sent and its one delivery.
+type SendTestEventResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The test event's identifier.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// Its delivery to the webhook: follow it with GetDelivery.
+	DeliveryId string `protobuf:"bytes,2,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
+	// The payload sent.
+	Payload *structpb.Struct `protobuf:"bytes,3,opt,name=payload,proto3" json:"payload,omitempty"`
+	// The payload sent, as JSON text.
+	PayloadJson   string `protobuf:"bytes,4,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendTestEventResponse) Reset() {
+	*x = SendTestEventResponse{}
+	mi := &file_proto_webhook_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendTestEventResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendTestEventResponse) ProtoMessage() {}
+
+func (x *SendTestEventResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendTestEventResponse.ProtoReflect.Descriptor instead.
+func (*SendTestEventResponse) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SendTestEventResponse) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *SendTestEventResponse) GetDeliveryId() string {
+	if x != nil {
+		return x.DeliveryId
+	}
+	return ""
+}
+
+func (x *SendTestEventResponse) GetPayload() *structpb.Struct {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *SendTestEventResponse) GetPayloadJson() string {
+	if x != nil {
+		return x.PayloadJson
+	}
+	return ""
+}
+
+// A recovery: events re-sent to a webhook that missed them.
+type Recovery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recovery's identifier, "rcv_...".
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The namespace of the recovery and its webhook.
+	Namespace string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// The webhook the events are re-sent to.
+	WebhookId string `protobuf:"bytes,3,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	// Events pushed from this time on are considered.
+	Since *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=since,proto3" json:"since,omitempty"`
+	// Events pushed before this time; unset: until the recovery started.
+	Until *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=until,proto3" json:"until,omitempty"`
+	// "running", "succeeded", "cancelled" or "failed".
+	Status string `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
+	// Why it failed, when it did.
+	Error string `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	// The events it has to consider in all, once counted.
+	Total int64 `protobuf:"varint,8,opt,name=total,proto3" json:"total,omitempty"`
+	// The events considered so far.
+	Done int64 `protobuf:"varint,9,opt,name=done,proto3" json:"done,omitempty"`
+	// The events re-sent so far (those the webhook had not received).
+	Resent int64 `protobuf:"varint,10,opt,name=resent,proto3" json:"resent,omitempty"`
+	// When the recovery was started.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// When it last changed.
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Recovery) Reset() {
+	*x = Recovery{}
+	mi := &file_proto_webhook_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Recovery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Recovery) ProtoMessage() {}
+
+func (x *Recovery) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Recovery.ProtoReflect.Descriptor instead.
+func (*Recovery) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Recovery) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Recovery) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *Recovery) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+func (x *Recovery) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *Recovery) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+func (x *Recovery) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Recovery) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *Recovery) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *Recovery) GetDone() int64 {
+	if x != nil {
+		return x.Done
+	}
+	return 0
+}
+
+func (x *Recovery) GetResent() int64 {
+	if x != nil {
+		return x.Resent
+	}
+	return 0
+}
+
+func (x *Recovery) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Recovery) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+// RecoverWebhookRequest describes a recovery.
+type RecoverWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook's identifier.
+	WebhookId string `protobuf:"bytes,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	// Its namespace; empty means "default".
+	Namespace string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Re-send events pushed from this time on; not in the future, and within
+	// the events Sparrow keeps.
+	Since *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=since,proto3" json:"since,omitempty"`
+	// Re-send events pushed before this time; after since. Unset: until now.
+	Until         *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=until,proto3" json:"until,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecoverWebhookRequest) Reset() {
+	*x = RecoverWebhookRequest{}
+	mi := &file_proto_webhook_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecoverWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecoverWebhookRequest) ProtoMessage() {}
+
+func (x *RecoverWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecoverWebhookRequest.ProtoReflect.Descriptor instead.
+func (*RecoverWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RecoverWebhookRequest) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+func (x *RecoverWebhookRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *RecoverWebhookRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *RecoverWebhookRequest) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+// RecoverWebhookResponse is the recovery started (or already running).
+type RecoverWebhookResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recovery.
+	Recovery      *Recovery `protobuf:"bytes,1,opt,name=recovery,proto3" json:"recovery,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecoverWebhookResponse) Reset() {
+	*x = RecoverWebhookResponse{}
+	mi := &file_proto_webhook_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecoverWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecoverWebhookResponse) ProtoMessage() {}
+
+func (x *RecoverWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecoverWebhookResponse.ProtoReflect.Descriptor instead.
+func (*RecoverWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RecoverWebhookResponse) GetRecovery() *Recovery {
+	if x != nil {
+		return x.Recovery
+	}
+	return nil
+}
+
+// GetRecoveryRequest names a recovery.
+type GetRecoveryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recovery's identifier.
+	RecoveryId string `protobuf:"bytes,1,opt,name=recovery_id,json=recoveryId,proto3" json:"recovery_id,omitempty"`
+	// Its namespace; empty means "default".
+	Namespace     string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRecoveryRequest) Reset() {
+	*x = GetRecoveryRequest{}
+	mi := &file_proto_webhook_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRecoveryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRecoveryRequest) ProtoMessage() {}
+
+func (x *GetRecoveryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRecoveryRequest.ProtoReflect.Descriptor instead.
+func (*GetRecoveryRequest) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GetRecoveryRequest) GetRecoveryId() string {
+	if x != nil {
+		return x.RecoveryId
+	}
+	return ""
+}
+
+func (x *GetRecoveryRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+// GetRecoveryResponse is a recovery.
+type GetRecoveryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recovery.
+	Recovery      *Recovery `protobuf:"bytes,1,opt,name=recovery,proto3" json:"recovery,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRecoveryResponse) Reset() {
+	*x = GetRecoveryResponse{}
+	mi := &file_proto_webhook_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRecoveryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRecoveryResponse) ProtoMessage() {}
+
+func (x *GetRecoveryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRecoveryResponse.ProtoReflect.Descriptor instead.
+func (*GetRecoveryResponse) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetRecoveryResponse) GetRecovery() *Recovery {
+	if x != nil {
+		return x.Recovery
+	}
+	return nil
+}
+
+// ListRecoveriesRequest selects a page of recoveries.
+type ListRecoveriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The namespace; empty means "default".
+	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Keep the recoveries of this webhook.
+	WebhookId string `protobuf:"bytes,2,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	// The page size, 1 to 100. Default: 20.
+	Limit int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	// The next_cursor of the previous page.
+	Cursor        string `protobuf:"bytes,4,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRecoveriesRequest) Reset() {
+	*x = ListRecoveriesRequest{}
+	mi := &file_proto_webhook_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRecoveriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRecoveriesRequest) ProtoMessage() {}
+
+func (x *ListRecoveriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRecoveriesRequest.ProtoReflect.Descriptor instead.
+func (*ListRecoveriesRequest) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListRecoveriesRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ListRecoveriesRequest) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+func (x *ListRecoveriesRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListRecoveriesRequest) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+// ListRecoveriesResponse is a page of recoveries.
+type ListRecoveriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recoveries, newest first.
+	Recoveries []*Recovery `protobuf:"bytes,1,rep,name=recoveries,proto3" json:"recoveries,omitempty"`
+	// Pass as cursor for the next page; empty on the last page.
+	NextCursor    string `protobuf:"bytes,2,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRecoveriesResponse) Reset() {
+	*x = ListRecoveriesResponse{}
+	mi := &file_proto_webhook_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRecoveriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRecoveriesResponse) ProtoMessage() {}
+
+func (x *ListRecoveriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRecoveriesResponse.ProtoReflect.Descriptor instead.
+func (*ListRecoveriesResponse) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListRecoveriesResponse) GetRecoveries() []*Recovery {
+	if x != nil {
+		return x.Recoveries
+	}
+	return nil
+}
+
+func (x *ListRecoveriesResponse) GetNextCursor() string {
+	if x != nil {
+		return x.NextCursor
+	}
+	return ""
+}
+
+// CancelRecoveryRequest names a recovery to stop.
+type CancelRecoveryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recovery's identifier.
+	RecoveryId string `protobuf:"bytes,1,opt,name=recovery_id,json=recoveryId,proto3" json:"recovery_id,omitempty"`
+	// Its namespace; empty means "default".
+	Namespace     string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelRecoveryRequest) Reset() {
+	*x = CancelRecoveryRequest{}
+	mi := &file_proto_webhook_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelRecoveryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelRecoveryRequest) ProtoMessage() {}
+
+func (x *CancelRecoveryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelRecoveryRequest.ProtoReflect.Descriptor instead.
+func (*CancelRecoveryRequest) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *CancelRecoveryRequest) GetRecoveryId() string {
+	if x != nil {
+		return x.RecoveryId
+	}
+	return ""
+}
+
+func (x *CancelRecoveryRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+// CancelRecoveryResponse is the recovery as stopped.
+type CancelRecoveryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recovery.
+	Recovery      *Recovery `protobuf:"bytes,1,opt,name=recovery,proto3" json:"recovery,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelRecoveryResponse) Reset() {
+	*x = CancelRecoveryResponse{}
+	mi := &file_proto_webhook_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelRecoveryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelRecoveryResponse) ProtoMessage() {}
+
+func (x *CancelRecoveryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelRecoveryResponse.ProtoReflect.Descriptor instead.
+func (*CancelRecoveryResponse) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *CancelRecoveryResponse) GetRecovery() *Recovery {
+	if x != nil {
+		return x.Recovery
+	}
+	return nil
+}
+
 // An event type.
 type EventType struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1417,7 +2228,7 @@ type EventType struct {
 
 func (x *EventType) Reset() {
 	*x = EventType{}
-	mi := &file_proto_webhook_proto_msgTypes[19]
+	mi := &file_proto_webhook_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1429,7 +2240,7 @@ func (x *EventType) String() string {
 func (*EventType) ProtoMessage() {}
 
 func (x *EventType) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[19]
+	mi := &file_proto_webhook_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1442,7 +2253,7 @@ func (x *EventType) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventType.ProtoReflect.Descriptor instead.
 func (*EventType) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{19}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *EventType) GetName() string {
@@ -1507,7 +2318,7 @@ type RegisterEventRequest struct {
 
 func (x *RegisterEventRequest) Reset() {
 	*x = RegisterEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[20]
+	mi := &file_proto_webhook_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1519,7 +2330,7 @@ func (x *RegisterEventRequest) String() string {
 func (*RegisterEventRequest) ProtoMessage() {}
 
 func (x *RegisterEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[20]
+	mi := &file_proto_webhook_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1532,7 +2343,7 @@ func (x *RegisterEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterEventRequest.ProtoReflect.Descriptor instead.
 func (*RegisterEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{20}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RegisterEventRequest) GetName() string {
@@ -1574,7 +2385,7 @@ type RegisterEventResponse struct {
 
 func (x *RegisterEventResponse) Reset() {
 	*x = RegisterEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[21]
+	mi := &file_proto_webhook_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1586,7 +2397,7 @@ func (x *RegisterEventResponse) String() string {
 func (*RegisterEventResponse) ProtoMessage() {}
 
 func (x *RegisterEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[21]
+	mi := &file_proto_webhook_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1599,7 +2410,7 @@ func (x *RegisterEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterEventResponse.ProtoReflect.Descriptor instead.
 func (*RegisterEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{21}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RegisterEventResponse) GetEventType() *EventType {
@@ -1620,7 +2431,7 @@ type GetEventTypeRequest struct {
 
 func (x *GetEventTypeRequest) Reset() {
 	*x = GetEventTypeRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[22]
+	mi := &file_proto_webhook_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1632,7 +2443,7 @@ func (x *GetEventTypeRequest) String() string {
 func (*GetEventTypeRequest) ProtoMessage() {}
 
 func (x *GetEventTypeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[22]
+	mi := &file_proto_webhook_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1645,7 +2456,7 @@ func (x *GetEventTypeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventTypeRequest.ProtoReflect.Descriptor instead.
 func (*GetEventTypeRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{22}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetEventTypeRequest) GetName() string {
@@ -1666,7 +2477,7 @@ type GetEventTypeResponse struct {
 
 func (x *GetEventTypeResponse) Reset() {
 	*x = GetEventTypeResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[23]
+	mi := &file_proto_webhook_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1678,7 +2489,7 @@ func (x *GetEventTypeResponse) String() string {
 func (*GetEventTypeResponse) ProtoMessage() {}
 
 func (x *GetEventTypeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[23]
+	mi := &file_proto_webhook_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1691,7 +2502,7 @@ func (x *GetEventTypeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventTypeResponse.ProtoReflect.Descriptor instead.
 func (*GetEventTypeResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{23}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetEventTypeResponse) GetEventType() *EventType {
@@ -1716,7 +2527,7 @@ type ListEventTypesRequest struct {
 
 func (x *ListEventTypesRequest) Reset() {
 	*x = ListEventTypesRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[24]
+	mi := &file_proto_webhook_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1728,7 +2539,7 @@ func (x *ListEventTypesRequest) String() string {
 func (*ListEventTypesRequest) ProtoMessage() {}
 
 func (x *ListEventTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[24]
+	mi := &file_proto_webhook_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1741,7 +2552,7 @@ func (x *ListEventTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListEventTypesRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{24}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListEventTypesRequest) GetActiveOnly() bool {
@@ -1778,7 +2589,7 @@ type ListEventTypesResponse struct {
 
 func (x *ListEventTypesResponse) Reset() {
 	*x = ListEventTypesResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[25]
+	mi := &file_proto_webhook_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +2601,7 @@ func (x *ListEventTypesResponse) String() string {
 func (*ListEventTypesResponse) ProtoMessage() {}
 
 func (x *ListEventTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[25]
+	mi := &file_proto_webhook_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +2614,7 @@ func (x *ListEventTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListEventTypesResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{25}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListEventTypesResponse) GetEventTypes() []*EventType {
@@ -1840,7 +2651,7 @@ type UpdateEventRequest struct {
 
 func (x *UpdateEventRequest) Reset() {
 	*x = UpdateEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[26]
+	mi := &file_proto_webhook_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1852,7 +2663,7 @@ func (x *UpdateEventRequest) String() string {
 func (*UpdateEventRequest) ProtoMessage() {}
 
 func (x *UpdateEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[26]
+	mi := &file_proto_webhook_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1865,7 +2676,7 @@ func (x *UpdateEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateEventRequest.ProtoReflect.Descriptor instead.
 func (*UpdateEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{26}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *UpdateEventRequest) GetName() string {
@@ -1914,7 +2725,7 @@ type UpdateEventResponse struct {
 
 func (x *UpdateEventResponse) Reset() {
 	*x = UpdateEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[27]
+	mi := &file_proto_webhook_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1926,7 +2737,7 @@ func (x *UpdateEventResponse) String() string {
 func (*UpdateEventResponse) ProtoMessage() {}
 
 func (x *UpdateEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[27]
+	mi := &file_proto_webhook_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1939,7 +2750,7 @@ func (x *UpdateEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateEventResponse.ProtoReflect.Descriptor instead.
 func (*UpdateEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{27}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *UpdateEventResponse) GetEventType() *EventType {
@@ -1980,7 +2791,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_proto_webhook_proto_msgTypes[28]
+	mi := &file_proto_webhook_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1992,7 +2803,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[28]
+	mi := &file_proto_webhook_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2005,7 +2816,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{28}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Event) GetId() string {
@@ -2113,7 +2924,7 @@ type PushEventRequest struct {
 
 func (x *PushEventRequest) Reset() {
 	*x = PushEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[29]
+	mi := &file_proto_webhook_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2125,7 +2936,7 @@ func (x *PushEventRequest) String() string {
 func (*PushEventRequest) ProtoMessage() {}
 
 func (x *PushEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[29]
+	mi := &file_proto_webhook_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2138,7 +2949,7 @@ func (x *PushEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEventRequest.ProtoReflect.Descriptor instead.
 func (*PushEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{29}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *PushEventRequest) GetNamespace() string {
@@ -2209,7 +3020,7 @@ type PushEventResponse struct {
 
 func (x *PushEventResponse) Reset() {
 	*x = PushEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[30]
+	mi := &file_proto_webhook_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2221,7 +3032,7 @@ func (x *PushEventResponse) String() string {
 func (*PushEventResponse) ProtoMessage() {}
 
 func (x *PushEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[30]
+	mi := &file_proto_webhook_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2234,7 +3045,7 @@ func (x *PushEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEventResponse.ProtoReflect.Descriptor instead.
 func (*PushEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{30}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PushEventResponse) GetEventId() string {
@@ -2255,7 +3066,7 @@ type PushEventsRequest struct {
 
 func (x *PushEventsRequest) Reset() {
 	*x = PushEventsRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[31]
+	mi := &file_proto_webhook_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2267,7 +3078,7 @@ func (x *PushEventsRequest) String() string {
 func (*PushEventsRequest) ProtoMessage() {}
 
 func (x *PushEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[31]
+	mi := &file_proto_webhook_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2280,7 +3091,7 @@ func (x *PushEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEventsRequest.ProtoReflect.Descriptor instead.
 func (*PushEventsRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{31}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PushEventsRequest) GetEvents() []*PushEventRequest {
@@ -2301,7 +3112,7 @@ type PushEventsResponse struct {
 
 func (x *PushEventsResponse) Reset() {
 	*x = PushEventsResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[32]
+	mi := &file_proto_webhook_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2313,7 +3124,7 @@ func (x *PushEventsResponse) String() string {
 func (*PushEventsResponse) ProtoMessage() {}
 
 func (x *PushEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[32]
+	mi := &file_proto_webhook_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2326,7 +3137,7 @@ func (x *PushEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEventsResponse.ProtoReflect.Descriptor instead.
 func (*PushEventsResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{32}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PushEventsResponse) GetEventIds() []string {
@@ -2349,7 +3160,7 @@ type GetEventRequest struct {
 
 func (x *GetEventRequest) Reset() {
 	*x = GetEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[33]
+	mi := &file_proto_webhook_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2361,7 +3172,7 @@ func (x *GetEventRequest) String() string {
 func (*GetEventRequest) ProtoMessage() {}
 
 func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[33]
+	mi := &file_proto_webhook_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2374,7 +3185,7 @@ func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventRequest.ProtoReflect.Descriptor instead.
 func (*GetEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{33}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GetEventRequest) GetEventId() string {
@@ -2402,7 +3213,7 @@ type GetEventResponse struct {
 
 func (x *GetEventResponse) Reset() {
 	*x = GetEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[34]
+	mi := &file_proto_webhook_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2414,7 +3225,7 @@ func (x *GetEventResponse) String() string {
 func (*GetEventResponse) ProtoMessage() {}
 
 func (x *GetEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[34]
+	mi := &file_proto_webhook_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2427,7 +3238,7 @@ func (x *GetEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventResponse.ProtoReflect.Descriptor instead.
 func (*GetEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{34}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GetEventResponse) GetEvent() *Event {
@@ -2458,7 +3269,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[35]
+	mi := &file_proto_webhook_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2470,7 +3281,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[35]
+	mi := &file_proto_webhook_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2483,7 +3294,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{35}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListEventsRequest) GetNamespace() string {
@@ -2541,7 +3352,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[36]
+	mi := &file_proto_webhook_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2553,7 +3364,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[36]
+	mi := &file_proto_webhook_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2566,7 +3377,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{36}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListEventsResponse) GetEvents() []*Event {
@@ -2596,7 +3407,7 @@ type RepushEventRequest struct {
 
 func (x *RepushEventRequest) Reset() {
 	*x = RepushEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[37]
+	mi := &file_proto_webhook_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2608,7 +3419,7 @@ func (x *RepushEventRequest) String() string {
 func (*RepushEventRequest) ProtoMessage() {}
 
 func (x *RepushEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[37]
+	mi := &file_proto_webhook_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2621,7 +3432,7 @@ func (x *RepushEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepushEventRequest.ProtoReflect.Descriptor instead.
 func (*RepushEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{37}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RepushEventRequest) GetEventId() string {
@@ -2649,7 +3460,7 @@ type RepushEventResponse struct {
 
 func (x *RepushEventResponse) Reset() {
 	*x = RepushEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[38]
+	mi := &file_proto_webhook_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2661,7 +3472,7 @@ func (x *RepushEventResponse) String() string {
 func (*RepushEventResponse) ProtoMessage() {}
 
 func (x *RepushEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[38]
+	mi := &file_proto_webhook_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2674,7 +3485,7 @@ func (x *RepushEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepushEventResponse.ProtoReflect.Descriptor instead.
 func (*RepushEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{38}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RepushEventResponse) GetEvent() *Event {
@@ -2705,14 +3516,19 @@ type Subscription struct {
 	// When the subscription was created.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// When it last changed.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// A CEL expression over `payload` (the event's payload) and `labels`
+	// (its labels, a map of strings) that must be true for an event to be
+	// delivered, such as `payload.total > 100 && payload.currency == "EUR"`.
+	// Empty: every event (that the label filter lets through).
+	Filter        string `protobuf:"bytes,10,opt,name=filter,proto3" json:"filter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Subscription) Reset() {
 	*x = Subscription{}
-	mi := &file_proto_webhook_proto_msgTypes[39]
+	mi := &file_proto_webhook_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2724,7 +3540,7 @@ func (x *Subscription) String() string {
 func (*Subscription) ProtoMessage() {}
 
 func (x *Subscription) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[39]
+	mi := &file_proto_webhook_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2737,7 +3553,7 @@ func (x *Subscription) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscription.ProtoReflect.Descriptor instead.
 func (*Subscription) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{39}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *Subscription) GetId() string {
@@ -2803,6 +3619,13 @@ func (x *Subscription) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Subscription) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
 // CreateSubscriptionRequest describes a subscription.
 type CreateSubscriptionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2817,14 +3640,16 @@ type CreateSubscriptionRequest struct {
 	// Events must carry every one of these labels to be delivered.
 	LabelFilter map[string]string `protobuf:"bytes,5,rep,name=label_filter,json=labelFilter,proto3" json:"label_filter,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// A payload template, checked now (see Subscription.template).
-	Template      string `protobuf:"bytes,6,opt,name=template,proto3" json:"template,omitempty"`
+	Template string `protobuf:"bytes,6,opt,name=template,proto3" json:"template,omitempty"`
+	// A payload filter, checked now (see Subscription.filter).
+	Filter        string `protobuf:"bytes,7,opt,name=filter,proto3" json:"filter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateSubscriptionRequest) Reset() {
 	*x = CreateSubscriptionRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[40]
+	mi := &file_proto_webhook_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2836,7 +3661,7 @@ func (x *CreateSubscriptionRequest) String() string {
 func (*CreateSubscriptionRequest) ProtoMessage() {}
 
 func (x *CreateSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[40]
+	mi := &file_proto_webhook_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2849,7 +3674,7 @@ func (x *CreateSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*CreateSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{40}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *CreateSubscriptionRequest) GetWebhookId() string {
@@ -2894,6 +3719,13 @@ func (x *CreateSubscriptionRequest) GetTemplate() string {
 	return ""
 }
 
+func (x *CreateSubscriptionRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
 // CreateSubscriptionResponse is the new subscription.
 type CreateSubscriptionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2907,7 +3739,7 @@ type CreateSubscriptionResponse struct {
 
 func (x *CreateSubscriptionResponse) Reset() {
 	*x = CreateSubscriptionResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[41]
+	mi := &file_proto_webhook_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2919,7 +3751,7 @@ func (x *CreateSubscriptionResponse) String() string {
 func (*CreateSubscriptionResponse) ProtoMessage() {}
 
 func (x *CreateSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[41]
+	mi := &file_proto_webhook_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2932,7 +3764,7 @@ func (x *CreateSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*CreateSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{41}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *CreateSubscriptionResponse) GetSubscriptionId() string {
@@ -2962,7 +3794,7 @@ type GetSubscriptionRequest struct {
 
 func (x *GetSubscriptionRequest) Reset() {
 	*x = GetSubscriptionRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[42]
+	mi := &file_proto_webhook_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2974,7 +3806,7 @@ func (x *GetSubscriptionRequest) String() string {
 func (*GetSubscriptionRequest) ProtoMessage() {}
 
 func (x *GetSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[42]
+	mi := &file_proto_webhook_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2987,7 +3819,7 @@ func (x *GetSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*GetSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{42}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *GetSubscriptionRequest) GetSubscriptionId() string {
@@ -3015,7 +3847,7 @@ type GetSubscriptionResponse struct {
 
 func (x *GetSubscriptionResponse) Reset() {
 	*x = GetSubscriptionResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[43]
+	mi := &file_proto_webhook_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3027,7 +3859,7 @@ func (x *GetSubscriptionResponse) String() string {
 func (*GetSubscriptionResponse) ProtoMessage() {}
 
 func (x *GetSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[43]
+	mi := &file_proto_webhook_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3040,7 +3872,7 @@ func (x *GetSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*GetSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{43}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *GetSubscriptionResponse) GetSubscription() *Subscription {
@@ -3069,7 +3901,7 @@ type ListSubscriptionsRequest struct {
 
 func (x *ListSubscriptionsRequest) Reset() {
 	*x = ListSubscriptionsRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[44]
+	mi := &file_proto_webhook_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3081,7 +3913,7 @@ func (x *ListSubscriptionsRequest) String() string {
 func (*ListSubscriptionsRequest) ProtoMessage() {}
 
 func (x *ListSubscriptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[44]
+	mi := &file_proto_webhook_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3094,7 +3926,7 @@ func (x *ListSubscriptionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSubscriptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSubscriptionsRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{44}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListSubscriptionsRequest) GetNamespace() string {
@@ -3145,7 +3977,7 @@ type ListSubscriptionsResponse struct {
 
 func (x *ListSubscriptionsResponse) Reset() {
 	*x = ListSubscriptionsResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[45]
+	mi := &file_proto_webhook_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3157,7 +3989,7 @@ func (x *ListSubscriptionsResponse) String() string {
 func (*ListSubscriptionsResponse) ProtoMessage() {}
 
 func (x *ListSubscriptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[45]
+	mi := &file_proto_webhook_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3170,7 +4002,7 @@ func (x *ListSubscriptionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSubscriptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSubscriptionsResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{45}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ListSubscriptionsResponse) GetSubscriptions() []*Subscription {
@@ -3202,14 +4034,16 @@ type UpdateSubscriptionRequest struct {
 	// Remove the label filter.
 	ClearLabelFilter bool `protobuf:"varint,5,opt,name=clear_label_filter,json=clearLabelFilter,proto3" json:"clear_label_filter,omitempty"`
 	// A new template; "" removes it.
-	Template      *string `protobuf:"bytes,6,opt,name=template,proto3,oneof" json:"template,omitempty"`
+	Template *string `protobuf:"bytes,6,opt,name=template,proto3,oneof" json:"template,omitempty"`
+	// A new payload filter; "" removes it.
+	Filter        *string `protobuf:"bytes,7,opt,name=filter,proto3,oneof" json:"filter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateSubscriptionRequest) Reset() {
 	*x = UpdateSubscriptionRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[46]
+	mi := &file_proto_webhook_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3221,7 +4055,7 @@ func (x *UpdateSubscriptionRequest) String() string {
 func (*UpdateSubscriptionRequest) ProtoMessage() {}
 
 func (x *UpdateSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[46]
+	mi := &file_proto_webhook_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3234,7 +4068,7 @@ func (x *UpdateSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*UpdateSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{46}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *UpdateSubscriptionRequest) GetSubscriptionId() string {
@@ -3279,6 +4113,13 @@ func (x *UpdateSubscriptionRequest) GetTemplate() string {
 	return ""
 }
 
+func (x *UpdateSubscriptionRequest) GetFilter() string {
+	if x != nil && x.Filter != nil {
+		return *x.Filter
+	}
+	return ""
+}
+
 // UpdateSubscriptionResponse is the updated subscription.
 type UpdateSubscriptionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3290,7 +4131,7 @@ type UpdateSubscriptionResponse struct {
 
 func (x *UpdateSubscriptionResponse) Reset() {
 	*x = UpdateSubscriptionResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[47]
+	mi := &file_proto_webhook_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3302,7 +4143,7 @@ func (x *UpdateSubscriptionResponse) String() string {
 func (*UpdateSubscriptionResponse) ProtoMessage() {}
 
 func (x *UpdateSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[47]
+	mi := &file_proto_webhook_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3315,7 +4156,7 @@ func (x *UpdateSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*UpdateSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{47}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *UpdateSubscriptionResponse) GetSubscription() *Subscription {
@@ -3338,7 +4179,7 @@ type DeleteSubscriptionRequest struct {
 
 func (x *DeleteSubscriptionRequest) Reset() {
 	*x = DeleteSubscriptionRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[48]
+	mi := &file_proto_webhook_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3350,7 +4191,7 @@ func (x *DeleteSubscriptionRequest) String() string {
 func (*DeleteSubscriptionRequest) ProtoMessage() {}
 
 func (x *DeleteSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[48]
+	mi := &file_proto_webhook_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3363,7 +4204,7 @@ func (x *DeleteSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*DeleteSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{48}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *DeleteSubscriptionRequest) GetSubscriptionId() string {
@@ -3389,7 +4230,7 @@ type DeleteSubscriptionResponse struct {
 
 func (x *DeleteSubscriptionResponse) Reset() {
 	*x = DeleteSubscriptionResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[49]
+	mi := &file_proto_webhook_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3401,7 +4242,7 @@ func (x *DeleteSubscriptionResponse) String() string {
 func (*DeleteSubscriptionResponse) ProtoMessage() {}
 
 func (x *DeleteSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[49]
+	mi := &file_proto_webhook_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3414,7 +4255,7 @@ func (x *DeleteSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*DeleteSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{49}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{60}
 }
 
 // RenderTemplateRequest is a template and a payload to render it over.
@@ -3433,7 +4274,7 @@ type RenderTemplateRequest struct {
 
 func (x *RenderTemplateRequest) Reset() {
 	*x = RenderTemplateRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[50]
+	mi := &file_proto_webhook_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3445,7 +4286,7 @@ func (x *RenderTemplateRequest) String() string {
 func (*RenderTemplateRequest) ProtoMessage() {}
 
 func (x *RenderTemplateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[50]
+	mi := &file_proto_webhook_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3458,7 +4299,7 @@ func (x *RenderTemplateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderTemplateRequest.ProtoReflect.Descriptor instead.
 func (*RenderTemplateRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{50}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *RenderTemplateRequest) GetTemplate() string {
@@ -3493,7 +4334,7 @@ type RenderTemplateResponse struct {
 
 func (x *RenderTemplateResponse) Reset() {
 	*x = RenderTemplateResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[51]
+	mi := &file_proto_webhook_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3505,7 +4346,7 @@ func (x *RenderTemplateResponse) String() string {
 func (*RenderTemplateResponse) ProtoMessage() {}
 
 func (x *RenderTemplateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[51]
+	mi := &file_proto_webhook_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3518,7 +4359,7 @@ func (x *RenderTemplateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderTemplateResponse.ProtoReflect.Descriptor instead.
 func (*RenderTemplateResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{51}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *RenderTemplateResponse) GetBody() string {
@@ -3526,6 +4367,126 @@ func (x *RenderTemplateResponse) GetBody() string {
 		return x.Body
 	}
 	return ""
+}
+
+// TestFilterRequest is a filter and a sample event to evaluate it over.
+type TestFilterRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The filter (see Subscription.filter).
+	Filter string `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	// A sample event payload.
+	Payload *structpb.Struct `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	// The sample payload as JSON text, in place of payload (see
+	// PushEventRequest.payload_json).
+	PayloadJson string `protobuf:"bytes,3,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
+	// The sample event's labels.
+	Labels        map[string]string `protobuf:"bytes,4,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestFilterRequest) Reset() {
+	*x = TestFilterRequest{}
+	mi := &file_proto_webhook_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestFilterRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestFilterRequest) ProtoMessage() {}
+
+func (x *TestFilterRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestFilterRequest.ProtoReflect.Descriptor instead.
+func (*TestFilterRequest) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *TestFilterRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+func (x *TestFilterRequest) GetPayload() *structpb.Struct {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *TestFilterRequest) GetPayloadJson() string {
+	if x != nil {
+		return x.PayloadJson
+	}
+	return ""
+}
+
+func (x *TestFilterRequest) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+// TestFilterResponse says whether the sample event passes.
+type TestFilterResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True when the filter lets the event through.
+	Matched       bool `protobuf:"varint,1,opt,name=matched,proto3" json:"matched,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestFilterResponse) Reset() {
+	*x = TestFilterResponse{}
+	mi := &file_proto_webhook_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestFilterResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestFilterResponse) ProtoMessage() {}
+
+func (x *TestFilterResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestFilterResponse.ProtoReflect.Descriptor instead.
+func (*TestFilterResponse) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *TestFilterResponse) GetMatched() bool {
+	if x != nil {
+		return x.Matched
+	}
+	return false
 }
 
 // A delivery: the sending of one event to one webhook, over its attempts.
@@ -3588,7 +4549,7 @@ type Delivery struct {
 
 func (x *Delivery) Reset() {
 	*x = Delivery{}
-	mi := &file_proto_webhook_proto_msgTypes[52]
+	mi := &file_proto_webhook_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3600,7 +4561,7 @@ func (x *Delivery) String() string {
 func (*Delivery) ProtoMessage() {}
 
 func (x *Delivery) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[52]
+	mi := &file_proto_webhook_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3613,7 +4574,7 @@ func (x *Delivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delivery.ProtoReflect.Descriptor instead.
 func (*Delivery) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{52}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *Delivery) GetId() string {
@@ -3808,7 +4769,7 @@ type DeliveryAttempt struct {
 
 func (x *DeliveryAttempt) Reset() {
 	*x = DeliveryAttempt{}
-	mi := &file_proto_webhook_proto_msgTypes[53]
+	mi := &file_proto_webhook_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3820,7 +4781,7 @@ func (x *DeliveryAttempt) String() string {
 func (*DeliveryAttempt) ProtoMessage() {}
 
 func (x *DeliveryAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[53]
+	mi := &file_proto_webhook_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3833,7 +4794,7 @@ func (x *DeliveryAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeliveryAttempt.ProtoReflect.Descriptor instead.
 func (*DeliveryAttempt) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{53}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *DeliveryAttempt) GetNumber() int32 {
@@ -3938,7 +4899,7 @@ type ListDeliveriesRequest struct {
 
 func (x *ListDeliveriesRequest) Reset() {
 	*x = ListDeliveriesRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[54]
+	mi := &file_proto_webhook_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3950,7 +4911,7 @@ func (x *ListDeliveriesRequest) String() string {
 func (*ListDeliveriesRequest) ProtoMessage() {}
 
 func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[54]
+	mi := &file_proto_webhook_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3963,7 +4924,7 @@ func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{54}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ListDeliveriesRequest) GetWebhookId() string {
@@ -4035,7 +4996,7 @@ type ListDeliveriesResponse struct {
 
 func (x *ListDeliveriesResponse) Reset() {
 	*x = ListDeliveriesResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[55]
+	mi := &file_proto_webhook_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4047,7 +5008,7 @@ func (x *ListDeliveriesResponse) String() string {
 func (*ListDeliveriesResponse) ProtoMessage() {}
 
 func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[55]
+	mi := &file_proto_webhook_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4060,7 +5021,7 @@ func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{55}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ListDeliveriesResponse) GetDeliveries() []*Delivery {
@@ -4090,7 +5051,7 @@ type GetDeliveryRequest struct {
 
 func (x *GetDeliveryRequest) Reset() {
 	*x = GetDeliveryRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[56]
+	mi := &file_proto_webhook_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4102,7 +5063,7 @@ func (x *GetDeliveryRequest) String() string {
 func (*GetDeliveryRequest) ProtoMessage() {}
 
 func (x *GetDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[56]
+	mi := &file_proto_webhook_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4115,7 +5076,7 @@ func (x *GetDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*GetDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{56}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *GetDeliveryRequest) GetDeliveryId() string {
@@ -4143,7 +5104,7 @@ type GetDeliveryResponse struct {
 
 func (x *GetDeliveryResponse) Reset() {
 	*x = GetDeliveryResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[57]
+	mi := &file_proto_webhook_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4155,7 +5116,7 @@ func (x *GetDeliveryResponse) String() string {
 func (*GetDeliveryResponse) ProtoMessage() {}
 
 func (x *GetDeliveryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[57]
+	mi := &file_proto_webhook_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4168,7 +5129,7 @@ func (x *GetDeliveryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeliveryResponse.ProtoReflect.Descriptor instead.
 func (*GetDeliveryResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{57}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *GetDeliveryResponse) GetDelivery() *Delivery {
@@ -4191,7 +5152,7 @@ type RetryDeliveryRequest struct {
 
 func (x *RetryDeliveryRequest) Reset() {
 	*x = RetryDeliveryRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[58]
+	mi := &file_proto_webhook_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4203,7 +5164,7 @@ func (x *RetryDeliveryRequest) String() string {
 func (*RetryDeliveryRequest) ProtoMessage() {}
 
 func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[58]
+	mi := &file_proto_webhook_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4216,7 +5177,7 @@ func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*RetryDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{58}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *RetryDeliveryRequest) GetDeliveryId() string {
@@ -4244,7 +5205,7 @@ type RetryDeliveryResponse struct {
 
 func (x *RetryDeliveryResponse) Reset() {
 	*x = RetryDeliveryResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[59]
+	mi := &file_proto_webhook_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4256,7 +5217,7 @@ func (x *RetryDeliveryResponse) String() string {
 func (*RetryDeliveryResponse) ProtoMessage() {}
 
 func (x *RetryDeliveryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[59]
+	mi := &file_proto_webhook_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4269,7 +5230,7 @@ func (x *RetryDeliveryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDeliveryResponse.ProtoReflect.Descriptor instead.
 func (*RetryDeliveryResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{59}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *RetryDeliveryResponse) GetDelivery() *Delivery {
@@ -4294,7 +5255,7 @@ type RetryFailedDeliveriesRequest struct {
 
 func (x *RetryFailedDeliveriesRequest) Reset() {
 	*x = RetryFailedDeliveriesRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[60]
+	mi := &file_proto_webhook_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4306,7 +5267,7 @@ func (x *RetryFailedDeliveriesRequest) String() string {
 func (*RetryFailedDeliveriesRequest) ProtoMessage() {}
 
 func (x *RetryFailedDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[60]
+	mi := &file_proto_webhook_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4319,7 +5280,7 @@ func (x *RetryFailedDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryFailedDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*RetryFailedDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{60}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *RetryFailedDeliveriesRequest) GetWebhookId() string {
@@ -4354,7 +5315,7 @@ type RetryFailedDeliveriesResponse struct {
 
 func (x *RetryFailedDeliveriesResponse) Reset() {
 	*x = RetryFailedDeliveriesResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[61]
+	mi := &file_proto_webhook_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4366,7 +5327,7 @@ func (x *RetryFailedDeliveriesResponse) String() string {
 func (*RetryFailedDeliveriesResponse) ProtoMessage() {}
 
 func (x *RetryFailedDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[61]
+	mi := &file_proto_webhook_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4379,7 +5340,7 @@ func (x *RetryFailedDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryFailedDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*RetryFailedDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{61}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *RetryFailedDeliveriesResponse) GetRetried() int32 {
@@ -4402,7 +5363,7 @@ type GetWebhookHealthRequest struct {
 
 func (x *GetWebhookHealthRequest) Reset() {
 	*x = GetWebhookHealthRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[62]
+	mi := &file_proto_webhook_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4414,7 +5375,7 @@ func (x *GetWebhookHealthRequest) String() string {
 func (*GetWebhookHealthRequest) ProtoMessage() {}
 
 func (x *GetWebhookHealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[62]
+	mi := &file_proto_webhook_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4427,7 +5388,7 @@ func (x *GetWebhookHealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWebhookHealthRequest.ProtoReflect.Descriptor instead.
 func (*GetWebhookHealthRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{62}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *GetWebhookHealthRequest) GetWebhookId() string {
@@ -4503,7 +5464,7 @@ type GetWebhookHealthResponse struct {
 
 func (x *GetWebhookHealthResponse) Reset() {
 	*x = GetWebhookHealthResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[63]
+	mi := &file_proto_webhook_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4515,7 +5476,7 @@ func (x *GetWebhookHealthResponse) String() string {
 func (*GetWebhookHealthResponse) ProtoMessage() {}
 
 func (x *GetWebhookHealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[63]
+	mi := &file_proto_webhook_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4528,7 +5489,7 @@ func (x *GetWebhookHealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWebhookHealthResponse.ProtoReflect.Descriptor instead.
 func (*GetWebhookHealthResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{63}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *GetWebhookHealthResponse) GetWebhookId() string {
@@ -4716,7 +5677,7 @@ type HealthPoint struct {
 
 func (x *HealthPoint) Reset() {
 	*x = HealthPoint{}
-	mi := &file_proto_webhook_proto_msgTypes[64]
+	mi := &file_proto_webhook_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4728,7 +5689,7 @@ func (x *HealthPoint) String() string {
 func (*HealthPoint) ProtoMessage() {}
 
 func (x *HealthPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[64]
+	mi := &file_proto_webhook_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4741,7 +5702,7 @@ func (x *HealthPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthPoint.ProtoReflect.Descriptor instead.
 func (*HealthPoint) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{64}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *HealthPoint) GetAt() *timestamppb.Timestamp {
@@ -4789,7 +5750,7 @@ type HealthTransition struct {
 
 func (x *HealthTransition) Reset() {
 	*x = HealthTransition{}
-	mi := &file_proto_webhook_proto_msgTypes[65]
+	mi := &file_proto_webhook_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4801,7 +5762,7 @@ func (x *HealthTransition) String() string {
 func (*HealthTransition) ProtoMessage() {}
 
 func (x *HealthTransition) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[65]
+	mi := &file_proto_webhook_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4814,7 +5775,7 @@ func (x *HealthTransition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthTransition.ProtoReflect.Descriptor instead.
 func (*HealthTransition) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{65}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *HealthTransition) GetAt() *timestamppb.Timestamp {
@@ -4856,7 +5817,7 @@ type GetHealthSummaryRequest struct {
 
 func (x *GetHealthSummaryRequest) Reset() {
 	*x = GetHealthSummaryRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[66]
+	mi := &file_proto_webhook_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4868,7 +5829,7 @@ func (x *GetHealthSummaryRequest) String() string {
 func (*GetHealthSummaryRequest) ProtoMessage() {}
 
 func (x *GetHealthSummaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[66]
+	mi := &file_proto_webhook_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4881,7 +5842,7 @@ func (x *GetHealthSummaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHealthSummaryRequest.ProtoReflect.Descriptor instead.
 func (*GetHealthSummaryRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{66}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *GetHealthSummaryRequest) GetNamespace() string {
@@ -4917,7 +5878,7 @@ type GetHealthSummaryResponse struct {
 
 func (x *GetHealthSummaryResponse) Reset() {
 	*x = GetHealthSummaryResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[67]
+	mi := &file_proto_webhook_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4929,7 +5890,7 @@ func (x *GetHealthSummaryResponse) String() string {
 func (*GetHealthSummaryResponse) ProtoMessage() {}
 
 func (x *GetHealthSummaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[67]
+	mi := &file_proto_webhook_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4942,7 +5903,7 @@ func (x *GetHealthSummaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHealthSummaryResponse.ProtoReflect.Descriptor instead.
 func (*GetHealthSummaryResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{67}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *GetHealthSummaryResponse) GetNamespace() string {
@@ -5022,7 +5983,7 @@ type WebhookHealthSummary struct {
 
 func (x *WebhookHealthSummary) Reset() {
 	*x = WebhookHealthSummary{}
-	mi := &file_proto_webhook_proto_msgTypes[68]
+	mi := &file_proto_webhook_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5034,7 +5995,7 @@ func (x *WebhookHealthSummary) String() string {
 func (*WebhookHealthSummary) ProtoMessage() {}
 
 func (x *WebhookHealthSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[68]
+	mi := &file_proto_webhook_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5047,7 +6008,7 @@ func (x *WebhookHealthSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookHealthSummary.ProtoReflect.Descriptor instead.
 func (*WebhookHealthSummary) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{68}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *WebhookHealthSummary) GetWebhookId() string {
@@ -5096,7 +6057,7 @@ var File_proto_webhook_proto protoreflect.FileDescriptor
 
 const file_proto_webhook_proto_rawDesc = "" +
 	"\n" +
-	"\x13proto/webhook.proto\x12\awebhook\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x05\n" +
+	"\x13proto/webhook.proto\x12\awebhook\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf5\x05\n" +
 	"\aWebhook\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x10\n" +
@@ -5116,10 +6077,13 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\n" +
 	"updated_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12%\n" +
 	"\x0eretry_schedule\x18\x0f \x03(\tR\rretrySchedule\x121\n" +
-	"\x15rate_limit_per_second\x18\x10 \x01(\x05R\x12rateLimitPerSecond\x1a:\n" +
+	"\x15rate_limit_per_second\x18\x10 \x01(\x05R\x12rateLimitPerSecond\x12)\n" +
+	"\x10signature_scheme\x18\x11 \x01(\tR\x0fsignatureScheme\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x12 \x01(\tR\tpublicKey\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfb\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa6\x04\n" +
 	"\x16RegisterWebhookRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x16\n" +
@@ -5132,16 +6096,19 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\fmax_attempts\x18\t \x01(\x05R\vmaxAttempts\x12%\n" +
 	"\x0eretry_schedule\x18\n" +
 	" \x03(\tR\rretrySchedule\x121\n" +
-	"\x15rate_limit_per_second\x18\v \x01(\x05R\x12rateLimitPerSecond\x1a:\n" +
+	"\x15rate_limit_per_second\x18\v \x01(\x05R\x12rateLimitPerSecond\x12)\n" +
+	"\x10signature_scheme\x18\f \x01(\tR\x0fsignatureScheme\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\t\n" +
-	"\a_active\"\x8b\x01\n" +
+	"\a_active\"\xaa\x01\n" +
 	"\x17RegisterWebhookResponse\x12\x1d\n" +
 	"\n" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12*\n" +
 	"\awebhook\x18\x02 \x01(\v2\x10.webhook.WebhookR\awebhook\x12%\n" +
-	"\x0ewebhook_secret\x18\x03 \x01(\tR\rwebhookSecret\"P\n" +
+	"\x0ewebhook_secret\x18\x03 \x01(\tR\rwebhookSecret\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x04 \x01(\tR\tpublicKey\"P\n" +
 	"\x11GetWebhookRequest\x12\x1d\n" +
 	"\n" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
@@ -5201,23 +6168,89 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\n" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"\x17\n" +
-	"\x15DeleteWebhookResponse\"\xd0\x01\n" +
+	"\x15DeleteWebhookResponse\"\xfb\x01\n" +
 	"\x1aRotateWebhookSecretRequest\x12\x1d\n" +
 	"\n" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12%\n" +
 	"\x0ewebhook_secret\x18\x03 \x01(\tR\rwebhookSecret\x125\n" +
-	"\x14grace_period_seconds\x18\x04 \x01(\x03H\x00R\x12gracePeriodSeconds\x88\x01\x01B\x17\n" +
+	"\x14grace_period_seconds\x18\x04 \x01(\x03H\x00R\x12gracePeriodSeconds\x88\x01\x01\x12)\n" +
+	"\x10signature_scheme\x18\x05 \x01(\tR\x0fsignatureSchemeB\x17\n" +
 	"\x15_grace_period_seconds\"Y\n" +
 	"\x1aRevealWebhookSecretRequest\x12\x1d\n" +
 	"\n" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"D\n" +
 	"\x1bRevealWebhookSecretResponse\x12%\n" +
-	"\x0ewebhook_secret\x18\x01 \x01(\tR\rwebhookSecret\"p\n" +
+	"\x0ewebhook_secret\x18\x01 \x01(\tR\rwebhookSecret\"\x8f\x01\n" +
 	"\x1bRotateWebhookSecretResponse\x12*\n" +
 	"\awebhook\x18\x01 \x01(\v2\x10.webhook.WebhookR\awebhook\x12%\n" +
-	"\x0ewebhook_secret\x18\x02 \x01(\tR\rwebhookSecret\"\x80\x02\n" +
+	"\x0ewebhook_secret\x18\x02 \x01(\tR\rwebhookSecret\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x03 \x01(\tR\tpublicKey\"\xc8\x01\n" +
+	"\x14SendTestEventRequest\x12\x1d\n" +
+	"\n" +
+	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
+	"\n" +
+	"event_name\x18\x03 \x01(\tR\teventName\x121\n" +
+	"\apayload\x18\x04 \x01(\v2\x17.google.protobuf.StructR\apayload\x12!\n" +
+	"\fpayload_json\x18\x05 \x01(\tR\vpayloadJson\"\xa9\x01\n" +
+	"\x15SendTestEventResponse\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x1f\n" +
+	"\vdelivery_id\x18\x02 \x01(\tR\n" +
+	"deliveryId\x121\n" +
+	"\apayload\x18\x03 \x01(\v2\x17.google.protobuf.StructR\apayload\x12!\n" +
+	"\fpayload_json\x18\x04 \x01(\tR\vpayloadJson\"\xa1\x03\n" +
+	"\bRecovery\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
+	"\n" +
+	"webhook_id\x18\x03 \x01(\tR\twebhookId\x120\n" +
+	"\x05since\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
+	"\x05until\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\tR\x06status\x12\x14\n" +
+	"\x05error\x18\a \x01(\tR\x05error\x12\x14\n" +
+	"\x05total\x18\b \x01(\x03R\x05total\x12\x12\n" +
+	"\x04done\x18\t \x01(\x03R\x04done\x12\x16\n" +
+	"\x06resent\x18\n" +
+	" \x01(\x03R\x06resent\x129\n" +
+	"\n" +
+	"created_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
+	"\n" +
+	"updated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xb8\x01\n" +
+	"\x15RecoverWebhookRequest\x12\x1d\n" +
+	"\n" +
+	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x120\n" +
+	"\x05since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
+	"\x05until\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\"G\n" +
+	"\x16RecoverWebhookResponse\x12-\n" +
+	"\brecovery\x18\x01 \x01(\v2\x11.webhook.RecoveryR\brecovery\"S\n" +
+	"\x12GetRecoveryRequest\x12\x1f\n" +
+	"\vrecovery_id\x18\x01 \x01(\tR\n" +
+	"recoveryId\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"D\n" +
+	"\x13GetRecoveryResponse\x12-\n" +
+	"\brecovery\x18\x01 \x01(\v2\x11.webhook.RecoveryR\brecovery\"\x82\x01\n" +
+	"\x15ListRecoveriesRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x1d\n" +
+	"\n" +
+	"webhook_id\x18\x02 \x01(\tR\twebhookId\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\x12\x16\n" +
+	"\x06cursor\x18\x04 \x01(\tR\x06cursor\"l\n" +
+	"\x16ListRecoveriesResponse\x121\n" +
+	"\n" +
+	"recoveries\x18\x01 \x03(\v2\x11.webhook.RecoveryR\n" +
+	"recoveries\x12\x1f\n" +
+	"\vnext_cursor\x18\x02 \x01(\tR\n" +
+	"nextCursor\"V\n" +
+	"\x15CancelRecoveryRequest\x12\x1f\n" +
+	"\vrecovery_id\x18\x01 \x01(\tR\n" +
+	"recoveryId\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"G\n" +
+	"\x16CancelRecoveryResponse\x12-\n" +
+	"\brecovery\x18\x01 \x01(\v2\x11.webhook.RecoveryR\brecovery\"\x80\x02\n" +
 	"\tEventType\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x16\n" +
@@ -5320,7 +6353,7 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\";\n" +
 	"\x13RepushEventResponse\x12$\n" +
-	"\x05event\x18\x01 \x01(\v2\x0e.webhook.EventR\x05event\"\xaf\x03\n" +
+	"\x05event\x18\x01 \x01(\v2\x0e.webhook.EventR\x05event\"\xc7\x03\n" +
 	"\fSubscription\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
@@ -5334,10 +6367,12 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x1a>\n" +
+	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x16\n" +
+	"\x06filter\x18\n" +
+	" \x01(\tR\x06filter\x1a>\n" +
 	"\x10LabelFilterEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd3\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xeb\x02\n" +
 	"\x19CreateSubscriptionRequest\x12\x1d\n" +
 	"\n" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1d\n" +
@@ -5346,7 +6381,8 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x12\x1b\n" +
 	"\x06active\x18\x04 \x01(\bH\x00R\x06active\x88\x01\x01\x12V\n" +
 	"\flabel_filter\x18\x05 \x03(\v23.webhook.CreateSubscriptionRequest.LabelFilterEntryR\vlabelFilter\x12\x1a\n" +
-	"\btemplate\x18\x06 \x01(\tR\btemplate\x1a>\n" +
+	"\btemplate\x18\x06 \x01(\tR\btemplate\x12\x16\n" +
+	"\x06filter\x18\a \x01(\tR\x06filter\x1a>\n" +
 	"\x10LabelFilterEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\t\n" +
@@ -5370,19 +6406,21 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\x19ListSubscriptionsResponse\x12;\n" +
 	"\rsubscriptions\x18\x01 \x03(\v2\x15.webhook.SubscriptionR\rsubscriptions\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
-	"nextCursor\"\xfe\x02\n" +
+	"nextCursor\"\xa6\x03\n" +
 	"\x19UpdateSubscriptionRequest\x12'\n" +
 	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1b\n" +
 	"\x06active\x18\x03 \x01(\bH\x00R\x06active\x88\x01\x01\x12V\n" +
 	"\flabel_filter\x18\x04 \x03(\v23.webhook.UpdateSubscriptionRequest.LabelFilterEntryR\vlabelFilter\x12,\n" +
 	"\x12clear_label_filter\x18\x05 \x01(\bR\x10clearLabelFilter\x12\x1f\n" +
-	"\btemplate\x18\x06 \x01(\tH\x01R\btemplate\x88\x01\x01\x1a>\n" +
+	"\btemplate\x18\x06 \x01(\tH\x01R\btemplate\x88\x01\x01\x12\x1b\n" +
+	"\x06filter\x18\a \x01(\tH\x02R\x06filter\x88\x01\x01\x1a>\n" +
 	"\x10LabelFilterEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\t\n" +
 	"\a_activeB\v\n" +
-	"\t_template\"W\n" +
+	"\t_templateB\t\n" +
+	"\a_filter\"W\n" +
 	"\x1aUpdateSubscriptionResponse\x129\n" +
 	"\fsubscription\x18\x01 \x01(\v2\x15.webhook.SubscriptionR\fsubscription\"b\n" +
 	"\x19DeleteSubscriptionRequest\x12'\n" +
@@ -5394,7 +6432,17 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\apayload\x18\x02 \x01(\v2\x17.google.protobuf.StructR\apayload\x12!\n" +
 	"\fpayload_json\x18\x03 \x01(\tR\vpayloadJson\",\n" +
 	"\x16RenderTemplateResponse\x12\x12\n" +
-	"\x04body\x18\x01 \x01(\tR\x04body\"\xa9\a\n" +
+	"\x04body\x18\x01 \x01(\tR\x04body\"\xfc\x01\n" +
+	"\x11TestFilterRequest\x12\x16\n" +
+	"\x06filter\x18\x01 \x01(\tR\x06filter\x121\n" +
+	"\apayload\x18\x02 \x01(\v2\x17.google.protobuf.StructR\apayload\x12!\n" +
+	"\fpayload_json\x18\x03 \x01(\tR\vpayloadJson\x12>\n" +
+	"\x06labels\x18\x04 \x03(\v2&.webhook.TestFilterRequest.LabelsEntryR\x06labels\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\".\n" +
+	"\x12TestFilterResponse\x12\x18\n" +
+	"\amatched\x18\x01 \x01(\bR\amatched\"\xa9\a\n" +
 	"\bDelivery\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
@@ -5549,7 +6597,7 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\rstatus_reason\x18\x03 \x01(\tR\fstatusReason\x12!\n" +
 	"\fsuccess_rate\x18\x04 \x01(\x01R\vsuccessRate\x12\x1a\n" +
 	"\battempts\x18\x05 \x01(\x05R\battempts\x121\n" +
-	"\x14consecutive_failures\x18\x06 \x01(\x05R\x13consecutiveFailures2\xfd\b\n" +
+	"\x14consecutive_failures\x18\x06 \x01(\x05R\x13consecutiveFailures2\xf2\r\n" +
 	"\x0eWebhookService\x12r\n" +
 	"\x0fRegisterWebhook\x12\x1f.webhook.RegisterWebhookRequest\x1a .webhook.RegisterWebhookResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/webhook/webhooks\x12m\n" +
 	"\n" +
@@ -5560,7 +6608,12 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\rResumeWebhook\x12\x1d.webhook.ResumeWebhookRequest\x1a\x1e.webhook.ResumeWebhookResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/webhook/webhooks/{webhook_id}/resume\x12v\n" +
 	"\rDeleteWebhook\x12\x1d.webhook.DeleteWebhookRequest\x1a\x1e.webhook.DeleteWebhookResponse\"&\x82\xd3\xe4\x93\x02 *\x1e/webhook/webhooks/{webhook_id}\x12\x99\x01\n" +
 	"\x13RotateWebhookSecret\x12#.webhook.RotateWebhookSecretRequest\x1a$.webhook.RotateWebhookSecretResponse\"7\x82\xd3\xe4\x93\x021:\x01*\",/webhook/webhooks/{webhook_id}/rotate-secret\x12\x8f\x01\n" +
-	"\x13RevealWebhookSecret\x12#.webhook.RevealWebhookSecretRequest\x1a$.webhook.RevealWebhookSecretResponse\"-\x82\xd3\xe4\x93\x02'\x12%/webhook/webhooks/{webhook_id}/secret2\xda\a\n" +
+	"\x13RevealWebhookSecret\x12#.webhook.RevealWebhookSecretRequest\x1a$.webhook.RevealWebhookSecretResponse\"-\x82\xd3\xe4\x93\x02'\x12%/webhook/webhooks/{webhook_id}/secret\x12~\n" +
+	"\rSendTestEvent\x12\x1d.webhook.SendTestEventRequest\x1a\x1e.webhook.SendTestEventResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/webhook/webhooks/{webhook_id}/test\x12\x84\x01\n" +
+	"\x0eRecoverWebhook\x12\x1e.webhook.RecoverWebhookRequest\x1a\x1f.webhook.RecoverWebhookResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/webhook/webhooks/{webhook_id}/recover\x12s\n" +
+	"\vGetRecovery\x12\x1b.webhook.GetRecoveryRequest\x1a\x1c.webhook.GetRecoveryResponse\")\x82\xd3\xe4\x93\x02#\x12!/webhook/recoveries/{recovery_id}\x12n\n" +
+	"\x0eListRecoveries\x12\x1e.webhook.ListRecoveriesRequest\x1a\x1f.webhook.ListRecoveriesResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/webhook/recoveries\x12\x86\x01\n" +
+	"\x0eCancelRecovery\x12\x1e.webhook.CancelRecoveryRequest\x1a\x1f.webhook.CancelRecoveryResponse\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/webhook/recoveries/{recovery_id}/cancel2\xda\a\n" +
 	"\fEventService\x12o\n" +
 	"\rRegisterEvent\x12\x1d.webhook.RegisterEventRequest\x1a\x1e.webhook.RegisterEventResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/webhook/event-types\x12p\n" +
 	"\fGetEventType\x12\x1c.webhook.GetEventTypeRequest\x1a\x1d.webhook.GetEventTypeResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/webhook/event-types/{name}\x12o\n" +
@@ -5572,14 +6625,16 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\bGetEvent\x12\x18.webhook.GetEventRequest\x1a\x19.webhook.GetEventResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/webhook/events/{event_id}\x12^\n" +
 	"\n" +
 	"ListEvents\x12\x1a.webhook.ListEventsRequest\x1a\x1b.webhook.ListEventsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/webhook/events\x12v\n" +
-	"\vRepushEvent\x12\x1b.webhook.RepushEventRequest\x1a\x1c.webhook.RepushEventResponse\",\x82\xd3\xe4\x93\x02&:\x01*\"!/webhook/events/{event_id}/repush2\xcb\x06\n" +
+	"\vRepushEvent\x12\x1b.webhook.RepushEventRequest\x1a\x1c.webhook.RepushEventResponse\",\x82\xd3\xe4\x93\x02&:\x01*\"!/webhook/events/{event_id}/repush2\xc1\a\n" +
 	"\x13SubscriptionService\x12\x80\x01\n" +
 	"\x12CreateSubscription\x12\".webhook.CreateSubscriptionRequest\x1a#.webhook.CreateSubscriptionResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/webhook/subscriptions\x12\x86\x01\n" +
 	"\x0fGetSubscription\x12\x1f.webhook.GetSubscriptionRequest\x1a .webhook.GetSubscriptionResponse\"0\x82\xd3\xe4\x93\x02*\x12(/webhook/subscriptions/{subscription_id}\x12z\n" +
 	"\x11ListSubscriptions\x12!.webhook.ListSubscriptionsRequest\x1a\".webhook.ListSubscriptionsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/webhook/subscriptions\x12\x92\x01\n" +
 	"\x12UpdateSubscription\x12\".webhook.UpdateSubscriptionRequest\x1a#.webhook.UpdateSubscriptionResponse\"3\x82\xd3\xe4\x93\x02-:\x01*2(/webhook/subscriptions/{subscription_id}\x12\x8f\x01\n" +
 	"\x12DeleteSubscription\x12\".webhook.DeleteSubscriptionRequest\x1a#.webhook.DeleteSubscriptionResponse\"0\x82\xd3\xe4\x93\x02**(/webhook/subscriptions/{subscription_id}\x12\x84\x01\n" +
-	"\x0eRenderTemplate\x12\x1e.webhook.RenderTemplateRequest\x1a\x1f.webhook.RenderTemplateResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/webhook/subscriptions/render-template2\x91\x04\n" +
+	"\x0eRenderTemplate\x12\x1e.webhook.RenderTemplateRequest\x1a\x1f.webhook.RenderTemplateResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/webhook/subscriptions/render-template\x12t\n" +
+	"\n" +
+	"TestFilter\x12\x1a.webhook.TestFilterRequest\x1a\x1b.webhook.TestFilterResponse\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/webhook/subscriptions/test-filter2\x91\x04\n" +
 	"\x0fDeliveryService\x12n\n" +
 	"\x0eListDeliveries\x12\x1e.webhook.ListDeliveriesRequest\x1a\x1f.webhook.ListDeliveriesResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/webhook/deliveries\x12s\n" +
 	"\vGetDelivery\x12\x1b.webhook.GetDeliveryRequest\x1a\x1c.webhook.GetDeliveryResponse\")\x82\xd3\xe4\x93\x02#\x12!/webhook/deliveries/{delivery_id}\x12\x82\x01\n" +
@@ -5601,7 +6656,7 @@ func file_proto_webhook_proto_rawDescGZIP() []byte {
 	return file_proto_webhook_proto_rawDescData
 }
 
-var file_proto_webhook_proto_msgTypes = make([]protoimpl.MessageInfo, 81)
+var file_proto_webhook_proto_msgTypes = make([]protoimpl.MessageInfo, 95)
 var file_proto_webhook_proto_goTypes = []any{
 	(*Webhook)(nil),                       // 0: webhook.Webhook
 	(*RegisterWebhookRequest)(nil),        // 1: webhook.RegisterWebhookRequest
@@ -5622,210 +6677,250 @@ var file_proto_webhook_proto_goTypes = []any{
 	(*RevealWebhookSecretRequest)(nil),    // 16: webhook.RevealWebhookSecretRequest
 	(*RevealWebhookSecretResponse)(nil),   // 17: webhook.RevealWebhookSecretResponse
 	(*RotateWebhookSecretResponse)(nil),   // 18: webhook.RotateWebhookSecretResponse
-	(*EventType)(nil),                     // 19: webhook.EventType
-	(*RegisterEventRequest)(nil),          // 20: webhook.RegisterEventRequest
-	(*RegisterEventResponse)(nil),         // 21: webhook.RegisterEventResponse
-	(*GetEventTypeRequest)(nil),           // 22: webhook.GetEventTypeRequest
-	(*GetEventTypeResponse)(nil),          // 23: webhook.GetEventTypeResponse
-	(*ListEventTypesRequest)(nil),         // 24: webhook.ListEventTypesRequest
-	(*ListEventTypesResponse)(nil),        // 25: webhook.ListEventTypesResponse
-	(*UpdateEventRequest)(nil),            // 26: webhook.UpdateEventRequest
-	(*UpdateEventResponse)(nil),           // 27: webhook.UpdateEventResponse
-	(*Event)(nil),                         // 28: webhook.Event
-	(*PushEventRequest)(nil),              // 29: webhook.PushEventRequest
-	(*PushEventResponse)(nil),             // 30: webhook.PushEventResponse
-	(*PushEventsRequest)(nil),             // 31: webhook.PushEventsRequest
-	(*PushEventsResponse)(nil),            // 32: webhook.PushEventsResponse
-	(*GetEventRequest)(nil),               // 33: webhook.GetEventRequest
-	(*GetEventResponse)(nil),              // 34: webhook.GetEventResponse
-	(*ListEventsRequest)(nil),             // 35: webhook.ListEventsRequest
-	(*ListEventsResponse)(nil),            // 36: webhook.ListEventsResponse
-	(*RepushEventRequest)(nil),            // 37: webhook.RepushEventRequest
-	(*RepushEventResponse)(nil),           // 38: webhook.RepushEventResponse
-	(*Subscription)(nil),                  // 39: webhook.Subscription
-	(*CreateSubscriptionRequest)(nil),     // 40: webhook.CreateSubscriptionRequest
-	(*CreateSubscriptionResponse)(nil),    // 41: webhook.CreateSubscriptionResponse
-	(*GetSubscriptionRequest)(nil),        // 42: webhook.GetSubscriptionRequest
-	(*GetSubscriptionResponse)(nil),       // 43: webhook.GetSubscriptionResponse
-	(*ListSubscriptionsRequest)(nil),      // 44: webhook.ListSubscriptionsRequest
-	(*ListSubscriptionsResponse)(nil),     // 45: webhook.ListSubscriptionsResponse
-	(*UpdateSubscriptionRequest)(nil),     // 46: webhook.UpdateSubscriptionRequest
-	(*UpdateSubscriptionResponse)(nil),    // 47: webhook.UpdateSubscriptionResponse
-	(*DeleteSubscriptionRequest)(nil),     // 48: webhook.DeleteSubscriptionRequest
-	(*DeleteSubscriptionResponse)(nil),    // 49: webhook.DeleteSubscriptionResponse
-	(*RenderTemplateRequest)(nil),         // 50: webhook.RenderTemplateRequest
-	(*RenderTemplateResponse)(nil),        // 51: webhook.RenderTemplateResponse
-	(*Delivery)(nil),                      // 52: webhook.Delivery
-	(*DeliveryAttempt)(nil),               // 53: webhook.DeliveryAttempt
-	(*ListDeliveriesRequest)(nil),         // 54: webhook.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil),        // 55: webhook.ListDeliveriesResponse
-	(*GetDeliveryRequest)(nil),            // 56: webhook.GetDeliveryRequest
-	(*GetDeliveryResponse)(nil),           // 57: webhook.GetDeliveryResponse
-	(*RetryDeliveryRequest)(nil),          // 58: webhook.RetryDeliveryRequest
-	(*RetryDeliveryResponse)(nil),         // 59: webhook.RetryDeliveryResponse
-	(*RetryFailedDeliveriesRequest)(nil),  // 60: webhook.RetryFailedDeliveriesRequest
-	(*RetryFailedDeliveriesResponse)(nil), // 61: webhook.RetryFailedDeliveriesResponse
-	(*GetWebhookHealthRequest)(nil),       // 62: webhook.GetWebhookHealthRequest
-	(*GetWebhookHealthResponse)(nil),      // 63: webhook.GetWebhookHealthResponse
-	(*HealthPoint)(nil),                   // 64: webhook.HealthPoint
-	(*HealthTransition)(nil),              // 65: webhook.HealthTransition
-	(*GetHealthSummaryRequest)(nil),       // 66: webhook.GetHealthSummaryRequest
-	(*GetHealthSummaryResponse)(nil),      // 67: webhook.GetHealthSummaryResponse
-	(*WebhookHealthSummary)(nil),          // 68: webhook.WebhookHealthSummary
-	nil,                                   // 69: webhook.Webhook.HeadersEntry
-	nil,                                   // 70: webhook.RegisterWebhookRequest.HeadersEntry
-	nil,                                   // 71: webhook.UpdateWebhookRequest.HeadersEntry
-	nil,                                   // 72: webhook.Event.LabelsEntry
-	nil,                                   // 73: webhook.PushEventRequest.LabelsEntry
-	nil,                                   // 74: webhook.Subscription.LabelFilterEntry
-	nil,                                   // 75: webhook.CreateSubscriptionRequest.LabelFilterEntry
-	nil,                                   // 76: webhook.UpdateSubscriptionRequest.LabelFilterEntry
-	nil,                                   // 77: webhook.DeliveryAttempt.RequestHeadersEntry
-	nil,                                   // 78: webhook.DeliveryAttempt.ResponseHeadersEntry
-	nil,                                   // 79: webhook.GetWebhookHealthResponse.ErrorCountsEntry
-	nil,                                   // 80: webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
-	(*timestamppb.Timestamp)(nil),         // 81: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),               // 82: google.protobuf.Struct
+	(*SendTestEventRequest)(nil),          // 19: webhook.SendTestEventRequest
+	(*SendTestEventResponse)(nil),         // 20: webhook.SendTestEventResponse
+	(*Recovery)(nil),                      // 21: webhook.Recovery
+	(*RecoverWebhookRequest)(nil),         // 22: webhook.RecoverWebhookRequest
+	(*RecoverWebhookResponse)(nil),        // 23: webhook.RecoverWebhookResponse
+	(*GetRecoveryRequest)(nil),            // 24: webhook.GetRecoveryRequest
+	(*GetRecoveryResponse)(nil),           // 25: webhook.GetRecoveryResponse
+	(*ListRecoveriesRequest)(nil),         // 26: webhook.ListRecoveriesRequest
+	(*ListRecoveriesResponse)(nil),        // 27: webhook.ListRecoveriesResponse
+	(*CancelRecoveryRequest)(nil),         // 28: webhook.CancelRecoveryRequest
+	(*CancelRecoveryResponse)(nil),        // 29: webhook.CancelRecoveryResponse
+	(*EventType)(nil),                     // 30: webhook.EventType
+	(*RegisterEventRequest)(nil),          // 31: webhook.RegisterEventRequest
+	(*RegisterEventResponse)(nil),         // 32: webhook.RegisterEventResponse
+	(*GetEventTypeRequest)(nil),           // 33: webhook.GetEventTypeRequest
+	(*GetEventTypeResponse)(nil),          // 34: webhook.GetEventTypeResponse
+	(*ListEventTypesRequest)(nil),         // 35: webhook.ListEventTypesRequest
+	(*ListEventTypesResponse)(nil),        // 36: webhook.ListEventTypesResponse
+	(*UpdateEventRequest)(nil),            // 37: webhook.UpdateEventRequest
+	(*UpdateEventResponse)(nil),           // 38: webhook.UpdateEventResponse
+	(*Event)(nil),                         // 39: webhook.Event
+	(*PushEventRequest)(nil),              // 40: webhook.PushEventRequest
+	(*PushEventResponse)(nil),             // 41: webhook.PushEventResponse
+	(*PushEventsRequest)(nil),             // 42: webhook.PushEventsRequest
+	(*PushEventsResponse)(nil),            // 43: webhook.PushEventsResponse
+	(*GetEventRequest)(nil),               // 44: webhook.GetEventRequest
+	(*GetEventResponse)(nil),              // 45: webhook.GetEventResponse
+	(*ListEventsRequest)(nil),             // 46: webhook.ListEventsRequest
+	(*ListEventsResponse)(nil),            // 47: webhook.ListEventsResponse
+	(*RepushEventRequest)(nil),            // 48: webhook.RepushEventRequest
+	(*RepushEventResponse)(nil),           // 49: webhook.RepushEventResponse
+	(*Subscription)(nil),                  // 50: webhook.Subscription
+	(*CreateSubscriptionRequest)(nil),     // 51: webhook.CreateSubscriptionRequest
+	(*CreateSubscriptionResponse)(nil),    // 52: webhook.CreateSubscriptionResponse
+	(*GetSubscriptionRequest)(nil),        // 53: webhook.GetSubscriptionRequest
+	(*GetSubscriptionResponse)(nil),       // 54: webhook.GetSubscriptionResponse
+	(*ListSubscriptionsRequest)(nil),      // 55: webhook.ListSubscriptionsRequest
+	(*ListSubscriptionsResponse)(nil),     // 56: webhook.ListSubscriptionsResponse
+	(*UpdateSubscriptionRequest)(nil),     // 57: webhook.UpdateSubscriptionRequest
+	(*UpdateSubscriptionResponse)(nil),    // 58: webhook.UpdateSubscriptionResponse
+	(*DeleteSubscriptionRequest)(nil),     // 59: webhook.DeleteSubscriptionRequest
+	(*DeleteSubscriptionResponse)(nil),    // 60: webhook.DeleteSubscriptionResponse
+	(*RenderTemplateRequest)(nil),         // 61: webhook.RenderTemplateRequest
+	(*RenderTemplateResponse)(nil),        // 62: webhook.RenderTemplateResponse
+	(*TestFilterRequest)(nil),             // 63: webhook.TestFilterRequest
+	(*TestFilterResponse)(nil),            // 64: webhook.TestFilterResponse
+	(*Delivery)(nil),                      // 65: webhook.Delivery
+	(*DeliveryAttempt)(nil),               // 66: webhook.DeliveryAttempt
+	(*ListDeliveriesRequest)(nil),         // 67: webhook.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),        // 68: webhook.ListDeliveriesResponse
+	(*GetDeliveryRequest)(nil),            // 69: webhook.GetDeliveryRequest
+	(*GetDeliveryResponse)(nil),           // 70: webhook.GetDeliveryResponse
+	(*RetryDeliveryRequest)(nil),          // 71: webhook.RetryDeliveryRequest
+	(*RetryDeliveryResponse)(nil),         // 72: webhook.RetryDeliveryResponse
+	(*RetryFailedDeliveriesRequest)(nil),  // 73: webhook.RetryFailedDeliveriesRequest
+	(*RetryFailedDeliveriesResponse)(nil), // 74: webhook.RetryFailedDeliveriesResponse
+	(*GetWebhookHealthRequest)(nil),       // 75: webhook.GetWebhookHealthRequest
+	(*GetWebhookHealthResponse)(nil),      // 76: webhook.GetWebhookHealthResponse
+	(*HealthPoint)(nil),                   // 77: webhook.HealthPoint
+	(*HealthTransition)(nil),              // 78: webhook.HealthTransition
+	(*GetHealthSummaryRequest)(nil),       // 79: webhook.GetHealthSummaryRequest
+	(*GetHealthSummaryResponse)(nil),      // 80: webhook.GetHealthSummaryResponse
+	(*WebhookHealthSummary)(nil),          // 81: webhook.WebhookHealthSummary
+	nil,                                   // 82: webhook.Webhook.HeadersEntry
+	nil,                                   // 83: webhook.RegisterWebhookRequest.HeadersEntry
+	nil,                                   // 84: webhook.UpdateWebhookRequest.HeadersEntry
+	nil,                                   // 85: webhook.Event.LabelsEntry
+	nil,                                   // 86: webhook.PushEventRequest.LabelsEntry
+	nil,                                   // 87: webhook.Subscription.LabelFilterEntry
+	nil,                                   // 88: webhook.CreateSubscriptionRequest.LabelFilterEntry
+	nil,                                   // 89: webhook.UpdateSubscriptionRequest.LabelFilterEntry
+	nil,                                   // 90: webhook.TestFilterRequest.LabelsEntry
+	nil,                                   // 91: webhook.DeliveryAttempt.RequestHeadersEntry
+	nil,                                   // 92: webhook.DeliveryAttempt.ResponseHeadersEntry
+	nil,                                   // 93: webhook.GetWebhookHealthResponse.ErrorCountsEntry
+	nil,                                   // 94: webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
+	(*timestamppb.Timestamp)(nil),         // 95: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),               // 96: google.protobuf.Struct
 }
 var file_proto_webhook_proto_depIdxs = []int32{
-	81,  // 0: webhook.Webhook.state_changed_at:type_name -> google.protobuf.Timestamp
-	69,  // 1: webhook.Webhook.headers:type_name -> webhook.Webhook.HeadersEntry
-	81,  // 2: webhook.Webhook.created_at:type_name -> google.protobuf.Timestamp
-	81,  // 3: webhook.Webhook.updated_at:type_name -> google.protobuf.Timestamp
-	70,  // 4: webhook.RegisterWebhookRequest.headers:type_name -> webhook.RegisterWebhookRequest.HeadersEntry
+	95,  // 0: webhook.Webhook.state_changed_at:type_name -> google.protobuf.Timestamp
+	82,  // 1: webhook.Webhook.headers:type_name -> webhook.Webhook.HeadersEntry
+	95,  // 2: webhook.Webhook.created_at:type_name -> google.protobuf.Timestamp
+	95,  // 3: webhook.Webhook.updated_at:type_name -> google.protobuf.Timestamp
+	83,  // 4: webhook.RegisterWebhookRequest.headers:type_name -> webhook.RegisterWebhookRequest.HeadersEntry
 	0,   // 5: webhook.RegisterWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,   // 6: webhook.GetWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,   // 7: webhook.ListWebhooksResponse.webhooks:type_name -> webhook.Webhook
-	71,  // 8: webhook.UpdateWebhookRequest.headers:type_name -> webhook.UpdateWebhookRequest.HeadersEntry
+	84,  // 8: webhook.UpdateWebhookRequest.headers:type_name -> webhook.UpdateWebhookRequest.HeadersEntry
 	0,   // 9: webhook.UpdateWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,   // 10: webhook.PauseWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,   // 11: webhook.ResumeWebhookResponse.webhook:type_name -> webhook.Webhook
 	0,   // 12: webhook.RotateWebhookSecretResponse.webhook:type_name -> webhook.Webhook
-	81,  // 13: webhook.EventType.created_at:type_name -> google.protobuf.Timestamp
-	81,  // 14: webhook.EventType.updated_at:type_name -> google.protobuf.Timestamp
-	82,  // 15: webhook.EventType.schema:type_name -> google.protobuf.Struct
-	82,  // 16: webhook.RegisterEventRequest.schema:type_name -> google.protobuf.Struct
-	19,  // 17: webhook.RegisterEventResponse.event_type:type_name -> webhook.EventType
-	19,  // 18: webhook.GetEventTypeResponse.event_type:type_name -> webhook.EventType
-	19,  // 19: webhook.ListEventTypesResponse.event_types:type_name -> webhook.EventType
-	82,  // 20: webhook.UpdateEventRequest.schema:type_name -> google.protobuf.Struct
-	19,  // 21: webhook.UpdateEventResponse.event_type:type_name -> webhook.EventType
-	82,  // 22: webhook.Event.payload:type_name -> google.protobuf.Struct
-	72,  // 23: webhook.Event.labels:type_name -> webhook.Event.LabelsEntry
-	81,  // 24: webhook.Event.created_at:type_name -> google.protobuf.Timestamp
-	81,  // 25: webhook.Event.expires_at:type_name -> google.protobuf.Timestamp
-	82,  // 26: webhook.PushEventRequest.payload:type_name -> google.protobuf.Struct
-	73,  // 27: webhook.PushEventRequest.labels:type_name -> webhook.PushEventRequest.LabelsEntry
-	29,  // 28: webhook.PushEventsRequest.events:type_name -> webhook.PushEventRequest
-	28,  // 29: webhook.GetEventResponse.event:type_name -> webhook.Event
-	81,  // 30: webhook.ListEventsRequest.since:type_name -> google.protobuf.Timestamp
-	81,  // 31: webhook.ListEventsRequest.until:type_name -> google.protobuf.Timestamp
-	28,  // 32: webhook.ListEventsResponse.events:type_name -> webhook.Event
-	28,  // 33: webhook.RepushEventResponse.event:type_name -> webhook.Event
-	74,  // 34: webhook.Subscription.label_filter:type_name -> webhook.Subscription.LabelFilterEntry
-	81,  // 35: webhook.Subscription.created_at:type_name -> google.protobuf.Timestamp
-	81,  // 36: webhook.Subscription.updated_at:type_name -> google.protobuf.Timestamp
-	75,  // 37: webhook.CreateSubscriptionRequest.label_filter:type_name -> webhook.CreateSubscriptionRequest.LabelFilterEntry
-	39,  // 38: webhook.CreateSubscriptionResponse.subscription:type_name -> webhook.Subscription
-	39,  // 39: webhook.GetSubscriptionResponse.subscription:type_name -> webhook.Subscription
-	39,  // 40: webhook.ListSubscriptionsResponse.subscriptions:type_name -> webhook.Subscription
-	76,  // 41: webhook.UpdateSubscriptionRequest.label_filter:type_name -> webhook.UpdateSubscriptionRequest.LabelFilterEntry
-	39,  // 42: webhook.UpdateSubscriptionResponse.subscription:type_name -> webhook.Subscription
-	82,  // 43: webhook.RenderTemplateRequest.payload:type_name -> google.protobuf.Struct
-	81,  // 44: webhook.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
-	81,  // 45: webhook.Delivery.last_attempt_at:type_name -> google.protobuf.Timestamp
-	81,  // 46: webhook.Delivery.created_at:type_name -> google.protobuf.Timestamp
-	81,  // 47: webhook.Delivery.updated_at:type_name -> google.protobuf.Timestamp
-	81,  // 48: webhook.Delivery.completed_at:type_name -> google.protobuf.Timestamp
-	81,  // 49: webhook.Delivery.expires_at:type_name -> google.protobuf.Timestamp
-	53,  // 50: webhook.Delivery.attempts:type_name -> webhook.DeliveryAttempt
-	81,  // 51: webhook.DeliveryAttempt.started_at:type_name -> google.protobuf.Timestamp
-	77,  // 52: webhook.DeliveryAttempt.request_headers:type_name -> webhook.DeliveryAttempt.RequestHeadersEntry
-	78,  // 53: webhook.DeliveryAttempt.response_headers:type_name -> webhook.DeliveryAttempt.ResponseHeadersEntry
-	81,  // 54: webhook.DeliveryAttempt.next_attempt_at:type_name -> google.protobuf.Timestamp
-	81,  // 55: webhook.ListDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
-	81,  // 56: webhook.ListDeliveriesRequest.until:type_name -> google.protobuf.Timestamp
-	52,  // 57: webhook.ListDeliveriesResponse.deliveries:type_name -> webhook.Delivery
-	52,  // 58: webhook.GetDeliveryResponse.delivery:type_name -> webhook.Delivery
-	52,  // 59: webhook.RetryDeliveryResponse.delivery:type_name -> webhook.Delivery
-	81,  // 60: webhook.RetryFailedDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
-	81,  // 61: webhook.GetWebhookHealthResponse.status_changed_at:type_name -> google.protobuf.Timestamp
-	79,  // 62: webhook.GetWebhookHealthResponse.error_counts:type_name -> webhook.GetWebhookHealthResponse.ErrorCountsEntry
-	81,  // 63: webhook.GetWebhookHealthResponse.failing_since:type_name -> google.protobuf.Timestamp
-	81,  // 64: webhook.GetWebhookHealthResponse.last_success_at:type_name -> google.protobuf.Timestamp
-	81,  // 65: webhook.GetWebhookHealthResponse.last_failure_at:type_name -> google.protobuf.Timestamp
-	65,  // 66: webhook.GetWebhookHealthResponse.transitions:type_name -> webhook.HealthTransition
-	64,  // 67: webhook.GetWebhookHealthResponse.timeline:type_name -> webhook.HealthPoint
-	81,  // 68: webhook.HealthPoint.at:type_name -> google.protobuf.Timestamp
-	81,  // 69: webhook.HealthTransition.at:type_name -> google.protobuf.Timestamp
-	80,  // 70: webhook.GetHealthSummaryResponse.webhooks_by_status:type_name -> webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
-	68,  // 71: webhook.GetHealthSummaryResponse.worst:type_name -> webhook.WebhookHealthSummary
-	64,  // 72: webhook.GetHealthSummaryResponse.timeline:type_name -> webhook.HealthPoint
-	1,   // 73: webhook.WebhookService.RegisterWebhook:input_type -> webhook.RegisterWebhookRequest
-	3,   // 74: webhook.WebhookService.GetWebhook:input_type -> webhook.GetWebhookRequest
-	5,   // 75: webhook.WebhookService.ListWebhooks:input_type -> webhook.ListWebhooksRequest
-	7,   // 76: webhook.WebhookService.UpdateWebhook:input_type -> webhook.UpdateWebhookRequest
-	9,   // 77: webhook.WebhookService.PauseWebhook:input_type -> webhook.PauseWebhookRequest
-	11,  // 78: webhook.WebhookService.ResumeWebhook:input_type -> webhook.ResumeWebhookRequest
-	13,  // 79: webhook.WebhookService.DeleteWebhook:input_type -> webhook.DeleteWebhookRequest
-	15,  // 80: webhook.WebhookService.RotateWebhookSecret:input_type -> webhook.RotateWebhookSecretRequest
-	16,  // 81: webhook.WebhookService.RevealWebhookSecret:input_type -> webhook.RevealWebhookSecretRequest
-	20,  // 82: webhook.EventService.RegisterEvent:input_type -> webhook.RegisterEventRequest
-	22,  // 83: webhook.EventService.GetEventType:input_type -> webhook.GetEventTypeRequest
-	24,  // 84: webhook.EventService.ListEventTypes:input_type -> webhook.ListEventTypesRequest
-	26,  // 85: webhook.EventService.UpdateEvent:input_type -> webhook.UpdateEventRequest
-	29,  // 86: webhook.EventService.PushEvent:input_type -> webhook.PushEventRequest
-	31,  // 87: webhook.EventService.PushEvents:input_type -> webhook.PushEventsRequest
-	33,  // 88: webhook.EventService.GetEvent:input_type -> webhook.GetEventRequest
-	35,  // 89: webhook.EventService.ListEvents:input_type -> webhook.ListEventsRequest
-	37,  // 90: webhook.EventService.RepushEvent:input_type -> webhook.RepushEventRequest
-	40,  // 91: webhook.SubscriptionService.CreateSubscription:input_type -> webhook.CreateSubscriptionRequest
-	42,  // 92: webhook.SubscriptionService.GetSubscription:input_type -> webhook.GetSubscriptionRequest
-	44,  // 93: webhook.SubscriptionService.ListSubscriptions:input_type -> webhook.ListSubscriptionsRequest
-	46,  // 94: webhook.SubscriptionService.UpdateSubscription:input_type -> webhook.UpdateSubscriptionRequest
-	48,  // 95: webhook.SubscriptionService.DeleteSubscription:input_type -> webhook.DeleteSubscriptionRequest
-	50,  // 96: webhook.SubscriptionService.RenderTemplate:input_type -> webhook.RenderTemplateRequest
-	54,  // 97: webhook.DeliveryService.ListDeliveries:input_type -> webhook.ListDeliveriesRequest
-	56,  // 98: webhook.DeliveryService.GetDelivery:input_type -> webhook.GetDeliveryRequest
-	58,  // 99: webhook.DeliveryService.RetryDelivery:input_type -> webhook.RetryDeliveryRequest
-	60,  // 100: webhook.DeliveryService.RetryFailedDeliveries:input_type -> webhook.RetryFailedDeliveriesRequest
-	62,  // 101: webhook.HealthService.GetWebhookHealth:input_type -> webhook.GetWebhookHealthRequest
-	66,  // 102: webhook.HealthService.GetHealthSummary:input_type -> webhook.GetHealthSummaryRequest
-	2,   // 103: webhook.WebhookService.RegisterWebhook:output_type -> webhook.RegisterWebhookResponse
-	4,   // 104: webhook.WebhookService.GetWebhook:output_type -> webhook.GetWebhookResponse
-	6,   // 105: webhook.WebhookService.ListWebhooks:output_type -> webhook.ListWebhooksResponse
-	8,   // 106: webhook.WebhookService.UpdateWebhook:output_type -> webhook.UpdateWebhookResponse
-	10,  // 107: webhook.WebhookService.PauseWebhook:output_type -> webhook.PauseWebhookResponse
-	12,  // 108: webhook.WebhookService.ResumeWebhook:output_type -> webhook.ResumeWebhookResponse
-	14,  // 109: webhook.WebhookService.DeleteWebhook:output_type -> webhook.DeleteWebhookResponse
-	18,  // 110: webhook.WebhookService.RotateWebhookSecret:output_type -> webhook.RotateWebhookSecretResponse
-	17,  // 111: webhook.WebhookService.RevealWebhookSecret:output_type -> webhook.RevealWebhookSecretResponse
-	21,  // 112: webhook.EventService.RegisterEvent:output_type -> webhook.RegisterEventResponse
-	23,  // 113: webhook.EventService.GetEventType:output_type -> webhook.GetEventTypeResponse
-	25,  // 114: webhook.EventService.ListEventTypes:output_type -> webhook.ListEventTypesResponse
-	27,  // 115: webhook.EventService.UpdateEvent:output_type -> webhook.UpdateEventResponse
-	30,  // 116: webhook.EventService.PushEvent:output_type -> webhook.PushEventResponse
-	32,  // 117: webhook.EventService.PushEvents:output_type -> webhook.PushEventsResponse
-	34,  // 118: webhook.EventService.GetEvent:output_type -> webhook.GetEventResponse
-	36,  // 119: webhook.EventService.ListEvents:output_type -> webhook.ListEventsResponse
-	38,  // 120: webhook.EventService.RepushEvent:output_type -> webhook.RepushEventResponse
-	41,  // 121: webhook.SubscriptionService.CreateSubscription:output_type -> webhook.CreateSubscriptionResponse
-	43,  // 122: webhook.SubscriptionService.GetSubscription:output_type -> webhook.GetSubscriptionResponse
-	45,  // 123: webhook.SubscriptionService.ListSubscriptions:output_type -> webhook.ListSubscriptionsResponse
-	47,  // 124: webhook.SubscriptionService.UpdateSubscription:output_type -> webhook.UpdateSubscriptionResponse
-	49,  // 125: webhook.SubscriptionService.DeleteSubscription:output_type -> webhook.DeleteSubscriptionResponse
-	51,  // 126: webhook.SubscriptionService.RenderTemplate:output_type -> webhook.RenderTemplateResponse
-	55,  // 127: webhook.DeliveryService.ListDeliveries:output_type -> webhook.ListDeliveriesResponse
-	57,  // 128: webhook.DeliveryService.GetDelivery:output_type -> webhook.GetDeliveryResponse
-	59,  // 129: webhook.DeliveryService.RetryDelivery:output_type -> webhook.RetryDeliveryResponse
-	61,  // 130: webhook.DeliveryService.RetryFailedDeliveries:output_type -> webhook.RetryFailedDeliveriesResponse
-	63,  // 131: webhook.HealthService.GetWebhookHealth:output_type -> webhook.GetWebhookHealthResponse
-	67,  // 132: webhook.HealthService.GetHealthSummary:output_type -> webhook.GetHealthSummaryResponse
-	103, // [103:133] is the sub-list for method output_type
-	73,  // [73:103] is the sub-list for method input_type
-	73,  // [73:73] is the sub-list for extension type_name
-	73,  // [73:73] is the sub-list for extension extendee
-	0,   // [0:73] is the sub-list for field type_name
+	96,  // 13: webhook.SendTestEventRequest.payload:type_name -> google.protobuf.Struct
+	96,  // 14: webhook.SendTestEventResponse.payload:type_name -> google.protobuf.Struct
+	95,  // 15: webhook.Recovery.since:type_name -> google.protobuf.Timestamp
+	95,  // 16: webhook.Recovery.until:type_name -> google.protobuf.Timestamp
+	95,  // 17: webhook.Recovery.created_at:type_name -> google.protobuf.Timestamp
+	95,  // 18: webhook.Recovery.updated_at:type_name -> google.protobuf.Timestamp
+	95,  // 19: webhook.RecoverWebhookRequest.since:type_name -> google.protobuf.Timestamp
+	95,  // 20: webhook.RecoverWebhookRequest.until:type_name -> google.protobuf.Timestamp
+	21,  // 21: webhook.RecoverWebhookResponse.recovery:type_name -> webhook.Recovery
+	21,  // 22: webhook.GetRecoveryResponse.recovery:type_name -> webhook.Recovery
+	21,  // 23: webhook.ListRecoveriesResponse.recoveries:type_name -> webhook.Recovery
+	21,  // 24: webhook.CancelRecoveryResponse.recovery:type_name -> webhook.Recovery
+	95,  // 25: webhook.EventType.created_at:type_name -> google.protobuf.Timestamp
+	95,  // 26: webhook.EventType.updated_at:type_name -> google.protobuf.Timestamp
+	96,  // 27: webhook.EventType.schema:type_name -> google.protobuf.Struct
+	96,  // 28: webhook.RegisterEventRequest.schema:type_name -> google.protobuf.Struct
+	30,  // 29: webhook.RegisterEventResponse.event_type:type_name -> webhook.EventType
+	30,  // 30: webhook.GetEventTypeResponse.event_type:type_name -> webhook.EventType
+	30,  // 31: webhook.ListEventTypesResponse.event_types:type_name -> webhook.EventType
+	96,  // 32: webhook.UpdateEventRequest.schema:type_name -> google.protobuf.Struct
+	30,  // 33: webhook.UpdateEventResponse.event_type:type_name -> webhook.EventType
+	96,  // 34: webhook.Event.payload:type_name -> google.protobuf.Struct
+	85,  // 35: webhook.Event.labels:type_name -> webhook.Event.LabelsEntry
+	95,  // 36: webhook.Event.created_at:type_name -> google.protobuf.Timestamp
+	95,  // 37: webhook.Event.expires_at:type_name -> google.protobuf.Timestamp
+	96,  // 38: webhook.PushEventRequest.payload:type_name -> google.protobuf.Struct
+	86,  // 39: webhook.PushEventRequest.labels:type_name -> webhook.PushEventRequest.LabelsEntry
+	40,  // 40: webhook.PushEventsRequest.events:type_name -> webhook.PushEventRequest
+	39,  // 41: webhook.GetEventResponse.event:type_name -> webhook.Event
+	95,  // 42: webhook.ListEventsRequest.since:type_name -> google.protobuf.Timestamp
+	95,  // 43: webhook.ListEventsRequest.until:type_name -> google.protobuf.Timestamp
+	39,  // 44: webhook.ListEventsResponse.events:type_name -> webhook.Event
+	39,  // 45: webhook.RepushEventResponse.event:type_name -> webhook.Event
+	87,  // 46: webhook.Subscription.label_filter:type_name -> webhook.Subscription.LabelFilterEntry
+	95,  // 47: webhook.Subscription.created_at:type_name -> google.protobuf.Timestamp
+	95,  // 48: webhook.Subscription.updated_at:type_name -> google.protobuf.Timestamp
+	88,  // 49: webhook.CreateSubscriptionRequest.label_filter:type_name -> webhook.CreateSubscriptionRequest.LabelFilterEntry
+	50,  // 50: webhook.CreateSubscriptionResponse.subscription:type_name -> webhook.Subscription
+	50,  // 51: webhook.GetSubscriptionResponse.subscription:type_name -> webhook.Subscription
+	50,  // 52: webhook.ListSubscriptionsResponse.subscriptions:type_name -> webhook.Subscription
+	89,  // 53: webhook.UpdateSubscriptionRequest.label_filter:type_name -> webhook.UpdateSubscriptionRequest.LabelFilterEntry
+	50,  // 54: webhook.UpdateSubscriptionResponse.subscription:type_name -> webhook.Subscription
+	96,  // 55: webhook.RenderTemplateRequest.payload:type_name -> google.protobuf.Struct
+	96,  // 56: webhook.TestFilterRequest.payload:type_name -> google.protobuf.Struct
+	90,  // 57: webhook.TestFilterRequest.labels:type_name -> webhook.TestFilterRequest.LabelsEntry
+	95,  // 58: webhook.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	95,  // 59: webhook.Delivery.last_attempt_at:type_name -> google.protobuf.Timestamp
+	95,  // 60: webhook.Delivery.created_at:type_name -> google.protobuf.Timestamp
+	95,  // 61: webhook.Delivery.updated_at:type_name -> google.protobuf.Timestamp
+	95,  // 62: webhook.Delivery.completed_at:type_name -> google.protobuf.Timestamp
+	95,  // 63: webhook.Delivery.expires_at:type_name -> google.protobuf.Timestamp
+	66,  // 64: webhook.Delivery.attempts:type_name -> webhook.DeliveryAttempt
+	95,  // 65: webhook.DeliveryAttempt.started_at:type_name -> google.protobuf.Timestamp
+	91,  // 66: webhook.DeliveryAttempt.request_headers:type_name -> webhook.DeliveryAttempt.RequestHeadersEntry
+	92,  // 67: webhook.DeliveryAttempt.response_headers:type_name -> webhook.DeliveryAttempt.ResponseHeadersEntry
+	95,  // 68: webhook.DeliveryAttempt.next_attempt_at:type_name -> google.protobuf.Timestamp
+	95,  // 69: webhook.ListDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	95,  // 70: webhook.ListDeliveriesRequest.until:type_name -> google.protobuf.Timestamp
+	65,  // 71: webhook.ListDeliveriesResponse.deliveries:type_name -> webhook.Delivery
+	65,  // 72: webhook.GetDeliveryResponse.delivery:type_name -> webhook.Delivery
+	65,  // 73: webhook.RetryDeliveryResponse.delivery:type_name -> webhook.Delivery
+	95,  // 74: webhook.RetryFailedDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	95,  // 75: webhook.GetWebhookHealthResponse.status_changed_at:type_name -> google.protobuf.Timestamp
+	93,  // 76: webhook.GetWebhookHealthResponse.error_counts:type_name -> webhook.GetWebhookHealthResponse.ErrorCountsEntry
+	95,  // 77: webhook.GetWebhookHealthResponse.failing_since:type_name -> google.protobuf.Timestamp
+	95,  // 78: webhook.GetWebhookHealthResponse.last_success_at:type_name -> google.protobuf.Timestamp
+	95,  // 79: webhook.GetWebhookHealthResponse.last_failure_at:type_name -> google.protobuf.Timestamp
+	78,  // 80: webhook.GetWebhookHealthResponse.transitions:type_name -> webhook.HealthTransition
+	77,  // 81: webhook.GetWebhookHealthResponse.timeline:type_name -> webhook.HealthPoint
+	95,  // 82: webhook.HealthPoint.at:type_name -> google.protobuf.Timestamp
+	95,  // 83: webhook.HealthTransition.at:type_name -> google.protobuf.Timestamp
+	94,  // 84: webhook.GetHealthSummaryResponse.webhooks_by_status:type_name -> webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
+	81,  // 85: webhook.GetHealthSummaryResponse.worst:type_name -> webhook.WebhookHealthSummary
+	77,  // 86: webhook.GetHealthSummaryResponse.timeline:type_name -> webhook.HealthPoint
+	1,   // 87: webhook.WebhookService.RegisterWebhook:input_type -> webhook.RegisterWebhookRequest
+	3,   // 88: webhook.WebhookService.GetWebhook:input_type -> webhook.GetWebhookRequest
+	5,   // 89: webhook.WebhookService.ListWebhooks:input_type -> webhook.ListWebhooksRequest
+	7,   // 90: webhook.WebhookService.UpdateWebhook:input_type -> webhook.UpdateWebhookRequest
+	9,   // 91: webhook.WebhookService.PauseWebhook:input_type -> webhook.PauseWebhookRequest
+	11,  // 92: webhook.WebhookService.ResumeWebhook:input_type -> webhook.ResumeWebhookRequest
+	13,  // 93: webhook.WebhookService.DeleteWebhook:input_type -> webhook.DeleteWebhookRequest
+	15,  // 94: webhook.WebhookService.RotateWebhookSecret:input_type -> webhook.RotateWebhookSecretRequest
+	16,  // 95: webhook.WebhookService.RevealWebhookSecret:input_type -> webhook.RevealWebhookSecretRequest
+	19,  // 96: webhook.WebhookService.SendTestEvent:input_type -> webhook.SendTestEventRequest
+	22,  // 97: webhook.WebhookService.RecoverWebhook:input_type -> webhook.RecoverWebhookRequest
+	24,  // 98: webhook.WebhookService.GetRecovery:input_type -> webhook.GetRecoveryRequest
+	26,  // 99: webhook.WebhookService.ListRecoveries:input_type -> webhook.ListRecoveriesRequest
+	28,  // 100: webhook.WebhookService.CancelRecovery:input_type -> webhook.CancelRecoveryRequest
+	31,  // 101: webhook.EventService.RegisterEvent:input_type -> webhook.RegisterEventRequest
+	33,  // 102: webhook.EventService.GetEventType:input_type -> webhook.GetEventTypeRequest
+	35,  // 103: webhook.EventService.ListEventTypes:input_type -> webhook.ListEventTypesRequest
+	37,  // 104: webhook.EventService.UpdateEvent:input_type -> webhook.UpdateEventRequest
+	40,  // 105: webhook.EventService.PushEvent:input_type -> webhook.PushEventRequest
+	42,  // 106: webhook.EventService.PushEvents:input_type -> webhook.PushEventsRequest
+	44,  // 107: webhook.EventService.GetEvent:input_type -> webhook.GetEventRequest
+	46,  // 108: webhook.EventService.ListEvents:input_type -> webhook.ListEventsRequest
+	48,  // 109: webhook.EventService.RepushEvent:input_type -> webhook.RepushEventRequest
+	51,  // 110: webhook.SubscriptionService.CreateSubscription:input_type -> webhook.CreateSubscriptionRequest
+	53,  // 111: webhook.SubscriptionService.GetSubscription:input_type -> webhook.GetSubscriptionRequest
+	55,  // 112: webhook.SubscriptionService.ListSubscriptions:input_type -> webhook.ListSubscriptionsRequest
+	57,  // 113: webhook.SubscriptionService.UpdateSubscription:input_type -> webhook.UpdateSubscriptionRequest
+	59,  // 114: webhook.SubscriptionService.DeleteSubscription:input_type -> webhook.DeleteSubscriptionRequest
+	61,  // 115: webhook.SubscriptionService.RenderTemplate:input_type -> webhook.RenderTemplateRequest
+	63,  // 116: webhook.SubscriptionService.TestFilter:input_type -> webhook.TestFilterRequest
+	67,  // 117: webhook.DeliveryService.ListDeliveries:input_type -> webhook.ListDeliveriesRequest
+	69,  // 118: webhook.DeliveryService.GetDelivery:input_type -> webhook.GetDeliveryRequest
+	71,  // 119: webhook.DeliveryService.RetryDelivery:input_type -> webhook.RetryDeliveryRequest
+	73,  // 120: webhook.DeliveryService.RetryFailedDeliveries:input_type -> webhook.RetryFailedDeliveriesRequest
+	75,  // 121: webhook.HealthService.GetWebhookHealth:input_type -> webhook.GetWebhookHealthRequest
+	79,  // 122: webhook.HealthService.GetHealthSummary:input_type -> webhook.GetHealthSummaryRequest
+	2,   // 123: webhook.WebhookService.RegisterWebhook:output_type -> webhook.RegisterWebhookResponse
+	4,   // 124: webhook.WebhookService.GetWebhook:output_type -> webhook.GetWebhookResponse
+	6,   // 125: webhook.WebhookService.ListWebhooks:output_type -> webhook.ListWebhooksResponse
+	8,   // 126: webhook.WebhookService.UpdateWebhook:output_type -> webhook.UpdateWebhookResponse
+	10,  // 127: webhook.WebhookService.PauseWebhook:output_type -> webhook.PauseWebhookResponse
+	12,  // 128: webhook.WebhookService.ResumeWebhook:output_type -> webhook.ResumeWebhookResponse
+	14,  // 129: webhook.WebhookService.DeleteWebhook:output_type -> webhook.DeleteWebhookResponse
+	18,  // 130: webhook.WebhookService.RotateWebhookSecret:output_type -> webhook.RotateWebhookSecretResponse
+	17,  // 131: webhook.WebhookService.RevealWebhookSecret:output_type -> webhook.RevealWebhookSecretResponse
+	20,  // 132: webhook.WebhookService.SendTestEvent:output_type -> webhook.SendTestEventResponse
+	23,  // 133: webhook.WebhookService.RecoverWebhook:output_type -> webhook.RecoverWebhookResponse
+	25,  // 134: webhook.WebhookService.GetRecovery:output_type -> webhook.GetRecoveryResponse
+	27,  // 135: webhook.WebhookService.ListRecoveries:output_type -> webhook.ListRecoveriesResponse
+	29,  // 136: webhook.WebhookService.CancelRecovery:output_type -> webhook.CancelRecoveryResponse
+	32,  // 137: webhook.EventService.RegisterEvent:output_type -> webhook.RegisterEventResponse
+	34,  // 138: webhook.EventService.GetEventType:output_type -> webhook.GetEventTypeResponse
+	36,  // 139: webhook.EventService.ListEventTypes:output_type -> webhook.ListEventTypesResponse
+	38,  // 140: webhook.EventService.UpdateEvent:output_type -> webhook.UpdateEventResponse
+	41,  // 141: webhook.EventService.PushEvent:output_type -> webhook.PushEventResponse
+	43,  // 142: webhook.EventService.PushEvents:output_type -> webhook.PushEventsResponse
+	45,  // 143: webhook.EventService.GetEvent:output_type -> webhook.GetEventResponse
+	47,  // 144: webhook.EventService.ListEvents:output_type -> webhook.ListEventsResponse
+	49,  // 145: webhook.EventService.RepushEvent:output_type -> webhook.RepushEventResponse
+	52,  // 146: webhook.SubscriptionService.CreateSubscription:output_type -> webhook.CreateSubscriptionResponse
+	54,  // 147: webhook.SubscriptionService.GetSubscription:output_type -> webhook.GetSubscriptionResponse
+	56,  // 148: webhook.SubscriptionService.ListSubscriptions:output_type -> webhook.ListSubscriptionsResponse
+	58,  // 149: webhook.SubscriptionService.UpdateSubscription:output_type -> webhook.UpdateSubscriptionResponse
+	60,  // 150: webhook.SubscriptionService.DeleteSubscription:output_type -> webhook.DeleteSubscriptionResponse
+	62,  // 151: webhook.SubscriptionService.RenderTemplate:output_type -> webhook.RenderTemplateResponse
+	64,  // 152: webhook.SubscriptionService.TestFilter:output_type -> webhook.TestFilterResponse
+	68,  // 153: webhook.DeliveryService.ListDeliveries:output_type -> webhook.ListDeliveriesResponse
+	70,  // 154: webhook.DeliveryService.GetDelivery:output_type -> webhook.GetDeliveryResponse
+	72,  // 155: webhook.DeliveryService.RetryDelivery:output_type -> webhook.RetryDeliveryResponse
+	74,  // 156: webhook.DeliveryService.RetryFailedDeliveries:output_type -> webhook.RetryFailedDeliveriesResponse
+	76,  // 157: webhook.HealthService.GetWebhookHealth:output_type -> webhook.GetWebhookHealthResponse
+	80,  // 158: webhook.HealthService.GetHealthSummary:output_type -> webhook.GetHealthSummaryResponse
+	123, // [123:159] is the sub-list for method output_type
+	87,  // [87:123] is the sub-list for method input_type
+	87,  // [87:87] is the sub-list for extension type_name
+	87,  // [87:87] is the sub-list for extension extendee
+	0,   // [0:87] is the sub-list for field type_name
 }
 
 func init() { file_proto_webhook_proto_init() }
@@ -5836,17 +6931,17 @@ func file_proto_webhook_proto_init() {
 	file_proto_webhook_proto_msgTypes[1].OneofWrappers = []any{}
 	file_proto_webhook_proto_msgTypes[7].OneofWrappers = []any{}
 	file_proto_webhook_proto_msgTypes[15].OneofWrappers = []any{}
-	file_proto_webhook_proto_msgTypes[20].OneofWrappers = []any{}
-	file_proto_webhook_proto_msgTypes[26].OneofWrappers = []any{}
-	file_proto_webhook_proto_msgTypes[40].OneofWrappers = []any{}
-	file_proto_webhook_proto_msgTypes[46].OneofWrappers = []any{}
+	file_proto_webhook_proto_msgTypes[31].OneofWrappers = []any{}
+	file_proto_webhook_proto_msgTypes[37].OneofWrappers = []any{}
+	file_proto_webhook_proto_msgTypes[51].OneofWrappers = []any{}
+	file_proto_webhook_proto_msgTypes[57].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_webhook_proto_rawDesc), len(file_proto_webhook_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   81,
+			NumMessages:   95,
 			NumExtensions: 0,
 			NumServices:   5,
 		},

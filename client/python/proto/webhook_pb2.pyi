@@ -7,8 +7,22 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CancelRecoveryRequest(_message.Message):
+    __slots__ = ["namespace", "recovery_id"]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    RECOVERY_ID_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    recovery_id: str
+    def __init__(self, recovery_id: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class CancelRecoveryResponse(_message.Message):
+    __slots__ = ["recovery"]
+    RECOVERY_FIELD_NUMBER: _ClassVar[int]
+    recovery: Recovery
+    def __init__(self, recovery: _Optional[_Union[Recovery, _Mapping]] = ...) -> None: ...
+
 class CreateSubscriptionRequest(_message.Message):
-    __slots__ = ["active", "event_name", "label_filter", "namespace", "template", "webhook_id"]
+    __slots__ = ["active", "event_name", "filter", "label_filter", "namespace", "template", "webhook_id"]
     class LabelFilterEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -18,17 +32,19 @@ class CreateSubscriptionRequest(_message.Message):
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     EVENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
     LABEL_FILTER_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     TEMPLATE_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
     active: bool
     event_name: str
+    filter: str
     label_filter: _containers.ScalarMap[str, str]
     namespace: str
     template: str
     webhook_id: str
-    def __init__(self, webhook_id: _Optional[str] = ..., event_name: _Optional[str] = ..., namespace: _Optional[str] = ..., active: bool = ..., label_filter: _Optional[_Mapping[str, str]] = ..., template: _Optional[str] = ...) -> None: ...
+    def __init__(self, webhook_id: _Optional[str] = ..., event_name: _Optional[str] = ..., namespace: _Optional[str] = ..., active: bool = ..., label_filter: _Optional[_Mapping[str, str]] = ..., template: _Optional[str] = ..., filter: _Optional[str] = ...) -> None: ...
 
 class CreateSubscriptionResponse(_message.Message):
     __slots__ = ["subscription", "subscription_id"]
@@ -272,6 +288,20 @@ class GetHealthSummaryResponse(_message.Message):
     worst: _containers.RepeatedCompositeFieldContainer[WebhookHealthSummary]
     def __init__(self, namespace: _Optional[str] = ..., webhooks_by_status: _Optional[_Mapping[str, int]] = ..., window_seconds: _Optional[int] = ..., attempts: _Optional[int] = ..., successes: _Optional[int] = ..., success_rate: _Optional[float] = ..., worst: _Optional[_Iterable[_Union[WebhookHealthSummary, _Mapping]]] = ..., timeline: _Optional[_Iterable[_Union[HealthPoint, _Mapping]]] = ...) -> None: ...
 
+class GetRecoveryRequest(_message.Message):
+    __slots__ = ["namespace", "recovery_id"]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    RECOVERY_ID_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    recovery_id: str
+    def __init__(self, recovery_id: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class GetRecoveryResponse(_message.Message):
+    __slots__ = ["recovery"]
+    RECOVERY_FIELD_NUMBER: _ClassVar[int]
+    recovery: Recovery
+    def __init__(self, recovery: _Optional[_Union[Recovery, _Mapping]] = ...) -> None: ...
+
 class GetSubscriptionRequest(_message.Message):
     __slots__ = ["namespace", "subscription_id"]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
@@ -460,6 +490,26 @@ class ListEventsResponse(_message.Message):
     next_cursor: str
     def __init__(self, events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
 
+class ListRecoveriesRequest(_message.Message):
+    __slots__ = ["cursor", "limit", "namespace", "webhook_id"]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    cursor: str
+    limit: int
+    namespace: str
+    webhook_id: str
+    def __init__(self, namespace: _Optional[str] = ..., webhook_id: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class ListRecoveriesResponse(_message.Message):
+    __slots__ = ["next_cursor", "recoveries"]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    RECOVERIES_FIELD_NUMBER: _ClassVar[int]
+    next_cursor: str
+    recoveries: _containers.RepeatedCompositeFieldContainer[Recovery]
+    def __init__(self, recoveries: _Optional[_Iterable[_Union[Recovery, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
 class ListSubscriptionsRequest(_message.Message):
     __slots__ = ["cursor", "event_name", "limit", "namespace", "webhook_id"]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
@@ -563,6 +613,52 @@ class PushEventsResponse(_message.Message):
     event_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, event_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class RecoverWebhookRequest(_message.Message):
+    __slots__ = ["namespace", "since", "until", "webhook_id"]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    since: _timestamp_pb2.Timestamp
+    until: _timestamp_pb2.Timestamp
+    webhook_id: str
+    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., since: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RecoverWebhookResponse(_message.Message):
+    __slots__ = ["recovery"]
+    RECOVERY_FIELD_NUMBER: _ClassVar[int]
+    recovery: Recovery
+    def __init__(self, recovery: _Optional[_Union[Recovery, _Mapping]] = ...) -> None: ...
+
+class Recovery(_message.Message):
+    __slots__ = ["created_at", "done", "error", "id", "namespace", "resent", "since", "status", "total", "until", "updated_at", "webhook_id"]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    RESENT_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    created_at: _timestamp_pb2.Timestamp
+    done: int
+    error: str
+    id: str
+    namespace: str
+    resent: int
+    since: _timestamp_pb2.Timestamp
+    status: str
+    total: int
+    until: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    webhook_id: str
+    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., webhook_id: _Optional[str] = ..., since: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[str] = ..., error: _Optional[str] = ..., total: _Optional[int] = ..., done: _Optional[int] = ..., resent: _Optional[int] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class RegisterEventRequest(_message.Message):
     __slots__ = ["active", "description", "name", "schema"]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
@@ -582,7 +678,7 @@ class RegisterEventResponse(_message.Message):
     def __init__(self, event_type: _Optional[_Union[EventType, _Mapping]] = ...) -> None: ...
 
 class RegisterWebhookRequest(_message.Message):
-    __slots__ = ["active", "description", "events", "headers", "max_attempts", "namespace", "rate_limit_per_second", "retry_schedule", "timeout_seconds", "url", "webhook_secret"]
+    __slots__ = ["active", "description", "events", "headers", "max_attempts", "namespace", "rate_limit_per_second", "retry_schedule", "signature_scheme", "timeout_seconds", "url", "webhook_secret"]
     class HeadersEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -598,6 +694,7 @@ class RegisterWebhookRequest(_message.Message):
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     RATE_LIMIT_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     RETRY_SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_SCHEME_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_SECRET_FIELD_NUMBER: _ClassVar[int]
@@ -609,20 +706,23 @@ class RegisterWebhookRequest(_message.Message):
     namespace: str
     rate_limit_per_second: int
     retry_schedule: _containers.RepeatedScalarFieldContainer[str]
+    signature_scheme: str
     timeout_seconds: int
     url: str
     webhook_secret: str
-    def __init__(self, namespace: _Optional[str] = ..., url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., active: bool = ..., webhook_secret: _Optional[str] = ..., description: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[int] = ..., max_attempts: _Optional[int] = ..., retry_schedule: _Optional[_Iterable[str]] = ..., rate_limit_per_second: _Optional[int] = ...) -> None: ...
+    def __init__(self, namespace: _Optional[str] = ..., url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., active: bool = ..., webhook_secret: _Optional[str] = ..., description: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[int] = ..., max_attempts: _Optional[int] = ..., retry_schedule: _Optional[_Iterable[str]] = ..., rate_limit_per_second: _Optional[int] = ..., signature_scheme: _Optional[str] = ...) -> None: ...
 
 class RegisterWebhookResponse(_message.Message):
-    __slots__ = ["webhook", "webhook_id", "webhook_secret"]
+    __slots__ = ["public_key", "webhook", "webhook_id", "webhook_secret"]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_SECRET_FIELD_NUMBER: _ClassVar[int]
+    public_key: str
     webhook: Webhook
     webhook_id: str
     webhook_secret: str
-    def __init__(self, webhook_id: _Optional[str] = ..., webhook: _Optional[_Union[Webhook, _Mapping]] = ..., webhook_secret: _Optional[str] = ...) -> None: ...
+    def __init__(self, webhook_id: _Optional[str] = ..., webhook: _Optional[_Union[Webhook, _Mapping]] = ..., webhook_secret: _Optional[str] = ..., public_key: _Optional[str] = ...) -> None: ...
 
 class RenderTemplateRequest(_message.Message):
     __slots__ = ["payload", "payload_json", "template"]
@@ -713,27 +813,57 @@ class RevealWebhookSecretResponse(_message.Message):
     def __init__(self, webhook_secret: _Optional[str] = ...) -> None: ...
 
 class RotateWebhookSecretRequest(_message.Message):
-    __slots__ = ["grace_period_seconds", "namespace", "webhook_id", "webhook_secret"]
+    __slots__ = ["grace_period_seconds", "namespace", "signature_scheme", "webhook_id", "webhook_secret"]
     GRACE_PERIOD_SECONDS_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_SCHEME_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_SECRET_FIELD_NUMBER: _ClassVar[int]
     grace_period_seconds: int
     namespace: str
+    signature_scheme: str
     webhook_id: str
     webhook_secret: str
-    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., webhook_secret: _Optional[str] = ..., grace_period_seconds: _Optional[int] = ...) -> None: ...
+    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., webhook_secret: _Optional[str] = ..., grace_period_seconds: _Optional[int] = ..., signature_scheme: _Optional[str] = ...) -> None: ...
 
 class RotateWebhookSecretResponse(_message.Message):
-    __slots__ = ["webhook", "webhook_secret"]
+    __slots__ = ["public_key", "webhook", "webhook_secret"]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_SECRET_FIELD_NUMBER: _ClassVar[int]
+    public_key: str
     webhook: Webhook
     webhook_secret: str
-    def __init__(self, webhook: _Optional[_Union[Webhook, _Mapping]] = ..., webhook_secret: _Optional[str] = ...) -> None: ...
+    def __init__(self, webhook: _Optional[_Union[Webhook, _Mapping]] = ..., webhook_secret: _Optional[str] = ..., public_key: _Optional[str] = ...) -> None: ...
+
+class SendTestEventRequest(_message.Message):
+    __slots__ = ["event_name", "namespace", "payload", "payload_json", "webhook_id"]
+    EVENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    event_name: str
+    namespace: str
+    payload: _struct_pb2.Struct
+    payload_json: str
+    webhook_id: str
+    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., event_name: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., payload_json: _Optional[str] = ...) -> None: ...
+
+class SendTestEventResponse(_message.Message):
+    __slots__ = ["delivery_id", "event_id", "payload", "payload_json"]
+    DELIVERY_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
+    delivery_id: str
+    event_id: str
+    payload: _struct_pb2.Struct
+    payload_json: str
+    def __init__(self, event_id: _Optional[str] = ..., delivery_id: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., payload_json: _Optional[str] = ...) -> None: ...
 
 class Subscription(_message.Message):
-    __slots__ = ["active", "created_at", "event_name", "id", "label_filter", "namespace", "template", "updated_at", "webhook_id"]
+    __slots__ = ["active", "created_at", "event_name", "filter", "id", "label_filter", "namespace", "template", "updated_at", "webhook_id"]
     class LabelFilterEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -744,6 +874,7 @@ class Subscription(_message.Message):
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     EVENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     LABEL_FILTER_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
@@ -753,13 +884,39 @@ class Subscription(_message.Message):
     active: bool
     created_at: _timestamp_pb2.Timestamp
     event_name: str
+    filter: str
     id: str
     label_filter: _containers.ScalarMap[str, str]
     namespace: str
     template: str
     updated_at: _timestamp_pb2.Timestamp
     webhook_id: str
-    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., webhook_id: _Optional[str] = ..., event_name: _Optional[str] = ..., active: bool = ..., label_filter: _Optional[_Mapping[str, str]] = ..., template: _Optional[str] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., webhook_id: _Optional[str] = ..., event_name: _Optional[str] = ..., active: bool = ..., label_filter: _Optional[_Mapping[str, str]] = ..., template: _Optional[str] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., filter: _Optional[str] = ...) -> None: ...
+
+class TestFilterRequest(_message.Message):
+    __slots__ = ["filter", "labels", "payload", "payload_json"]
+    class LabelsEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
+    filter: str
+    labels: _containers.ScalarMap[str, str]
+    payload: _struct_pb2.Struct
+    payload_json: str
+    def __init__(self, filter: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., payload_json: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class TestFilterResponse(_message.Message):
+    __slots__ = ["matched"]
+    MATCHED_FIELD_NUMBER: _ClassVar[int]
+    matched: bool
+    def __init__(self, matched: bool = ...) -> None: ...
 
 class UpdateEventRequest(_message.Message):
     __slots__ = ["active", "clear_schema", "description", "name", "schema"]
@@ -782,7 +939,7 @@ class UpdateEventResponse(_message.Message):
     def __init__(self, event_type: _Optional[_Union[EventType, _Mapping]] = ...) -> None: ...
 
 class UpdateSubscriptionRequest(_message.Message):
-    __slots__ = ["active", "clear_label_filter", "label_filter", "namespace", "subscription_id", "template"]
+    __slots__ = ["active", "clear_label_filter", "filter", "label_filter", "namespace", "subscription_id", "template"]
     class LabelFilterEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -792,17 +949,19 @@ class UpdateSubscriptionRequest(_message.Message):
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     CLEAR_LABEL_FILTER_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
     LABEL_FILTER_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     TEMPLATE_FIELD_NUMBER: _ClassVar[int]
     active: bool
     clear_label_filter: bool
+    filter: str
     label_filter: _containers.ScalarMap[str, str]
     namespace: str
     subscription_id: str
     template: str
-    def __init__(self, subscription_id: _Optional[str] = ..., namespace: _Optional[str] = ..., active: bool = ..., label_filter: _Optional[_Mapping[str, str]] = ..., clear_label_filter: bool = ..., template: _Optional[str] = ...) -> None: ...
+    def __init__(self, subscription_id: _Optional[str] = ..., namespace: _Optional[str] = ..., active: bool = ..., label_filter: _Optional[_Mapping[str, str]] = ..., clear_label_filter: bool = ..., template: _Optional[str] = ..., filter: _Optional[str] = ...) -> None: ...
 
 class UpdateSubscriptionResponse(_message.Message):
     __slots__ = ["subscription"]
@@ -854,7 +1013,7 @@ class UpdateWebhookResponse(_message.Message):
     def __init__(self, webhook: _Optional[_Union[Webhook, _Mapping]] = ...) -> None: ...
 
 class Webhook(_message.Message):
-    __slots__ = ["active", "created_at", "description", "events", "headers", "id", "max_attempts", "namespace", "rate_limit_per_second", "retry_schedule", "state", "state_changed_at", "state_reason", "timeout_seconds", "updated_at", "url"]
+    __slots__ = ["active", "created_at", "description", "events", "headers", "id", "max_attempts", "namespace", "public_key", "rate_limit_per_second", "retry_schedule", "signature_scheme", "state", "state_changed_at", "state_reason", "timeout_seconds", "updated_at", "url"]
     class HeadersEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -870,8 +1029,10 @@ class Webhook(_message.Message):
     ID_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
     RATE_LIMIT_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     RETRY_SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_SCHEME_FIELD_NUMBER: _ClassVar[int]
     STATE_CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     STATE_REASON_FIELD_NUMBER: _ClassVar[int]
@@ -886,15 +1047,17 @@ class Webhook(_message.Message):
     id: str
     max_attempts: int
     namespace: str
+    public_key: str
     rate_limit_per_second: int
     retry_schedule: _containers.RepeatedScalarFieldContainer[str]
+    signature_scheme: str
     state: str
     state_changed_at: _timestamp_pb2.Timestamp
     state_reason: str
     timeout_seconds: int
     updated_at: _timestamp_pb2.Timestamp
     url: str
-    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., url: _Optional[str] = ..., description: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., active: bool = ..., state: _Optional[str] = ..., state_reason: _Optional[str] = ..., state_changed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[int] = ..., max_attempts: _Optional[int] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., retry_schedule: _Optional[_Iterable[str]] = ..., rate_limit_per_second: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., url: _Optional[str] = ..., description: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., active: bool = ..., state: _Optional[str] = ..., state_reason: _Optional[str] = ..., state_changed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[int] = ..., max_attempts: _Optional[int] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., retry_schedule: _Optional[_Iterable[str]] = ..., rate_limit_per_second: _Optional[int] = ..., signature_scheme: _Optional[str] = ..., public_key: _Optional[str] = ...) -> None: ...
 
 class WebhookHealthSummary(_message.Message):
     __slots__ = ["attempts", "consecutive_failures", "health_status", "status_reason", "success_rate", "webhook_id"]

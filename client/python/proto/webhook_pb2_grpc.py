@@ -60,6 +60,31 @@ class WebhookServiceStub(object):
                 request_serializer=proto_dot_webhook__pb2.RevealWebhookSecretRequest.SerializeToString,
                 response_deserializer=proto_dot_webhook__pb2.RevealWebhookSecretResponse.FromString,
                 )
+        self.SendTestEvent = channel.unary_unary(
+                '/webhook.WebhookService/SendTestEvent',
+                request_serializer=proto_dot_webhook__pb2.SendTestEventRequest.SerializeToString,
+                response_deserializer=proto_dot_webhook__pb2.SendTestEventResponse.FromString,
+                )
+        self.RecoverWebhook = channel.unary_unary(
+                '/webhook.WebhookService/RecoverWebhook',
+                request_serializer=proto_dot_webhook__pb2.RecoverWebhookRequest.SerializeToString,
+                response_deserializer=proto_dot_webhook__pb2.RecoverWebhookResponse.FromString,
+                )
+        self.GetRecovery = channel.unary_unary(
+                '/webhook.WebhookService/GetRecovery',
+                request_serializer=proto_dot_webhook__pb2.GetRecoveryRequest.SerializeToString,
+                response_deserializer=proto_dot_webhook__pb2.GetRecoveryResponse.FromString,
+                )
+        self.ListRecoveries = channel.unary_unary(
+                '/webhook.WebhookService/ListRecoveries',
+                request_serializer=proto_dot_webhook__pb2.ListRecoveriesRequest.SerializeToString,
+                response_deserializer=proto_dot_webhook__pb2.ListRecoveriesResponse.FromString,
+                )
+        self.CancelRecovery = channel.unary_unary(
+                '/webhook.WebhookService/CancelRecovery',
+                request_serializer=proto_dot_webhook__pb2.CancelRecoveryRequest.SerializeToString,
+                response_deserializer=proto_dot_webhook__pb2.CancelRecoveryResponse.FromString,
+                )
 
 
 class WebhookServiceServicer(object):
@@ -137,6 +162,47 @@ class WebhookServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SendTestEvent(self, request, context):
+        """SendTestEvent sends an example event of a type to one webhook only,
+        whatever its subscriptions: the payload given, else one generated from
+        the type's JSON Schema. Follow the delivery with GetDelivery.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecoverWebhook(self, request, context):
+        """RecoverWebhook re-sends to a webhook every event of its subscribed
+        types pushed since a time (and until another) that it did not receive
+        successfully. It runs in the background; started twice with the same
+        range while running, it returns the running recovery.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRecovery(self, request, context):
+        """GetRecovery returns a recovery and its progress.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRecoveries(self, request, context):
+        """ListRecoveries lists a namespace's recoveries, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelRecovery(self, request, context):
+        """CancelRecovery stops a running recovery; what it re-sent already goes
+        on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WebhookServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -184,6 +250,31 @@ def add_WebhookServiceServicer_to_server(servicer, server):
                     servicer.RevealWebhookSecret,
                     request_deserializer=proto_dot_webhook__pb2.RevealWebhookSecretRequest.FromString,
                     response_serializer=proto_dot_webhook__pb2.RevealWebhookSecretResponse.SerializeToString,
+            ),
+            'SendTestEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendTestEvent,
+                    request_deserializer=proto_dot_webhook__pb2.SendTestEventRequest.FromString,
+                    response_serializer=proto_dot_webhook__pb2.SendTestEventResponse.SerializeToString,
+            ),
+            'RecoverWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecoverWebhook,
+                    request_deserializer=proto_dot_webhook__pb2.RecoverWebhookRequest.FromString,
+                    response_serializer=proto_dot_webhook__pb2.RecoverWebhookResponse.SerializeToString,
+            ),
+            'GetRecovery': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRecovery,
+                    request_deserializer=proto_dot_webhook__pb2.GetRecoveryRequest.FromString,
+                    response_serializer=proto_dot_webhook__pb2.GetRecoveryResponse.SerializeToString,
+            ),
+            'ListRecoveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRecoveries,
+                    request_deserializer=proto_dot_webhook__pb2.ListRecoveriesRequest.FromString,
+                    response_serializer=proto_dot_webhook__pb2.ListRecoveriesResponse.SerializeToString,
+            ),
+            'CancelRecovery': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelRecovery,
+                    request_deserializer=proto_dot_webhook__pb2.CancelRecoveryRequest.FromString,
+                    response_serializer=proto_dot_webhook__pb2.CancelRecoveryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -346,6 +437,91 @@ class WebhookService(object):
         return grpc.experimental.unary_unary(request, target, '/webhook.WebhookService/RevealWebhookSecret',
             proto_dot_webhook__pb2.RevealWebhookSecretRequest.SerializeToString,
             proto_dot_webhook__pb2.RevealWebhookSecretResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SendTestEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/webhook.WebhookService/SendTestEvent',
+            proto_dot_webhook__pb2.SendTestEventRequest.SerializeToString,
+            proto_dot_webhook__pb2.SendTestEventResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RecoverWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/webhook.WebhookService/RecoverWebhook',
+            proto_dot_webhook__pb2.RecoverWebhookRequest.SerializeToString,
+            proto_dot_webhook__pb2.RecoverWebhookResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetRecovery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/webhook.WebhookService/GetRecovery',
+            proto_dot_webhook__pb2.GetRecoveryRequest.SerializeToString,
+            proto_dot_webhook__pb2.GetRecoveryResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListRecoveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/webhook.WebhookService/ListRecoveries',
+            proto_dot_webhook__pb2.ListRecoveriesRequest.SerializeToString,
+            proto_dot_webhook__pb2.ListRecoveriesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CancelRecovery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/webhook.WebhookService/CancelRecovery',
+            proto_dot_webhook__pb2.CancelRecoveryRequest.SerializeToString,
+            proto_dot_webhook__pb2.CancelRecoveryResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
@@ -732,6 +908,11 @@ class SubscriptionServiceStub(object):
                 request_serializer=proto_dot_webhook__pb2.RenderTemplateRequest.SerializeToString,
                 response_deserializer=proto_dot_webhook__pb2.RenderTemplateResponse.FromString,
                 )
+        self.TestFilter = channel.unary_unary(
+                '/webhook.SubscriptionService/TestFilter',
+                request_serializer=proto_dot_webhook__pb2.TestFilterRequest.SerializeToString,
+                response_deserializer=proto_dot_webhook__pb2.TestFilterResponse.FromString,
+                )
 
 
 class SubscriptionServiceServicer(object):
@@ -785,6 +966,14 @@ class SubscriptionServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TestFilter(self, request, context):
+        """TestFilter evaluates a payload filter over a sample event, as fan-out
+        would, and saves nothing: for trying a filter before saving it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SubscriptionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -817,6 +1006,11 @@ def add_SubscriptionServiceServicer_to_server(servicer, server):
                     servicer.RenderTemplate,
                     request_deserializer=proto_dot_webhook__pb2.RenderTemplateRequest.FromString,
                     response_serializer=proto_dot_webhook__pb2.RenderTemplateResponse.SerializeToString,
+            ),
+            'TestFilter': grpc.unary_unary_rpc_method_handler(
+                    servicer.TestFilter,
+                    request_deserializer=proto_dot_webhook__pb2.TestFilterRequest.FromString,
+                    response_serializer=proto_dot_webhook__pb2.TestFilterResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -928,6 +1122,23 @@ class SubscriptionService(object):
         return grpc.experimental.unary_unary(request, target, '/webhook.SubscriptionService/RenderTemplate',
             proto_dot_webhook__pb2.RenderTemplateRequest.SerializeToString,
             proto_dot_webhook__pb2.RenderTemplateResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def TestFilter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/webhook.SubscriptionService/TestFilter',
+            proto_dot_webhook__pb2.TestFilterRequest.SerializeToString,
+            proto_dot_webhook__pb2.TestFilterResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

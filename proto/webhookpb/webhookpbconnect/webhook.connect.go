@@ -79,6 +79,21 @@ const (
 	// WebhookServiceRevealWebhookSecretProcedure is the fully-qualified name of the WebhookService's
 	// RevealWebhookSecret RPC.
 	WebhookServiceRevealWebhookSecretProcedure = "/webhook.WebhookService/RevealWebhookSecret"
+	// WebhookServiceSendTestEventProcedure is the fully-qualified name of the WebhookService's
+	// SendTestEvent RPC.
+	WebhookServiceSendTestEventProcedure = "/webhook.WebhookService/SendTestEvent"
+	// WebhookServiceRecoverWebhookProcedure is the fully-qualified name of the WebhookService's
+	// RecoverWebhook RPC.
+	WebhookServiceRecoverWebhookProcedure = "/webhook.WebhookService/RecoverWebhook"
+	// WebhookServiceGetRecoveryProcedure is the fully-qualified name of the WebhookService's
+	// GetRecovery RPC.
+	WebhookServiceGetRecoveryProcedure = "/webhook.WebhookService/GetRecovery"
+	// WebhookServiceListRecoveriesProcedure is the fully-qualified name of the WebhookService's
+	// ListRecoveries RPC.
+	WebhookServiceListRecoveriesProcedure = "/webhook.WebhookService/ListRecoveries"
+	// WebhookServiceCancelRecoveryProcedure is the fully-qualified name of the WebhookService's
+	// CancelRecovery RPC.
+	WebhookServiceCancelRecoveryProcedure = "/webhook.WebhookService/CancelRecovery"
 	// EventServiceRegisterEventProcedure is the fully-qualified name of the EventService's
 	// RegisterEvent RPC.
 	EventServiceRegisterEventProcedure = "/webhook.EventService/RegisterEvent"
@@ -120,6 +135,9 @@ const (
 	// SubscriptionServiceRenderTemplateProcedure is the fully-qualified name of the
 	// SubscriptionService's RenderTemplate RPC.
 	SubscriptionServiceRenderTemplateProcedure = "/webhook.SubscriptionService/RenderTemplate"
+	// SubscriptionServiceTestFilterProcedure is the fully-qualified name of the SubscriptionService's
+	// TestFilter RPC.
+	SubscriptionServiceTestFilterProcedure = "/webhook.SubscriptionService/TestFilter"
 	// DeliveryServiceListDeliveriesProcedure is the fully-qualified name of the DeliveryService's
 	// ListDeliveries RPC.
 	DeliveryServiceListDeliveriesProcedure = "/webhook.DeliveryService/ListDeliveries"
@@ -168,6 +186,22 @@ type WebhookServiceClient interface {
 	// RevealWebhookSecret returns a webhook's current signing secret, for a
 	// dashboard's "reveal": no other read returns it.
 	RevealWebhookSecret(context.Context, *webhookpb.RevealWebhookSecretRequest) (*webhookpb.RevealWebhookSecretResponse, error)
+	// SendTestEvent sends an example event of a type to one webhook only,
+	// whatever its subscriptions: the payload given, else one generated from
+	// the type's JSON Schema. Follow the delivery with GetDelivery.
+	SendTestEvent(context.Context, *webhookpb.SendTestEventRequest) (*webhookpb.SendTestEventResponse, error)
+	// RecoverWebhook re-sends to a webhook every event of its subscribed
+	// types pushed since a time (and until another) that it did not receive
+	// successfully. It runs in the background; started twice with the same
+	// range while running, it returns the running recovery.
+	RecoverWebhook(context.Context, *webhookpb.RecoverWebhookRequest) (*webhookpb.RecoverWebhookResponse, error)
+	// GetRecovery returns a recovery and its progress.
+	GetRecovery(context.Context, *webhookpb.GetRecoveryRequest) (*webhookpb.GetRecoveryResponse, error)
+	// ListRecoveries lists a namespace's recoveries, newest first.
+	ListRecoveries(context.Context, *webhookpb.ListRecoveriesRequest) (*webhookpb.ListRecoveriesResponse, error)
+	// CancelRecovery stops a running recovery; what it re-sent already goes
+	// on.
+	CancelRecovery(context.Context, *webhookpb.CancelRecoveryRequest) (*webhookpb.CancelRecoveryResponse, error)
 }
 
 // NewWebhookServiceClient constructs a client for the webhook.WebhookService service. By default,
@@ -235,6 +269,36 @@ func NewWebhookServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(webhookServiceMethods.ByName("RevealWebhookSecret")),
 			connect.WithClientOptions(opts...),
 		),
+		sendTestEvent: connect.NewClient[webhookpb.SendTestEventRequest, webhookpb.SendTestEventResponse](
+			httpClient,
+			baseURL+WebhookServiceSendTestEventProcedure,
+			connect.WithSchema(webhookServiceMethods.ByName("SendTestEvent")),
+			connect.WithClientOptions(opts...),
+		),
+		recoverWebhook: connect.NewClient[webhookpb.RecoverWebhookRequest, webhookpb.RecoverWebhookResponse](
+			httpClient,
+			baseURL+WebhookServiceRecoverWebhookProcedure,
+			connect.WithSchema(webhookServiceMethods.ByName("RecoverWebhook")),
+			connect.WithClientOptions(opts...),
+		),
+		getRecovery: connect.NewClient[webhookpb.GetRecoveryRequest, webhookpb.GetRecoveryResponse](
+			httpClient,
+			baseURL+WebhookServiceGetRecoveryProcedure,
+			connect.WithSchema(webhookServiceMethods.ByName("GetRecovery")),
+			connect.WithClientOptions(opts...),
+		),
+		listRecoveries: connect.NewClient[webhookpb.ListRecoveriesRequest, webhookpb.ListRecoveriesResponse](
+			httpClient,
+			baseURL+WebhookServiceListRecoveriesProcedure,
+			connect.WithSchema(webhookServiceMethods.ByName("ListRecoveries")),
+			connect.WithClientOptions(opts...),
+		),
+		cancelRecovery: connect.NewClient[webhookpb.CancelRecoveryRequest, webhookpb.CancelRecoveryResponse](
+			httpClient,
+			baseURL+WebhookServiceCancelRecoveryProcedure,
+			connect.WithSchema(webhookServiceMethods.ByName("CancelRecovery")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -249,6 +313,11 @@ type webhookServiceClient struct {
 	deleteWebhook       *connect.Client[webhookpb.DeleteWebhookRequest, webhookpb.DeleteWebhookResponse]
 	rotateWebhookSecret *connect.Client[webhookpb.RotateWebhookSecretRequest, webhookpb.RotateWebhookSecretResponse]
 	revealWebhookSecret *connect.Client[webhookpb.RevealWebhookSecretRequest, webhookpb.RevealWebhookSecretResponse]
+	sendTestEvent       *connect.Client[webhookpb.SendTestEventRequest, webhookpb.SendTestEventResponse]
+	recoverWebhook      *connect.Client[webhookpb.RecoverWebhookRequest, webhookpb.RecoverWebhookResponse]
+	getRecovery         *connect.Client[webhookpb.GetRecoveryRequest, webhookpb.GetRecoveryResponse]
+	listRecoveries      *connect.Client[webhookpb.ListRecoveriesRequest, webhookpb.ListRecoveriesResponse]
+	cancelRecovery      *connect.Client[webhookpb.CancelRecoveryRequest, webhookpb.CancelRecoveryResponse]
 }
 
 // RegisterWebhook calls webhook.WebhookService.RegisterWebhook.
@@ -332,6 +401,51 @@ func (c *webhookServiceClient) RevealWebhookSecret(ctx context.Context, req *web
 	return nil, err
 }
 
+// SendTestEvent calls webhook.WebhookService.SendTestEvent.
+func (c *webhookServiceClient) SendTestEvent(ctx context.Context, req *webhookpb.SendTestEventRequest) (*webhookpb.SendTestEventResponse, error) {
+	response, err := c.sendTestEvent.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RecoverWebhook calls webhook.WebhookService.RecoverWebhook.
+func (c *webhookServiceClient) RecoverWebhook(ctx context.Context, req *webhookpb.RecoverWebhookRequest) (*webhookpb.RecoverWebhookResponse, error) {
+	response, err := c.recoverWebhook.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetRecovery calls webhook.WebhookService.GetRecovery.
+func (c *webhookServiceClient) GetRecovery(ctx context.Context, req *webhookpb.GetRecoveryRequest) (*webhookpb.GetRecoveryResponse, error) {
+	response, err := c.getRecovery.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListRecoveries calls webhook.WebhookService.ListRecoveries.
+func (c *webhookServiceClient) ListRecoveries(ctx context.Context, req *webhookpb.ListRecoveriesRequest) (*webhookpb.ListRecoveriesResponse, error) {
+	response, err := c.listRecoveries.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// CancelRecovery calls webhook.WebhookService.CancelRecovery.
+func (c *webhookServiceClient) CancelRecovery(ctx context.Context, req *webhookpb.CancelRecoveryRequest) (*webhookpb.CancelRecoveryResponse, error) {
+	response, err := c.cancelRecovery.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // WebhookServiceHandler is an implementation of the webhook.WebhookService service.
 type WebhookServiceHandler interface {
 	// RegisterWebhook registers a webhook and subscribes it to the given
@@ -360,6 +474,22 @@ type WebhookServiceHandler interface {
 	// RevealWebhookSecret returns a webhook's current signing secret, for a
 	// dashboard's "reveal": no other read returns it.
 	RevealWebhookSecret(context.Context, *webhookpb.RevealWebhookSecretRequest) (*webhookpb.RevealWebhookSecretResponse, error)
+	// SendTestEvent sends an example event of a type to one webhook only,
+	// whatever its subscriptions: the payload given, else one generated from
+	// the type's JSON Schema. Follow the delivery with GetDelivery.
+	SendTestEvent(context.Context, *webhookpb.SendTestEventRequest) (*webhookpb.SendTestEventResponse, error)
+	// RecoverWebhook re-sends to a webhook every event of its subscribed
+	// types pushed since a time (and until another) that it did not receive
+	// successfully. It runs in the background; started twice with the same
+	// range while running, it returns the running recovery.
+	RecoverWebhook(context.Context, *webhookpb.RecoverWebhookRequest) (*webhookpb.RecoverWebhookResponse, error)
+	// GetRecovery returns a recovery and its progress.
+	GetRecovery(context.Context, *webhookpb.GetRecoveryRequest) (*webhookpb.GetRecoveryResponse, error)
+	// ListRecoveries lists a namespace's recoveries, newest first.
+	ListRecoveries(context.Context, *webhookpb.ListRecoveriesRequest) (*webhookpb.ListRecoveriesResponse, error)
+	// CancelRecovery stops a running recovery; what it re-sent already goes
+	// on.
+	CancelRecovery(context.Context, *webhookpb.CancelRecoveryRequest) (*webhookpb.CancelRecoveryResponse, error)
 }
 
 // NewWebhookServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -423,6 +553,36 @@ func NewWebhookServiceHandler(svc WebhookServiceHandler, opts ...connect.Handler
 		connect.WithSchema(webhookServiceMethods.ByName("RevealWebhookSecret")),
 		connect.WithHandlerOptions(opts...),
 	)
+	webhookServiceSendTestEventHandler := connect.NewUnaryHandlerSimple(
+		WebhookServiceSendTestEventProcedure,
+		svc.SendTestEvent,
+		connect.WithSchema(webhookServiceMethods.ByName("SendTestEvent")),
+		connect.WithHandlerOptions(opts...),
+	)
+	webhookServiceRecoverWebhookHandler := connect.NewUnaryHandlerSimple(
+		WebhookServiceRecoverWebhookProcedure,
+		svc.RecoverWebhook,
+		connect.WithSchema(webhookServiceMethods.ByName("RecoverWebhook")),
+		connect.WithHandlerOptions(opts...),
+	)
+	webhookServiceGetRecoveryHandler := connect.NewUnaryHandlerSimple(
+		WebhookServiceGetRecoveryProcedure,
+		svc.GetRecovery,
+		connect.WithSchema(webhookServiceMethods.ByName("GetRecovery")),
+		connect.WithHandlerOptions(opts...),
+	)
+	webhookServiceListRecoveriesHandler := connect.NewUnaryHandlerSimple(
+		WebhookServiceListRecoveriesProcedure,
+		svc.ListRecoveries,
+		connect.WithSchema(webhookServiceMethods.ByName("ListRecoveries")),
+		connect.WithHandlerOptions(opts...),
+	)
+	webhookServiceCancelRecoveryHandler := connect.NewUnaryHandlerSimple(
+		WebhookServiceCancelRecoveryProcedure,
+		svc.CancelRecovery,
+		connect.WithSchema(webhookServiceMethods.ByName("CancelRecovery")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/webhook.WebhookService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case WebhookServiceRegisterWebhookProcedure:
@@ -443,6 +603,16 @@ func NewWebhookServiceHandler(svc WebhookServiceHandler, opts ...connect.Handler
 			webhookServiceRotateWebhookSecretHandler.ServeHTTP(w, r)
 		case WebhookServiceRevealWebhookSecretProcedure:
 			webhookServiceRevealWebhookSecretHandler.ServeHTTP(w, r)
+		case WebhookServiceSendTestEventProcedure:
+			webhookServiceSendTestEventHandler.ServeHTTP(w, r)
+		case WebhookServiceRecoverWebhookProcedure:
+			webhookServiceRecoverWebhookHandler.ServeHTTP(w, r)
+		case WebhookServiceGetRecoveryProcedure:
+			webhookServiceGetRecoveryHandler.ServeHTTP(w, r)
+		case WebhookServiceListRecoveriesProcedure:
+			webhookServiceListRecoveriesHandler.ServeHTTP(w, r)
+		case WebhookServiceCancelRecoveryProcedure:
+			webhookServiceCancelRecoveryHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -486,6 +656,26 @@ func (UnimplementedWebhookServiceHandler) RotateWebhookSecret(context.Context, *
 
 func (UnimplementedWebhookServiceHandler) RevealWebhookSecret(context.Context, *webhookpb.RevealWebhookSecretRequest) (*webhookpb.RevealWebhookSecretResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("webhook.WebhookService.RevealWebhookSecret is not implemented"))
+}
+
+func (UnimplementedWebhookServiceHandler) SendTestEvent(context.Context, *webhookpb.SendTestEventRequest) (*webhookpb.SendTestEventResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("webhook.WebhookService.SendTestEvent is not implemented"))
+}
+
+func (UnimplementedWebhookServiceHandler) RecoverWebhook(context.Context, *webhookpb.RecoverWebhookRequest) (*webhookpb.RecoverWebhookResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("webhook.WebhookService.RecoverWebhook is not implemented"))
+}
+
+func (UnimplementedWebhookServiceHandler) GetRecovery(context.Context, *webhookpb.GetRecoveryRequest) (*webhookpb.GetRecoveryResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("webhook.WebhookService.GetRecovery is not implemented"))
+}
+
+func (UnimplementedWebhookServiceHandler) ListRecoveries(context.Context, *webhookpb.ListRecoveriesRequest) (*webhookpb.ListRecoveriesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("webhook.WebhookService.ListRecoveries is not implemented"))
+}
+
+func (UnimplementedWebhookServiceHandler) CancelRecovery(context.Context, *webhookpb.CancelRecoveryRequest) (*webhookpb.CancelRecoveryResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("webhook.WebhookService.CancelRecovery is not implemented"))
 }
 
 // EventServiceClient is a client for the webhook.EventService service.
@@ -849,6 +1039,9 @@ type SubscriptionServiceClient interface {
 	// delivery would, and saves nothing: for trying a template before saving
 	// it.
 	RenderTemplate(context.Context, *webhookpb.RenderTemplateRequest) (*webhookpb.RenderTemplateResponse, error)
+	// TestFilter evaluates a payload filter over a sample event, as fan-out
+	// would, and saves nothing: for trying a filter before saving it.
+	TestFilter(context.Context, *webhookpb.TestFilterRequest) (*webhookpb.TestFilterResponse, error)
 }
 
 // NewSubscriptionServiceClient constructs a client for the webhook.SubscriptionService service. By
@@ -898,6 +1091,12 @@ func NewSubscriptionServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithSchema(subscriptionServiceMethods.ByName("RenderTemplate")),
 			connect.WithClientOptions(opts...),
 		),
+		testFilter: connect.NewClient[webhookpb.TestFilterRequest, webhookpb.TestFilterResponse](
+			httpClient,
+			baseURL+SubscriptionServiceTestFilterProcedure,
+			connect.WithSchema(subscriptionServiceMethods.ByName("TestFilter")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -909,6 +1108,7 @@ type subscriptionServiceClient struct {
 	updateSubscription *connect.Client[webhookpb.UpdateSubscriptionRequest, webhookpb.UpdateSubscriptionResponse]
 	deleteSubscription *connect.Client[webhookpb.DeleteSubscriptionRequest, webhookpb.DeleteSubscriptionResponse]
 	renderTemplate     *connect.Client[webhookpb.RenderTemplateRequest, webhookpb.RenderTemplateResponse]
+	testFilter         *connect.Client[webhookpb.TestFilterRequest, webhookpb.TestFilterResponse]
 }
 
 // CreateSubscription calls webhook.SubscriptionService.CreateSubscription.
@@ -965,6 +1165,15 @@ func (c *subscriptionServiceClient) RenderTemplate(ctx context.Context, req *web
 	return nil, err
 }
 
+// TestFilter calls webhook.SubscriptionService.TestFilter.
+func (c *subscriptionServiceClient) TestFilter(ctx context.Context, req *webhookpb.TestFilterRequest) (*webhookpb.TestFilterResponse, error) {
+	response, err := c.testFilter.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // SubscriptionServiceHandler is an implementation of the webhook.SubscriptionService service.
 type SubscriptionServiceHandler interface {
 	// CreateSubscription subscribes a webhook to an event type. A webhook has
@@ -984,6 +1193,9 @@ type SubscriptionServiceHandler interface {
 	// delivery would, and saves nothing: for trying a template before saving
 	// it.
 	RenderTemplate(context.Context, *webhookpb.RenderTemplateRequest) (*webhookpb.RenderTemplateResponse, error)
+	// TestFilter evaluates a payload filter over a sample event, as fan-out
+	// would, and saves nothing: for trying a filter before saving it.
+	TestFilter(context.Context, *webhookpb.TestFilterRequest) (*webhookpb.TestFilterResponse, error)
 }
 
 // NewSubscriptionServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -1029,6 +1241,12 @@ func NewSubscriptionServiceHandler(svc SubscriptionServiceHandler, opts ...conne
 		connect.WithSchema(subscriptionServiceMethods.ByName("RenderTemplate")),
 		connect.WithHandlerOptions(opts...),
 	)
+	subscriptionServiceTestFilterHandler := connect.NewUnaryHandlerSimple(
+		SubscriptionServiceTestFilterProcedure,
+		svc.TestFilter,
+		connect.WithSchema(subscriptionServiceMethods.ByName("TestFilter")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/webhook.SubscriptionService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case SubscriptionServiceCreateSubscriptionProcedure:
@@ -1043,6 +1261,8 @@ func NewSubscriptionServiceHandler(svc SubscriptionServiceHandler, opts ...conne
 			subscriptionServiceDeleteSubscriptionHandler.ServeHTTP(w, r)
 		case SubscriptionServiceRenderTemplateProcedure:
 			subscriptionServiceRenderTemplateHandler.ServeHTTP(w, r)
+		case SubscriptionServiceTestFilterProcedure:
+			subscriptionServiceTestFilterHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -1074,6 +1294,10 @@ func (UnimplementedSubscriptionServiceHandler) DeleteSubscription(context.Contex
 
 func (UnimplementedSubscriptionServiceHandler) RenderTemplate(context.Context, *webhookpb.RenderTemplateRequest) (*webhookpb.RenderTemplateResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("webhook.SubscriptionService.RenderTemplate is not implemented"))
+}
+
+func (UnimplementedSubscriptionServiceHandler) TestFilter(context.Context, *webhookpb.TestFilterRequest) (*webhookpb.TestFilterResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("webhook.SubscriptionService.TestFilter is not implemented"))
 }
 
 // DeliveryServiceClient is a client for the webhook.DeliveryService service.
