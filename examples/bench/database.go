@@ -65,7 +65,10 @@ func openDatabase(ctx context.Context, quiet *slog.Logger) (*database, error) {
 		// Not allowed to create databases: schemas in DATABASE_URL's will do.
 		d.url = srv.URL
 	default:
-		return nil, errors.Join(fmt.Errorf("create database %s: %w", name, err), srv.Close())
+		// Interrupted, CREATE DATABASE may still have been done: drop what
+		// there is.
+		return nil, errors.Join(fmt.Errorf("create database %s: %w", name, err),
+			dropDatabase(context.WithoutCancel(ctx), srv.URL, name), srv.Close())
 	}
 	if d.admin, err = d.pool(ctx, "", 4, "admin"); err != nil {
 		return nil, errors.Join(err, d.close(context.WithoutCancel(ctx)))
