@@ -231,6 +231,7 @@ type txFixture struct {
 	sub      *subscription.Subscription
 	event    *event.Event
 	delivery *delivery.Delivery // set by the cases that make one
+	recovery *webhook.Recovery  // likewise
 }
 
 func newTxFixture(t *testing.T, b *testBundle) *txFixture {
@@ -449,6 +450,46 @@ func TestTxTwins(t *testing.T) {
 			check: func(t *testing.T, b *testBundle, f *txFixture) {
 				if got, err := b.eng.GetDelivery(ctx, "default", f.delivery.ID); err != nil || got.Status != delivery.StatusRetrying {
 					t.Fatalf("delivery %+v (%v), want it retrying", got, err)
+				}
+			},
+		},
+		"SendTestEventTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.SendTestEventTx(ctx, tx, sparrow.SendTestEventParams{WebhookID: f.webhook.ID, Name: "order.paid", Payload: []byte(`{}`)})
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if page, err := b.eng.ListEvents(ctx, sparrow.ListEventsParams{Name: "order.paid"}); err != nil || len(page.Items) != 1 {
+					t.Fatalf("events of the test type: %v (%v), want the test event", page, err)
+				}
+			},
+		},
+		"RecoverWebhookTx": {
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.RecoverWebhookTx(ctx, tx, sparrow.RecoverWebhookParams{WebhookID: f.webhook.ID, Since: time.Now().Add(-time.Hour)})
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if page, err := b.eng.ListRecoveries(ctx, sparrow.ListRecoveriesParams{WebhookID: f.webhook.ID}); err != nil || len(page.Items) != 1 {
+					t.Fatalf("recoveries %v (%v), want the one started", page, err)
+				}
+			},
+		},
+		"CancelRecoveryTx": {
+			// No workers run here: the recovery stays running until cancelled.
+			prepare: func(t *testing.T, b *testBundle, f *txFixture) {
+				var err error
+				if f.recovery, err = b.eng.RecoverWebhook(ctx, sparrow.RecoverWebhookParams{WebhookID: f.webhook.ID, Since: time.Now().Add(-time.Hour)}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			call: func(eng *sparrow.Engine, tx pgx.Tx, f *txFixture) error {
+				_, err := eng.CancelRecoveryTx(ctx, tx, "default", f.recovery.ID)
+				return err
+			},
+			check: func(t *testing.T, b *testBundle, f *txFixture) {
+				if got, err := b.eng.GetRecovery(ctx, "default", f.recovery.ID); err != nil || got.Status != webhook.RecoveryCancelled {
+					t.Fatalf("recovery %+v (%v), want it cancelled", got, err)
 				}
 			},
 		},

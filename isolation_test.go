@@ -35,6 +35,10 @@ func TestNamespaceIsolation(t *testing.T) {
 	}
 	d := b.waitDeliveries(t, "a", ev.ID, 1)[0]
 	b.waitDelivery(t, "a", d.ID, statusIs(delivery.StatusSucceeded))
+	rec, err := b.eng.RecoverWebhook(ctx, sparrow.RecoverWebhookParams{Namespace: "a", WebhookID: w.ID, Since: time.Now().Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	notFound := map[string]func() error{
 		"GetWebhook": func() error { _, err := b.eng.GetWebhook(ctx, "b", w.ID); return err },
@@ -61,10 +65,20 @@ func TestNamespaceIsolation(t *testing.T) {
 		"DeleteSubscription":  func() error { return b.eng.DeleteSubscription(ctx, "b", sub.ID) },
 		"GetEvent":            func() error { _, err := b.eng.GetEvent(ctx, "b", ev.ID); return err },
 		"RevealWebhookSecret": func() error { _, err := b.eng.RevealWebhookSecret(ctx, "b", w.ID); return err },
-		"GetWebhookHealth":    func() error { _, err := b.eng.GetWebhookHealth(ctx, "b", w.ID); return err },
-		"RepushEvent":         func() error { _, err := b.eng.RepushEvent(ctx, "b", ev.ID); return err },
-		"GetDelivery":         func() error { _, err := b.eng.GetDelivery(ctx, "b", d.ID); return err },
-		"RetryDelivery":       func() error { _, err := b.eng.RetryDelivery(ctx, "b", d.ID); return err },
+		"SendTestEvent": func() error {
+			_, err := b.eng.SendTestEvent(ctx, sparrow.SendTestEventParams{Namespace: "b", WebhookID: w.ID, Name: "order.created"})
+			return err
+		},
+		"GetWebhookHealth": func() error { _, err := b.eng.GetWebhookHealth(ctx, "b", w.ID); return err },
+		"RepushEvent":      func() error { _, err := b.eng.RepushEvent(ctx, "b", ev.ID); return err },
+		"GetDelivery":      func() error { _, err := b.eng.GetDelivery(ctx, "b", d.ID); return err },
+		"RetryDelivery":    func() error { _, err := b.eng.RetryDelivery(ctx, "b", d.ID); return err },
+		"RecoverWebhook": func() error {
+			_, err := b.eng.RecoverWebhook(ctx, sparrow.RecoverWebhookParams{Namespace: "b", WebhookID: w.ID, Since: time.Now().Add(-time.Hour)})
+			return err
+		},
+		"GetRecovery":    func() error { _, err := b.eng.GetRecovery(ctx, "b", rec.ID); return err },
+		"CancelRecovery": func() error { _, err := b.eng.CancelRecovery(ctx, "b", rec.ID); return err },
 		"RetryFailedDeliveries": func() error {
 			_, err := b.eng.RetryFailedDeliveries(ctx, sparrow.RetryFailedDeliveriesParams{Namespace: "b", WebhookID: w.ID, Since: time.Unix(0, 0)})
 			return err
@@ -86,6 +100,10 @@ func TestNamespaceIsolation(t *testing.T) {
 		"GetHealthSummary": func() (int, error) {
 			s, err := b.eng.GetHealthSummary(ctx, "b")
 			return len(s.Worst) + s.Attempts + s.Webhooks["unknown"] + s.Webhooks["healthy"], err
+		},
+		"ListRecoveries": func() (int, error) {
+			p, err := b.eng.ListRecoveries(ctx, sparrow.ListRecoveriesParams{Namespace: "b", WebhookID: w.ID})
+			return len(p.Items), err
 		},
 		"ListDeliveries": func() (int, error) {
 			p, err := b.eng.ListDeliveries(ctx, sparrow.ListDeliveriesParams{Namespace: "b", WebhookID: w.ID, EventID: ev.ID})
@@ -109,6 +127,7 @@ func TestNamespaceIsolation(t *testing.T) {
 		"PushEvents":        "creates in the namespaces it names",
 		"RegisterWebhook":   "creates in the namespace it names",
 		"RenderTemplate":    "reads and writes nothing stored",
+		"TestFilter":        "reads and writes nothing stored",
 	}
 
 	engineType := reflect.TypeOf(b.eng)

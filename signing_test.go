@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/sparrowhq/sparrow"
@@ -102,4 +104,154 @@ func TestEd25519Signing(t *testing.T) {
 	}
 	_, err = b.eng.RotateWebhookSecret(ctx, sparrow.RotateWebhookSecretParams{ID: other.ID, Secret: webhook.SigningKeyPrefix + "AAAA"})
 	wantInvalid(t, err, "webhook_secret")
+}
+
+// TestSignatureScheme: a webhook's scheme and public key are asked for at
+// registration or rotation, and every read shows them, without opening the
+// sealed secret; a test send to an ed25519 webhook verifies with the
+// public key a read gave.
+func TestSignatureScheme(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	keys := sparrow.WithSecretKeys(sparrow.SecretKey{ID: "k1", Key: []byte("0123456789abcdef0123456789abcdef")})
+	b := setup(t, keys)
+	rcv := newReceiver(t, nil)
+	b.registerEvent(t, "order.created")
+
+	type scheme struct{ Scheme, PublicKey string }
+	schemeOf := func(w *webhook.Webhook) scheme { return scheme{w.SignatureScheme, w.PublicKey} }
+	// reads returns the scheme every read of webhook id shows, by an
+	// engine without the key that sealed the secret.
+	keyless := newEngine(t, b.schema)
+	reads := func(id string) []scheme {
+		t.Helper()
+		got, err := keyless.GetWebhook(ctx, "default", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := keyless.ListWebhooks(ctx, sparrow.ListWebhooksParams{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []scheme{schemeOf(got)}
+		for i := range page.Items {
+			if page.Items[i].ID == id {
+				out = append(out, schemeOf(&page.Items[i]))
+			}
+		}
+		updated, err := b.eng.UpdateWebhook(ctx, sparrow.UpdateWebhookParams{ID: id, Description: ptr("read back")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(out, schemeOf(updated))
+	}
+	wantReads := func(id string, want scheme) {
+		t.Helper()
+		if diff := cmp.Diff([]scheme{want, want, want}, reads(id)); diff != "" {
+			t.Errorf("get, list and update of %s (-want +got):\n%s", id, diff)
+		}
+	}
+
+	ed := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, SignatureScheme: webhook.SchemeEd25519})
+	edScheme := scheme{webhook.SchemeEd25519, webhook.PublicKey(ed.Secret)}
+	if !webhook.IsSigningKey(ed.Secret) || schemeOf(ed) != edScheme || !strings.HasPrefix(ed.PublicKey, webhook.PublicKeyPrefix) {
+		t.Fatalf("registered for ed25519: secret %.8s…, %+v; want a %s key and its public key", ed.Secret, schemeOf(ed), webhook.SigningKeyPrefix)
+	}
+	wantReads(ed.ID, edScheme)
+	given := webhook.NewSigningKey()
+	byKey := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Secret: given})
+	wantReads(byKey.ID, scheme{webhook.SchemeEd25519, webhook.PublicKey(given)})
+	hmac := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL})
+	if !strings.HasPrefix(hmac.Secret, webhook.SecretPrefix) || schemeOf(hmac) != (scheme{Scheme: webhook.SchemeHMAC}) {
+		t.Fatalf("registered by default: secret %.8s…, %+v; want an HMAC secret", hmac.Secret, schemeOf(hmac))
+	}
+	wantReads(hmac.ID, scheme{Scheme: webhook.SchemeHMAC})
+
+	// Rotations: to the scheme asked for, else the webhook's own.
+	toEd, err := b.eng.RotateWebhookSecret(ctx, sparrow.RotateWebhookSecretParams{ID: hmac.ID, SignatureScheme: webhook.SchemeEd25519})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !webhook.IsSigningKey(toEd.Secret) || schemeOf(toEd) != (scheme{webhook.SchemeEd25519, webhook.PublicKey(toEd.Secret)}) {
+		t.Errorf("rotated to ed25519: %.8s…, %+v", toEd.Secret, schemeOf(toEd))
+	}
+	wantReads(hmac.ID, schemeOf(toEd))
+	again, err := b.eng.RotateWebhookSecret(ctx, sparrow.RotateWebhookSecretParams{ID: hmac.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !webhook.IsSigningKey(again.Secret) || again.PublicKey == toEd.PublicKey {
+		t.Errorf("rotated again: %.8s…, public key %s (was %s); want a new ed25519 key", again.Secret, again.PublicKey, toEd.PublicKey)
+	}
+	wantReads(hmac.ID, schemeOf(again))
+	back, err := b.eng.RotateWebhookSecret(ctx, sparrow.RotateWebhookSecretParams{ID: hmac.ID, SignatureScheme: webhook.SchemeHMAC, GracePeriod: ptr(time.Duration(0))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(back.Secret, webhook.SecretPrefix) || schemeOf(back) != (scheme{Scheme: webhook.SchemeHMAC}) {
+		t.Errorf("rotated back to HMAC: %.8s…, %+v", back.Secret, schemeOf(back))
+	}
+	wantReads(hmac.ID, scheme{Scheme: webhook.SchemeHMAC})
+
+	// A test send to the ed25519 webhook verifies with the public key a
+	// read gave, and nothing else.
+	read, err := keyless.GetWebhook(ctx, "default", ed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rcv.SetSecrets(read.PublicKey); err != nil {
+		t.Fatal(err)
+	}
+	b.start(t)
+	sent, err := b.eng.SendTestEvent(ctx, sparrow.SendTestEventParams{WebhookID: ed.ID, Name: "order.created"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rcv.waitRequests(t, 1)[0]
+	if got.DeliveryID != sent.Delivery.ID || got.SignatureErr != nil || !strings.HasPrefix(got.Header.Get("Webhook-Signature"), "v1a,") {
+		t.Errorf("test delivery %s: signature %q, verified with the public key: %v", got.DeliveryID, got.Header.Get("Webhook-Signature"), got.SignatureErr)
+	}
+}
+
+// TestSignatureSchemeRefusals: an unknown scheme, a scheme and a secret
+// of different kinds, and a bad key are refused, naming the field, and
+// change nothing.
+func TestSignatureSchemeRefusals(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b := setup(t)
+	w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: "https://example.com/hook"})
+	before := [2]int{b.count(t, "sparrow_webhook"), b.count(t, "sparrow_webhook_secret")}
+	check := func(err error, field string) {
+		t.Helper()
+		wantInvalid(t, err, field)
+		if after := [2]int{b.count(t, "sparrow_webhook"), b.count(t, "sparrow_webhook_secret")}; after != before {
+			t.Errorf("refused, yet webhooks and secrets went from %v to %v", before, after)
+		}
+	}
+	tests := []struct {
+		name, scheme, secret, field string
+	}{
+		{"unknown scheme", "rsa", "", "signature_scheme"},
+		{"scheme in capitals", "ED25519", "", "signature_scheme"},
+		{"ed25519 with an HMAC secret", webhook.SchemeEd25519, webhook.NewSecret(), "signature_scheme"},
+		{"hmac with a signing key", webhook.SchemeHMAC, webhook.NewSigningKey(), "signature_scheme"},
+		{"a short key", webhook.SchemeEd25519, webhook.SigningKeyPrefix + "AAAA", "webhook_secret"},
+		{"a key not base64", "", webhook.SigningKeyPrefix + "not base64!", "webhook_secret"},
+	}
+	for _, tt := range tests {
+		_, err := b.eng.RegisterWebhook(ctx, sparrow.RegisterWebhookParams{URL: "https://example.com/hook", SignatureScheme: tt.scheme, Secret: tt.secret})
+		check(err, tt.field)
+		_, err = b.eng.RotateWebhookSecret(ctx, sparrow.RotateWebhookSecretParams{ID: w.ID, SignatureScheme: tt.scheme, Secret: tt.secret})
+		check(err, tt.field)
+	}
+	got, err := b.eng.GetWebhook(ctx, "default", w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.SignatureScheme != webhook.SchemeHMAC || got.PublicKey != "" {
+		t.Errorf("after refused rotations the webhook reads %s %q, want HMAC", got.SignatureScheme, got.PublicKey)
+	}
 }

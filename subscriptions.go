@@ -29,6 +29,10 @@ type CreateSubscriptionParams struct {
 	// Template, when set, renders the body sent from the event's payload
 	// (see subscription.Template); it is checked here, when saved.
 	Template string
+	// Filter, when set, is a CEL expression over the event's payload and
+	// labels that must be true for an event to be delivered (see
+	// subscription.Filter); it is checked here, when saved.
+	Filter string
 }
 
 func (p *CreateSubscriptionParams) validate() (err error) {
@@ -39,6 +43,7 @@ func (p *CreateSubscriptionParams) validate() (err error) {
 		event.ValidateName("event_name", p.EventName),
 		subscription.ValidateLabelFilter("label_filter", p.LabelFilter),
 		validateTemplate("template", p.Template),
+		validateFilter("filter", p.Filter),
 	)
 }
 
@@ -71,6 +76,7 @@ func (e *Engine) createSubscription(ctx context.Context, tx pgx.Tx, p CreateSubs
 		Active:      !p.Inactive,
 		LabelFilter: p.LabelFilter,
 		Template:    p.Template,
+		Filter:      p.Filter,
 		CreatedAt:   now,
 		UpdatedAt:   now,
 	}
@@ -91,7 +97,8 @@ func (e *Engine) createSubscription(ctx context.Context, tx pgx.Tx, p CreateSubs
 			return store.SubscriptionInsertMany(ctx, db, s)
 		case err != nil:
 			return err
-		case existing.Active != s.Active || existing.Template != s.Template || !maps.Equal(existing.LabelFilter, s.LabelFilter):
+		case existing.Active != s.Active || existing.Template != s.Template || existing.Filter != s.Filter ||
+			!maps.Equal(existing.LabelFilter, s.LabelFilter):
 			return errs.AlreadyExists("webhook %s already subscribes to %s with other settings (change them with UpdateSubscription)",
 				p.WebhookID, p.EventName)
 		}
@@ -159,6 +166,8 @@ type UpdateSubscriptionParams struct {
 	LabelFilter *map[string]string
 	// Template replaces the template; a pointer to "" removes it.
 	Template *string
+	// Filter replaces the payload filter; a pointer to "" removes it.
+	Filter *string
 }
 
 func (p *UpdateSubscriptionParams) validate() (err error) {
@@ -171,13 +180,19 @@ func (p *UpdateSubscriptionParams) validate() (err error) {
 		}
 	}
 	if p.Template != nil {
-		return validateTemplate("template", *p.Template)
+		if err := validateTemplate("template", *p.Template); err != nil {
+			return err
+		}
+	}
+	if p.Filter != nil {
+		return validateFilter("filter", *p.Filter)
 	}
 	return nil
 }
 
 // UpdateSubscription changes a subscription. Deliveries already made keep
-// the body they were rendered with.
+// the body they were rendered with; a new filter applies to the events
+// fanned out from then on.
 func (e *Engine) UpdateSubscription(ctx context.Context, p UpdateSubscriptionParams) (*subscription.Subscription, error) {
 	return e.updateSubscription(ctx, nil, p)
 }
@@ -195,7 +210,7 @@ func (e *Engine) updateSubscription(ctx context.Context, tx pgx.Tx, p UpdateSubs
 		return nil, err
 	}
 	return store.SubscriptionUpdate(ctx, e.db(tx), p.Namespace, p.ID,
-		store.SubscriptionUpdateParams{Active: p.Active, LabelFilter: p.LabelFilter, Template: p.Template}, e.now())
+		store.SubscriptionUpdateParams{Active: p.Active, LabelFilter: p.LabelFilter, Template: p.Template, Filter: p.Filter}, e.now())
 }
 
 // DeleteSubscription deletes a subscription. Deliveries already made are
@@ -218,6 +233,15 @@ func (e *Engine) deleteSubscription(ctx context.Context, tx pgx.Tx, namespace, i
 		return err
 	}
 	return store.SubscriptionDelete(ctx, e.db(tx), namespace, id)
+}
+
+// validateFilter checks a payload filter; "" is none.
+func validateFilter(field, text string) error {
+	if text == "" {
+		return nil
+	}
+	_, err := subscription.ParseFilter(field, text)
+	return err
 }
 
 func validateTemplate(field, text string) error {

@@ -36,9 +36,14 @@ type RegisterWebhookParams struct {
 	// Inactive registers the webhook paused.
 	Inactive bool
 	// Secret signs deliveries: "whsec_" and a base64 key, or any other text
-	// used as the key. Empty: Sparrow generates one and returns it, once, in
-	// the result's Secret.
+	// used as the key (HMAC-SHA256); or an ed25519 signing key, "whsk_" and
+	// its base64. Empty: Sparrow generates one of SignatureScheme's kind
+	// and returns it, once, in the result's Secret.
 	Secret string
+	// SignatureScheme is the kind of secret generated when Secret is empty:
+	// webhook.SchemeHMAC (the default) or webhook.SchemeEd25519. With a
+	// Secret, it must be the secret's kind.
+	SignatureScheme string
 	// Headers are sent with every delivery. Their values are write-only:
 	// reads show webhook.MaskedHeaderValue. With WithSecretKeys they are
 	// encrypted at rest, as secrets are.
@@ -68,6 +73,7 @@ func (p *RegisterWebhookParams) validate() (err error) {
 		validate.Text("description", p.Description, validate.MaxDescriptionLen),
 		validateEventNames("events", p.Events),
 		validateSecret("webhook_secret", p.Secret),
+		validateScheme("signature_scheme", p.SignatureScheme, p.Secret),
 		webhook.ValidateHeaders("headers", p.Headers),
 		webhook.ValidateTimeout("timeout_seconds", p.Timeout),
 		webhook.ValidateMaxAttempts("max_attempts", p.MaxAttempts),
@@ -100,7 +106,7 @@ func (e *Engine) registerWebhook(ctx context.Context, tx pgx.Tx, p RegisterWebho
 	if p.Inactive {
 		state = webhook.StatePaused
 	}
-	secretValue := cmp.Or(p.Secret, webhook.NewSecret())
+	secretValue := cmp.Or(p.Secret, webhook.NewSecretOf(p.SignatureScheme))
 	w := &webhook.Webhook{
 		ID:                 ids.New(ids.Webhook),
 		Namespace:          p.Namespace,
@@ -121,7 +127,9 @@ func (e *Engine) registerWebhook(ctx context.Context, tx pgx.Tx, p RegisterWebho
 			return err
 		}
 		headers := secretbox.SealHeaders(e.secretKeys, w.ID, p.Headers)
-		if err := store.WebhookInsert(ctx, db, w, headers, e.newSecret(w.ID, secretValue)); err != nil {
+		secret := e.newSecret(w.ID, secretValue)
+		secret.PublicKey = webhook.PublicKey(secretValue)
+		if err := store.WebhookInsert(ctx, db, w, headers, secret); err != nil {
 			return err
 		}
 		if err := e.subscribe(ctx, db, w, p.Events, now); err != nil {
@@ -503,8 +511,13 @@ func (e *Engine) deleteWebhook(ctx context.Context, tx pgx.Tx, namespace, id str
 type RotateWebhookSecretParams struct {
 	Namespace string
 	ID        string
-	// Secret is the new secret; empty: Sparrow generates one.
+	// Secret is the new secret; empty: Sparrow generates one of
+	// SignatureScheme's kind.
 	Secret string
+	// SignatureScheme is the kind of secret generated when Secret is empty:
+	// webhook.SchemeHMAC or webhook.SchemeEd25519; empty: the kind the
+	// webhook signs with now. With a Secret, it must be the secret's kind.
+	SignatureScheme string
 	// GracePeriod is how long the secrets replaced keep signing alongside
 	// the new one, so receivers can switch without missing a delivery.
 	// Nil: the engine's default (WithSecretGracePeriod); zero: none.
@@ -521,7 +534,10 @@ func (p *RotateWebhookSecretParams) validate() (err error) {
 	if p.GracePeriod != nil && (*p.GracePeriod < 0 || *p.GracePeriod > MaxSecretGracePeriod) {
 		return errs.InvalidArgument("grace_period_seconds", "must be between 0 and %s", MaxSecretGracePeriod)
 	}
-	return validateSecret("webhook_secret", p.Secret)
+	return firstError(
+		validateSecret("webhook_secret", p.Secret),
+		validateScheme("signature_scheme", p.SignatureScheme, p.Secret),
+	)
 }
 
 // RotateWebhookSecret gives a webhook a new signing secret, returned in the
@@ -557,34 +573,17 @@ func (e *Engine) rotateWebhookSecret(ctx context.Context, tx pgx.Tx, p RotateWeb
 			return err
 		}
 		if secretValue == "" {
-			if secretValue, err = e.newSecretLike(ctx, db, w.ID, now); err != nil {
-				return err
-			}
+			secretValue = webhook.NewSecretOf(cmp.Or(p.SignatureScheme, w.SignatureScheme))
 		}
-		return store.WebhookSecretRotate(ctx, db, w.ID, e.newSecret(w.ID, secretValue), now.Add(grace))
+		secret := e.newSecret(w.ID, secretValue)
+		secret.PublicKey = webhook.PublicKey(secretValue)
+		return store.WebhookSecretRotate(ctx, db, w.ID, secret, now.Add(grace))
 	})
 	if err != nil {
 		return nil, err
 	}
-	w.Secret = secretValue
+	w.Secret, w.SignatureScheme, w.PublicKey = secretValue, webhook.SchemeOf(secretValue), webhook.PublicKey(secretValue)
 	return w, nil
-}
-
-// newSecretLike makes a new secret of the kind the webhook signs with now:
-// an ed25519 signing key for a webhook that has one, else an HMAC secret.
-func (e *Engine) newSecretLike(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) (string, error) {
-	secrets, err := store.WebhookSecretListActive(ctx, db, webhookID, now)
-	if err != nil || len(secrets) == 0 {
-		return webhook.NewSecret(), err
-	}
-	current, err := secretbox.Reveal(e.secretKeys, webhookID, secrets[0].Stored)
-	if err != nil {
-		return "", fmt.Errorf("sparrow: open secret of %s: %w", webhookID, err)
-	}
-	if webhook.IsSigningKey(current) {
-		return webhook.NewSigningKey(), nil
-	}
-	return webhook.NewSecret(), nil
 }
 
 // indexed names the elements of a list field: "events[2]".
@@ -606,6 +605,19 @@ func validateEventNames(field string, names []string) error {
 			return errs.InvalidArgument(f, "%q is listed twice", name)
 		}
 		seen[name] = true
+	}
+	return nil
+}
+
+// validateScheme checks a signature scheme asked for alongside a secret,
+// which must be of its kind.
+func validateScheme(field, scheme, secret string) error {
+	if err := webhook.ValidateScheme(field, scheme); err != nil {
+		return err
+	}
+	if scheme != "" && secret != "" && webhook.SchemeOf(secret) != scheme {
+		return errs.InvalidArgument(field, "is %q but webhook_secret is an %s secret: give one or the other, or both of one kind",
+			scheme, webhook.SchemeOf(secret))
 	}
 	return nil
 }

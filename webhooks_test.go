@@ -48,6 +48,8 @@ func TestRegisterWebhook(t *testing.T) {
 			Headers:     map[string]string{"Authorization": webhook.MaskedHeaderValue},
 			Timeout:     10 * time.Second,
 			MaxAttempts: 3,
+			// Reads show the scheme, the default one here.
+			SignatureScheme: webhook.SchemeHMAC,
 		}
 		if diff := cmp.Diff(want, got, ignoreWebhookTimes); diff != "" {
 			t.Fatalf("registered (-want +got):\n%s", diff)

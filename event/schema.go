@@ -84,11 +84,22 @@ func CompileSchema(field string, raw []byte) (*Schema, error) {
 // *InvalidArgumentError for field naming the JSON location that failed
 // ("/items/0/sku") and why.
 func (s *Schema) Validate(field string, payload []byte) error {
+	return s.check(field, payload, s.validateWithin)
+}
+
+// validateUnbounded is Validate without its time limit, for payloads
+// Sparrow builds itself (see Example), which a busy machine must not get
+// refused.
+func (s *Schema) validateUnbounded(field string, payload []byte) error {
+	return s.check(field, payload, s.validateNow)
+}
+
+func (s *Schema) check(field string, payload []byte, validate func(inst any) error) error {
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(payload))
 	if err != nil {
 		return errs.InvalidArgument(field, "not JSON: %v", err)
 	}
-	err = s.validateWithin(inst)
+	err = validate(inst)
 	var verr *jsonschema.ValidationError
 	switch {
 	case errors.Is(err, errTooSlow):

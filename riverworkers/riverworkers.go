@@ -111,7 +111,7 @@ func (RetentionArgs) InsertOpts() river.InsertOpts { return oneAtATime() }
 func Kinds() []string {
 	return []string{
 		FanoutArgs{}.Kind(), FanoutSweepArgs{}.Kind(), DeliverArgs{}.Kind(), UnparkArgs{}.Kind(),
-		ResealArgs{}.Kind(), RetentionArgs{}.Kind(),
+		ResealArgs{}.Kind(), RetentionArgs{}.Kind(), RecoverArgs{}.Kind(),
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package subscription links webhooks to event types: which events a webhook
-// receives (label filters) and in what shape (payload templates).
+// receives (label filters and payload filters) and in what shape (payload
+// templates).
 package subscription
 
 import (
@@ -22,7 +23,10 @@ type Subscription struct {
 	LabelFilter map[string]string
 	// Template, when set, is a Go text/template rendering the body sent from
 	// the event's payload (see Template).
-	Template  string
+	Template string
+	// Filter, when set, is a CEL expression over the event's payload and
+	// labels that must be true for the event to be delivered (see Filter).
+	Filter    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

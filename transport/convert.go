@@ -171,6 +171,8 @@ func toWebhook(w *webhook.Webhook) *pb.Webhook {
 		UpdatedAt:          timestamp(w.UpdatedAt),
 		RetrySchedule:      webhook.FormatRetrySchedule(w.RetrySchedule),
 		RateLimitPerSecond: int32(w.RateLimitPerSecond),
+		SignatureScheme:    w.SignatureScheme,
+		PublicKey:          w.PublicKey,
 	}
 }
 
@@ -230,6 +232,7 @@ func toSubscription(s *subscription.Subscription) *pb.Subscription {
 		Template:    s.Template,
 		CreatedAt:   timestamp(s.CreatedAt),
 		UpdatedAt:   timestamp(s.UpdatedAt),
+		Filter:      s.Filter,
 	}
 }
 

@@ -62,11 +62,12 @@ func (s *services) RegisterWebhook(ctx context.Context, m *pb.RegisterWebhookReq
 		MaxAttempts:        int(m.GetMaxAttempts()),
 		RetrySchedule:      schedule,
 		RateLimitPerSecond: int(m.GetRateLimitPerSecond()),
+		SignatureScheme:    m.GetSignatureScheme(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &pb.RegisterWebhookResponse{WebhookId: w.ID, Webhook: toWebhook(w), WebhookSecret: w.Secret}, nil
+	return &pb.RegisterWebhookResponse{WebhookId: w.ID, Webhook: toWebhook(w), WebhookSecret: w.Secret, PublicKey: w.PublicKey}, nil
 }
 
 func (s *services) GetWebhook(ctx context.Context, m *pb.GetWebhookRequest) (*pb.GetWebhookResponse, error) {
@@ -165,11 +166,12 @@ func (s *services) RotateWebhookSecret(ctx context.Context, m *pb.RotateWebhookS
 	}
 	w, err := s.eng.RotateWebhookSecret(ctx, sparrow.RotateWebhookSecretParams{
 		Namespace: m.GetNamespace(), ID: m.GetWebhookId(), Secret: m.GetWebhookSecret(), GracePeriod: grace,
+		SignatureScheme: m.GetSignatureScheme(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &pb.RotateWebhookSecretResponse{Webhook: toWebhook(w), WebhookSecret: w.Secret}, nil
+	return &pb.RotateWebhookSecretResponse{Webhook: toWebhook(w), WebhookSecret: w.Secret, PublicKey: w.PublicKey}, nil
 }
 
 func (s *services) RevealWebhookSecret(ctx context.Context, m *pb.RevealWebhookSecretRequest) (*pb.RevealWebhookSecretResponse, error) {
@@ -309,7 +311,7 @@ func (s *services) RepushEvent(ctx context.Context, m *pb.RepushEventRequest) (*
 func (s *services) CreateSubscription(ctx context.Context, m *pb.CreateSubscriptionRequest) (*pb.CreateSubscriptionResponse, error) {
 	sub, err := s.eng.CreateSubscription(ctx, sparrow.CreateSubscriptionParams{
 		Namespace: m.GetNamespace(), WebhookID: m.GetWebhookId(), EventName: m.GetEventName(),
-		Inactive: inactive(m.Active), LabelFilter: m.GetLabelFilter(), Template: m.GetTemplate(),
+		Inactive: inactive(m.Active), LabelFilter: m.GetLabelFilter(), Template: m.GetTemplate(), Filter: m.GetFilter(),
 	})
 	if err != nil {
 		return nil, err
@@ -346,6 +348,7 @@ func (s *services) UpdateSubscription(ctx context.Context, m *pb.UpdateSubscript
 	}
 	sub, err := s.eng.UpdateSubscription(ctx, sparrow.UpdateSubscriptionParams{
 		Namespace: m.GetNamespace(), ID: m.GetSubscriptionId(), Active: m.Active, LabelFilter: filter, Template: m.Template,
+		Filter: m.Filter,
 	})
 	if err != nil {
 		return nil, err

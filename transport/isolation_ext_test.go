@@ -32,6 +32,11 @@ var isolationRows = map[string]isolationRow{
 	"DeleteWebhook":         {connect.CodeNotFound, false},
 	"RotateWebhookSecret":   {connect.CodeNotFound, false},
 	"RevealWebhookSecret":   {connect.CodeNotFound, false},
+	"SendTestEvent":         {connect.CodeNotFound, false},
+	"RecoverWebhook":        {connect.CodeNotFound, false},
+	"GetRecovery":           {connect.CodeNotFound, false},
+	"ListRecoveries":        {0, false}, // filtered to "a"'s webhook: empty
+	"CancelRecovery":        {connect.CodeNotFound, false},
 	"RegisterEvent":         {connect.CodePermissionDenied, false}, // global: no scoped key may change it
 	"GetEventType":          {0, false},                            // global: every key reads event types
 	"ListEventTypes":        {0, false},                            // global: every key reads event types
@@ -47,6 +52,7 @@ var isolationRows = map[string]isolationRow{
 	"UpdateSubscription":    {connect.CodeNotFound, false},
 	"DeleteSubscription":    {connect.CodeNotFound, false},
 	"RenderTemplate":        {0, false}, // reads and writes nothing stored
+	"TestFilter":            {0, false}, // reads and writes nothing stored
 	"ListDeliveries":        {0, false}, // filtered to "a"'s webhook and event: empty
 	"GetDelivery":           {connect.CodeNotFound, false},
 	"RetryDelivery":         {connect.CodeNotFound, false},
@@ -63,6 +69,7 @@ var notNamespaced = map[string]string{
 	"GetEventType":   "event types are shared by every namespace, readable by every key",
 	"ListEventTypes": "event types are shared by every namespace, readable by every key",
 	"RenderTemplate": "renders a template over the payload given: reads and writes nothing stored",
+	"TestFilter":     "evaluates a filter over the event given: reads and writes nothing stored",
 }
 
 // TestIsolation runs every RPC, over the API with API keys, against

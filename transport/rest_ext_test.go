@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -129,6 +130,9 @@ func TestRESTRoutes(t *testing.T) {
 	}
 	subs := s.ok(t, "GET", "/webhook/subscriptions?namespace=my-app&webhook_id="+webhookID, "")
 	subscriptionID := subs["subscriptions"].([]any)[0].(map[string]any)["id"].(string)
+	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	rec := s.ok(t, "POST", "/webhook/webhooks/"+webhookID+"/recover", `{"namespace": "my-app", "since": "`+since+`"}`)
+	recoveryID := rec["recovery"].(map[string]any)["id"].(string)
 
 	checks := map[string]func(t *testing.T){
 		"RegisterWebhook": func(t *testing.T) {}, // made above
@@ -187,6 +191,36 @@ func TestRESTRoutes(t *testing.T) {
 		"RevealWebhookSecret": func(t *testing.T) {
 			out := s.ok(t, "GET", "/webhook/webhooks/"+webhookID+"/secret?namespace=my-app", "")
 			if !strings.HasPrefix(out["webhookSecret"].(string), "whsec_") {
+				t.Fatalf("%v", out)
+			}
+		},
+		"RecoverWebhook": func(t *testing.T) {}, // made above
+		"GetRecovery": func(t *testing.T) {
+			out := s.ok(t, "GET", "/webhook/recoveries/"+recoveryID+"?namespace=my-app", "")
+			if out["recovery"].(map[string]any)["webhookId"] != webhookID {
+				t.Fatalf("%v", out)
+			}
+		},
+		"ListRecoveries": func(t *testing.T) {
+			out := s.ok(t, "GET", "/webhook/recoveries?namespace=my-app&webhook_id="+webhookID, "")
+			if len(out["recoveries"].([]any)) != 1 {
+				t.Fatalf("%v", out)
+			}
+		},
+		"CancelRecovery": func(t *testing.T) {
+			// The recovery may have ended by now (refused: FailedPrecondition),
+			// or not (cancelled): either way the route reached the engine.
+			code, out := s.rest(t, "POST", "/webhook/recoveries/"+recoveryID+"/cancel", `{"namespace": "my-app"}`)
+			switch {
+			case code == http.StatusOK && out["recovery"].(map[string]any)["status"] == "cancelled":
+			case code == http.StatusBadRequest && strings.Contains(fmt.Sprint(out["message"]), "recovery"):
+			default:
+				t.Fatalf("HTTP %d %v", code, out)
+			}
+		},
+		"SendTestEvent": func(t *testing.T) {
+			out := s.ok(t, "POST", "/webhook/webhooks/"+webhookID+"/test", `{"namespace": "my-app", "eventName": "order.created", "payload": {"user_id": "12345"}}`)
+			if out["deliveryId"] == "" || out["payload"].(map[string]any)["user_id"] != "12345" {
 				t.Fatalf("%v", out)
 			}
 		},
@@ -258,6 +292,12 @@ func TestRESTRoutes(t *testing.T) {
 		"RenderTemplate": func(t *testing.T) {
 			out := s.ok(t, "POST", "/webhook/subscriptions/render-template", `{"template": "{\"id\": {{json .user_id}}}", "payload": {"user_id": "u1"}}`)
 			if out["body"] != `{"id": "u1"}` {
+				t.Fatalf("%v", out)
+			}
+		},
+		"TestFilter": func(t *testing.T) {
+			out := s.ok(t, "POST", "/webhook/subscriptions/test-filter", `{"filter": "payload.user_id == \"u1\"", "payload": {"user_id": "u1"}}`)
+			if out["matched"] != true {
 				t.Fatalf("%v", out)
 			}
 		},

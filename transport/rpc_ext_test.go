@@ -327,6 +327,7 @@ type fixture struct {
 	// Spares for the destructive calls, so that deleting leaves the rest.
 	spareWebhookID      string
 	spareSubscriptionID string // webhookID to spareEvent
+	recoveryID          string // of webhookID, running: made once the workers stopped
 }
 
 const (
@@ -386,6 +387,13 @@ func newFixtures(t testing.TB, s *testServer, namespaces ...string) []fixture {
 	}
 	if err := s.eng.Stop(ctx); err != nil {
 		t.Fatal(err)
+	}
+	for i := range out {
+		rec, err := s.eng.RecoverWebhook(ctx, sparrow.RecoverWebhookParams{Namespace: out[i].namespace, WebhookID: out[i].webhookID, Since: time.Now().Add(-time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i].recoveryID = rec.ID
 	}
 	return out
 }
@@ -451,6 +459,17 @@ func validRequests(fx fixture, ns string) map[string]func() proto.Message {
 		"RevealWebhookSecret": func() proto.Message {
 			return &pb.RevealWebhookSecretRequest{Namespace: ns, WebhookId: fx.webhookID}
 		},
+		"RecoverWebhook": func() proto.Message {
+			return &pb.RecoverWebhookRequest{Namespace: ns, WebhookId: fx.webhookID, Since: timestamppb.New(time.Now().Add(-time.Hour))}
+		},
+		"GetRecovery": func() proto.Message { return &pb.GetRecoveryRequest{Namespace: ns, RecoveryId: fx.recoveryID} },
+		"ListRecoveries": func() proto.Message {
+			return &pb.ListRecoveriesRequest{Namespace: ns, WebhookId: fx.webhookID, Limit: 10}
+		},
+		"CancelRecovery": func() proto.Message { return &pb.CancelRecoveryRequest{Namespace: ns, RecoveryId: fx.recoveryID} },
+		"SendTestEvent": func() proto.Message {
+			return &pb.SendTestEventRequest{Namespace: ns, WebhookId: fx.webhookID, EventName: fixtureEvent, Payload: payload()}
+		},
 		"RegisterEvent": func() proto.Message {
 			schema, _ := structpb.NewStruct(map[string]any{"type": "object"})
 			// A fresh name each time: a taken one is AlreadyExists.
@@ -491,6 +510,9 @@ func validRequests(fx fixture, ns string) map[string]func() proto.Message {
 		},
 		"RenderTemplate": func() proto.Message {
 			return &pb.RenderTemplateRequest{Template: `{"id": {{json .order_id}}}`, Payload: payload()}
+		},
+		"TestFilter": func() proto.Message {
+			return &pb.TestFilterRequest{Filter: `payload.order_id != ""`, Payload: payload(), Labels: map[string]string{"region": "eu"}}
 		},
 		"ListDeliveries": func() proto.Message {
 			return &pb.ListDeliveriesRequest{

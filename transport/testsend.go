@@ -2,13 +2,26 @@ package transport
 
 import (
 	"context"
-	"errors"
 
-	"connectrpc.com/connect"
-
+	"github.com/sparrowhq/sparrow"
 	pb "github.com/sparrowhq/sparrow/proto/webhookpb"
 )
 
-func (s *services) SendTestEvent(context.Context, *pb.SendTestEventRequest) (*pb.SendTestEventResponse, error) {
-	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("SendTestEvent: not yet"))
+func (s *services) SendTestEvent(ctx context.Context, m *pb.SendTestEventRequest) (*pb.SendTestEventResponse, error) {
+	payload, err := payloadJSON(m.GetPayload(), m.GetPayloadJson())
+	if err != nil {
+		return nil, err
+	}
+	sent, err := s.eng.SendTestEvent(ctx, sparrow.SendTestEventParams{
+		Namespace: m.GetNamespace(), WebhookID: m.GetWebhookId(), Name: m.GetEventName(), Payload: payload,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.SendTestEventResponse{
+		EventId:     sent.Event.ID,
+		DeliveryId:  sent.Delivery.ID,
+		Payload:     payloadStruct(sent.Event.Payload),
+		PayloadJson: string(sent.Event.Payload),
+	}, nil
 }

@@ -86,7 +86,13 @@ type Webhook struct {
 	// Secret is the current signing secret. Sparrow fills it only where a
 	// secret is meant to be read (registering, rotating, revealing), never in
 	// gets and listings, so secrets don't spread into logs and screens.
-	Secret    string
+	Secret string
+	// SignatureScheme is how the current secret signs: SchemeHMAC or
+	// SchemeEd25519.
+	SignatureScheme string
+	// PublicKey is, for an ed25519 webhook, the "whpk_" key receivers
+	// verify with; it is public, so every read has it. Empty for HMAC.
+	PublicKey string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -297,6 +303,41 @@ const (
 	SigningKeyPrefix = "whsk_"
 	PublicKeyPrefix  = "whpk_"
 )
+
+// Signature schemes: how a webhook's secret signs its deliveries.
+const (
+	// SchemeHMAC: HMAC-SHA256 with a shared secret, "v1" signatures.
+	SchemeHMAC = "hmac-sha256"
+	// SchemeEd25519: ed25519 with a "whsk_" signing key, "v1a" signatures
+	// that receivers verify with the public key alone.
+	SchemeEd25519 = "ed25519"
+)
+
+// SchemeOf returns the signature scheme of a secret.
+func SchemeOf(secret string) string {
+	if IsSigningKey(secret) {
+		return SchemeEd25519
+	}
+	return SchemeHMAC
+}
+
+// ValidateScheme checks a signature scheme asked for; empty means none.
+func ValidateScheme(field, scheme string) error {
+	switch scheme {
+	case "", SchemeHMAC, SchemeEd25519:
+		return nil
+	}
+	return errs.InvalidArgument(field, "%q is not a signature scheme: %q or %q", scheme, SchemeHMAC, SchemeEd25519)
+}
+
+// NewSecretOf returns a random secret of scheme: an ed25519 signing key
+// or an HMAC secret.
+func NewSecretOf(scheme string) string {
+	if scheme == SchemeEd25519 {
+		return NewSigningKey()
+	}
+	return NewSecret()
+}
 
 // IsSigningKey reports whether secret is an ed25519 signing key rather
 // than an HMAC secret.

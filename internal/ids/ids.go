@@ -13,6 +13,7 @@ import (
 const (
 	Delivery     = "dlv"
 	Event        = "evt"
+	Recovery     = "rcv"
 	Secret       = "sec"
 	Subscription = "sub"
 	Webhook      = "wh"

@@ -22,17 +22,17 @@ const (
 func SubscriptionInsertMany(ctx context.Context, db dbutil.DB, subs ...*subscription.Subscription) error {
 	n := len(subs)
 	idCol, nsCol, whCol, nameCol, filterCol, tmplCol := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]map[string]string, n), make([]string, n)
-	activeCol, createdCol := make([]bool, n), make([]time.Time, n)
+	celCol, activeCol, createdCol := make([]string, n), make([]bool, n), make([]time.Time, n)
 	for i, s := range subs {
-		idCol[i], nsCol[i], whCol[i], nameCol[i], tmplCol[i] = s.ID, s.Namespace, s.WebhookID, s.EventName, s.Template
+		idCol[i], nsCol[i], whCol[i], nameCol[i], tmplCol[i], celCol[i] = s.ID, s.Namespace, s.WebhookID, s.EventName, s.Template, s.Filter
 		filterCol[i], activeCol[i], createdCol[i] = emptyIfNil(s.LabelFilter), s.Active, s.CreatedAt
 	}
 	_, err := db.Exec(ctx, `
-INSERT INTO /*schema*/sparrow_subscription (id, namespace, webhook_id, event_name, active, label_filter, template, created_at, updated_at)
-SELECT id, namespace, webhook_id, event_name, active, label_filter, template, created_at, created_at
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::jsonb[], $7::text[], $8::timestamptz[])
-    AS input (id, namespace, webhook_id, event_name, active, label_filter, template, created_at)`,
-		idCol, nsCol, whCol, nameCol, activeCol, filterCol, tmplCol, createdCol)
+INSERT INTO /*schema*/sparrow_subscription (id, namespace, webhook_id, event_name, active, label_filter, template, filter, created_at, updated_at)
+SELECT id, namespace, webhook_id, event_name, active, label_filter, template, filter, created_at, created_at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::jsonb[], $7::text[], $8::text[], $9::timestamptz[])
+    AS input (id, namespace, webhook_id, event_name, active, label_filter, template, filter, created_at)`,
+		idCol, nsCol, whCol, nameCol, activeCol, filterCol, tmplCol, celCol, createdCol)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.ConstraintName {
@@ -45,11 +45,11 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::j
 	return dbutil.Interpret("insert subscriptions", err)
 }
 
-const subscriptionColumns = "id, namespace, webhook_id, event_name, active, label_filter, template, created_at, updated_at"
+const subscriptionColumns = "id, namespace, webhook_id, event_name, active, label_filter, template, filter, created_at, updated_at"
 
 func scanSubscription(row pgx.Row) (*subscription.Subscription, error) {
 	var s subscription.Subscription
-	err := row.Scan(&s.ID, &s.Namespace, &s.WebhookID, &s.EventName, &s.Active, &s.LabelFilter, &s.Template, &s.CreatedAt, &s.UpdatedAt)
+	err := row.Scan(&s.ID, &s.Namespace, &s.WebhookID, &s.EventName, &s.Active, &s.LabelFilter, &s.Template, &s.Filter, &s.CreatedAt, &s.UpdatedAt)
 	return &s, err
 }
 
@@ -88,6 +88,7 @@ type SubscriptionUpdateParams struct {
 	Active      *bool
 	LabelFilter *map[string]string
 	Template    *string
+	Filter      *string
 }
 
 // SubscriptionUpdate changes a subscription and returns it as stored.
@@ -98,9 +99,10 @@ func SubscriptionUpdate(ctx context.Context, db dbutil.DB, namespace, id string,
 	}
 	return scanOne(scanSubscription, "subscription", db.QueryRow(ctx, `
 UPDATE /*schema*/sparrow_subscription
-SET active = coalesce($3, active), label_filter = coalesce($4, label_filter), template = coalesce($5, template), updated_at = $6
+SET active = coalesce($3, active), label_filter = coalesce($4, label_filter), template = coalesce($5, template),
+    filter = coalesce($7, filter), updated_at = $6
 WHERE namespace = $1 AND id = $2
-RETURNING `+subscriptionColumns, namespace, id, u.Active, filter, u.Template, now), "update subscription", id)
+RETURNING `+subscriptionColumns, namespace, id, u.Active, filter, u.Template, now, u.Filter), "update subscription", id)
 }
 
 // SubscriptionDelete removes subscription id from namespace.
@@ -134,7 +136,7 @@ type Subscriber struct {
 // (namespace, event name) pairs given, which must be distinct.
 func SubscriptionListSubscribers(ctx context.Context, db dbutil.DB, namespaces, names []string) ([]Subscriber, error) {
 	rows, err := db.Query(ctx, `
-SELECT s.id, s.namespace, s.webhook_id, s.event_name, s.active, s.label_filter, s.template, s.created_at, s.updated_at, w.max_attempts
+SELECT s.id, s.namespace, s.webhook_id, s.event_name, s.active, s.label_filter, s.template, s.filter, s.created_at, s.updated_at, w.max_attempts
 FROM unnest($1::text[], $2::text[]) AS wanted (namespace, event_name)
 JOIN /*schema*/sparrow_subscription s ON s.namespace = wanted.namespace AND s.event_name = wanted.event_name AND s.active
 JOIN /*schema*/sparrow_webhook w ON w.id = s.webhook_id AND w.deleted_at IS NULL
@@ -144,7 +146,7 @@ ORDER BY s.id`, namespaces, names)
 	}
 	targets, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Subscriber, error) {
 		var t Subscriber
-		err := row.Scan(&t.ID, &t.Namespace, &t.WebhookID, &t.EventName, &t.Active, &t.LabelFilter, &t.Template,
+		err := row.Scan(&t.ID, &t.Namespace, &t.WebhookID, &t.EventName, &t.Active, &t.LabelFilter, &t.Template, &t.Filter,
 			&t.CreatedAt, &t.UpdatedAt, &t.MaxAttempts)
 		return t, err
 	})

@@ -19,6 +19,9 @@ type WebhookSecret struct {
 	// ExpiresAt is when a rotated-out secret stops signing; zero for the
 	// current secret.
 	ExpiresAt time.Time
+	// PublicKey is an ed25519 secret's "whpk_" key, stored beside it so
+	// that reads need not open the secret; empty for HMAC.
+	PublicKey string
 }
 
 // WebhookSecretRotate makes secret the webhook's current one. The secrets it
@@ -32,8 +35,10 @@ WITH expired AS (
     UPDATE /*schema*/sparrow_webhook_secret SET expires_at = $5
     WHERE webhook_id = $1 AND (expires_at IS NULL OR expires_at > $5)
 )
-INSERT INTO /*schema*/sparrow_webhook_secret (webhook_id, id, secret, key_id, sealed, created_at) VALUES ($1, $2, $3, $6, $7, $4)`,
-		webhookID, secret.ID, plainOrNull(secret), secret.CreatedAt, graceUntil, nullString(secret.KeyID), secret.Sealed)
+INSERT INTO /*schema*/sparrow_webhook_secret (webhook_id, id, secret, key_id, sealed, created_at, public_key)
+VALUES ($1, $2, $3, $6, $7, $4, $8)`,
+		webhookID, secret.ID, plainOrNull(secret), secret.CreatedAt, graceUntil, nullString(secret.KeyID), secret.Sealed,
+		nullString(secret.PublicKey))
 	return dbutil.Interpret("rotate webhook secret", err)
 }
 

@@ -25,26 +25,35 @@ WITH inserted AS (
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $17, $18)
     RETURNING id
 )
-INSERT INTO /*schema*/sparrow_webhook_secret (webhook_id, id, secret, key_id, sealed, created_at)
-SELECT id, $13, $14, $15, $16, $12 FROM inserted`,
+INSERT INTO /*schema*/sparrow_webhook_secret (webhook_id, id, secret, key_id, sealed, created_at, public_key)
+SELECT id, $13, $14, $15, $16, $12, $19 FROM inserted`,
 		w.ID, w.Namespace, w.URL, w.Description, w.State, w.StateChangedAt,
 		emptyIfNil(headers.Plain), nullString(headers.KeyID), headers.Sealed, w.Timeout.Milliseconds(), w.MaxAttempts, w.CreatedAt,
-		secret.ID, plainOrNull(secret), nullString(secret.KeyID), secret.Sealed, scheduleMS(w.RetrySchedule), w.RateLimitPerSecond)
+		secret.ID, plainOrNull(secret), nullString(secret.KeyID), secret.Sealed, scheduleMS(w.RetrySchedule), w.RateLimitPerSecond,
+		nullString(secret.PublicKey))
 	return dbutil.Interpret("insert webhook", err)
 }
 
 const webhookColumns = `w.id, w.namespace, w.url, w.description, w.state, w.state_reason, w.state_changed_at,
     w.headers, w.timeout_ms, w.max_attempts, w.created_at, w.updated_at,
     ARRAY(SELECT s.event_name FROM /*schema*/sparrow_subscription s WHERE s.webhook_id = w.id ORDER BY s.event_name),
-    w.retry_schedule_ms, w.rate_limit_per_second`
+    w.retry_schedule_ms, w.rate_limit_per_second,
+    (SELECT ws.public_key FROM /*schema*/sparrow_webhook_secret ws WHERE ws.webhook_id = w.id AND ws.expires_at IS NULL
+     ORDER BY ws.created_at DESC, ws.id DESC LIMIT 1)`
 
 func scanWebhook(row pgx.Row) (*webhook.Webhook, error) {
 	var w webhook.Webhook
 	var timeoutMS int64
 	var schedule []int64
+	var publicKey *string
 	err := row.Scan(&w.ID, &w.Namespace, &w.URL, &w.Description, &w.State, &w.StateReason, &w.StateChangedAt,
-		&w.Headers, &timeoutMS, &w.MaxAttempts, &w.CreatedAt, &w.UpdatedAt, &w.Events, &schedule, &w.RateLimitPerSecond)
+		&w.Headers, &timeoutMS, &w.MaxAttempts, &w.CreatedAt, &w.UpdatedAt, &w.Events, &schedule, &w.RateLimitPerSecond, &publicKey)
 	w.Timeout = time.Duration(timeoutMS) * time.Millisecond
+	// The current secret's public key tells its scheme, without opening it.
+	w.SignatureScheme = webhook.SchemeHMAC
+	if publicKey != nil {
+		w.SignatureScheme, w.PublicKey = webhook.SchemeEd25519, *publicKey
+	}
 	w.RetrySchedule = scheduleOf(schedule)
 	// Nothing reads header values back through here: deliveries load their
 	// own (DeliveryLoadWork).

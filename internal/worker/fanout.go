@@ -19,6 +19,7 @@ import (
 	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/riverworkers"
+	"github.com/sparrowhq/sparrow/subscription"
 )
 
 // maxFanouts is how many fan-out jobs run their transactions at once in a
@@ -36,11 +37,11 @@ const maxFanouts = 2
 const fanoutWait = 10 * time.Second
 
 // fanoutWorker turns the events a job lists into deliveries: one per active
-// subscription of a live webhook whose label filter the event passes, each
-// with a delivery job, all in one transaction with the claim of the events'
-// fan-out round. Batches of pushed events, repushes and Sparrow's alerts
-// come this way; single pushes come through the fan-out queue
-// (fanoutqueue.go).
+// subscription of a live webhook whose label and payload filters the event
+// passes, each with a delivery job, all in one transaction with the claim of
+// the events' fan-out round. Batches of pushed events, repushes and
+// Sparrow's alerts come this way; single pushes come through the fan-out
+// queue (fanoutqueue.go).
 type fanoutWorker struct {
 	river.WorkerDefaults[riverworkers.FanoutArgs]
 	db       database
@@ -104,6 +105,7 @@ type fanOuter struct {
 	queue     string
 	templates *templateCache
 	counter   *counter
+	logger    *slog.Logger
 }
 
 // fanOut creates, in tx, the deliveries of fan-out round `round` of events
@@ -134,18 +136,24 @@ func (b *fanOuter) fanOut(ctx context.Context, tx pgx.Tx, client *river.Client[p
 		return nil, err
 	}
 	deliveries := b.deliveries(events, targets, round, now)
+	return deliveries, b.insert(ctx, tx, db, client, deliveries, now)
+}
+
+// insert writes deliveries, links those of ordering keys to the one before
+// each, and gives the ones due now their jobs, in the caller's transaction.
+func (b *fanOuter) insert(ctx context.Context, tx pgx.Tx, db dbutil.DB, client *river.Client[pgx.Tx], deliveries []*delivery.Delivery, now time.Time) error {
 	if len(deliveries) == 0 {
-		return nil, nil
+		return nil
 	}
 	links, err := store.OrderingPlan(ctx, db, deliveries)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := store.DeliveryInsertMany(ctx, db, deliveries); err != nil {
-		return nil, err
+		return err
 	}
 	if err := store.OrderingLink(ctx, db, links, now); err != nil {
-		return nil, err
+		return err
 	}
 	var pending []store.DeliveryRef
 	for _, d := range deliveries {
@@ -155,12 +163,13 @@ func (b *fanOuter) fanOut(ctx context.Context, tx pgx.Tx, client *river.Client[p
 			pending = append(pending, store.DeliveryRef{ID: d.ID, WebhookID: d.WebhookID, Namespace: d.Namespace})
 		}
 	}
-	if len(pending) > 0 {
-		if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(ctx, b.queue, pending, time.Time{})); err != nil {
-			return nil, fmt.Errorf("insert delivery jobs: %w", err)
-		}
+	if len(pending) == 0 {
+		return nil
 	}
-	return deliveries, nil
+	if _, err := client.InsertManyFastTx(ctx, tx, DeliverJobs(ctx, b.queue, pending, time.Time{})); err != nil {
+		return fmt.Errorf("insert delivery jobs: %w", err)
+	}
+	return nil
 }
 
 // fannedOut reports deliveries a committed fan-out created: those that
@@ -186,10 +195,9 @@ func (b *fanOuter) deliveries(events []*event.Event, targets []store.Subscriber,
 	}
 	var out []*delivery.Delivery
 	for _, ev := range events {
+		var in *subscription.FilterInput // decoded for the first payload filter, shared by the rest
 		for _, t := range byEvent[key{ev.Namespace, ev.Name}] {
-			// Sparrow's own events never go to the webhook they concern:
-			// a failing webhook must not be fed alerts about itself.
-			if !subscribed(t, ev, round) {
+			if !subscribed(t, ev, round) || !b.passes(t, ev, &in) {
 				continue
 			}
 			d := &delivery.Delivery{
@@ -226,6 +234,41 @@ func subscribed(t *store.Subscriber, ev *event.Event, round int) bool {
 		return false
 	}
 	return t.Matches(ev.Labels)
+}
+
+// passes reports whether ev passes t's payload filter, decoding ev into *in
+// for filters if no filter has yet. A filter that fails over ev (spends its
+// cost limit, compares a string with a number) keeps ev from t, and is
+// logged: it is the subscriber's to fix, and nothing else would tell why
+// the event did not come. A field ev lacks is no failure.
+func (b *fanOuter) passes(t *store.Subscriber, ev *event.Event, in **subscription.FilterInput) bool {
+	if t.Filter == "" {
+		return true
+	}
+	matched, err := matchFilter(t.Filter, ev, in)
+	if err != nil {
+		b.logger.Warn("sparrow: payload filter failed; the event is not delivered to the subscription",
+			slog.String("subscription_id", t.ID), slog.String("event_id", ev.ID), slog.String("namespace", ev.Namespace),
+			slog.String("error", err.Error()))
+	}
+	return matched
+}
+
+// matchFilter evaluates filter over ev, setting *in first if it is nil.
+// Filters compile once per process (subscription.ParseFilter caches them).
+func matchFilter(filter string, ev *event.Event, in **subscription.FilterInput) (bool, error) {
+	// Saved filters were validated; one failing here was stored by other
+	// means.
+	f, err := subscription.ParseFilter("filter", filter)
+	if err != nil {
+		return false, err
+	}
+	if *in == nil {
+		if *in, err = subscription.NewFilterInput(ev.Payload, ev.Labels); err != nil {
+			return false, err
+		}
+	}
+	return f.Match(*in)
 }
 
 // shape renders the delivery's body when its subscription has a template,

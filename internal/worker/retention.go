@@ -24,7 +24,8 @@ const RetentionBatch = 1000
 
 // retentionWorker deletes finished deliveries with their attempts, events
 // left without deliveries, webhooks deleted long ago, ordering keys unused
-// since, and old health history, oldest first, batch by batch.
+// since, ended recoveries, and old health history, oldest first, batch by
+// batch.
 type retentionWorker struct {
 	river.WorkerDefaults[riverworkers.RetentionArgs]
 	db        database
@@ -71,13 +72,13 @@ func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[riverworkers.Re
 		w.logger.InfoContext(ctx, "sparrow: deleted history past its retention",
 			slog.Int64("deliveries", deleted.deliveries), slog.Int64("events", deleted.events),
 			slog.Int64("webhooks", deleted.webhooks), slog.Int64("health_rows", deleted.health),
-			slog.Int64("ordering_keys", deleted.orderingKeys))
+			slog.Int64("ordering_keys", deleted.orderingKeys), slog.Int64("recoveries", deleted.recoveries))
 	}
 	return nil
 }
 
 type retentionCounts struct {
-	deliveries, events, webhooks, health, orderingKeys int64
+	deliveries, events, webhooks, health, orderingKeys, recoveries int64
 }
 
 // pruneNamespaces deletes the history of ns finished before cutoff.
@@ -93,6 +94,7 @@ func (w *retentionWorker) pruneNamespaces(ctx context.Context, ns dbutil.Namespa
 		{store.EventPrune, &deleted.events},
 		{store.WebhookPrune, &deleted.webhooks},
 		{store.OrderingPrune, &deleted.orderingKeys},
+		{store.RecoveryPrune, &deleted.recoveries},
 	} {
 		n, err := pruneBatches(ctx, func(ctx context.Context) (int64, error) { return step.prune(ctx, db, ns, cutoff, RetentionBatch) })
 		*step.count += n

@@ -1,9 +1,9 @@
 // Package worker is Sparrow's background work as River workers: fan-out,
-// delivery, resumption of waiting deliveries, secret re-sealing and
-// retention, plus the poller of the fan-out queue single pushes write to and
-// the heartbeat that tells other processes this one is alive. Hosts reach
-// it through sparrow.Engine.Install; the job arguments are public in
-// package riverworkers.
+// delivery, resumption of waiting deliveries, secret re-sealing, retention
+// and recoveries, plus the poller of the fan-out queue single pushes write
+// to and the heartbeat that tells other processes this one is alive.
+// Hosts reach it through sparrow.Engine.Install; the job arguments are
+// public in package riverworkers.
 package worker
 
 import (
@@ -51,6 +51,7 @@ type Set struct {
 	unpark    *unparkWorker
 	reseal    *resealWorker
 	retention *retentionWorker
+	recover   *recoverWorker
 	clients   *clients
 }
 
@@ -59,13 +60,14 @@ func New(cfg *config.Config, deps Deps) *Set {
 	db := database{pool: deps.Pool, schema: dbutil.Schema(cfg.Schema)}
 	counter := &counter{telemetry: deps.Telemetry}
 	fanOuter := &fanOuter{
-		db: db, queue: cfg.Queue, templates: newTemplateCache(cfg.TemplateTimeout), counter: counter,
+		db: db, queue: cfg.Queue, templates: newTemplateCache(cfg.TemplateTimeout), counter: counter, logger: cfg.Logger,
 	}
 	poller := &poller{
 		db: db, fanOuter: fanOuter, queue: cfg.Queue, now: cfg.Now, logger: cfg.Logger, tracer: deps.Telemetry.Tracer,
 	}
 	clients := &clients{db: db, queue: cfg.Queue, logger: cfg.Logger, poller: poller, stopping: deps.Stopping}
 	recorder := newRecorder(db, cfg)
+	fanoutTurns := semaphore.NewWeighted(maxFanouts)
 	return &Set{
 		cfg: cfg,
 		deliver: &deliverWorker{
@@ -80,7 +82,7 @@ func New(cfg *config.Config, deps Deps) *Set {
 			clients:    clients,
 		},
 		fanout: &fanoutWorker{
-			db: db, fanOuter: fanOuter, turns: semaphore.NewWeighted(maxFanouts), now: cfg.Now, logger: cfg.Logger,
+			db: db, fanOuter: fanOuter, turns: fanoutTurns, now: cfg.Now, logger: cfg.Logger,
 			tracer: deps.Telemetry.Tracer, clients: clients,
 		},
 		sweep:  &fanoutSweepWorker{poller: poller, clients: clients},
@@ -88,6 +90,10 @@ func New(cfg *config.Config, deps Deps) *Set {
 		reseal: &resealWorker{db: db, keys: deps.SecretKeys, logger: cfg.Logger},
 		retention: &retentionWorker{
 			db: db, retention: cfg.Retention, healthWindow: cfg.HealthThresholds.Window, now: cfg.Now, logger: cfg.Logger,
+		},
+		recover: &recoverWorker{
+			db: db, fanOuter: fanOuter, turns: fanoutTurns, now: cfg.Now, logger: cfg.Logger,
+			tracer: deps.Telemetry.Tracer, clients: clients,
 		},
 		clients: clients,
 	}
@@ -137,6 +143,7 @@ func (s *Set) addWorkers(workers *river.Workers) error {
 		river.AddWorkerSafely(workers, s.unpark),
 		river.AddWorkerSafely(workers, s.reseal),
 		river.AddWorkerSafely(workers, s.retention),
+		river.AddWorkerSafely(workers, s.recover),
 	)
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { create } from '@bufbuild/protobuf';
 import { WebhookSchema } from '$gen/proto/webhook_pb';
-import { formField, registerRequest, updateRequest, valuesOf } from './webhooks';
+import { formField, registerRequest, schemeOf, updateRequest, valuesOf } from './webhooks';
 
 const before = create(WebhookSchema, {
   id: 'wh_1',
@@ -70,6 +70,22 @@ describe('registerRequest', () => {
   it('passes the retry schedule and rate limit', () => {
     const req = registerRequest('ns', { ...valuesOf(before), retrySchedule: ['5s', '5m'], maxAttempts: 3, rateLimitPerSecond: 10 });
     expect(req).toMatchObject({ retrySchedule: ['5s', '5m'], maxAttempts: 3, rateLimitPerSecond: 10 });
+  });
+  it('passes the signature scheme, HMAC unless Ed25519 is chosen', () => {
+    expect(registerRequest('ns', valuesOf(before))).toMatchObject({ signatureScheme: 'hmac-sha256' });
+    expect(registerRequest('ns', { ...valuesOf(before), signatureScheme: 'ed25519' })).toMatchObject({ signatureScheme: 'ed25519' });
+  });
+});
+
+describe('schemeOf', () => {
+  it('reads the scheme, HMAC when the server names none', () => {
+    expect(schemeOf(create(WebhookSchema, { signatureScheme: 'ed25519' }))).toBe('ed25519');
+    expect(schemeOf(create(WebhookSchema, { signatureScheme: 'hmac-sha256' }))).toBe('hmac-sha256');
+    expect(schemeOf(create(WebhookSchema, {}))).toBe('hmac-sha256');
+  });
+  it('is not sent on update: a webhook changes scheme by rotating its secret', () => {
+    const v = { ...valuesOf(before), signatureScheme: 'ed25519' as const };
+    expect(updateRequest('ns', before, v)).toEqual({ namespace: 'ns', webhookId: 'wh_1' });
   });
 });
 

@@ -19,6 +19,22 @@ export interface WebhookValues {
   secret: string;
   /** Create only: false registers the webhook paused. */
   active: boolean;
+  /** Create only: how deliveries are signed. */
+  signatureScheme: SignatureScheme;
+}
+
+/** The ways Sparrow signs deliveries (Standard Webhooks' v1 and v1a). */
+export const schemes = ['hmac-sha256', 'ed25519'] as const;
+export type SignatureScheme = (typeof schemes)[number];
+
+/** schemeOf is a webhook's scheme; servers from before Ed25519 send none: HMAC. */
+export function schemeOf(w: Pick<Webhook, 'signatureScheme'>): SignatureScheme {
+  return w.signatureScheme === 'ed25519' ? 'ed25519' : 'hmac-sha256';
+}
+
+/** schemeText names a scheme for people. */
+export function schemeText(s: SignatureScheme): string {
+  return s === 'ed25519' ? 'Ed25519 (v1a signatures, verified with a public key)' : 'HMAC-SHA256 (v1 signatures, verified with the shared secret)';
 }
 
 export const defaults: WebhookValues = {
@@ -32,6 +48,7 @@ export const defaults: WebhookValues = {
   rateLimitPerSecond: 0,
   secret: '',
   active: true,
+  signatureScheme: 'hmac-sha256',
 };
 
 /** valuesOf is a webhook's form values. */
@@ -47,6 +64,7 @@ export function valuesOf(w: Webhook): WebhookValues {
     rateLimitPerSecond: w.rateLimitPerSecond,
     secret: '',
     active: w.active,
+    signatureScheme: schemeOf(w),
   };
 }
 
@@ -63,6 +81,7 @@ export function registerRequest(namespace: string, v: WebhookValues): MessageIni
     rateLimitPerSecond: v.rateLimitPerSecond,
     webhookSecret: v.secret.trim(),
     active: v.active,
+    signatureScheme: v.signatureScheme,
   };
 }
 

@@ -5,7 +5,7 @@
 
 	const element = document.currentScript.parentElement;
 
-	import("./bundle.DeHcBS4j.js").then((app) => {
+	import("./bundle.BZdsuhei.js").then((app) => {
 		app.start(element)
 	});
 }

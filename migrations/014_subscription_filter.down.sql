@@ -1,0 +1,2 @@
+ALTER TABLE /*schema*/sparrow_subscription
+    DROP COLUMN filter;
