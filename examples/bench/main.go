@@ -265,8 +265,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	defer func() {
-		// Cleanup must run even after Ctrl-C cancelled ctx.
-		cleanupCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		// Cleanup must run even after Ctrl-C cancelled ctx; dropping the
+		// database can take a minute or more on a server busy writing.
+		cleanupCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
 		defer cancel()
 		if cerr := b.db.close(cleanupCtx); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("cleanup: %w", cerr))
