@@ -86,7 +86,7 @@ func TestSnoozedJobWokenWhenItsWebhookFreesUp(t *testing.T) {
 	rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) {
 		select {
 		case <-fast:
-		case <-time.After(25 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 	})
 	b.registerEvent(t, "order.created")
@@ -99,7 +99,10 @@ func TestSnoozedJobWokenWhenItsWebhookFreesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.start(t)
-	rcv.waitRequests(t, slowRequests) // the webhook's pace measured: 25 ms a request
+	// The webhook's pace measured: 50 ms a request, slow enough that the
+	// snooze it sizes outlasts the fast requests by seconds on a loaded
+	// machine too.
+	rcv.waitRequests(t, slowRequests)
 
 	waiting, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)})
 	if err != nil {
@@ -109,7 +112,7 @@ func TestSnoozedJobWokenWhenItsWebhookFreesUp(t *testing.T) {
 	if _, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	// Turned away, for about half the time ~240 deliveries take at 25 ms.
+	// Turned away, for about half the time ~240 deliveries take at 50 ms.
 	var snoozedUntil time.Time
 	for deadline := time.Now().Add(20 * time.Second); snoozedUntil.IsZero(); time.Sleep(10 * time.Millisecond) {
 		err := b.pool.QueryRow(ctx, "SELECT scheduled_at FROM "+pgx.Identifier{b.schema, "river_job"}.Sanitize()+
