@@ -28,7 +28,8 @@ class ReadmeExamplesTest(unittest.TestCase):
         self.assertEqual(
             set(self.examples),
             {"imports", "channel", "register-and-push", "exact-payload", "metadata", "interceptor", "errors",
-             "list-deliveries", "health", "delivery-policies", "ordering-key", "tls", "client", "client-tls"},
+             "list-deliveries", "health", "recover", "delivery-policies", "ordering-key", "payload-filter",
+             "test-send", "ed25519", "tls", "client", "client-tls"},
         )
 
     def test_walkthrough(self):
@@ -72,6 +73,10 @@ class ReadmeExamplesTest(unittest.TestCase):
         )
         out = run("list-deliveries")
         self.assertEqual(out, f"Delivery {request.headers['webhook-id']}: status=succeeded attempts=1\n")
+
+        # The event was delivered: a recovery over the last hour has nothing to re-send.
+        out = run("recover")
+        self.assertEqual(out, "Recovery succeeded: 0 of 1 events re-sent\n")
 
         health = webhook_pb2.GetWebhookHealthRequest(webhook_id=webhook_id, namespace="default")
         support.wait_for(
@@ -129,6 +134,63 @@ class ReadmeExamplesTest(unittest.TestCase):
         listing = webhook_pb2.ListDeliveriesRequest(webhook_id=webhook_id, namespace=namespace)
         deliveries = ns["delivery_stub"].ListDeliveries(listing, timeout=support.RPC_TIMEOUT).deliveries
         self.assertEqual({d.event_id: d.ordering_key for d in deliveries}, {e: "cus_42" for e in event_ids})
+        ns["channel"].close()
+
+    def test_payload_filter(self):
+        """The payload filter example, in a namespace and with an event type
+        of their own: of two events, only the one passing the filter is
+        delivered."""
+        namespace, event = support.unique("readme-filter"), support.unique("readme.order")
+        ns = {"__name__": "readme"}
+        run = lambda name, replace=None: support.run_example(self.examples[name], ns, replace)
+        own = {'namespace="default"': f'namespace="{namespace}"', '"order.created"': repr(event)}
+        run("imports")
+        run("interceptor", {ADDRESS: self.server.grpc_address, KEY: support.API_KEY})
+        ns["event_stub"].RegisterEvent(webhook_pb2.RegisterEventRequest(name=event, active=True), timeout=support.RPC_TIMEOUT)
+        register = lambda path, events: ns["webhook_stub"].RegisterWebhook(webhook_pb2.RegisterWebhookRequest(
+            namespace=namespace, url=self.receiver.url(path), events=events, active=True), timeout=support.RPC_TIMEOUT)
+        ns["webhook_id"] = register(f"/{namespace}/filtered", []).webhook_id
+        # A webhook taking every event: once it has them all, both were fanned out.
+        register(f"/{namespace}/all", [event])
+
+        out = run("payload-filter", own)
+        self.assertEqual(out, "matched=True\n")
+
+        pushed = {}
+        for total in (50, 150):
+            body = webhook_pb2.PushEventRequest(namespace=namespace, event=event,
+                                                payload_json=f'{{"total": {total}, "currency": "EUR"}}')
+            pushed[total] = ns["event_stub"].PushEvent(body, timeout=support.RPC_TIMEOUT).event_id
+        self.receiver.wait(f"/{namespace}/all", 2)
+        listing = webhook_pb2.ListDeliveriesRequest(webhook_id=ns["webhook_id"], namespace=namespace)
+        deliveries = ns["delivery_stub"].ListDeliveries(listing, timeout=support.RPC_TIMEOUT).deliveries
+        self.assertEqual([d.event_id for d in deliveries], [pushed[150]])
+        [request] = self.receiver.wait(f"/{namespace}/filtered")
+        self.assertEqual(request.json(), {"total": 150, "currency": "EUR"})
+        ns["channel"].close()
+
+    def test_test_send_and_ed25519(self):
+        """The test send and ed25519 examples, in a namespace and with an
+        event type of their own."""
+        namespace, event = support.unique("readme-testsend"), support.unique("readme.order")
+        ns = {"__name__": "readme"}
+        run = lambda name, replace=None: support.run_example(self.examples[name], ns, replace)
+        own = {'namespace="default"': f'namespace="{namespace}"', '"order.created"': repr(event)}
+        run("imports")
+        run("interceptor", {ADDRESS: self.server.grpc_address, KEY: support.API_KEY})
+        ns["event_stub"].RegisterEvent(webhook_pb2.RegisterEventRequest(name=event, active=True), timeout=support.RPC_TIMEOUT)
+        path = f"/{namespace}"
+        ns["webhook_id"] = ns["webhook_stub"].RegisterWebhook(webhook_pb2.RegisterWebhookRequest(
+            namespace=namespace, url=self.receiver.url(path), active=True), timeout=support.RPC_TIMEOUT).webhook_id
+
+        out = run("test-send", own)
+        self.assertRegex(out, r"^Test delivery dlv_\S+: \{\}\n$")
+        [request] = self.receiver.wait(path)
+        self.assertEqual(request.headers["webhook-id"], ns["sent"].delivery_id)
+
+        out = run("ed25519", {**own, URL: self.receiver.url(path + "/ed25519")})
+        self.assertEqual(out, "ed25519: give receivers whpk_...\n")
+        self.assertTrue(ns["response"].webhook_secret.startswith("whsk_"))
         ns["channel"].close()
 
     def test_tls(self):
