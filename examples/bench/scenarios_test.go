@@ -25,7 +25,7 @@ func TestBenchQuick(t *testing.T) {
 	want := []string{
 		"river_noop", "insert_commit_c1", "insert_commit_c8", "insert_river_tx_c1", "insert_river_tx_c8",
 		"push_event_tx_c1", "push_event_tx_c8", "push_events", "naive_delivery",
-		"e2e_1_webhook", "e2e_1_webhook_2_instances", "e2e_10_webhooks", "e2e_10_webhooks_2_instances",
+		"e2e_1_webhook", "e2e_1_webhook_2_instances", "e2e_10_webhooks", "e2e_10_webhooks_2_instances", "e2e_ordered",
 		"latency_achieved", "latency_p50", "latency_p95", "latency_p99", "latency_max", "push_call_p99",
 		"fairness_pushed", "fairness_healthy_rate", "fairness_healthy_p50", "fairness_healthy_p99",
 		"fairness_pushed_stalled", "fairness_healthy_rate_stalled", "fairness_healthy_p50_stalled", "fairness_healthy_p99_stalled",
@@ -33,10 +33,12 @@ func TestBenchQuick(t *testing.T) {
 		"backlog_heap_first", "backlog_heap_last", "backlog_rss_first", "backlog_rss_last", "backlog_heap_slope",
 		"history_prefill", "history_push_tx_empty", "history_push_tx_full", "history_e2e_empty", "history_e2e_full",
 		"history_list_p99_empty", "history_list_p99_full",
+		"tenants_b_pushed", "tenants_b_p50", "tenants_b_p99", "tenants_b_pushed_shared", "tenants_b_p50_shared", "tenants_b_p99_shared",
+		"tenants_a_rate",
 	}
 	checkFigures(t, res, want)
-	if n := len(res.Targets); n != 13 {
-		t.Errorf("%d targets judged, want 13: %+v", n, res.Targets)
+	if n := len(res.Targets); n != 15 {
+		t.Errorf("%d targets judged, want 15: %+v", n, res.Targets)
 	}
 	for _, target := range res.Targets {
 		if target.Reference <= 0 || target.Ratio <= 0 || target.Goal == "" {
@@ -56,9 +58,13 @@ func TestBenchQuick(t *testing.T) {
 	if res.History == nil || res.History.Rows != 300 || len(res.History.Queries) == 0 {
 		t.Errorf("history: %+v", res.History)
 	}
-	// Four end-to-end runs, latency, fairness's two, backlog, history's two.
-	if n := len(res.Diagnostics); n != 10 {
-		t.Errorf("%d diagnostics, want 10: %+v", n, res.Diagnostics)
+	if tn := res.Tenants; tn == nil || tn.Alone.Delivery.Count == 0 || tn.Shared.Delivery.Count == 0 || tn.Shared.AReceived == 0 {
+		t.Errorf("fair sharing between namespaces: %+v", res.Tenants)
+	}
+	// Five end-to-end runs (one ordered), latency, fairness's two, fair
+	// sharing's two, backlog, history's two.
+	if n := len(res.Diagnostics); n != 13 {
+		t.Errorf("%d diagnostics, want 13: %+v", n, res.Diagnostics)
 	}
 	for _, d := range res.Diagnostics {
 		if d.PoolAcquires <= 0 {

@@ -90,9 +90,9 @@ func (b *bench) tenants(ctx context.Context) (string, error) {
 // tenantsRun is one run on a schema of its own; withBacklog pushes A's
 // backlog before the engine starts.
 func (b *bench) tenantsRun(ctx context.Context, withBacklog bool) (TenantsRun, error) {
-	name := "tenants_alone"
+	name := "tenants_b" // short: River bounds a schema name to 46 characters
 	if withBacklog {
-		name = "tenants_shared"
+		name = "tenants_ab"
 	}
 	recvA := newReceiver(false)
 	recvA.delay = tenantsAnswer
