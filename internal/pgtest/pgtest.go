@@ -9,6 +9,7 @@ package pgtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sparrowhq/sparrow/localpg"
@@ -190,11 +192,28 @@ func EmptySchema(tb testing.TB) string {
 		tb.Fatalf("pgtest: create schema: %v", err)
 	}
 	tb.Cleanup(func() {
-		if _, err := pool.Exec(context.Background(), "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
+		if err := dropSchema(name); err != nil {
 			tb.Errorf("pgtest: drop schema %s: %v", name, err)
 		}
 	})
 	return name
+}
+
+// dropSchema drops a test's schema. Dropping every table at once can
+// deadlock with a query that still runs on them (a connection of the code
+// under test closing late); PostgreSQL then aborts the drop, which is tried
+// again.
+func dropSchema(name string) error {
+	var err error
+	for range 5 {
+		_, err = pool.Exec(context.Background(), "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE")
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "40P01" { // deadlock_detected
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
 }
 
 // Schema creates a schema holding River's and Sparrow's tables, dropped when
