@@ -18,8 +18,8 @@ func (e *BlockedError) Error() string {
 }
 
 // Guard decides which addresses deliveries may connect to. It runs at dial
-// time, on the address DNS resolved to, so a name that resolves to an
-// internal address (DNS rebinding included) is refused like the address
+// time, on the address DNS resolved to, so a name that resolves to a
+// private address (DNS rebinding included) is refused like the address
 // itself.
 type Guard struct {
 	// AllowPrivate allows every address.
