@@ -35,6 +35,380 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ListNamespacesRequest takes nothing.
+type ListNamespacesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListNamespacesRequest) Reset() {
+	*x = ListNamespacesRequest{}
+	mi := &file_proto_webhook_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListNamespacesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListNamespacesRequest) ProtoMessage() {}
+
+func (x *ListNamespacesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListNamespacesRequest.ProtoReflect.Descriptor instead.
+func (*ListNamespacesRequest) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{0}
+}
+
+// ListNamespacesResponse lists namespaces, by name, and the caller's access.
+type ListNamespacesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Namespaces    []*NamespaceSummary    `protobuf:"bytes,1,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
+	Access        *CallerAccess          `protobuf:"bytes,2,opt,name=access,proto3" json:"access,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListNamespacesResponse) Reset() {
+	*x = ListNamespacesResponse{}
+	mi := &file_proto_webhook_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListNamespacesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListNamespacesResponse) ProtoMessage() {}
+
+func (x *ListNamespacesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListNamespacesResponse.ProtoReflect.Descriptor instead.
+func (*ListNamespacesResponse) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ListNamespacesResponse) GetNamespaces() []*NamespaceSummary {
+	if x != nil {
+		return x.Namespaces
+	}
+	return nil
+}
+
+func (x *ListNamespacesResponse) GetAccess() *CallerAccess {
+	if x != nil {
+		return x.Access
+	}
+	return nil
+}
+
+// NamespaceSummary is a namespace and what it holds.
+type NamespaceSummary struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Its webhooks, deleted ones left out.
+	Webhooks int32 `protobuf:"varint,2,opt,name=webhooks,proto3" json:"webhooks,omitempty"`
+	// Those of its webhooks that are paused.
+	PausedWebhooks int32 `protobuf:"varint,3,opt,name=paused_webhooks,json=pausedWebhooks,proto3" json:"paused_webhooks,omitempty"`
+	// Its subscriptions.
+	Subscriptions int32 `protobuf:"varint,4,opt,name=subscriptions,proto3" json:"subscriptions,omitempty"`
+	// When its latest event was pushed; unset when it has none.
+	LastEventAt   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_event_at,json=lastEventAt,proto3" json:"last_event_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NamespaceSummary) Reset() {
+	*x = NamespaceSummary{}
+	mi := &file_proto_webhook_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NamespaceSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NamespaceSummary) ProtoMessage() {}
+
+func (x *NamespaceSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NamespaceSummary.ProtoReflect.Descriptor instead.
+func (*NamespaceSummary) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *NamespaceSummary) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *NamespaceSummary) GetWebhooks() int32 {
+	if x != nil {
+		return x.Webhooks
+	}
+	return 0
+}
+
+func (x *NamespaceSummary) GetPausedWebhooks() int32 {
+	if x != nil {
+		return x.PausedWebhooks
+	}
+	return 0
+}
+
+func (x *NamespaceSummary) GetSubscriptions() int32 {
+	if x != nil {
+		return x.Subscriptions
+	}
+	return 0
+}
+
+func (x *NamespaceSummary) GetLastEventAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastEventAt
+	}
+	return nil
+}
+
+// CallerAccess is what the credential of a request may do.
+type CallerAccess struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The caller may use every namespace.
+	AllNamespaces bool `protobuf:"varint,1,opt,name=all_namespaces,json=allNamespaces,proto3" json:"all_namespaces,omitempty"`
+	// The namespaces the caller may use, when not all.
+	Namespaces []string `protobuf:"bytes,2,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
+	// What the caller may do: "read", "manage_webhooks" (webhooks,
+	// subscriptions, secrets, test sends, retries and recoveries),
+	// "push_events" and "manage_event_types".
+	Capabilities []string `protobuf:"bytes,3,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	// Set for a portal token: when it stops working.
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// The credential is a portal token.
+	Portal        bool `protobuf:"varint,5,opt,name=portal,proto3" json:"portal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallerAccess) Reset() {
+	*x = CallerAccess{}
+	mi := &file_proto_webhook_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallerAccess) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallerAccess) ProtoMessage() {}
+
+func (x *CallerAccess) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallerAccess.ProtoReflect.Descriptor instead.
+func (*CallerAccess) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CallerAccess) GetAllNamespaces() bool {
+	if x != nil {
+		return x.AllNamespaces
+	}
+	return false
+}
+
+func (x *CallerAccess) GetNamespaces() []string {
+	if x != nil {
+		return x.Namespaces
+	}
+	return nil
+}
+
+func (x *CallerAccess) GetCapabilities() []string {
+	if x != nil {
+		return x.Capabilities
+	}
+	return nil
+}
+
+func (x *CallerAccess) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *CallerAccess) GetPortal() bool {
+	if x != nil {
+		return x.Portal
+	}
+	return false
+}
+
+// CreatePortalTokenRequest says what a portal token grants.
+type CreatePortalTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The one namespace the token may use; empty means "default".
+	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// "read", or "read" and "manage_webhooks". Default: read only.
+	Capabilities []string `protobuf:"bytes,2,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	// How long the token works, 60 s to 30 days. Default: an hour.
+	TtlSeconds    int64 `protobuf:"varint,3,opt,name=ttl_seconds,json=ttlSeconds,proto3" json:"ttl_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePortalTokenRequest) Reset() {
+	*x = CreatePortalTokenRequest{}
+	mi := &file_proto_webhook_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePortalTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePortalTokenRequest) ProtoMessage() {}
+
+func (x *CreatePortalTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePortalTokenRequest.ProtoReflect.Descriptor instead.
+func (*CreatePortalTokenRequest) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CreatePortalTokenRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *CreatePortalTokenRequest) GetCapabilities() []string {
+	if x != nil {
+		return x.Capabilities
+	}
+	return nil
+}
+
+func (x *CreatePortalTokenRequest) GetTtlSeconds() int64 {
+	if x != nil {
+		return x.TtlSeconds
+	}
+	return 0
+}
+
+// CreatePortalTokenResponse carries the token.
+type CreatePortalTokenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Send it as Authorization: Bearer, or open the dashboard at
+	// <dashboard>/#token=<token>.
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePortalTokenResponse) Reset() {
+	*x = CreatePortalTokenResponse{}
+	mi := &file_proto_webhook_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePortalTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePortalTokenResponse) ProtoMessage() {}
+
+func (x *CreatePortalTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_webhook_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePortalTokenResponse.ProtoReflect.Descriptor instead.
+func (*CreatePortalTokenResponse) Descriptor() ([]byte, []int) {
+	return file_proto_webhook_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *CreatePortalTokenResponse) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *CreatePortalTokenResponse) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
 // A webhook: an HTTP endpoint that receives events.
 type Webhook struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -85,7 +459,7 @@ type Webhook struct {
 
 func (x *Webhook) Reset() {
 	*x = Webhook{}
-	mi := &file_proto_webhook_proto_msgTypes[0]
+	mi := &file_proto_webhook_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -97,7 +471,7 @@ func (x *Webhook) String() string {
 func (*Webhook) ProtoMessage() {}
 
 func (x *Webhook) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[0]
+	mi := &file_proto_webhook_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -110,7 +484,7 @@ func (x *Webhook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Webhook.ProtoReflect.Descriptor instead.
 func (*Webhook) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{0}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Webhook) GetId() string {
@@ -282,7 +656,7 @@ type RegisterWebhookRequest struct {
 
 func (x *RegisterWebhookRequest) Reset() {
 	*x = RegisterWebhookRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[1]
+	mi := &file_proto_webhook_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -294,7 +668,7 @@ func (x *RegisterWebhookRequest) String() string {
 func (*RegisterWebhookRequest) ProtoMessage() {}
 
 func (x *RegisterWebhookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[1]
+	mi := &file_proto_webhook_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -307,7 +681,7 @@ func (x *RegisterWebhookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterWebhookRequest.ProtoReflect.Descriptor instead.
 func (*RegisterWebhookRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{1}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RegisterWebhookRequest) GetNamespace() string {
@@ -412,7 +786,7 @@ type RegisterWebhookResponse struct {
 
 func (x *RegisterWebhookResponse) Reset() {
 	*x = RegisterWebhookResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[2]
+	mi := &file_proto_webhook_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -424,7 +798,7 @@ func (x *RegisterWebhookResponse) String() string {
 func (*RegisterWebhookResponse) ProtoMessage() {}
 
 func (x *RegisterWebhookResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[2]
+	mi := &file_proto_webhook_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -437,7 +811,7 @@ func (x *RegisterWebhookResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterWebhookResponse.ProtoReflect.Descriptor instead.
 func (*RegisterWebhookResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{2}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RegisterWebhookResponse) GetWebhookId() string {
@@ -481,7 +855,7 @@ type GetWebhookRequest struct {
 
 func (x *GetWebhookRequest) Reset() {
 	*x = GetWebhookRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[3]
+	mi := &file_proto_webhook_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -493,7 +867,7 @@ func (x *GetWebhookRequest) String() string {
 func (*GetWebhookRequest) ProtoMessage() {}
 
 func (x *GetWebhookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[3]
+	mi := &file_proto_webhook_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -506,7 +880,7 @@ func (x *GetWebhookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWebhookRequest.ProtoReflect.Descriptor instead.
 func (*GetWebhookRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{3}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetWebhookRequest) GetWebhookId() string {
@@ -534,7 +908,7 @@ type GetWebhookResponse struct {
 
 func (x *GetWebhookResponse) Reset() {
 	*x = GetWebhookResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[4]
+	mi := &file_proto_webhook_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -546,7 +920,7 @@ func (x *GetWebhookResponse) String() string {
 func (*GetWebhookResponse) ProtoMessage() {}
 
 func (x *GetWebhookResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[4]
+	mi := &file_proto_webhook_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -559,7 +933,7 @@ func (x *GetWebhookResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWebhookResponse.ProtoReflect.Descriptor instead.
 func (*GetWebhookResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{4}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetWebhookResponse) GetWebhook() *Webhook {
@@ -588,7 +962,7 @@ type ListWebhooksRequest struct {
 
 func (x *ListWebhooksRequest) Reset() {
 	*x = ListWebhooksRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[5]
+	mi := &file_proto_webhook_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -600,7 +974,7 @@ func (x *ListWebhooksRequest) String() string {
 func (*ListWebhooksRequest) ProtoMessage() {}
 
 func (x *ListWebhooksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[5]
+	mi := &file_proto_webhook_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -613,7 +987,7 @@ func (x *ListWebhooksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWebhooksRequest.ProtoReflect.Descriptor instead.
 func (*ListWebhooksRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{5}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListWebhooksRequest) GetNamespace() string {
@@ -664,7 +1038,7 @@ type ListWebhooksResponse struct {
 
 func (x *ListWebhooksResponse) Reset() {
 	*x = ListWebhooksResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[6]
+	mi := &file_proto_webhook_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -676,7 +1050,7 @@ func (x *ListWebhooksResponse) String() string {
 func (*ListWebhooksResponse) ProtoMessage() {}
 
 func (x *ListWebhooksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[6]
+	mi := &file_proto_webhook_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -689,7 +1063,7 @@ func (x *ListWebhooksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWebhooksResponse.ProtoReflect.Descriptor instead.
 func (*ListWebhooksResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{6}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListWebhooksResponse) GetWebhooks() []*Webhook {
@@ -745,7 +1119,7 @@ type UpdateWebhookRequest struct {
 
 func (x *UpdateWebhookRequest) Reset() {
 	*x = UpdateWebhookRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[7]
+	mi := &file_proto_webhook_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -757,7 +1131,7 @@ func (x *UpdateWebhookRequest) String() string {
 func (*UpdateWebhookRequest) ProtoMessage() {}
 
 func (x *UpdateWebhookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[7]
+	mi := &file_proto_webhook_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -770,7 +1144,7 @@ func (x *UpdateWebhookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateWebhookRequest.ProtoReflect.Descriptor instead.
 func (*UpdateWebhookRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{7}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UpdateWebhookRequest) GetWebhookId() string {
@@ -875,7 +1249,7 @@ type UpdateWebhookResponse struct {
 
 func (x *UpdateWebhookResponse) Reset() {
 	*x = UpdateWebhookResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[8]
+	mi := &file_proto_webhook_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -887,7 +1261,7 @@ func (x *UpdateWebhookResponse) String() string {
 func (*UpdateWebhookResponse) ProtoMessage() {}
 
 func (x *UpdateWebhookResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[8]
+	mi := &file_proto_webhook_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -900,7 +1274,7 @@ func (x *UpdateWebhookResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateWebhookResponse.ProtoReflect.Descriptor instead.
 func (*UpdateWebhookResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{8}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpdateWebhookResponse) GetWebhook() *Webhook {
@@ -923,7 +1297,7 @@ type PauseWebhookRequest struct {
 
 func (x *PauseWebhookRequest) Reset() {
 	*x = PauseWebhookRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[9]
+	mi := &file_proto_webhook_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -935,7 +1309,7 @@ func (x *PauseWebhookRequest) String() string {
 func (*PauseWebhookRequest) ProtoMessage() {}
 
 func (x *PauseWebhookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[9]
+	mi := &file_proto_webhook_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -948,7 +1322,7 @@ func (x *PauseWebhookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseWebhookRequest.ProtoReflect.Descriptor instead.
 func (*PauseWebhookRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{9}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PauseWebhookRequest) GetWebhookId() string {
@@ -976,7 +1350,7 @@ type PauseWebhookResponse struct {
 
 func (x *PauseWebhookResponse) Reset() {
 	*x = PauseWebhookResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[10]
+	mi := &file_proto_webhook_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -988,7 +1362,7 @@ func (x *PauseWebhookResponse) String() string {
 func (*PauseWebhookResponse) ProtoMessage() {}
 
 func (x *PauseWebhookResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[10]
+	mi := &file_proto_webhook_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1001,7 +1375,7 @@ func (x *PauseWebhookResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseWebhookResponse.ProtoReflect.Descriptor instead.
 func (*PauseWebhookResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{10}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PauseWebhookResponse) GetWebhook() *Webhook {
@@ -1024,7 +1398,7 @@ type ResumeWebhookRequest struct {
 
 func (x *ResumeWebhookRequest) Reset() {
 	*x = ResumeWebhookRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[11]
+	mi := &file_proto_webhook_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1036,7 +1410,7 @@ func (x *ResumeWebhookRequest) String() string {
 func (*ResumeWebhookRequest) ProtoMessage() {}
 
 func (x *ResumeWebhookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[11]
+	mi := &file_proto_webhook_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1049,7 +1423,7 @@ func (x *ResumeWebhookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeWebhookRequest.ProtoReflect.Descriptor instead.
 func (*ResumeWebhookRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{11}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ResumeWebhookRequest) GetWebhookId() string {
@@ -1077,7 +1451,7 @@ type ResumeWebhookResponse struct {
 
 func (x *ResumeWebhookResponse) Reset() {
 	*x = ResumeWebhookResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[12]
+	mi := &file_proto_webhook_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1089,7 +1463,7 @@ func (x *ResumeWebhookResponse) String() string {
 func (*ResumeWebhookResponse) ProtoMessage() {}
 
 func (x *ResumeWebhookResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[12]
+	mi := &file_proto_webhook_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1102,7 +1476,7 @@ func (x *ResumeWebhookResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeWebhookResponse.ProtoReflect.Descriptor instead.
 func (*ResumeWebhookResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{12}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ResumeWebhookResponse) GetWebhook() *Webhook {
@@ -1125,7 +1499,7 @@ type DeleteWebhookRequest struct {
 
 func (x *DeleteWebhookRequest) Reset() {
 	*x = DeleteWebhookRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[13]
+	mi := &file_proto_webhook_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1511,7 @@ func (x *DeleteWebhookRequest) String() string {
 func (*DeleteWebhookRequest) ProtoMessage() {}
 
 func (x *DeleteWebhookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[13]
+	mi := &file_proto_webhook_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1524,7 @@ func (x *DeleteWebhookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteWebhookRequest.ProtoReflect.Descriptor instead.
 func (*DeleteWebhookRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{13}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DeleteWebhookRequest) GetWebhookId() string {
@@ -1176,7 +1550,7 @@ type DeleteWebhookResponse struct {
 
 func (x *DeleteWebhookResponse) Reset() {
 	*x = DeleteWebhookResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[14]
+	mi := &file_proto_webhook_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1188,7 +1562,7 @@ func (x *DeleteWebhookResponse) String() string {
 func (*DeleteWebhookResponse) ProtoMessage() {}
 
 func (x *DeleteWebhookResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[14]
+	mi := &file_proto_webhook_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1201,7 +1575,7 @@ func (x *DeleteWebhookResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteWebhookResponse.ProtoReflect.Descriptor instead.
 func (*DeleteWebhookResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{14}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{20}
 }
 
 // RotateWebhookSecretRequest describes a secret rotation.
@@ -1226,7 +1600,7 @@ type RotateWebhookSecretRequest struct {
 
 func (x *RotateWebhookSecretRequest) Reset() {
 	*x = RotateWebhookSecretRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[15]
+	mi := &file_proto_webhook_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1238,7 +1612,7 @@ func (x *RotateWebhookSecretRequest) String() string {
 func (*RotateWebhookSecretRequest) ProtoMessage() {}
 
 func (x *RotateWebhookSecretRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[15]
+	mi := &file_proto_webhook_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1251,7 +1625,7 @@ func (x *RotateWebhookSecretRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateWebhookSecretRequest.ProtoReflect.Descriptor instead.
 func (*RotateWebhookSecretRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{15}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RotateWebhookSecretRequest) GetWebhookId() string {
@@ -1302,7 +1676,7 @@ type RevealWebhookSecretRequest struct {
 
 func (x *RevealWebhookSecretRequest) Reset() {
 	*x = RevealWebhookSecretRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[16]
+	mi := &file_proto_webhook_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1314,7 +1688,7 @@ func (x *RevealWebhookSecretRequest) String() string {
 func (*RevealWebhookSecretRequest) ProtoMessage() {}
 
 func (x *RevealWebhookSecretRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[16]
+	mi := &file_proto_webhook_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1327,7 +1701,7 @@ func (x *RevealWebhookSecretRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealWebhookSecretRequest.ProtoReflect.Descriptor instead.
 func (*RevealWebhookSecretRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{16}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RevealWebhookSecretRequest) GetWebhookId() string {
@@ -1355,7 +1729,7 @@ type RevealWebhookSecretResponse struct {
 
 func (x *RevealWebhookSecretResponse) Reset() {
 	*x = RevealWebhookSecretResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[17]
+	mi := &file_proto_webhook_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1367,7 +1741,7 @@ func (x *RevealWebhookSecretResponse) String() string {
 func (*RevealWebhookSecretResponse) ProtoMessage() {}
 
 func (x *RevealWebhookSecretResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[17]
+	mi := &file_proto_webhook_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1380,7 +1754,7 @@ func (x *RevealWebhookSecretResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealWebhookSecretResponse.ProtoReflect.Descriptor instead.
 func (*RevealWebhookSecretResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{17}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RevealWebhookSecretResponse) GetWebhookSecret() string {
@@ -1405,7 +1779,7 @@ type RotateWebhookSecretResponse struct {
 
 func (x *RotateWebhookSecretResponse) Reset() {
 	*x = RotateWebhookSecretResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[18]
+	mi := &file_proto_webhook_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1417,7 +1791,7 @@ func (x *RotateWebhookSecretResponse) String() string {
 func (*RotateWebhookSecretResponse) ProtoMessage() {}
 
 func (x *RotateWebhookSecretResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[18]
+	mi := &file_proto_webhook_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1430,7 +1804,7 @@ func (x *RotateWebhookSecretResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateWebhookSecretResponse.ProtoReflect.Descriptor instead.
 func (*RotateWebhookSecretResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{18}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RotateWebhookSecretResponse) GetWebhook() *Webhook {
@@ -1475,7 +1849,7 @@ type SendTestEventRequest struct {
 
 func (x *SendTestEventRequest) Reset() {
 	*x = SendTestEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[19]
+	mi := &file_proto_webhook_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1487,7 +1861,7 @@ func (x *SendTestEventRequest) String() string {
 func (*SendTestEventRequest) ProtoMessage() {}
 
 func (x *SendTestEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[19]
+	mi := &file_proto_webhook_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1500,7 +1874,7 @@ func (x *SendTestEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTestEventRequest.ProtoReflect.Descriptor instead.
 func (*SendTestEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{19}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SendTestEventRequest) GetWebhookId() string {
@@ -1555,7 +1929,7 @@ type SendTestEventResponse struct {
 
 func (x *SendTestEventResponse) Reset() {
 	*x = SendTestEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[20]
+	mi := &file_proto_webhook_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1567,7 +1941,7 @@ func (x *SendTestEventResponse) String() string {
 func (*SendTestEventResponse) ProtoMessage() {}
 
 func (x *SendTestEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[20]
+	mi := &file_proto_webhook_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1580,7 +1954,7 @@ func (x *SendTestEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTestEventResponse.ProtoReflect.Descriptor instead.
 func (*SendTestEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{20}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SendTestEventResponse) GetEventId() string {
@@ -1644,7 +2018,7 @@ type Recovery struct {
 
 func (x *Recovery) Reset() {
 	*x = Recovery{}
-	mi := &file_proto_webhook_proto_msgTypes[21]
+	mi := &file_proto_webhook_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1656,7 +2030,7 @@ func (x *Recovery) String() string {
 func (*Recovery) ProtoMessage() {}
 
 func (x *Recovery) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[21]
+	mi := &file_proto_webhook_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1669,7 +2043,7 @@ func (x *Recovery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recovery.ProtoReflect.Descriptor instead.
 func (*Recovery) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{21}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Recovery) GetId() string {
@@ -1774,7 +2148,7 @@ type RecoverWebhookRequest struct {
 
 func (x *RecoverWebhookRequest) Reset() {
 	*x = RecoverWebhookRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[22]
+	mi := &file_proto_webhook_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1786,7 +2160,7 @@ func (x *RecoverWebhookRequest) String() string {
 func (*RecoverWebhookRequest) ProtoMessage() {}
 
 func (x *RecoverWebhookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[22]
+	mi := &file_proto_webhook_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1799,7 +2173,7 @@ func (x *RecoverWebhookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverWebhookRequest.ProtoReflect.Descriptor instead.
 func (*RecoverWebhookRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{22}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RecoverWebhookRequest) GetWebhookId() string {
@@ -1841,7 +2215,7 @@ type RecoverWebhookResponse struct {
 
 func (x *RecoverWebhookResponse) Reset() {
 	*x = RecoverWebhookResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[23]
+	mi := &file_proto_webhook_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1853,7 +2227,7 @@ func (x *RecoverWebhookResponse) String() string {
 func (*RecoverWebhookResponse) ProtoMessage() {}
 
 func (x *RecoverWebhookResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[23]
+	mi := &file_proto_webhook_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1866,7 +2240,7 @@ func (x *RecoverWebhookResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverWebhookResponse.ProtoReflect.Descriptor instead.
 func (*RecoverWebhookResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{23}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RecoverWebhookResponse) GetRecovery() *Recovery {
@@ -1889,7 +2263,7 @@ type GetRecoveryRequest struct {
 
 func (x *GetRecoveryRequest) Reset() {
 	*x = GetRecoveryRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[24]
+	mi := &file_proto_webhook_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1901,7 +2275,7 @@ func (x *GetRecoveryRequest) String() string {
 func (*GetRecoveryRequest) ProtoMessage() {}
 
 func (x *GetRecoveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[24]
+	mi := &file_proto_webhook_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1914,7 +2288,7 @@ func (x *GetRecoveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecoveryRequest.ProtoReflect.Descriptor instead.
 func (*GetRecoveryRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{24}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetRecoveryRequest) GetRecoveryId() string {
@@ -1942,7 +2316,7 @@ type GetRecoveryResponse struct {
 
 func (x *GetRecoveryResponse) Reset() {
 	*x = GetRecoveryResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[25]
+	mi := &file_proto_webhook_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1954,7 +2328,7 @@ func (x *GetRecoveryResponse) String() string {
 func (*GetRecoveryResponse) ProtoMessage() {}
 
 func (x *GetRecoveryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[25]
+	mi := &file_proto_webhook_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1967,7 +2341,7 @@ func (x *GetRecoveryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecoveryResponse.ProtoReflect.Descriptor instead.
 func (*GetRecoveryResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{25}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetRecoveryResponse) GetRecovery() *Recovery {
@@ -1994,7 +2368,7 @@ type ListRecoveriesRequest struct {
 
 func (x *ListRecoveriesRequest) Reset() {
 	*x = ListRecoveriesRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[26]
+	mi := &file_proto_webhook_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2006,7 +2380,7 @@ func (x *ListRecoveriesRequest) String() string {
 func (*ListRecoveriesRequest) ProtoMessage() {}
 
 func (x *ListRecoveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[26]
+	mi := &file_proto_webhook_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2019,7 +2393,7 @@ func (x *ListRecoveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecoveriesRequest.ProtoReflect.Descriptor instead.
 func (*ListRecoveriesRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{26}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListRecoveriesRequest) GetNamespace() string {
@@ -2063,7 +2437,7 @@ type ListRecoveriesResponse struct {
 
 func (x *ListRecoveriesResponse) Reset() {
 	*x = ListRecoveriesResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[27]
+	mi := &file_proto_webhook_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2075,7 +2449,7 @@ func (x *ListRecoveriesResponse) String() string {
 func (*ListRecoveriesResponse) ProtoMessage() {}
 
 func (x *ListRecoveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[27]
+	mi := &file_proto_webhook_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2088,7 +2462,7 @@ func (x *ListRecoveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecoveriesResponse.ProtoReflect.Descriptor instead.
 func (*ListRecoveriesResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{27}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListRecoveriesResponse) GetRecoveries() []*Recovery {
@@ -2118,7 +2492,7 @@ type CancelRecoveryRequest struct {
 
 func (x *CancelRecoveryRequest) Reset() {
 	*x = CancelRecoveryRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[28]
+	mi := &file_proto_webhook_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2130,7 +2504,7 @@ func (x *CancelRecoveryRequest) String() string {
 func (*CancelRecoveryRequest) ProtoMessage() {}
 
 func (x *CancelRecoveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[28]
+	mi := &file_proto_webhook_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2143,7 +2517,7 @@ func (x *CancelRecoveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRecoveryRequest.ProtoReflect.Descriptor instead.
 func (*CancelRecoveryRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{28}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CancelRecoveryRequest) GetRecoveryId() string {
@@ -2171,7 +2545,7 @@ type CancelRecoveryResponse struct {
 
 func (x *CancelRecoveryResponse) Reset() {
 	*x = CancelRecoveryResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[29]
+	mi := &file_proto_webhook_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2183,7 +2557,7 @@ func (x *CancelRecoveryResponse) String() string {
 func (*CancelRecoveryResponse) ProtoMessage() {}
 
 func (x *CancelRecoveryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[29]
+	mi := &file_proto_webhook_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2196,7 +2570,7 @@ func (x *CancelRecoveryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRecoveryResponse.ProtoReflect.Descriptor instead.
 func (*CancelRecoveryResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{29}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CancelRecoveryResponse) GetRecovery() *Recovery {
@@ -2228,7 +2602,7 @@ type EventType struct {
 
 func (x *EventType) Reset() {
 	*x = EventType{}
-	mi := &file_proto_webhook_proto_msgTypes[30]
+	mi := &file_proto_webhook_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2240,7 +2614,7 @@ func (x *EventType) String() string {
 func (*EventType) ProtoMessage() {}
 
 func (x *EventType) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[30]
+	mi := &file_proto_webhook_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2253,7 +2627,7 @@ func (x *EventType) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventType.ProtoReflect.Descriptor instead.
 func (*EventType) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{30}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *EventType) GetName() string {
@@ -2318,7 +2692,7 @@ type RegisterEventRequest struct {
 
 func (x *RegisterEventRequest) Reset() {
 	*x = RegisterEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[31]
+	mi := &file_proto_webhook_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2330,7 +2704,7 @@ func (x *RegisterEventRequest) String() string {
 func (*RegisterEventRequest) ProtoMessage() {}
 
 func (x *RegisterEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[31]
+	mi := &file_proto_webhook_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2343,7 +2717,7 @@ func (x *RegisterEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterEventRequest.ProtoReflect.Descriptor instead.
 func (*RegisterEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{31}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RegisterEventRequest) GetName() string {
@@ -2385,7 +2759,7 @@ type RegisterEventResponse struct {
 
 func (x *RegisterEventResponse) Reset() {
 	*x = RegisterEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[32]
+	mi := &file_proto_webhook_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2397,7 +2771,7 @@ func (x *RegisterEventResponse) String() string {
 func (*RegisterEventResponse) ProtoMessage() {}
 
 func (x *RegisterEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[32]
+	mi := &file_proto_webhook_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2410,7 +2784,7 @@ func (x *RegisterEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterEventResponse.ProtoReflect.Descriptor instead.
 func (*RegisterEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{32}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RegisterEventResponse) GetEventType() *EventType {
@@ -2431,7 +2805,7 @@ type GetEventTypeRequest struct {
 
 func (x *GetEventTypeRequest) Reset() {
 	*x = GetEventTypeRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[33]
+	mi := &file_proto_webhook_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2443,7 +2817,7 @@ func (x *GetEventTypeRequest) String() string {
 func (*GetEventTypeRequest) ProtoMessage() {}
 
 func (x *GetEventTypeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[33]
+	mi := &file_proto_webhook_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2456,7 +2830,7 @@ func (x *GetEventTypeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventTypeRequest.ProtoReflect.Descriptor instead.
 func (*GetEventTypeRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{33}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetEventTypeRequest) GetName() string {
@@ -2477,7 +2851,7 @@ type GetEventTypeResponse struct {
 
 func (x *GetEventTypeResponse) Reset() {
 	*x = GetEventTypeResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[34]
+	mi := &file_proto_webhook_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2489,7 +2863,7 @@ func (x *GetEventTypeResponse) String() string {
 func (*GetEventTypeResponse) ProtoMessage() {}
 
 func (x *GetEventTypeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[34]
+	mi := &file_proto_webhook_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2502,7 +2876,7 @@ func (x *GetEventTypeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventTypeResponse.ProtoReflect.Descriptor instead.
 func (*GetEventTypeResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{34}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GetEventTypeResponse) GetEventType() *EventType {
@@ -2527,7 +2901,7 @@ type ListEventTypesRequest struct {
 
 func (x *ListEventTypesRequest) Reset() {
 	*x = ListEventTypesRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[35]
+	mi := &file_proto_webhook_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2539,7 +2913,7 @@ func (x *ListEventTypesRequest) String() string {
 func (*ListEventTypesRequest) ProtoMessage() {}
 
 func (x *ListEventTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[35]
+	mi := &file_proto_webhook_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2552,7 +2926,7 @@ func (x *ListEventTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListEventTypesRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{35}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListEventTypesRequest) GetActiveOnly() bool {
@@ -2589,7 +2963,7 @@ type ListEventTypesResponse struct {
 
 func (x *ListEventTypesResponse) Reset() {
 	*x = ListEventTypesResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[36]
+	mi := &file_proto_webhook_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2601,7 +2975,7 @@ func (x *ListEventTypesResponse) String() string {
 func (*ListEventTypesResponse) ProtoMessage() {}
 
 func (x *ListEventTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[36]
+	mi := &file_proto_webhook_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2614,7 +2988,7 @@ func (x *ListEventTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListEventTypesResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{36}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListEventTypesResponse) GetEventTypes() []*EventType {
@@ -2651,7 +3025,7 @@ type UpdateEventRequest struct {
 
 func (x *UpdateEventRequest) Reset() {
 	*x = UpdateEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[37]
+	mi := &file_proto_webhook_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2663,7 +3037,7 @@ func (x *UpdateEventRequest) String() string {
 func (*UpdateEventRequest) ProtoMessage() {}
 
 func (x *UpdateEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[37]
+	mi := &file_proto_webhook_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2676,7 +3050,7 @@ func (x *UpdateEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateEventRequest.ProtoReflect.Descriptor instead.
 func (*UpdateEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{37}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *UpdateEventRequest) GetName() string {
@@ -2725,7 +3099,7 @@ type UpdateEventResponse struct {
 
 func (x *UpdateEventResponse) Reset() {
 	*x = UpdateEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[38]
+	mi := &file_proto_webhook_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2737,7 +3111,7 @@ func (x *UpdateEventResponse) String() string {
 func (*UpdateEventResponse) ProtoMessage() {}
 
 func (x *UpdateEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[38]
+	mi := &file_proto_webhook_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2750,7 +3124,7 @@ func (x *UpdateEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateEventResponse.ProtoReflect.Descriptor instead.
 func (*UpdateEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{38}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *UpdateEventResponse) GetEventType() *EventType {
@@ -2791,7 +3165,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_proto_webhook_proto_msgTypes[39]
+	mi := &file_proto_webhook_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2803,7 +3177,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[39]
+	mi := &file_proto_webhook_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2816,7 +3190,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{39}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Event) GetId() string {
@@ -2924,7 +3298,7 @@ type PushEventRequest struct {
 
 func (x *PushEventRequest) Reset() {
 	*x = PushEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[40]
+	mi := &file_proto_webhook_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2936,7 +3310,7 @@ func (x *PushEventRequest) String() string {
 func (*PushEventRequest) ProtoMessage() {}
 
 func (x *PushEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[40]
+	mi := &file_proto_webhook_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2949,7 +3323,7 @@ func (x *PushEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEventRequest.ProtoReflect.Descriptor instead.
 func (*PushEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{40}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *PushEventRequest) GetNamespace() string {
@@ -3020,7 +3394,7 @@ type PushEventResponse struct {
 
 func (x *PushEventResponse) Reset() {
 	*x = PushEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[41]
+	mi := &file_proto_webhook_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3032,7 +3406,7 @@ func (x *PushEventResponse) String() string {
 func (*PushEventResponse) ProtoMessage() {}
 
 func (x *PushEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[41]
+	mi := &file_proto_webhook_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3045,7 +3419,7 @@ func (x *PushEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEventResponse.ProtoReflect.Descriptor instead.
 func (*PushEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{41}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *PushEventResponse) GetEventId() string {
@@ -3066,7 +3440,7 @@ type PushEventsRequest struct {
 
 func (x *PushEventsRequest) Reset() {
 	*x = PushEventsRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[42]
+	mi := &file_proto_webhook_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3078,7 +3452,7 @@ func (x *PushEventsRequest) String() string {
 func (*PushEventsRequest) ProtoMessage() {}
 
 func (x *PushEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[42]
+	mi := &file_proto_webhook_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3091,7 +3465,7 @@ func (x *PushEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEventsRequest.ProtoReflect.Descriptor instead.
 func (*PushEventsRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{42}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *PushEventsRequest) GetEvents() []*PushEventRequest {
@@ -3112,7 +3486,7 @@ type PushEventsResponse struct {
 
 func (x *PushEventsResponse) Reset() {
 	*x = PushEventsResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[43]
+	mi := &file_proto_webhook_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3124,7 +3498,7 @@ func (x *PushEventsResponse) String() string {
 func (*PushEventsResponse) ProtoMessage() {}
 
 func (x *PushEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[43]
+	mi := &file_proto_webhook_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3137,7 +3511,7 @@ func (x *PushEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEventsResponse.ProtoReflect.Descriptor instead.
 func (*PushEventsResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{43}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *PushEventsResponse) GetEventIds() []string {
@@ -3160,7 +3534,7 @@ type GetEventRequest struct {
 
 func (x *GetEventRequest) Reset() {
 	*x = GetEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[44]
+	mi := &file_proto_webhook_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3172,7 +3546,7 @@ func (x *GetEventRequest) String() string {
 func (*GetEventRequest) ProtoMessage() {}
 
 func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[44]
+	mi := &file_proto_webhook_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3185,7 +3559,7 @@ func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventRequest.ProtoReflect.Descriptor instead.
 func (*GetEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{44}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *GetEventRequest) GetEventId() string {
@@ -3213,7 +3587,7 @@ type GetEventResponse struct {
 
 func (x *GetEventResponse) Reset() {
 	*x = GetEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[45]
+	mi := &file_proto_webhook_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3225,7 +3599,7 @@ func (x *GetEventResponse) String() string {
 func (*GetEventResponse) ProtoMessage() {}
 
 func (x *GetEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[45]
+	mi := &file_proto_webhook_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3238,7 +3612,7 @@ func (x *GetEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventResponse.ProtoReflect.Descriptor instead.
 func (*GetEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{45}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *GetEventResponse) GetEvent() *Event {
@@ -3262,14 +3636,16 @@ type ListEventsRequest struct {
 	// The page size, 1 to 100. Default: 20.
 	Limit int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
 	// The next_cursor of the previous page.
-	Cursor        string `protobuf:"bytes,6,opt,name=cursor,proto3" json:"cursor,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Cursor string `protobuf:"bytes,6,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// Leave out Sparrow's own events (sparrow.*), such as its health alerts.
+	HideSystemEvents bool `protobuf:"varint,7,opt,name=hide_system_events,json=hideSystemEvents,proto3" json:"hide_system_events,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[46]
+	mi := &file_proto_webhook_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3281,7 +3657,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[46]
+	mi := &file_proto_webhook_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3294,7 +3670,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{46}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ListEventsRequest) GetNamespace() string {
@@ -3339,6 +3715,13 @@ func (x *ListEventsRequest) GetCursor() string {
 	return ""
 }
 
+func (x *ListEventsRequest) GetHideSystemEvents() bool {
+	if x != nil {
+		return x.HideSystemEvents
+	}
+	return false
+}
+
 // ListEventsResponse is a page of events.
 type ListEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3352,7 +3735,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[47]
+	mi := &file_proto_webhook_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3364,7 +3747,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[47]
+	mi := &file_proto_webhook_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3377,7 +3760,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{47}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ListEventsResponse) GetEvents() []*Event {
@@ -3407,7 +3790,7 @@ type RepushEventRequest struct {
 
 func (x *RepushEventRequest) Reset() {
 	*x = RepushEventRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[48]
+	mi := &file_proto_webhook_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3419,7 +3802,7 @@ func (x *RepushEventRequest) String() string {
 func (*RepushEventRequest) ProtoMessage() {}
 
 func (x *RepushEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[48]
+	mi := &file_proto_webhook_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3432,7 +3815,7 @@ func (x *RepushEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepushEventRequest.ProtoReflect.Descriptor instead.
 func (*RepushEventRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{48}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *RepushEventRequest) GetEventId() string {
@@ -3460,7 +3843,7 @@ type RepushEventResponse struct {
 
 func (x *RepushEventResponse) Reset() {
 	*x = RepushEventResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[49]
+	mi := &file_proto_webhook_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3472,7 +3855,7 @@ func (x *RepushEventResponse) String() string {
 func (*RepushEventResponse) ProtoMessage() {}
 
 func (x *RepushEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[49]
+	mi := &file_proto_webhook_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3485,7 +3868,7 @@ func (x *RepushEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepushEventResponse.ProtoReflect.Descriptor instead.
 func (*RepushEventResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{49}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *RepushEventResponse) GetEvent() *Event {
@@ -3528,7 +3911,7 @@ type Subscription struct {
 
 func (x *Subscription) Reset() {
 	*x = Subscription{}
-	mi := &file_proto_webhook_proto_msgTypes[50]
+	mi := &file_proto_webhook_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3540,7 +3923,7 @@ func (x *Subscription) String() string {
 func (*Subscription) ProtoMessage() {}
 
 func (x *Subscription) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[50]
+	mi := &file_proto_webhook_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3553,7 +3936,7 @@ func (x *Subscription) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscription.ProtoReflect.Descriptor instead.
 func (*Subscription) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{50}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *Subscription) GetId() string {
@@ -3649,7 +4032,7 @@ type CreateSubscriptionRequest struct {
 
 func (x *CreateSubscriptionRequest) Reset() {
 	*x = CreateSubscriptionRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[51]
+	mi := &file_proto_webhook_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3661,7 +4044,7 @@ func (x *CreateSubscriptionRequest) String() string {
 func (*CreateSubscriptionRequest) ProtoMessage() {}
 
 func (x *CreateSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[51]
+	mi := &file_proto_webhook_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3674,7 +4057,7 @@ func (x *CreateSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*CreateSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{51}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *CreateSubscriptionRequest) GetWebhookId() string {
@@ -3739,7 +4122,7 @@ type CreateSubscriptionResponse struct {
 
 func (x *CreateSubscriptionResponse) Reset() {
 	*x = CreateSubscriptionResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[52]
+	mi := &file_proto_webhook_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3751,7 +4134,7 @@ func (x *CreateSubscriptionResponse) String() string {
 func (*CreateSubscriptionResponse) ProtoMessage() {}
 
 func (x *CreateSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[52]
+	mi := &file_proto_webhook_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3764,7 +4147,7 @@ func (x *CreateSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*CreateSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{52}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *CreateSubscriptionResponse) GetSubscriptionId() string {
@@ -3794,7 +4177,7 @@ type GetSubscriptionRequest struct {
 
 func (x *GetSubscriptionRequest) Reset() {
 	*x = GetSubscriptionRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[53]
+	mi := &file_proto_webhook_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3806,7 +4189,7 @@ func (x *GetSubscriptionRequest) String() string {
 func (*GetSubscriptionRequest) ProtoMessage() {}
 
 func (x *GetSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[53]
+	mi := &file_proto_webhook_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3819,7 +4202,7 @@ func (x *GetSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*GetSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{53}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *GetSubscriptionRequest) GetSubscriptionId() string {
@@ -3847,7 +4230,7 @@ type GetSubscriptionResponse struct {
 
 func (x *GetSubscriptionResponse) Reset() {
 	*x = GetSubscriptionResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[54]
+	mi := &file_proto_webhook_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3859,7 +4242,7 @@ func (x *GetSubscriptionResponse) String() string {
 func (*GetSubscriptionResponse) ProtoMessage() {}
 
 func (x *GetSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[54]
+	mi := &file_proto_webhook_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3872,7 +4255,7 @@ func (x *GetSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*GetSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{54}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *GetSubscriptionResponse) GetSubscription() *Subscription {
@@ -3901,7 +4284,7 @@ type ListSubscriptionsRequest struct {
 
 func (x *ListSubscriptionsRequest) Reset() {
 	*x = ListSubscriptionsRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[55]
+	mi := &file_proto_webhook_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3913,7 +4296,7 @@ func (x *ListSubscriptionsRequest) String() string {
 func (*ListSubscriptionsRequest) ProtoMessage() {}
 
 func (x *ListSubscriptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[55]
+	mi := &file_proto_webhook_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3926,7 +4309,7 @@ func (x *ListSubscriptionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSubscriptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSubscriptionsRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{55}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ListSubscriptionsRequest) GetNamespace() string {
@@ -3977,7 +4360,7 @@ type ListSubscriptionsResponse struct {
 
 func (x *ListSubscriptionsResponse) Reset() {
 	*x = ListSubscriptionsResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[56]
+	mi := &file_proto_webhook_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3989,7 +4372,7 @@ func (x *ListSubscriptionsResponse) String() string {
 func (*ListSubscriptionsResponse) ProtoMessage() {}
 
 func (x *ListSubscriptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[56]
+	mi := &file_proto_webhook_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4002,7 +4385,7 @@ func (x *ListSubscriptionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSubscriptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSubscriptionsResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{56}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ListSubscriptionsResponse) GetSubscriptions() []*Subscription {
@@ -4043,7 +4426,7 @@ type UpdateSubscriptionRequest struct {
 
 func (x *UpdateSubscriptionRequest) Reset() {
 	*x = UpdateSubscriptionRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[57]
+	mi := &file_proto_webhook_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4055,7 +4438,7 @@ func (x *UpdateSubscriptionRequest) String() string {
 func (*UpdateSubscriptionRequest) ProtoMessage() {}
 
 func (x *UpdateSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[57]
+	mi := &file_proto_webhook_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4068,7 +4451,7 @@ func (x *UpdateSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*UpdateSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{57}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *UpdateSubscriptionRequest) GetSubscriptionId() string {
@@ -4131,7 +4514,7 @@ type UpdateSubscriptionResponse struct {
 
 func (x *UpdateSubscriptionResponse) Reset() {
 	*x = UpdateSubscriptionResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[58]
+	mi := &file_proto_webhook_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4143,7 +4526,7 @@ func (x *UpdateSubscriptionResponse) String() string {
 func (*UpdateSubscriptionResponse) ProtoMessage() {}
 
 func (x *UpdateSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[58]
+	mi := &file_proto_webhook_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4156,7 +4539,7 @@ func (x *UpdateSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*UpdateSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{58}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *UpdateSubscriptionResponse) GetSubscription() *Subscription {
@@ -4179,7 +4562,7 @@ type DeleteSubscriptionRequest struct {
 
 func (x *DeleteSubscriptionRequest) Reset() {
 	*x = DeleteSubscriptionRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[59]
+	mi := &file_proto_webhook_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4191,7 +4574,7 @@ func (x *DeleteSubscriptionRequest) String() string {
 func (*DeleteSubscriptionRequest) ProtoMessage() {}
 
 func (x *DeleteSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[59]
+	mi := &file_proto_webhook_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4204,7 +4587,7 @@ func (x *DeleteSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*DeleteSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{59}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *DeleteSubscriptionRequest) GetSubscriptionId() string {
@@ -4230,7 +4613,7 @@ type DeleteSubscriptionResponse struct {
 
 func (x *DeleteSubscriptionResponse) Reset() {
 	*x = DeleteSubscriptionResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[60]
+	mi := &file_proto_webhook_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4242,7 +4625,7 @@ func (x *DeleteSubscriptionResponse) String() string {
 func (*DeleteSubscriptionResponse) ProtoMessage() {}
 
 func (x *DeleteSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[60]
+	mi := &file_proto_webhook_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4255,7 +4638,7 @@ func (x *DeleteSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*DeleteSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{60}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{66}
 }
 
 // RenderTemplateRequest is a template and a payload to render it over.
@@ -4274,7 +4657,7 @@ type RenderTemplateRequest struct {
 
 func (x *RenderTemplateRequest) Reset() {
 	*x = RenderTemplateRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[61]
+	mi := &file_proto_webhook_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4286,7 +4669,7 @@ func (x *RenderTemplateRequest) String() string {
 func (*RenderTemplateRequest) ProtoMessage() {}
 
 func (x *RenderTemplateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[61]
+	mi := &file_proto_webhook_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4299,7 +4682,7 @@ func (x *RenderTemplateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderTemplateRequest.ProtoReflect.Descriptor instead.
 func (*RenderTemplateRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{61}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *RenderTemplateRequest) GetTemplate() string {
@@ -4334,7 +4717,7 @@ type RenderTemplateResponse struct {
 
 func (x *RenderTemplateResponse) Reset() {
 	*x = RenderTemplateResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[62]
+	mi := &file_proto_webhook_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4346,7 +4729,7 @@ func (x *RenderTemplateResponse) String() string {
 func (*RenderTemplateResponse) ProtoMessage() {}
 
 func (x *RenderTemplateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[62]
+	mi := &file_proto_webhook_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4359,7 +4742,7 @@ func (x *RenderTemplateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderTemplateResponse.ProtoReflect.Descriptor instead.
 func (*RenderTemplateResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{62}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *RenderTemplateResponse) GetBody() string {
@@ -4387,7 +4770,7 @@ type TestFilterRequest struct {
 
 func (x *TestFilterRequest) Reset() {
 	*x = TestFilterRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[63]
+	mi := &file_proto_webhook_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4399,7 +4782,7 @@ func (x *TestFilterRequest) String() string {
 func (*TestFilterRequest) ProtoMessage() {}
 
 func (x *TestFilterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[63]
+	mi := &file_proto_webhook_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4412,7 +4795,7 @@ func (x *TestFilterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestFilterRequest.ProtoReflect.Descriptor instead.
 func (*TestFilterRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{63}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *TestFilterRequest) GetFilter() string {
@@ -4454,7 +4837,7 @@ type TestFilterResponse struct {
 
 func (x *TestFilterResponse) Reset() {
 	*x = TestFilterResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[64]
+	mi := &file_proto_webhook_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4466,7 +4849,7 @@ func (x *TestFilterResponse) String() string {
 func (*TestFilterResponse) ProtoMessage() {}
 
 func (x *TestFilterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[64]
+	mi := &file_proto_webhook_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4479,7 +4862,7 @@ func (x *TestFilterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestFilterResponse.ProtoReflect.Descriptor instead.
 func (*TestFilterResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{64}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *TestFilterResponse) GetMatched() bool {
@@ -4549,7 +4932,7 @@ type Delivery struct {
 
 func (x *Delivery) Reset() {
 	*x = Delivery{}
-	mi := &file_proto_webhook_proto_msgTypes[65]
+	mi := &file_proto_webhook_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4561,7 +4944,7 @@ func (x *Delivery) String() string {
 func (*Delivery) ProtoMessage() {}
 
 func (x *Delivery) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[65]
+	mi := &file_proto_webhook_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4574,7 +4957,7 @@ func (x *Delivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delivery.ProtoReflect.Descriptor instead.
 func (*Delivery) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{65}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *Delivery) GetId() string {
@@ -4769,7 +5152,7 @@ type DeliveryAttempt struct {
 
 func (x *DeliveryAttempt) Reset() {
 	*x = DeliveryAttempt{}
-	mi := &file_proto_webhook_proto_msgTypes[66]
+	mi := &file_proto_webhook_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4781,7 +5164,7 @@ func (x *DeliveryAttempt) String() string {
 func (*DeliveryAttempt) ProtoMessage() {}
 
 func (x *DeliveryAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[66]
+	mi := &file_proto_webhook_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4794,7 +5177,7 @@ func (x *DeliveryAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeliveryAttempt.ProtoReflect.Descriptor instead.
 func (*DeliveryAttempt) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{66}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *DeliveryAttempt) GetNumber() int32 {
@@ -4892,14 +5275,21 @@ type ListDeliveriesRequest struct {
 	// Keep deliveries created before this time.
 	Until *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=until,proto3" json:"until,omitempty"`
 	// The next_cursor of the previous page.
-	Cursor        string `protobuf:"bytes,8,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	Cursor string `protobuf:"bytes,8,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// Keep deliveries of events of this type.
+	EventName string `protobuf:"bytes,9,opt,name=event_name,json=eventName,proto3" json:"event_name,omitempty"`
+	// Keep deliveries whose latest attempt got this HTTP status.
+	HttpStatus int32 `protobuf:"varint,10,opt,name=http_status,json=httpStatus,proto3" json:"http_status,omitempty"`
+	// Keep deliveries whose latest attempt failed with this error class
+	// (timeout, dns, tls, connection_refused, http_4xx, http_5xx, ...).
+	ErrorClass    string `protobuf:"bytes,11,opt,name=error_class,json=errorClass,proto3" json:"error_class,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListDeliveriesRequest) Reset() {
 	*x = ListDeliveriesRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[67]
+	mi := &file_proto_webhook_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4911,7 +5301,7 @@ func (x *ListDeliveriesRequest) String() string {
 func (*ListDeliveriesRequest) ProtoMessage() {}
 
 func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[67]
+	mi := &file_proto_webhook_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4924,7 +5314,7 @@ func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{67}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *ListDeliveriesRequest) GetWebhookId() string {
@@ -4983,6 +5373,27 @@ func (x *ListDeliveriesRequest) GetCursor() string {
 	return ""
 }
 
+func (x *ListDeliveriesRequest) GetEventName() string {
+	if x != nil {
+		return x.EventName
+	}
+	return ""
+}
+
+func (x *ListDeliveriesRequest) GetHttpStatus() int32 {
+	if x != nil {
+		return x.HttpStatus
+	}
+	return 0
+}
+
+func (x *ListDeliveriesRequest) GetErrorClass() string {
+	if x != nil {
+		return x.ErrorClass
+	}
+	return ""
+}
+
 // ListDeliveriesResponse is a page of deliveries.
 type ListDeliveriesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4996,7 +5407,7 @@ type ListDeliveriesResponse struct {
 
 func (x *ListDeliveriesResponse) Reset() {
 	*x = ListDeliveriesResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[68]
+	mi := &file_proto_webhook_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5008,7 +5419,7 @@ func (x *ListDeliveriesResponse) String() string {
 func (*ListDeliveriesResponse) ProtoMessage() {}
 
 func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[68]
+	mi := &file_proto_webhook_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5021,7 +5432,7 @@ func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{68}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *ListDeliveriesResponse) GetDeliveries() []*Delivery {
@@ -5051,7 +5462,7 @@ type GetDeliveryRequest struct {
 
 func (x *GetDeliveryRequest) Reset() {
 	*x = GetDeliveryRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[69]
+	mi := &file_proto_webhook_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5063,7 +5474,7 @@ func (x *GetDeliveryRequest) String() string {
 func (*GetDeliveryRequest) ProtoMessage() {}
 
 func (x *GetDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[69]
+	mi := &file_proto_webhook_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5076,7 +5487,7 @@ func (x *GetDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*GetDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{69}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *GetDeliveryRequest) GetDeliveryId() string {
@@ -5104,7 +5515,7 @@ type GetDeliveryResponse struct {
 
 func (x *GetDeliveryResponse) Reset() {
 	*x = GetDeliveryResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[70]
+	mi := &file_proto_webhook_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5116,7 +5527,7 @@ func (x *GetDeliveryResponse) String() string {
 func (*GetDeliveryResponse) ProtoMessage() {}
 
 func (x *GetDeliveryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[70]
+	mi := &file_proto_webhook_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5129,7 +5540,7 @@ func (x *GetDeliveryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeliveryResponse.ProtoReflect.Descriptor instead.
 func (*GetDeliveryResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{70}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *GetDeliveryResponse) GetDelivery() *Delivery {
@@ -5152,7 +5563,7 @@ type RetryDeliveryRequest struct {
 
 func (x *RetryDeliveryRequest) Reset() {
 	*x = RetryDeliveryRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[71]
+	mi := &file_proto_webhook_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5164,7 +5575,7 @@ func (x *RetryDeliveryRequest) String() string {
 func (*RetryDeliveryRequest) ProtoMessage() {}
 
 func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[71]
+	mi := &file_proto_webhook_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5177,7 +5588,7 @@ func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*RetryDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{71}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *RetryDeliveryRequest) GetDeliveryId() string {
@@ -5205,7 +5616,7 @@ type RetryDeliveryResponse struct {
 
 func (x *RetryDeliveryResponse) Reset() {
 	*x = RetryDeliveryResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[72]
+	mi := &file_proto_webhook_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5217,7 +5628,7 @@ func (x *RetryDeliveryResponse) String() string {
 func (*RetryDeliveryResponse) ProtoMessage() {}
 
 func (x *RetryDeliveryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[72]
+	mi := &file_proto_webhook_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5230,7 +5641,7 @@ func (x *RetryDeliveryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDeliveryResponse.ProtoReflect.Descriptor instead.
 func (*RetryDeliveryResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{72}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *RetryDeliveryResponse) GetDelivery() *Delivery {
@@ -5248,14 +5659,17 @@ type RetryFailedDeliveriesRequest struct {
 	// Its namespace; empty means "default".
 	Namespace string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	// Replay deliveries that failed or expired at or after this time.
-	Since         *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=since,proto3" json:"since,omitempty"`
+	Since *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=since,proto3" json:"since,omitempty"`
+	// Count the deliveries the call would replay, and replay none: what a
+	// confirmation shows before the call is made for real.
+	DryRun        bool `protobuf:"varint,4,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RetryFailedDeliveriesRequest) Reset() {
 	*x = RetryFailedDeliveriesRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[73]
+	mi := &file_proto_webhook_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5267,7 +5681,7 @@ func (x *RetryFailedDeliveriesRequest) String() string {
 func (*RetryFailedDeliveriesRequest) ProtoMessage() {}
 
 func (x *RetryFailedDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[73]
+	mi := &file_proto_webhook_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5280,7 +5694,7 @@ func (x *RetryFailedDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryFailedDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*RetryFailedDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{73}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *RetryFailedDeliveriesRequest) GetWebhookId() string {
@@ -5304,6 +5718,13 @@ func (x *RetryFailedDeliveriesRequest) GetSince() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *RetryFailedDeliveriesRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
 // RetryFailedDeliveriesResponse counts the deliveries replayed.
 type RetryFailedDeliveriesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -5315,7 +5736,7 @@ type RetryFailedDeliveriesResponse struct {
 
 func (x *RetryFailedDeliveriesResponse) Reset() {
 	*x = RetryFailedDeliveriesResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[74]
+	mi := &file_proto_webhook_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5327,7 +5748,7 @@ func (x *RetryFailedDeliveriesResponse) String() string {
 func (*RetryFailedDeliveriesResponse) ProtoMessage() {}
 
 func (x *RetryFailedDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[74]
+	mi := &file_proto_webhook_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5340,7 +5761,7 @@ func (x *RetryFailedDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryFailedDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*RetryFailedDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{74}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *RetryFailedDeliveriesResponse) GetRetried() int32 {
@@ -5356,14 +5777,19 @@ type GetWebhookHealthRequest struct {
 	// The webhook's identifier.
 	WebhookId string `protobuf:"bytes,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
 	// Its namespace; empty means "default".
-	Namespace     string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Namespace string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// The span the figures and the timeline cover, in seconds: 3600 (an
+	// hour), 86400 (a day) or 604800 (a week). 0 means the health window
+	// (window_seconds in the response). The timeline's points are a minute
+	// long for an hour, ten minutes for a day, and an hour for a week.
+	WindowSeconds int64 `protobuf:"varint,3,opt,name=window_seconds,json=windowSeconds,proto3" json:"window_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetWebhookHealthRequest) Reset() {
 	*x = GetWebhookHealthRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[75]
+	mi := &file_proto_webhook_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5375,7 +5801,7 @@ func (x *GetWebhookHealthRequest) String() string {
 func (*GetWebhookHealthRequest) ProtoMessage() {}
 
 func (x *GetWebhookHealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[75]
+	mi := &file_proto_webhook_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5388,7 +5814,7 @@ func (x *GetWebhookHealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWebhookHealthRequest.ProtoReflect.Descriptor instead.
 func (*GetWebhookHealthRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{75}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *GetWebhookHealthRequest) GetWebhookId() string {
@@ -5403,6 +5829,13 @@ func (x *GetWebhookHealthRequest) GetNamespace() string {
 		return x.Namespace
 	}
 	return ""
+}
+
+func (x *GetWebhookHealthRequest) GetWindowSeconds() int64 {
+	if x != nil {
+		return x.WindowSeconds
+	}
+	return 0
 }
 
 // GetWebhookHealthResponse is a webhook's health.
@@ -5457,14 +5890,17 @@ type GetWebhookHealthResponse struct {
 	Transitions []*HealthTransition `protobuf:"bytes,23,rep,name=transitions,proto3" json:"transitions,omitempty"`
 	// The window's attempts per minute, oldest first (minutes without
 	// attempts left out).
-	Timeline      []*HealthPoint `protobuf:"bytes,24,rep,name=timeline,proto3" json:"timeline,omitempty"`
+	Timeline []*HealthPoint `protobuf:"bytes,24,rep,name=timeline,proto3" json:"timeline,omitempty"`
+	// Attempts in the window by HTTP status ("200", "503"), and "none" for
+	// attempts that got no answer.
+	StatusCounts  map[string]int32 `protobuf:"bytes,25,rep,name=status_counts,json=statusCounts,proto3" json:"status_counts,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetWebhookHealthResponse) Reset() {
 	*x = GetWebhookHealthResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[76]
+	mi := &file_proto_webhook_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5476,7 +5912,7 @@ func (x *GetWebhookHealthResponse) String() string {
 func (*GetWebhookHealthResponse) ProtoMessage() {}
 
 func (x *GetWebhookHealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[76]
+	mi := &file_proto_webhook_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5489,7 +5925,7 @@ func (x *GetWebhookHealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWebhookHealthResponse.ProtoReflect.Descriptor instead.
 func (*GetWebhookHealthResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{76}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *GetWebhookHealthResponse) GetWebhookId() string {
@@ -5660,14 +6096,21 @@ func (x *GetWebhookHealthResponse) GetTimeline() []*HealthPoint {
 	return nil
 }
 
+func (x *GetWebhookHealthResponse) GetStatusCounts() map[string]int32 {
+	if x != nil {
+		return x.StatusCounts
+	}
+	return nil
+}
+
 // One minute of attempts.
 type HealthPoint struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The minute.
+	// The point's start: a minute, or longer for longer windows.
 	At *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"`
-	// Attempts in that minute.
+	// Attempts in that span.
 	Attempts int32 `protobuf:"varint,2,opt,name=attempts,proto3" json:"attempts,omitempty"`
-	// Successful attempts in that minute.
+	// Successful attempts in that span.
 	Successes int32 `protobuf:"varint,3,opt,name=successes,proto3" json:"successes,omitempty"`
 	// Their average latency, in milliseconds.
 	LatencyAvgMs  float64 `protobuf:"fixed64,4,opt,name=latency_avg_ms,json=latencyAvgMs,proto3" json:"latency_avg_ms,omitempty"`
@@ -5677,7 +6120,7 @@ type HealthPoint struct {
 
 func (x *HealthPoint) Reset() {
 	*x = HealthPoint{}
-	mi := &file_proto_webhook_proto_msgTypes[77]
+	mi := &file_proto_webhook_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5689,7 +6132,7 @@ func (x *HealthPoint) String() string {
 func (*HealthPoint) ProtoMessage() {}
 
 func (x *HealthPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[77]
+	mi := &file_proto_webhook_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5702,7 +6145,7 @@ func (x *HealthPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthPoint.ProtoReflect.Descriptor instead.
 func (*HealthPoint) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{77}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *HealthPoint) GetAt() *timestamppb.Timestamp {
@@ -5750,7 +6193,7 @@ type HealthTransition struct {
 
 func (x *HealthTransition) Reset() {
 	*x = HealthTransition{}
-	mi := &file_proto_webhook_proto_msgTypes[78]
+	mi := &file_proto_webhook_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5762,7 +6205,7 @@ func (x *HealthTransition) String() string {
 func (*HealthTransition) ProtoMessage() {}
 
 func (x *HealthTransition) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[78]
+	mi := &file_proto_webhook_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5775,7 +6218,7 @@ func (x *HealthTransition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthTransition.ProtoReflect.Descriptor instead.
 func (*HealthTransition) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{78}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *HealthTransition) GetAt() *timestamppb.Timestamp {
@@ -5817,7 +6260,7 @@ type GetHealthSummaryRequest struct {
 
 func (x *GetHealthSummaryRequest) Reset() {
 	*x = GetHealthSummaryRequest{}
-	mi := &file_proto_webhook_proto_msgTypes[79]
+	mi := &file_proto_webhook_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5829,7 +6272,7 @@ func (x *GetHealthSummaryRequest) String() string {
 func (*GetHealthSummaryRequest) ProtoMessage() {}
 
 func (x *GetHealthSummaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[79]
+	mi := &file_proto_webhook_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5842,7 +6285,7 @@ func (x *GetHealthSummaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHealthSummaryRequest.ProtoReflect.Descriptor instead.
 func (*GetHealthSummaryRequest) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{79}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *GetHealthSummaryRequest) GetNamespace() string {
@@ -5878,7 +6321,7 @@ type GetHealthSummaryResponse struct {
 
 func (x *GetHealthSummaryResponse) Reset() {
 	*x = GetHealthSummaryResponse{}
-	mi := &file_proto_webhook_proto_msgTypes[80]
+	mi := &file_proto_webhook_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5890,7 +6333,7 @@ func (x *GetHealthSummaryResponse) String() string {
 func (*GetHealthSummaryResponse) ProtoMessage() {}
 
 func (x *GetHealthSummaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[80]
+	mi := &file_proto_webhook_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5903,7 +6346,7 @@ func (x *GetHealthSummaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHealthSummaryResponse.ProtoReflect.Descriptor instead.
 func (*GetHealthSummaryResponse) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{80}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *GetHealthSummaryResponse) GetNamespace() string {
@@ -5983,7 +6426,7 @@ type WebhookHealthSummary struct {
 
 func (x *WebhookHealthSummary) Reset() {
 	*x = WebhookHealthSummary{}
-	mi := &file_proto_webhook_proto_msgTypes[81]
+	mi := &file_proto_webhook_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5995,7 +6438,7 @@ func (x *WebhookHealthSummary) String() string {
 func (*WebhookHealthSummary) ProtoMessage() {}
 
 func (x *WebhookHealthSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_webhook_proto_msgTypes[81]
+	mi := &file_proto_webhook_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6008,7 +6451,7 @@ func (x *WebhookHealthSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookHealthSummary.ProtoReflect.Descriptor instead.
 func (*WebhookHealthSummary) Descriptor() ([]byte, []int) {
-	return file_proto_webhook_proto_rawDescGZIP(), []int{81}
+	return file_proto_webhook_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *WebhookHealthSummary) GetWebhookId() string {
@@ -6057,7 +6500,37 @@ var File_proto_webhook_proto protoreflect.FileDescriptor
 
 const file_proto_webhook_proto_rawDesc = "" +
 	"\n" +
-	"\x13proto/webhook.proto\x12\awebhook\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf5\x05\n" +
+	"\x13proto/webhook.proto\x12\awebhook\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x17\n" +
+	"\x15ListNamespacesRequest\"\x82\x01\n" +
+	"\x16ListNamespacesResponse\x129\n" +
+	"\n" +
+	"namespaces\x18\x01 \x03(\v2\x19.webhook.NamespaceSummaryR\n" +
+	"namespaces\x12-\n" +
+	"\x06access\x18\x02 \x01(\v2\x15.webhook.CallerAccessR\x06access\"\xdb\x01\n" +
+	"\x10NamespaceSummary\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x1a\n" +
+	"\bwebhooks\x18\x02 \x01(\x05R\bwebhooks\x12'\n" +
+	"\x0fpaused_webhooks\x18\x03 \x01(\x05R\x0epausedWebhooks\x12$\n" +
+	"\rsubscriptions\x18\x04 \x01(\x05R\rsubscriptions\x12>\n" +
+	"\rlast_event_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vlastEventAt\"\xcc\x01\n" +
+	"\fCallerAccess\x12%\n" +
+	"\x0eall_namespaces\x18\x01 \x01(\bR\rallNamespaces\x12\x1e\n" +
+	"\n" +
+	"namespaces\x18\x02 \x03(\tR\n" +
+	"namespaces\x12\"\n" +
+	"\fcapabilities\x18\x03 \x03(\tR\fcapabilities\x129\n" +
+	"\n" +
+	"expires_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x16\n" +
+	"\x06portal\x18\x05 \x01(\bR\x06portal\"}\n" +
+	"\x18CreatePortalTokenRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\"\n" +
+	"\fcapabilities\x18\x02 \x03(\tR\fcapabilities\x12\x1f\n" +
+	"\vttl_seconds\x18\x03 \x01(\x03R\n" +
+	"ttlSeconds\"l\n" +
+	"\x19CreatePortalTokenResponse\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x129\n" +
+	"\n" +
+	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xf5\x05\n" +
 	"\aWebhook\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x10\n" +
@@ -6336,7 +6809,7 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"8\n" +
 	"\x10GetEventResponse\x12$\n" +
-	"\x05event\x18\x01 \x01(\v2\x0e.webhook.EventR\x05event\"\xe2\x01\n" +
+	"\x05event\x18\x01 \x01(\v2\x0e.webhook.EventR\x05event\"\x90\x02\n" +
 	"\x11ListEventsRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x1d\n" +
 	"\n" +
@@ -6344,7 +6817,8 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\x05since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
 	"\x05until\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12\x14\n" +
 	"\x05limit\x18\x05 \x01(\x05R\x05limit\x12\x16\n" +
-	"\x06cursor\x18\x06 \x01(\tR\x06cursor\"]\n" +
+	"\x06cursor\x18\x06 \x01(\tR\x06cursor\x12,\n" +
+	"\x12hide_system_events\x18\a \x01(\bR\x10hideSystemEvents\"]\n" +
 	"\x12ListEventsResponse\x12&\n" +
 	"\x06events\x18\x01 \x03(\v2\x0e.webhook.EventR\x06events\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
@@ -6496,7 +6970,7 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aB\n" +
 	"\x14ResponseHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x99\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfa\x02\n" +
 	"\x15ListDeliveriesRequest\x12\x1d\n" +
 	"\n" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
@@ -6506,7 +6980,14 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\x06status\x18\x05 \x01(\tR\x06status\x120\n" +
 	"\x05since\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
 	"\x05until\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12\x16\n" +
-	"\x06cursor\x18\b \x01(\tR\x06cursor\"l\n" +
+	"\x06cursor\x18\b \x01(\tR\x06cursor\x12\x1d\n" +
+	"\n" +
+	"event_name\x18\t \x01(\tR\teventName\x12\x1f\n" +
+	"\vhttp_status\x18\n" +
+	" \x01(\x05R\n" +
+	"httpStatus\x12\x1f\n" +
+	"\verror_class\x18\v \x01(\tR\n" +
+	"errorClass\"l\n" +
 	"\x16ListDeliveriesResponse\x121\n" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x11.webhook.DeliveryR\n" +
@@ -6524,18 +7005,21 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"deliveryId\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"F\n" +
 	"\x15RetryDeliveryResponse\x12-\n" +
-	"\bdelivery\x18\x01 \x01(\v2\x11.webhook.DeliveryR\bdelivery\"\x8d\x01\n" +
+	"\bdelivery\x18\x01 \x01(\v2\x11.webhook.DeliveryR\bdelivery\"\xa6\x01\n" +
 	"\x1cRetryFailedDeliveriesRequest\x12\x1d\n" +
 	"\n" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x120\n" +
-	"\x05since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"9\n" +
+	"\x05since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x17\n" +
+	"\adry_run\x18\x04 \x01(\bR\x06dryRun\"9\n" +
 	"\x1dRetryFailedDeliveriesResponse\x12\x18\n" +
-	"\aretried\x18\x01 \x01(\x05R\aretried\"V\n" +
+	"\aretried\x18\x01 \x01(\x05R\aretried\"}\n" +
 	"\x17GetWebhookHealthRequest\x12\x1d\n" +
 	"\n" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
-	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"\xc5\t\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12%\n" +
+	"\x0ewindow_seconds\x18\x03 \x01(\x03R\rwindowSeconds\"\xe0\n" +
+	"\n" +
 	"\x18GetWebhookHealthResponse\x12\x1d\n" +
 	"\n" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
@@ -6562,8 +7046,12 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\x0flast_failure_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\rlastFailureAt\x12-\n" +
 	"\x12pending_deliveries\x18\x16 \x01(\x05R\x11pendingDeliveries\x12;\n" +
 	"\vtransitions\x18\x17 \x03(\v2\x19.webhook.HealthTransitionR\vtransitions\x120\n" +
-	"\btimeline\x18\x18 \x03(\v2\x14.webhook.HealthPointR\btimeline\x1a>\n" +
+	"\btimeline\x18\x18 \x03(\v2\x14.webhook.HealthPointR\btimeline\x12X\n" +
+	"\rstatus_counts\x18\x19 \x03(\v23.webhook.GetWebhookHealthResponse.StatusCountsEntryR\fstatusCounts\x1a>\n" +
 	"\x10ErrorCountsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\x1a?\n" +
+	"\x11StatusCountsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x99\x01\n" +
 	"\vHealthPoint\x12*\n" +
@@ -6597,7 +7085,10 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\rstatus_reason\x18\x03 \x01(\tR\fstatusReason\x12!\n" +
 	"\fsuccess_rate\x18\x04 \x01(\x01R\vsuccessRate\x12\x1a\n" +
 	"\battempts\x18\x05 \x01(\x05R\battempts\x121\n" +
-	"\x14consecutive_failures\x18\x06 \x01(\x05R\x13consecutiveFailures2\xf2\r\n" +
+	"\x14consecutive_failures\x18\x06 \x01(\x05R\x13consecutiveFailures2\x84\x02\n" +
+	"\x10NamespaceService\x12q\n" +
+	"\x0eListNamespaces\x12\x1e.webhook.ListNamespacesRequest\x1a\x1f.webhook.ListNamespacesResponse\"\x1e\x82\xd3\xe4\x93\x02\x15\x12\x13/webhook/namespaces\x90\x02\x01\x12}\n" +
+	"\x11CreatePortalToken\x12!.webhook.CreatePortalTokenRequest\x1a\".webhook.CreatePortalTokenResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/webhook/portal-tokens2\xf2\r\n" +
 	"\x0eWebhookService\x12r\n" +
 	"\x0fRegisterWebhook\x12\x1f.webhook.RegisterWebhookRequest\x1a .webhook.RegisterWebhookResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/webhook/webhooks\x12m\n" +
 	"\n" +
@@ -6656,271 +7147,288 @@ func file_proto_webhook_proto_rawDescGZIP() []byte {
 	return file_proto_webhook_proto_rawDescData
 }
 
-var file_proto_webhook_proto_msgTypes = make([]protoimpl.MessageInfo, 95)
+var file_proto_webhook_proto_msgTypes = make([]protoimpl.MessageInfo, 102)
 var file_proto_webhook_proto_goTypes = []any{
-	(*Webhook)(nil),                       // 0: webhook.Webhook
-	(*RegisterWebhookRequest)(nil),        // 1: webhook.RegisterWebhookRequest
-	(*RegisterWebhookResponse)(nil),       // 2: webhook.RegisterWebhookResponse
-	(*GetWebhookRequest)(nil),             // 3: webhook.GetWebhookRequest
-	(*GetWebhookResponse)(nil),            // 4: webhook.GetWebhookResponse
-	(*ListWebhooksRequest)(nil),           // 5: webhook.ListWebhooksRequest
-	(*ListWebhooksResponse)(nil),          // 6: webhook.ListWebhooksResponse
-	(*UpdateWebhookRequest)(nil),          // 7: webhook.UpdateWebhookRequest
-	(*UpdateWebhookResponse)(nil),         // 8: webhook.UpdateWebhookResponse
-	(*PauseWebhookRequest)(nil),           // 9: webhook.PauseWebhookRequest
-	(*PauseWebhookResponse)(nil),          // 10: webhook.PauseWebhookResponse
-	(*ResumeWebhookRequest)(nil),          // 11: webhook.ResumeWebhookRequest
-	(*ResumeWebhookResponse)(nil),         // 12: webhook.ResumeWebhookResponse
-	(*DeleteWebhookRequest)(nil),          // 13: webhook.DeleteWebhookRequest
-	(*DeleteWebhookResponse)(nil),         // 14: webhook.DeleteWebhookResponse
-	(*RotateWebhookSecretRequest)(nil),    // 15: webhook.RotateWebhookSecretRequest
-	(*RevealWebhookSecretRequest)(nil),    // 16: webhook.RevealWebhookSecretRequest
-	(*RevealWebhookSecretResponse)(nil),   // 17: webhook.RevealWebhookSecretResponse
-	(*RotateWebhookSecretResponse)(nil),   // 18: webhook.RotateWebhookSecretResponse
-	(*SendTestEventRequest)(nil),          // 19: webhook.SendTestEventRequest
-	(*SendTestEventResponse)(nil),         // 20: webhook.SendTestEventResponse
-	(*Recovery)(nil),                      // 21: webhook.Recovery
-	(*RecoverWebhookRequest)(nil),         // 22: webhook.RecoverWebhookRequest
-	(*RecoverWebhookResponse)(nil),        // 23: webhook.RecoverWebhookResponse
-	(*GetRecoveryRequest)(nil),            // 24: webhook.GetRecoveryRequest
-	(*GetRecoveryResponse)(nil),           // 25: webhook.GetRecoveryResponse
-	(*ListRecoveriesRequest)(nil),         // 26: webhook.ListRecoveriesRequest
-	(*ListRecoveriesResponse)(nil),        // 27: webhook.ListRecoveriesResponse
-	(*CancelRecoveryRequest)(nil),         // 28: webhook.CancelRecoveryRequest
-	(*CancelRecoveryResponse)(nil),        // 29: webhook.CancelRecoveryResponse
-	(*EventType)(nil),                     // 30: webhook.EventType
-	(*RegisterEventRequest)(nil),          // 31: webhook.RegisterEventRequest
-	(*RegisterEventResponse)(nil),         // 32: webhook.RegisterEventResponse
-	(*GetEventTypeRequest)(nil),           // 33: webhook.GetEventTypeRequest
-	(*GetEventTypeResponse)(nil),          // 34: webhook.GetEventTypeResponse
-	(*ListEventTypesRequest)(nil),         // 35: webhook.ListEventTypesRequest
-	(*ListEventTypesResponse)(nil),        // 36: webhook.ListEventTypesResponse
-	(*UpdateEventRequest)(nil),            // 37: webhook.UpdateEventRequest
-	(*UpdateEventResponse)(nil),           // 38: webhook.UpdateEventResponse
-	(*Event)(nil),                         // 39: webhook.Event
-	(*PushEventRequest)(nil),              // 40: webhook.PushEventRequest
-	(*PushEventResponse)(nil),             // 41: webhook.PushEventResponse
-	(*PushEventsRequest)(nil),             // 42: webhook.PushEventsRequest
-	(*PushEventsResponse)(nil),            // 43: webhook.PushEventsResponse
-	(*GetEventRequest)(nil),               // 44: webhook.GetEventRequest
-	(*GetEventResponse)(nil),              // 45: webhook.GetEventResponse
-	(*ListEventsRequest)(nil),             // 46: webhook.ListEventsRequest
-	(*ListEventsResponse)(nil),            // 47: webhook.ListEventsResponse
-	(*RepushEventRequest)(nil),            // 48: webhook.RepushEventRequest
-	(*RepushEventResponse)(nil),           // 49: webhook.RepushEventResponse
-	(*Subscription)(nil),                  // 50: webhook.Subscription
-	(*CreateSubscriptionRequest)(nil),     // 51: webhook.CreateSubscriptionRequest
-	(*CreateSubscriptionResponse)(nil),    // 52: webhook.CreateSubscriptionResponse
-	(*GetSubscriptionRequest)(nil),        // 53: webhook.GetSubscriptionRequest
-	(*GetSubscriptionResponse)(nil),       // 54: webhook.GetSubscriptionResponse
-	(*ListSubscriptionsRequest)(nil),      // 55: webhook.ListSubscriptionsRequest
-	(*ListSubscriptionsResponse)(nil),     // 56: webhook.ListSubscriptionsResponse
-	(*UpdateSubscriptionRequest)(nil),     // 57: webhook.UpdateSubscriptionRequest
-	(*UpdateSubscriptionResponse)(nil),    // 58: webhook.UpdateSubscriptionResponse
-	(*DeleteSubscriptionRequest)(nil),     // 59: webhook.DeleteSubscriptionRequest
-	(*DeleteSubscriptionResponse)(nil),    // 60: webhook.DeleteSubscriptionResponse
-	(*RenderTemplateRequest)(nil),         // 61: webhook.RenderTemplateRequest
-	(*RenderTemplateResponse)(nil),        // 62: webhook.RenderTemplateResponse
-	(*TestFilterRequest)(nil),             // 63: webhook.TestFilterRequest
-	(*TestFilterResponse)(nil),            // 64: webhook.TestFilterResponse
-	(*Delivery)(nil),                      // 65: webhook.Delivery
-	(*DeliveryAttempt)(nil),               // 66: webhook.DeliveryAttempt
-	(*ListDeliveriesRequest)(nil),         // 67: webhook.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil),        // 68: webhook.ListDeliveriesResponse
-	(*GetDeliveryRequest)(nil),            // 69: webhook.GetDeliveryRequest
-	(*GetDeliveryResponse)(nil),           // 70: webhook.GetDeliveryResponse
-	(*RetryDeliveryRequest)(nil),          // 71: webhook.RetryDeliveryRequest
-	(*RetryDeliveryResponse)(nil),         // 72: webhook.RetryDeliveryResponse
-	(*RetryFailedDeliveriesRequest)(nil),  // 73: webhook.RetryFailedDeliveriesRequest
-	(*RetryFailedDeliveriesResponse)(nil), // 74: webhook.RetryFailedDeliveriesResponse
-	(*GetWebhookHealthRequest)(nil),       // 75: webhook.GetWebhookHealthRequest
-	(*GetWebhookHealthResponse)(nil),      // 76: webhook.GetWebhookHealthResponse
-	(*HealthPoint)(nil),                   // 77: webhook.HealthPoint
-	(*HealthTransition)(nil),              // 78: webhook.HealthTransition
-	(*GetHealthSummaryRequest)(nil),       // 79: webhook.GetHealthSummaryRequest
-	(*GetHealthSummaryResponse)(nil),      // 80: webhook.GetHealthSummaryResponse
-	(*WebhookHealthSummary)(nil),          // 81: webhook.WebhookHealthSummary
-	nil,                                   // 82: webhook.Webhook.HeadersEntry
-	nil,                                   // 83: webhook.RegisterWebhookRequest.HeadersEntry
-	nil,                                   // 84: webhook.UpdateWebhookRequest.HeadersEntry
-	nil,                                   // 85: webhook.Event.LabelsEntry
-	nil,                                   // 86: webhook.PushEventRequest.LabelsEntry
-	nil,                                   // 87: webhook.Subscription.LabelFilterEntry
-	nil,                                   // 88: webhook.CreateSubscriptionRequest.LabelFilterEntry
-	nil,                                   // 89: webhook.UpdateSubscriptionRequest.LabelFilterEntry
-	nil,                                   // 90: webhook.TestFilterRequest.LabelsEntry
-	nil,                                   // 91: webhook.DeliveryAttempt.RequestHeadersEntry
-	nil,                                   // 92: webhook.DeliveryAttempt.ResponseHeadersEntry
-	nil,                                   // 93: webhook.GetWebhookHealthResponse.ErrorCountsEntry
-	nil,                                   // 94: webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
-	(*timestamppb.Timestamp)(nil),         // 95: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),               // 96: google.protobuf.Struct
+	(*ListNamespacesRequest)(nil),         // 0: webhook.ListNamespacesRequest
+	(*ListNamespacesResponse)(nil),        // 1: webhook.ListNamespacesResponse
+	(*NamespaceSummary)(nil),              // 2: webhook.NamespaceSummary
+	(*CallerAccess)(nil),                  // 3: webhook.CallerAccess
+	(*CreatePortalTokenRequest)(nil),      // 4: webhook.CreatePortalTokenRequest
+	(*CreatePortalTokenResponse)(nil),     // 5: webhook.CreatePortalTokenResponse
+	(*Webhook)(nil),                       // 6: webhook.Webhook
+	(*RegisterWebhookRequest)(nil),        // 7: webhook.RegisterWebhookRequest
+	(*RegisterWebhookResponse)(nil),       // 8: webhook.RegisterWebhookResponse
+	(*GetWebhookRequest)(nil),             // 9: webhook.GetWebhookRequest
+	(*GetWebhookResponse)(nil),            // 10: webhook.GetWebhookResponse
+	(*ListWebhooksRequest)(nil),           // 11: webhook.ListWebhooksRequest
+	(*ListWebhooksResponse)(nil),          // 12: webhook.ListWebhooksResponse
+	(*UpdateWebhookRequest)(nil),          // 13: webhook.UpdateWebhookRequest
+	(*UpdateWebhookResponse)(nil),         // 14: webhook.UpdateWebhookResponse
+	(*PauseWebhookRequest)(nil),           // 15: webhook.PauseWebhookRequest
+	(*PauseWebhookResponse)(nil),          // 16: webhook.PauseWebhookResponse
+	(*ResumeWebhookRequest)(nil),          // 17: webhook.ResumeWebhookRequest
+	(*ResumeWebhookResponse)(nil),         // 18: webhook.ResumeWebhookResponse
+	(*DeleteWebhookRequest)(nil),          // 19: webhook.DeleteWebhookRequest
+	(*DeleteWebhookResponse)(nil),         // 20: webhook.DeleteWebhookResponse
+	(*RotateWebhookSecretRequest)(nil),    // 21: webhook.RotateWebhookSecretRequest
+	(*RevealWebhookSecretRequest)(nil),    // 22: webhook.RevealWebhookSecretRequest
+	(*RevealWebhookSecretResponse)(nil),   // 23: webhook.RevealWebhookSecretResponse
+	(*RotateWebhookSecretResponse)(nil),   // 24: webhook.RotateWebhookSecretResponse
+	(*SendTestEventRequest)(nil),          // 25: webhook.SendTestEventRequest
+	(*SendTestEventResponse)(nil),         // 26: webhook.SendTestEventResponse
+	(*Recovery)(nil),                      // 27: webhook.Recovery
+	(*RecoverWebhookRequest)(nil),         // 28: webhook.RecoverWebhookRequest
+	(*RecoverWebhookResponse)(nil),        // 29: webhook.RecoverWebhookResponse
+	(*GetRecoveryRequest)(nil),            // 30: webhook.GetRecoveryRequest
+	(*GetRecoveryResponse)(nil),           // 31: webhook.GetRecoveryResponse
+	(*ListRecoveriesRequest)(nil),         // 32: webhook.ListRecoveriesRequest
+	(*ListRecoveriesResponse)(nil),        // 33: webhook.ListRecoveriesResponse
+	(*CancelRecoveryRequest)(nil),         // 34: webhook.CancelRecoveryRequest
+	(*CancelRecoveryResponse)(nil),        // 35: webhook.CancelRecoveryResponse
+	(*EventType)(nil),                     // 36: webhook.EventType
+	(*RegisterEventRequest)(nil),          // 37: webhook.RegisterEventRequest
+	(*RegisterEventResponse)(nil),         // 38: webhook.RegisterEventResponse
+	(*GetEventTypeRequest)(nil),           // 39: webhook.GetEventTypeRequest
+	(*GetEventTypeResponse)(nil),          // 40: webhook.GetEventTypeResponse
+	(*ListEventTypesRequest)(nil),         // 41: webhook.ListEventTypesRequest
+	(*ListEventTypesResponse)(nil),        // 42: webhook.ListEventTypesResponse
+	(*UpdateEventRequest)(nil),            // 43: webhook.UpdateEventRequest
+	(*UpdateEventResponse)(nil),           // 44: webhook.UpdateEventResponse
+	(*Event)(nil),                         // 45: webhook.Event
+	(*PushEventRequest)(nil),              // 46: webhook.PushEventRequest
+	(*PushEventResponse)(nil),             // 47: webhook.PushEventResponse
+	(*PushEventsRequest)(nil),             // 48: webhook.PushEventsRequest
+	(*PushEventsResponse)(nil),            // 49: webhook.PushEventsResponse
+	(*GetEventRequest)(nil),               // 50: webhook.GetEventRequest
+	(*GetEventResponse)(nil),              // 51: webhook.GetEventResponse
+	(*ListEventsRequest)(nil),             // 52: webhook.ListEventsRequest
+	(*ListEventsResponse)(nil),            // 53: webhook.ListEventsResponse
+	(*RepushEventRequest)(nil),            // 54: webhook.RepushEventRequest
+	(*RepushEventResponse)(nil),           // 55: webhook.RepushEventResponse
+	(*Subscription)(nil),                  // 56: webhook.Subscription
+	(*CreateSubscriptionRequest)(nil),     // 57: webhook.CreateSubscriptionRequest
+	(*CreateSubscriptionResponse)(nil),    // 58: webhook.CreateSubscriptionResponse
+	(*GetSubscriptionRequest)(nil),        // 59: webhook.GetSubscriptionRequest
+	(*GetSubscriptionResponse)(nil),       // 60: webhook.GetSubscriptionResponse
+	(*ListSubscriptionsRequest)(nil),      // 61: webhook.ListSubscriptionsRequest
+	(*ListSubscriptionsResponse)(nil),     // 62: webhook.ListSubscriptionsResponse
+	(*UpdateSubscriptionRequest)(nil),     // 63: webhook.UpdateSubscriptionRequest
+	(*UpdateSubscriptionResponse)(nil),    // 64: webhook.UpdateSubscriptionResponse
+	(*DeleteSubscriptionRequest)(nil),     // 65: webhook.DeleteSubscriptionRequest
+	(*DeleteSubscriptionResponse)(nil),    // 66: webhook.DeleteSubscriptionResponse
+	(*RenderTemplateRequest)(nil),         // 67: webhook.RenderTemplateRequest
+	(*RenderTemplateResponse)(nil),        // 68: webhook.RenderTemplateResponse
+	(*TestFilterRequest)(nil),             // 69: webhook.TestFilterRequest
+	(*TestFilterResponse)(nil),            // 70: webhook.TestFilterResponse
+	(*Delivery)(nil),                      // 71: webhook.Delivery
+	(*DeliveryAttempt)(nil),               // 72: webhook.DeliveryAttempt
+	(*ListDeliveriesRequest)(nil),         // 73: webhook.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),        // 74: webhook.ListDeliveriesResponse
+	(*GetDeliveryRequest)(nil),            // 75: webhook.GetDeliveryRequest
+	(*GetDeliveryResponse)(nil),           // 76: webhook.GetDeliveryResponse
+	(*RetryDeliveryRequest)(nil),          // 77: webhook.RetryDeliveryRequest
+	(*RetryDeliveryResponse)(nil),         // 78: webhook.RetryDeliveryResponse
+	(*RetryFailedDeliveriesRequest)(nil),  // 79: webhook.RetryFailedDeliveriesRequest
+	(*RetryFailedDeliveriesResponse)(nil), // 80: webhook.RetryFailedDeliveriesResponse
+	(*GetWebhookHealthRequest)(nil),       // 81: webhook.GetWebhookHealthRequest
+	(*GetWebhookHealthResponse)(nil),      // 82: webhook.GetWebhookHealthResponse
+	(*HealthPoint)(nil),                   // 83: webhook.HealthPoint
+	(*HealthTransition)(nil),              // 84: webhook.HealthTransition
+	(*GetHealthSummaryRequest)(nil),       // 85: webhook.GetHealthSummaryRequest
+	(*GetHealthSummaryResponse)(nil),      // 86: webhook.GetHealthSummaryResponse
+	(*WebhookHealthSummary)(nil),          // 87: webhook.WebhookHealthSummary
+	nil,                                   // 88: webhook.Webhook.HeadersEntry
+	nil,                                   // 89: webhook.RegisterWebhookRequest.HeadersEntry
+	nil,                                   // 90: webhook.UpdateWebhookRequest.HeadersEntry
+	nil,                                   // 91: webhook.Event.LabelsEntry
+	nil,                                   // 92: webhook.PushEventRequest.LabelsEntry
+	nil,                                   // 93: webhook.Subscription.LabelFilterEntry
+	nil,                                   // 94: webhook.CreateSubscriptionRequest.LabelFilterEntry
+	nil,                                   // 95: webhook.UpdateSubscriptionRequest.LabelFilterEntry
+	nil,                                   // 96: webhook.TestFilterRequest.LabelsEntry
+	nil,                                   // 97: webhook.DeliveryAttempt.RequestHeadersEntry
+	nil,                                   // 98: webhook.DeliveryAttempt.ResponseHeadersEntry
+	nil,                                   // 99: webhook.GetWebhookHealthResponse.ErrorCountsEntry
+	nil,                                   // 100: webhook.GetWebhookHealthResponse.StatusCountsEntry
+	nil,                                   // 101: webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
+	(*timestamppb.Timestamp)(nil),         // 102: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),               // 103: google.protobuf.Struct
 }
 var file_proto_webhook_proto_depIdxs = []int32{
-	95,  // 0: webhook.Webhook.state_changed_at:type_name -> google.protobuf.Timestamp
-	82,  // 1: webhook.Webhook.headers:type_name -> webhook.Webhook.HeadersEntry
-	95,  // 2: webhook.Webhook.created_at:type_name -> google.protobuf.Timestamp
-	95,  // 3: webhook.Webhook.updated_at:type_name -> google.protobuf.Timestamp
-	83,  // 4: webhook.RegisterWebhookRequest.headers:type_name -> webhook.RegisterWebhookRequest.HeadersEntry
-	0,   // 5: webhook.RegisterWebhookResponse.webhook:type_name -> webhook.Webhook
-	0,   // 6: webhook.GetWebhookResponse.webhook:type_name -> webhook.Webhook
-	0,   // 7: webhook.ListWebhooksResponse.webhooks:type_name -> webhook.Webhook
-	84,  // 8: webhook.UpdateWebhookRequest.headers:type_name -> webhook.UpdateWebhookRequest.HeadersEntry
-	0,   // 9: webhook.UpdateWebhookResponse.webhook:type_name -> webhook.Webhook
-	0,   // 10: webhook.PauseWebhookResponse.webhook:type_name -> webhook.Webhook
-	0,   // 11: webhook.ResumeWebhookResponse.webhook:type_name -> webhook.Webhook
-	0,   // 12: webhook.RotateWebhookSecretResponse.webhook:type_name -> webhook.Webhook
-	96,  // 13: webhook.SendTestEventRequest.payload:type_name -> google.protobuf.Struct
-	96,  // 14: webhook.SendTestEventResponse.payload:type_name -> google.protobuf.Struct
-	95,  // 15: webhook.Recovery.since:type_name -> google.protobuf.Timestamp
-	95,  // 16: webhook.Recovery.until:type_name -> google.protobuf.Timestamp
-	95,  // 17: webhook.Recovery.created_at:type_name -> google.protobuf.Timestamp
-	95,  // 18: webhook.Recovery.updated_at:type_name -> google.protobuf.Timestamp
-	95,  // 19: webhook.RecoverWebhookRequest.since:type_name -> google.protobuf.Timestamp
-	95,  // 20: webhook.RecoverWebhookRequest.until:type_name -> google.protobuf.Timestamp
-	21,  // 21: webhook.RecoverWebhookResponse.recovery:type_name -> webhook.Recovery
-	21,  // 22: webhook.GetRecoveryResponse.recovery:type_name -> webhook.Recovery
-	21,  // 23: webhook.ListRecoveriesResponse.recoveries:type_name -> webhook.Recovery
-	21,  // 24: webhook.CancelRecoveryResponse.recovery:type_name -> webhook.Recovery
-	95,  // 25: webhook.EventType.created_at:type_name -> google.protobuf.Timestamp
-	95,  // 26: webhook.EventType.updated_at:type_name -> google.protobuf.Timestamp
-	96,  // 27: webhook.EventType.schema:type_name -> google.protobuf.Struct
-	96,  // 28: webhook.RegisterEventRequest.schema:type_name -> google.protobuf.Struct
-	30,  // 29: webhook.RegisterEventResponse.event_type:type_name -> webhook.EventType
-	30,  // 30: webhook.GetEventTypeResponse.event_type:type_name -> webhook.EventType
-	30,  // 31: webhook.ListEventTypesResponse.event_types:type_name -> webhook.EventType
-	96,  // 32: webhook.UpdateEventRequest.schema:type_name -> google.protobuf.Struct
-	30,  // 33: webhook.UpdateEventResponse.event_type:type_name -> webhook.EventType
-	96,  // 34: webhook.Event.payload:type_name -> google.protobuf.Struct
-	85,  // 35: webhook.Event.labels:type_name -> webhook.Event.LabelsEntry
-	95,  // 36: webhook.Event.created_at:type_name -> google.protobuf.Timestamp
-	95,  // 37: webhook.Event.expires_at:type_name -> google.protobuf.Timestamp
-	96,  // 38: webhook.PushEventRequest.payload:type_name -> google.protobuf.Struct
-	86,  // 39: webhook.PushEventRequest.labels:type_name -> webhook.PushEventRequest.LabelsEntry
-	40,  // 40: webhook.PushEventsRequest.events:type_name -> webhook.PushEventRequest
-	39,  // 41: webhook.GetEventResponse.event:type_name -> webhook.Event
-	95,  // 42: webhook.ListEventsRequest.since:type_name -> google.protobuf.Timestamp
-	95,  // 43: webhook.ListEventsRequest.until:type_name -> google.protobuf.Timestamp
-	39,  // 44: webhook.ListEventsResponse.events:type_name -> webhook.Event
-	39,  // 45: webhook.RepushEventResponse.event:type_name -> webhook.Event
-	87,  // 46: webhook.Subscription.label_filter:type_name -> webhook.Subscription.LabelFilterEntry
-	95,  // 47: webhook.Subscription.created_at:type_name -> google.protobuf.Timestamp
-	95,  // 48: webhook.Subscription.updated_at:type_name -> google.protobuf.Timestamp
-	88,  // 49: webhook.CreateSubscriptionRequest.label_filter:type_name -> webhook.CreateSubscriptionRequest.LabelFilterEntry
-	50,  // 50: webhook.CreateSubscriptionResponse.subscription:type_name -> webhook.Subscription
-	50,  // 51: webhook.GetSubscriptionResponse.subscription:type_name -> webhook.Subscription
-	50,  // 52: webhook.ListSubscriptionsResponse.subscriptions:type_name -> webhook.Subscription
-	89,  // 53: webhook.UpdateSubscriptionRequest.label_filter:type_name -> webhook.UpdateSubscriptionRequest.LabelFilterEntry
-	50,  // 54: webhook.UpdateSubscriptionResponse.subscription:type_name -> webhook.Subscription
-	96,  // 55: webhook.RenderTemplateRequest.payload:type_name -> google.protobuf.Struct
-	96,  // 56: webhook.TestFilterRequest.payload:type_name -> google.protobuf.Struct
-	90,  // 57: webhook.TestFilterRequest.labels:type_name -> webhook.TestFilterRequest.LabelsEntry
-	95,  // 58: webhook.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
-	95,  // 59: webhook.Delivery.last_attempt_at:type_name -> google.protobuf.Timestamp
-	95,  // 60: webhook.Delivery.created_at:type_name -> google.protobuf.Timestamp
-	95,  // 61: webhook.Delivery.updated_at:type_name -> google.protobuf.Timestamp
-	95,  // 62: webhook.Delivery.completed_at:type_name -> google.protobuf.Timestamp
-	95,  // 63: webhook.Delivery.expires_at:type_name -> google.protobuf.Timestamp
-	66,  // 64: webhook.Delivery.attempts:type_name -> webhook.DeliveryAttempt
-	95,  // 65: webhook.DeliveryAttempt.started_at:type_name -> google.protobuf.Timestamp
-	91,  // 66: webhook.DeliveryAttempt.request_headers:type_name -> webhook.DeliveryAttempt.RequestHeadersEntry
-	92,  // 67: webhook.DeliveryAttempt.response_headers:type_name -> webhook.DeliveryAttempt.ResponseHeadersEntry
-	95,  // 68: webhook.DeliveryAttempt.next_attempt_at:type_name -> google.protobuf.Timestamp
-	95,  // 69: webhook.ListDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
-	95,  // 70: webhook.ListDeliveriesRequest.until:type_name -> google.protobuf.Timestamp
-	65,  // 71: webhook.ListDeliveriesResponse.deliveries:type_name -> webhook.Delivery
-	65,  // 72: webhook.GetDeliveryResponse.delivery:type_name -> webhook.Delivery
-	65,  // 73: webhook.RetryDeliveryResponse.delivery:type_name -> webhook.Delivery
-	95,  // 74: webhook.RetryFailedDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
-	95,  // 75: webhook.GetWebhookHealthResponse.status_changed_at:type_name -> google.protobuf.Timestamp
-	93,  // 76: webhook.GetWebhookHealthResponse.error_counts:type_name -> webhook.GetWebhookHealthResponse.ErrorCountsEntry
-	95,  // 77: webhook.GetWebhookHealthResponse.failing_since:type_name -> google.protobuf.Timestamp
-	95,  // 78: webhook.GetWebhookHealthResponse.last_success_at:type_name -> google.protobuf.Timestamp
-	95,  // 79: webhook.GetWebhookHealthResponse.last_failure_at:type_name -> google.protobuf.Timestamp
-	78,  // 80: webhook.GetWebhookHealthResponse.transitions:type_name -> webhook.HealthTransition
-	77,  // 81: webhook.GetWebhookHealthResponse.timeline:type_name -> webhook.HealthPoint
-	95,  // 82: webhook.HealthPoint.at:type_name -> google.protobuf.Timestamp
-	95,  // 83: webhook.HealthTransition.at:type_name -> google.protobuf.Timestamp
-	94,  // 84: webhook.GetHealthSummaryResponse.webhooks_by_status:type_name -> webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
-	81,  // 85: webhook.GetHealthSummaryResponse.worst:type_name -> webhook.WebhookHealthSummary
-	77,  // 86: webhook.GetHealthSummaryResponse.timeline:type_name -> webhook.HealthPoint
-	1,   // 87: webhook.WebhookService.RegisterWebhook:input_type -> webhook.RegisterWebhookRequest
-	3,   // 88: webhook.WebhookService.GetWebhook:input_type -> webhook.GetWebhookRequest
-	5,   // 89: webhook.WebhookService.ListWebhooks:input_type -> webhook.ListWebhooksRequest
-	7,   // 90: webhook.WebhookService.UpdateWebhook:input_type -> webhook.UpdateWebhookRequest
-	9,   // 91: webhook.WebhookService.PauseWebhook:input_type -> webhook.PauseWebhookRequest
-	11,  // 92: webhook.WebhookService.ResumeWebhook:input_type -> webhook.ResumeWebhookRequest
-	13,  // 93: webhook.WebhookService.DeleteWebhook:input_type -> webhook.DeleteWebhookRequest
-	15,  // 94: webhook.WebhookService.RotateWebhookSecret:input_type -> webhook.RotateWebhookSecretRequest
-	16,  // 95: webhook.WebhookService.RevealWebhookSecret:input_type -> webhook.RevealWebhookSecretRequest
-	19,  // 96: webhook.WebhookService.SendTestEvent:input_type -> webhook.SendTestEventRequest
-	22,  // 97: webhook.WebhookService.RecoverWebhook:input_type -> webhook.RecoverWebhookRequest
-	24,  // 98: webhook.WebhookService.GetRecovery:input_type -> webhook.GetRecoveryRequest
-	26,  // 99: webhook.WebhookService.ListRecoveries:input_type -> webhook.ListRecoveriesRequest
-	28,  // 100: webhook.WebhookService.CancelRecovery:input_type -> webhook.CancelRecoveryRequest
-	31,  // 101: webhook.EventService.RegisterEvent:input_type -> webhook.RegisterEventRequest
-	33,  // 102: webhook.EventService.GetEventType:input_type -> webhook.GetEventTypeRequest
-	35,  // 103: webhook.EventService.ListEventTypes:input_type -> webhook.ListEventTypesRequest
-	37,  // 104: webhook.EventService.UpdateEvent:input_type -> webhook.UpdateEventRequest
-	40,  // 105: webhook.EventService.PushEvent:input_type -> webhook.PushEventRequest
-	42,  // 106: webhook.EventService.PushEvents:input_type -> webhook.PushEventsRequest
-	44,  // 107: webhook.EventService.GetEvent:input_type -> webhook.GetEventRequest
-	46,  // 108: webhook.EventService.ListEvents:input_type -> webhook.ListEventsRequest
-	48,  // 109: webhook.EventService.RepushEvent:input_type -> webhook.RepushEventRequest
-	51,  // 110: webhook.SubscriptionService.CreateSubscription:input_type -> webhook.CreateSubscriptionRequest
-	53,  // 111: webhook.SubscriptionService.GetSubscription:input_type -> webhook.GetSubscriptionRequest
-	55,  // 112: webhook.SubscriptionService.ListSubscriptions:input_type -> webhook.ListSubscriptionsRequest
-	57,  // 113: webhook.SubscriptionService.UpdateSubscription:input_type -> webhook.UpdateSubscriptionRequest
-	59,  // 114: webhook.SubscriptionService.DeleteSubscription:input_type -> webhook.DeleteSubscriptionRequest
-	61,  // 115: webhook.SubscriptionService.RenderTemplate:input_type -> webhook.RenderTemplateRequest
-	63,  // 116: webhook.SubscriptionService.TestFilter:input_type -> webhook.TestFilterRequest
-	67,  // 117: webhook.DeliveryService.ListDeliveries:input_type -> webhook.ListDeliveriesRequest
-	69,  // 118: webhook.DeliveryService.GetDelivery:input_type -> webhook.GetDeliveryRequest
-	71,  // 119: webhook.DeliveryService.RetryDelivery:input_type -> webhook.RetryDeliveryRequest
-	73,  // 120: webhook.DeliveryService.RetryFailedDeliveries:input_type -> webhook.RetryFailedDeliveriesRequest
-	75,  // 121: webhook.HealthService.GetWebhookHealth:input_type -> webhook.GetWebhookHealthRequest
-	79,  // 122: webhook.HealthService.GetHealthSummary:input_type -> webhook.GetHealthSummaryRequest
-	2,   // 123: webhook.WebhookService.RegisterWebhook:output_type -> webhook.RegisterWebhookResponse
-	4,   // 124: webhook.WebhookService.GetWebhook:output_type -> webhook.GetWebhookResponse
-	6,   // 125: webhook.WebhookService.ListWebhooks:output_type -> webhook.ListWebhooksResponse
-	8,   // 126: webhook.WebhookService.UpdateWebhook:output_type -> webhook.UpdateWebhookResponse
-	10,  // 127: webhook.WebhookService.PauseWebhook:output_type -> webhook.PauseWebhookResponse
-	12,  // 128: webhook.WebhookService.ResumeWebhook:output_type -> webhook.ResumeWebhookResponse
-	14,  // 129: webhook.WebhookService.DeleteWebhook:output_type -> webhook.DeleteWebhookResponse
-	18,  // 130: webhook.WebhookService.RotateWebhookSecret:output_type -> webhook.RotateWebhookSecretResponse
-	17,  // 131: webhook.WebhookService.RevealWebhookSecret:output_type -> webhook.RevealWebhookSecretResponse
-	20,  // 132: webhook.WebhookService.SendTestEvent:output_type -> webhook.SendTestEventResponse
-	23,  // 133: webhook.WebhookService.RecoverWebhook:output_type -> webhook.RecoverWebhookResponse
-	25,  // 134: webhook.WebhookService.GetRecovery:output_type -> webhook.GetRecoveryResponse
-	27,  // 135: webhook.WebhookService.ListRecoveries:output_type -> webhook.ListRecoveriesResponse
-	29,  // 136: webhook.WebhookService.CancelRecovery:output_type -> webhook.CancelRecoveryResponse
-	32,  // 137: webhook.EventService.RegisterEvent:output_type -> webhook.RegisterEventResponse
-	34,  // 138: webhook.EventService.GetEventType:output_type -> webhook.GetEventTypeResponse
-	36,  // 139: webhook.EventService.ListEventTypes:output_type -> webhook.ListEventTypesResponse
-	38,  // 140: webhook.EventService.UpdateEvent:output_type -> webhook.UpdateEventResponse
-	41,  // 141: webhook.EventService.PushEvent:output_type -> webhook.PushEventResponse
-	43,  // 142: webhook.EventService.PushEvents:output_type -> webhook.PushEventsResponse
-	45,  // 143: webhook.EventService.GetEvent:output_type -> webhook.GetEventResponse
-	47,  // 144: webhook.EventService.ListEvents:output_type -> webhook.ListEventsResponse
-	49,  // 145: webhook.EventService.RepushEvent:output_type -> webhook.RepushEventResponse
-	52,  // 146: webhook.SubscriptionService.CreateSubscription:output_type -> webhook.CreateSubscriptionResponse
-	54,  // 147: webhook.SubscriptionService.GetSubscription:output_type -> webhook.GetSubscriptionResponse
-	56,  // 148: webhook.SubscriptionService.ListSubscriptions:output_type -> webhook.ListSubscriptionsResponse
-	58,  // 149: webhook.SubscriptionService.UpdateSubscription:output_type -> webhook.UpdateSubscriptionResponse
-	60,  // 150: webhook.SubscriptionService.DeleteSubscription:output_type -> webhook.DeleteSubscriptionResponse
-	62,  // 151: webhook.SubscriptionService.RenderTemplate:output_type -> webhook.RenderTemplateResponse
-	64,  // 152: webhook.SubscriptionService.TestFilter:output_type -> webhook.TestFilterResponse
-	68,  // 153: webhook.DeliveryService.ListDeliveries:output_type -> webhook.ListDeliveriesResponse
-	70,  // 154: webhook.DeliveryService.GetDelivery:output_type -> webhook.GetDeliveryResponse
-	72,  // 155: webhook.DeliveryService.RetryDelivery:output_type -> webhook.RetryDeliveryResponse
-	74,  // 156: webhook.DeliveryService.RetryFailedDeliveries:output_type -> webhook.RetryFailedDeliveriesResponse
-	76,  // 157: webhook.HealthService.GetWebhookHealth:output_type -> webhook.GetWebhookHealthResponse
-	80,  // 158: webhook.HealthService.GetHealthSummary:output_type -> webhook.GetHealthSummaryResponse
-	123, // [123:159] is the sub-list for method output_type
-	87,  // [87:123] is the sub-list for method input_type
-	87,  // [87:87] is the sub-list for extension type_name
-	87,  // [87:87] is the sub-list for extension extendee
-	0,   // [0:87] is the sub-list for field type_name
+	2,   // 0: webhook.ListNamespacesResponse.namespaces:type_name -> webhook.NamespaceSummary
+	3,   // 1: webhook.ListNamespacesResponse.access:type_name -> webhook.CallerAccess
+	102, // 2: webhook.NamespaceSummary.last_event_at:type_name -> google.protobuf.Timestamp
+	102, // 3: webhook.CallerAccess.expires_at:type_name -> google.protobuf.Timestamp
+	102, // 4: webhook.CreatePortalTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	102, // 5: webhook.Webhook.state_changed_at:type_name -> google.protobuf.Timestamp
+	88,  // 6: webhook.Webhook.headers:type_name -> webhook.Webhook.HeadersEntry
+	102, // 7: webhook.Webhook.created_at:type_name -> google.protobuf.Timestamp
+	102, // 8: webhook.Webhook.updated_at:type_name -> google.protobuf.Timestamp
+	89,  // 9: webhook.RegisterWebhookRequest.headers:type_name -> webhook.RegisterWebhookRequest.HeadersEntry
+	6,   // 10: webhook.RegisterWebhookResponse.webhook:type_name -> webhook.Webhook
+	6,   // 11: webhook.GetWebhookResponse.webhook:type_name -> webhook.Webhook
+	6,   // 12: webhook.ListWebhooksResponse.webhooks:type_name -> webhook.Webhook
+	90,  // 13: webhook.UpdateWebhookRequest.headers:type_name -> webhook.UpdateWebhookRequest.HeadersEntry
+	6,   // 14: webhook.UpdateWebhookResponse.webhook:type_name -> webhook.Webhook
+	6,   // 15: webhook.PauseWebhookResponse.webhook:type_name -> webhook.Webhook
+	6,   // 16: webhook.ResumeWebhookResponse.webhook:type_name -> webhook.Webhook
+	6,   // 17: webhook.RotateWebhookSecretResponse.webhook:type_name -> webhook.Webhook
+	103, // 18: webhook.SendTestEventRequest.payload:type_name -> google.protobuf.Struct
+	103, // 19: webhook.SendTestEventResponse.payload:type_name -> google.protobuf.Struct
+	102, // 20: webhook.Recovery.since:type_name -> google.protobuf.Timestamp
+	102, // 21: webhook.Recovery.until:type_name -> google.protobuf.Timestamp
+	102, // 22: webhook.Recovery.created_at:type_name -> google.protobuf.Timestamp
+	102, // 23: webhook.Recovery.updated_at:type_name -> google.protobuf.Timestamp
+	102, // 24: webhook.RecoverWebhookRequest.since:type_name -> google.protobuf.Timestamp
+	102, // 25: webhook.RecoverWebhookRequest.until:type_name -> google.protobuf.Timestamp
+	27,  // 26: webhook.RecoverWebhookResponse.recovery:type_name -> webhook.Recovery
+	27,  // 27: webhook.GetRecoveryResponse.recovery:type_name -> webhook.Recovery
+	27,  // 28: webhook.ListRecoveriesResponse.recoveries:type_name -> webhook.Recovery
+	27,  // 29: webhook.CancelRecoveryResponse.recovery:type_name -> webhook.Recovery
+	102, // 30: webhook.EventType.created_at:type_name -> google.protobuf.Timestamp
+	102, // 31: webhook.EventType.updated_at:type_name -> google.protobuf.Timestamp
+	103, // 32: webhook.EventType.schema:type_name -> google.protobuf.Struct
+	103, // 33: webhook.RegisterEventRequest.schema:type_name -> google.protobuf.Struct
+	36,  // 34: webhook.RegisterEventResponse.event_type:type_name -> webhook.EventType
+	36,  // 35: webhook.GetEventTypeResponse.event_type:type_name -> webhook.EventType
+	36,  // 36: webhook.ListEventTypesResponse.event_types:type_name -> webhook.EventType
+	103, // 37: webhook.UpdateEventRequest.schema:type_name -> google.protobuf.Struct
+	36,  // 38: webhook.UpdateEventResponse.event_type:type_name -> webhook.EventType
+	103, // 39: webhook.Event.payload:type_name -> google.protobuf.Struct
+	91,  // 40: webhook.Event.labels:type_name -> webhook.Event.LabelsEntry
+	102, // 41: webhook.Event.created_at:type_name -> google.protobuf.Timestamp
+	102, // 42: webhook.Event.expires_at:type_name -> google.protobuf.Timestamp
+	103, // 43: webhook.PushEventRequest.payload:type_name -> google.protobuf.Struct
+	92,  // 44: webhook.PushEventRequest.labels:type_name -> webhook.PushEventRequest.LabelsEntry
+	46,  // 45: webhook.PushEventsRequest.events:type_name -> webhook.PushEventRequest
+	45,  // 46: webhook.GetEventResponse.event:type_name -> webhook.Event
+	102, // 47: webhook.ListEventsRequest.since:type_name -> google.protobuf.Timestamp
+	102, // 48: webhook.ListEventsRequest.until:type_name -> google.protobuf.Timestamp
+	45,  // 49: webhook.ListEventsResponse.events:type_name -> webhook.Event
+	45,  // 50: webhook.RepushEventResponse.event:type_name -> webhook.Event
+	93,  // 51: webhook.Subscription.label_filter:type_name -> webhook.Subscription.LabelFilterEntry
+	102, // 52: webhook.Subscription.created_at:type_name -> google.protobuf.Timestamp
+	102, // 53: webhook.Subscription.updated_at:type_name -> google.protobuf.Timestamp
+	94,  // 54: webhook.CreateSubscriptionRequest.label_filter:type_name -> webhook.CreateSubscriptionRequest.LabelFilterEntry
+	56,  // 55: webhook.CreateSubscriptionResponse.subscription:type_name -> webhook.Subscription
+	56,  // 56: webhook.GetSubscriptionResponse.subscription:type_name -> webhook.Subscription
+	56,  // 57: webhook.ListSubscriptionsResponse.subscriptions:type_name -> webhook.Subscription
+	95,  // 58: webhook.UpdateSubscriptionRequest.label_filter:type_name -> webhook.UpdateSubscriptionRequest.LabelFilterEntry
+	56,  // 59: webhook.UpdateSubscriptionResponse.subscription:type_name -> webhook.Subscription
+	103, // 60: webhook.RenderTemplateRequest.payload:type_name -> google.protobuf.Struct
+	103, // 61: webhook.TestFilterRequest.payload:type_name -> google.protobuf.Struct
+	96,  // 62: webhook.TestFilterRequest.labels:type_name -> webhook.TestFilterRequest.LabelsEntry
+	102, // 63: webhook.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	102, // 64: webhook.Delivery.last_attempt_at:type_name -> google.protobuf.Timestamp
+	102, // 65: webhook.Delivery.created_at:type_name -> google.protobuf.Timestamp
+	102, // 66: webhook.Delivery.updated_at:type_name -> google.protobuf.Timestamp
+	102, // 67: webhook.Delivery.completed_at:type_name -> google.protobuf.Timestamp
+	102, // 68: webhook.Delivery.expires_at:type_name -> google.protobuf.Timestamp
+	72,  // 69: webhook.Delivery.attempts:type_name -> webhook.DeliveryAttempt
+	102, // 70: webhook.DeliveryAttempt.started_at:type_name -> google.protobuf.Timestamp
+	97,  // 71: webhook.DeliveryAttempt.request_headers:type_name -> webhook.DeliveryAttempt.RequestHeadersEntry
+	98,  // 72: webhook.DeliveryAttempt.response_headers:type_name -> webhook.DeliveryAttempt.ResponseHeadersEntry
+	102, // 73: webhook.DeliveryAttempt.next_attempt_at:type_name -> google.protobuf.Timestamp
+	102, // 74: webhook.ListDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	102, // 75: webhook.ListDeliveriesRequest.until:type_name -> google.protobuf.Timestamp
+	71,  // 76: webhook.ListDeliveriesResponse.deliveries:type_name -> webhook.Delivery
+	71,  // 77: webhook.GetDeliveryResponse.delivery:type_name -> webhook.Delivery
+	71,  // 78: webhook.RetryDeliveryResponse.delivery:type_name -> webhook.Delivery
+	102, // 79: webhook.RetryFailedDeliveriesRequest.since:type_name -> google.protobuf.Timestamp
+	102, // 80: webhook.GetWebhookHealthResponse.status_changed_at:type_name -> google.protobuf.Timestamp
+	99,  // 81: webhook.GetWebhookHealthResponse.error_counts:type_name -> webhook.GetWebhookHealthResponse.ErrorCountsEntry
+	102, // 82: webhook.GetWebhookHealthResponse.failing_since:type_name -> google.protobuf.Timestamp
+	102, // 83: webhook.GetWebhookHealthResponse.last_success_at:type_name -> google.protobuf.Timestamp
+	102, // 84: webhook.GetWebhookHealthResponse.last_failure_at:type_name -> google.protobuf.Timestamp
+	84,  // 85: webhook.GetWebhookHealthResponse.transitions:type_name -> webhook.HealthTransition
+	83,  // 86: webhook.GetWebhookHealthResponse.timeline:type_name -> webhook.HealthPoint
+	100, // 87: webhook.GetWebhookHealthResponse.status_counts:type_name -> webhook.GetWebhookHealthResponse.StatusCountsEntry
+	102, // 88: webhook.HealthPoint.at:type_name -> google.protobuf.Timestamp
+	102, // 89: webhook.HealthTransition.at:type_name -> google.protobuf.Timestamp
+	101, // 90: webhook.GetHealthSummaryResponse.webhooks_by_status:type_name -> webhook.GetHealthSummaryResponse.WebhooksByStatusEntry
+	87,  // 91: webhook.GetHealthSummaryResponse.worst:type_name -> webhook.WebhookHealthSummary
+	83,  // 92: webhook.GetHealthSummaryResponse.timeline:type_name -> webhook.HealthPoint
+	0,   // 93: webhook.NamespaceService.ListNamespaces:input_type -> webhook.ListNamespacesRequest
+	4,   // 94: webhook.NamespaceService.CreatePortalToken:input_type -> webhook.CreatePortalTokenRequest
+	7,   // 95: webhook.WebhookService.RegisterWebhook:input_type -> webhook.RegisterWebhookRequest
+	9,   // 96: webhook.WebhookService.GetWebhook:input_type -> webhook.GetWebhookRequest
+	11,  // 97: webhook.WebhookService.ListWebhooks:input_type -> webhook.ListWebhooksRequest
+	13,  // 98: webhook.WebhookService.UpdateWebhook:input_type -> webhook.UpdateWebhookRequest
+	15,  // 99: webhook.WebhookService.PauseWebhook:input_type -> webhook.PauseWebhookRequest
+	17,  // 100: webhook.WebhookService.ResumeWebhook:input_type -> webhook.ResumeWebhookRequest
+	19,  // 101: webhook.WebhookService.DeleteWebhook:input_type -> webhook.DeleteWebhookRequest
+	21,  // 102: webhook.WebhookService.RotateWebhookSecret:input_type -> webhook.RotateWebhookSecretRequest
+	22,  // 103: webhook.WebhookService.RevealWebhookSecret:input_type -> webhook.RevealWebhookSecretRequest
+	25,  // 104: webhook.WebhookService.SendTestEvent:input_type -> webhook.SendTestEventRequest
+	28,  // 105: webhook.WebhookService.RecoverWebhook:input_type -> webhook.RecoverWebhookRequest
+	30,  // 106: webhook.WebhookService.GetRecovery:input_type -> webhook.GetRecoveryRequest
+	32,  // 107: webhook.WebhookService.ListRecoveries:input_type -> webhook.ListRecoveriesRequest
+	34,  // 108: webhook.WebhookService.CancelRecovery:input_type -> webhook.CancelRecoveryRequest
+	37,  // 109: webhook.EventService.RegisterEvent:input_type -> webhook.RegisterEventRequest
+	39,  // 110: webhook.EventService.GetEventType:input_type -> webhook.GetEventTypeRequest
+	41,  // 111: webhook.EventService.ListEventTypes:input_type -> webhook.ListEventTypesRequest
+	43,  // 112: webhook.EventService.UpdateEvent:input_type -> webhook.UpdateEventRequest
+	46,  // 113: webhook.EventService.PushEvent:input_type -> webhook.PushEventRequest
+	48,  // 114: webhook.EventService.PushEvents:input_type -> webhook.PushEventsRequest
+	50,  // 115: webhook.EventService.GetEvent:input_type -> webhook.GetEventRequest
+	52,  // 116: webhook.EventService.ListEvents:input_type -> webhook.ListEventsRequest
+	54,  // 117: webhook.EventService.RepushEvent:input_type -> webhook.RepushEventRequest
+	57,  // 118: webhook.SubscriptionService.CreateSubscription:input_type -> webhook.CreateSubscriptionRequest
+	59,  // 119: webhook.SubscriptionService.GetSubscription:input_type -> webhook.GetSubscriptionRequest
+	61,  // 120: webhook.SubscriptionService.ListSubscriptions:input_type -> webhook.ListSubscriptionsRequest
+	63,  // 121: webhook.SubscriptionService.UpdateSubscription:input_type -> webhook.UpdateSubscriptionRequest
+	65,  // 122: webhook.SubscriptionService.DeleteSubscription:input_type -> webhook.DeleteSubscriptionRequest
+	67,  // 123: webhook.SubscriptionService.RenderTemplate:input_type -> webhook.RenderTemplateRequest
+	69,  // 124: webhook.SubscriptionService.TestFilter:input_type -> webhook.TestFilterRequest
+	73,  // 125: webhook.DeliveryService.ListDeliveries:input_type -> webhook.ListDeliveriesRequest
+	75,  // 126: webhook.DeliveryService.GetDelivery:input_type -> webhook.GetDeliveryRequest
+	77,  // 127: webhook.DeliveryService.RetryDelivery:input_type -> webhook.RetryDeliveryRequest
+	79,  // 128: webhook.DeliveryService.RetryFailedDeliveries:input_type -> webhook.RetryFailedDeliveriesRequest
+	81,  // 129: webhook.HealthService.GetWebhookHealth:input_type -> webhook.GetWebhookHealthRequest
+	85,  // 130: webhook.HealthService.GetHealthSummary:input_type -> webhook.GetHealthSummaryRequest
+	1,   // 131: webhook.NamespaceService.ListNamespaces:output_type -> webhook.ListNamespacesResponse
+	5,   // 132: webhook.NamespaceService.CreatePortalToken:output_type -> webhook.CreatePortalTokenResponse
+	8,   // 133: webhook.WebhookService.RegisterWebhook:output_type -> webhook.RegisterWebhookResponse
+	10,  // 134: webhook.WebhookService.GetWebhook:output_type -> webhook.GetWebhookResponse
+	12,  // 135: webhook.WebhookService.ListWebhooks:output_type -> webhook.ListWebhooksResponse
+	14,  // 136: webhook.WebhookService.UpdateWebhook:output_type -> webhook.UpdateWebhookResponse
+	16,  // 137: webhook.WebhookService.PauseWebhook:output_type -> webhook.PauseWebhookResponse
+	18,  // 138: webhook.WebhookService.ResumeWebhook:output_type -> webhook.ResumeWebhookResponse
+	20,  // 139: webhook.WebhookService.DeleteWebhook:output_type -> webhook.DeleteWebhookResponse
+	24,  // 140: webhook.WebhookService.RotateWebhookSecret:output_type -> webhook.RotateWebhookSecretResponse
+	23,  // 141: webhook.WebhookService.RevealWebhookSecret:output_type -> webhook.RevealWebhookSecretResponse
+	26,  // 142: webhook.WebhookService.SendTestEvent:output_type -> webhook.SendTestEventResponse
+	29,  // 143: webhook.WebhookService.RecoverWebhook:output_type -> webhook.RecoverWebhookResponse
+	31,  // 144: webhook.WebhookService.GetRecovery:output_type -> webhook.GetRecoveryResponse
+	33,  // 145: webhook.WebhookService.ListRecoveries:output_type -> webhook.ListRecoveriesResponse
+	35,  // 146: webhook.WebhookService.CancelRecovery:output_type -> webhook.CancelRecoveryResponse
+	38,  // 147: webhook.EventService.RegisterEvent:output_type -> webhook.RegisterEventResponse
+	40,  // 148: webhook.EventService.GetEventType:output_type -> webhook.GetEventTypeResponse
+	42,  // 149: webhook.EventService.ListEventTypes:output_type -> webhook.ListEventTypesResponse
+	44,  // 150: webhook.EventService.UpdateEvent:output_type -> webhook.UpdateEventResponse
+	47,  // 151: webhook.EventService.PushEvent:output_type -> webhook.PushEventResponse
+	49,  // 152: webhook.EventService.PushEvents:output_type -> webhook.PushEventsResponse
+	51,  // 153: webhook.EventService.GetEvent:output_type -> webhook.GetEventResponse
+	53,  // 154: webhook.EventService.ListEvents:output_type -> webhook.ListEventsResponse
+	55,  // 155: webhook.EventService.RepushEvent:output_type -> webhook.RepushEventResponse
+	58,  // 156: webhook.SubscriptionService.CreateSubscription:output_type -> webhook.CreateSubscriptionResponse
+	60,  // 157: webhook.SubscriptionService.GetSubscription:output_type -> webhook.GetSubscriptionResponse
+	62,  // 158: webhook.SubscriptionService.ListSubscriptions:output_type -> webhook.ListSubscriptionsResponse
+	64,  // 159: webhook.SubscriptionService.UpdateSubscription:output_type -> webhook.UpdateSubscriptionResponse
+	66,  // 160: webhook.SubscriptionService.DeleteSubscription:output_type -> webhook.DeleteSubscriptionResponse
+	68,  // 161: webhook.SubscriptionService.RenderTemplate:output_type -> webhook.RenderTemplateResponse
+	70,  // 162: webhook.SubscriptionService.TestFilter:output_type -> webhook.TestFilterResponse
+	74,  // 163: webhook.DeliveryService.ListDeliveries:output_type -> webhook.ListDeliveriesResponse
+	76,  // 164: webhook.DeliveryService.GetDelivery:output_type -> webhook.GetDeliveryResponse
+	78,  // 165: webhook.DeliveryService.RetryDelivery:output_type -> webhook.RetryDeliveryResponse
+	80,  // 166: webhook.DeliveryService.RetryFailedDeliveries:output_type -> webhook.RetryFailedDeliveriesResponse
+	82,  // 167: webhook.HealthService.GetWebhookHealth:output_type -> webhook.GetWebhookHealthResponse
+	86,  // 168: webhook.HealthService.GetHealthSummary:output_type -> webhook.GetHealthSummaryResponse
+	131, // [131:169] is the sub-list for method output_type
+	93,  // [93:131] is the sub-list for method input_type
+	93,  // [93:93] is the sub-list for extension type_name
+	93,  // [93:93] is the sub-list for extension extendee
+	0,   // [0:93] is the sub-list for field type_name
 }
 
 func init() { file_proto_webhook_proto_init() }
@@ -6928,22 +7436,22 @@ func file_proto_webhook_proto_init() {
 	if File_proto_webhook_proto != nil {
 		return
 	}
-	file_proto_webhook_proto_msgTypes[1].OneofWrappers = []any{}
 	file_proto_webhook_proto_msgTypes[7].OneofWrappers = []any{}
-	file_proto_webhook_proto_msgTypes[15].OneofWrappers = []any{}
-	file_proto_webhook_proto_msgTypes[31].OneofWrappers = []any{}
+	file_proto_webhook_proto_msgTypes[13].OneofWrappers = []any{}
+	file_proto_webhook_proto_msgTypes[21].OneofWrappers = []any{}
 	file_proto_webhook_proto_msgTypes[37].OneofWrappers = []any{}
-	file_proto_webhook_proto_msgTypes[51].OneofWrappers = []any{}
+	file_proto_webhook_proto_msgTypes[43].OneofWrappers = []any{}
 	file_proto_webhook_proto_msgTypes[57].OneofWrappers = []any{}
+	file_proto_webhook_proto_msgTypes[63].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_webhook_proto_rawDesc), len(file_proto_webhook_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   95,
+			NumMessages:   102,
 			NumExtensions: 0,
-			NumServices:   5,
+			NumServices:   6,
 		},
 		GoTypes:           file_proto_webhook_proto_goTypes,
 		DependencyIndexes: file_proto_webhook_proto_depIdxs,

@@ -7,6 +7,20 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CallerAccess(_message.Message):
+    __slots__ = ["all_namespaces", "capabilities", "expires_at", "namespaces", "portal"]
+    ALL_NAMESPACES_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACES_FIELD_NUMBER: _ClassVar[int]
+    PORTAL_FIELD_NUMBER: _ClassVar[int]
+    all_namespaces: bool
+    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    expires_at: _timestamp_pb2.Timestamp
+    namespaces: _containers.RepeatedScalarFieldContainer[str]
+    portal: bool
+    def __init__(self, all_namespaces: bool = ..., namespaces: _Optional[_Iterable[str]] = ..., capabilities: _Optional[_Iterable[str]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., portal: bool = ...) -> None: ...
+
 class CancelRecoveryRequest(_message.Message):
     __slots__ = ["namespace", "recovery_id"]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +34,24 @@ class CancelRecoveryResponse(_message.Message):
     RECOVERY_FIELD_NUMBER: _ClassVar[int]
     recovery: Recovery
     def __init__(self, recovery: _Optional[_Union[Recovery, _Mapping]] = ...) -> None: ...
+
+class CreatePortalTokenRequest(_message.Message):
+    __slots__ = ["capabilities", "namespace", "ttl_seconds"]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    namespace: str
+    ttl_seconds: int
+    def __init__(self, namespace: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+
+class CreatePortalTokenResponse(_message.Message):
+    __slots__ = ["expires_at", "token"]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    expires_at: _timestamp_pb2.Timestamp
+    token: str
+    def __init__(self, token: _Optional[str] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateSubscriptionRequest(_message.Message):
     __slots__ = ["active", "event_name", "filter", "label_filter", "namespace", "template", "webhook_id"]
@@ -317,16 +349,25 @@ class GetSubscriptionResponse(_message.Message):
     def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ...) -> None: ...
 
 class GetWebhookHealthRequest(_message.Message):
-    __slots__ = ["namespace", "webhook_id"]
+    __slots__ = ["namespace", "webhook_id", "window_seconds"]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_SECONDS_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     webhook_id: str
-    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+    window_seconds: int
+    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., window_seconds: _Optional[int] = ...) -> None: ...
 
 class GetWebhookHealthResponse(_message.Message):
-    __slots__ = ["attempts", "consecutive_failures", "error_counts", "failing_since", "failures", "health_status", "last_failure_at", "last_success_at", "latency_avg_ms", "latency_p95_ms", "namespace", "pending_deliveries", "recent_attempts", "recent_latency_avg_ms", "recent_latency_p95_ms", "recent_success_rate", "status_changed_at", "status_reason", "success_rate", "successes", "timeline", "transitions", "webhook_id", "window_seconds"]
+    __slots__ = ["attempts", "consecutive_failures", "error_counts", "failing_since", "failures", "health_status", "last_failure_at", "last_success_at", "latency_avg_ms", "latency_p95_ms", "namespace", "pending_deliveries", "recent_attempts", "recent_latency_avg_ms", "recent_latency_p95_ms", "recent_success_rate", "status_changed_at", "status_counts", "status_reason", "success_rate", "successes", "timeline", "transitions", "webhook_id", "window_seconds"]
     class ErrorCountsEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class StatusCountsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -350,6 +391,7 @@ class GetWebhookHealthResponse(_message.Message):
     RECENT_LATENCY_P95_MS_FIELD_NUMBER: _ClassVar[int]
     RECENT_SUCCESS_RATE_FIELD_NUMBER: _ClassVar[int]
     STATUS_CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_COUNTS_FIELD_NUMBER: _ClassVar[int]
     STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
     SUCCESSES_FIELD_NUMBER: _ClassVar[int]
     SUCCESS_RATE_FIELD_NUMBER: _ClassVar[int]
@@ -374,6 +416,7 @@ class GetWebhookHealthResponse(_message.Message):
     recent_latency_p95_ms: float
     recent_success_rate: float
     status_changed_at: _timestamp_pb2.Timestamp
+    status_counts: _containers.ScalarMap[str, int]
     status_reason: str
     success_rate: float
     successes: int
@@ -381,7 +424,7 @@ class GetWebhookHealthResponse(_message.Message):
     transitions: _containers.RepeatedCompositeFieldContainer[HealthTransition]
     webhook_id: str
     window_seconds: int
-    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., health_status: _Optional[str] = ..., status_reason: _Optional[str] = ..., status_changed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., success_rate: _Optional[float] = ..., window_seconds: _Optional[int] = ..., attempts: _Optional[int] = ..., successes: _Optional[int] = ..., failures: _Optional[int] = ..., latency_avg_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., error_counts: _Optional[_Mapping[str, int]] = ..., recent_attempts: _Optional[int] = ..., recent_success_rate: _Optional[float] = ..., recent_latency_avg_ms: _Optional[float] = ..., recent_latency_p95_ms: _Optional[float] = ..., consecutive_failures: _Optional[int] = ..., failing_since: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_success_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_failure_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., pending_deliveries: _Optional[int] = ..., transitions: _Optional[_Iterable[_Union[HealthTransition, _Mapping]]] = ..., timeline: _Optional[_Iterable[_Union[HealthPoint, _Mapping]]] = ...) -> None: ...
+    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., health_status: _Optional[str] = ..., status_reason: _Optional[str] = ..., status_changed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., success_rate: _Optional[float] = ..., window_seconds: _Optional[int] = ..., attempts: _Optional[int] = ..., successes: _Optional[int] = ..., failures: _Optional[int] = ..., latency_avg_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., error_counts: _Optional[_Mapping[str, int]] = ..., recent_attempts: _Optional[int] = ..., recent_success_rate: _Optional[float] = ..., recent_latency_avg_ms: _Optional[float] = ..., recent_latency_p95_ms: _Optional[float] = ..., consecutive_failures: _Optional[int] = ..., failing_since: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_success_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_failure_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., pending_deliveries: _Optional[int] = ..., transitions: _Optional[_Iterable[_Union[HealthTransition, _Mapping]]] = ..., timeline: _Optional[_Iterable[_Union[HealthPoint, _Mapping]]] = ..., status_counts: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class GetWebhookRequest(_message.Message):
     __slots__ = ["namespace", "webhook_id"]
@@ -421,9 +464,12 @@ class HealthTransition(_message.Message):
     def __init__(self, at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., to: _Optional[str] = ..., reason: _Optional[str] = ..., **kwargs) -> None: ...
 
 class ListDeliveriesRequest(_message.Message):
-    __slots__ = ["cursor", "event_id", "limit", "namespace", "since", "status", "until", "webhook_id"]
+    __slots__ = ["cursor", "error_class", "event_id", "event_name", "http_status", "limit", "namespace", "since", "status", "until", "webhook_id"]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CLASS_FIELD_NUMBER: _ClassVar[int]
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    HTTP_STATUS_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     SINCE_FIELD_NUMBER: _ClassVar[int]
@@ -431,14 +477,17 @@ class ListDeliveriesRequest(_message.Message):
     UNTIL_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
     cursor: str
+    error_class: str
     event_id: str
+    event_name: str
+    http_status: int
     limit: int
     namespace: str
     since: _timestamp_pb2.Timestamp
     status: str
     until: _timestamp_pb2.Timestamp
     webhook_id: str
-    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., limit: _Optional[int] = ..., event_id: _Optional[str] = ..., status: _Optional[str] = ..., since: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., cursor: _Optional[str] = ...) -> None: ...
+    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., limit: _Optional[int] = ..., event_id: _Optional[str] = ..., status: _Optional[str] = ..., since: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., cursor: _Optional[str] = ..., event_name: _Optional[str] = ..., http_status: _Optional[int] = ..., error_class: _Optional[str] = ...) -> None: ...
 
 class ListDeliveriesResponse(_message.Message):
     __slots__ = ["deliveries", "next_cursor"]
@@ -467,20 +516,22 @@ class ListEventTypesResponse(_message.Message):
     def __init__(self, event_types: _Optional[_Iterable[_Union[EventType, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
 
 class ListEventsRequest(_message.Message):
-    __slots__ = ["cursor", "event_name", "limit", "namespace", "since", "until"]
+    __slots__ = ["cursor", "event_name", "hide_system_events", "limit", "namespace", "since", "until"]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     EVENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    HIDE_SYSTEM_EVENTS_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     SINCE_FIELD_NUMBER: _ClassVar[int]
     UNTIL_FIELD_NUMBER: _ClassVar[int]
     cursor: str
     event_name: str
+    hide_system_events: bool
     limit: int
     namespace: str
     since: _timestamp_pb2.Timestamp
     until: _timestamp_pb2.Timestamp
-    def __init__(self, namespace: _Optional[str] = ..., event_name: _Optional[str] = ..., since: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+    def __init__(self, namespace: _Optional[str] = ..., event_name: _Optional[str] = ..., since: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ..., hide_system_events: bool = ...) -> None: ...
 
 class ListEventsResponse(_message.Message):
     __slots__ = ["events", "next_cursor"]
@@ -489,6 +540,18 @@ class ListEventsResponse(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[Event]
     next_cursor: str
     def __init__(self, events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class ListNamespacesRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class ListNamespacesResponse(_message.Message):
+    __slots__ = ["access", "namespaces"]
+    ACCESS_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACES_FIELD_NUMBER: _ClassVar[int]
+    access: CallerAccess
+    namespaces: _containers.RepeatedCompositeFieldContainer[NamespaceSummary]
+    def __init__(self, namespaces: _Optional[_Iterable[_Union[NamespaceSummary, _Mapping]]] = ..., access: _Optional[_Union[CallerAccess, _Mapping]] = ...) -> None: ...
 
 class ListRecoveriesRequest(_message.Message):
     __slots__ = ["cursor", "limit", "namespace", "webhook_id"]
@@ -553,6 +616,20 @@ class ListWebhooksResponse(_message.Message):
     next_cursor: str
     webhooks: _containers.RepeatedCompositeFieldContainer[Webhook]
     def __init__(self, webhooks: _Optional[_Iterable[_Union[Webhook, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class NamespaceSummary(_message.Message):
+    __slots__ = ["last_event_at", "namespace", "paused_webhooks", "subscriptions", "webhooks"]
+    LAST_EVENT_AT_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_WEBHOOKS_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTIONS_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOKS_FIELD_NUMBER: _ClassVar[int]
+    last_event_at: _timestamp_pb2.Timestamp
+    namespace: str
+    paused_webhooks: int
+    subscriptions: int
+    webhooks: int
+    def __init__(self, namespace: _Optional[str] = ..., webhooks: _Optional[int] = ..., paused_webhooks: _Optional[int] = ..., subscriptions: _Optional[int] = ..., last_event_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class PauseWebhookRequest(_message.Message):
     __slots__ = ["namespace", "webhook_id"]
@@ -783,14 +860,16 @@ class RetryDeliveryResponse(_message.Message):
     def __init__(self, delivery: _Optional[_Union[Delivery, _Mapping]] = ...) -> None: ...
 
 class RetryFailedDeliveriesRequest(_message.Message):
-    __slots__ = ["namespace", "since", "webhook_id"]
+    __slots__ = ["dry_run", "namespace", "since", "webhook_id"]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     SINCE_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    dry_run: bool
     namespace: str
     since: _timestamp_pb2.Timestamp
     webhook_id: str
-    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., since: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, webhook_id: _Optional[str] = ..., namespace: _Optional[str] = ..., since: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., dry_run: bool = ...) -> None: ...
 
 class RetryFailedDeliveriesResponse(_message.Message):
     __slots__ = ["retried"]

@@ -5,6 +5,110 @@ import grpc
 from proto import webhook_pb2 as proto_dot_webhook__pb2
 
 
+class NamespaceServiceStub(object):
+    """NamespaceService lists namespaces and issues portal tokens.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.ListNamespaces = channel.unary_unary(
+                '/webhook.NamespaceService/ListNamespaces',
+                request_serializer=proto_dot_webhook__pb2.ListNamespacesRequest.SerializeToString,
+                response_deserializer=proto_dot_webhook__pb2.ListNamespacesResponse.FromString,
+                )
+        self.CreatePortalToken = channel.unary_unary(
+                '/webhook.NamespaceService/CreatePortalToken',
+                request_serializer=proto_dot_webhook__pb2.CreatePortalTokenRequest.SerializeToString,
+                response_deserializer=proto_dot_webhook__pb2.CreatePortalTokenResponse.FromString,
+                )
+
+
+class NamespaceServiceServicer(object):
+    """NamespaceService lists namespaces and issues portal tokens.
+    """
+
+    def ListNamespaces(self, request, context):
+        """ListNamespaces returns the namespaces in use (those with a webhook, a
+        subscription or an event), limited to those the caller may use, and
+        what the caller may do.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePortalToken(self, request, context):
+        """CreatePortalToken issues a signed, expiring token that lets its bearer
+        use one namespace through the API and the dashboard, with the given
+        capabilities. It needs a key not limited to namespaces, and the
+        server's portal secret.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_NamespaceServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'ListNamespaces': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNamespaces,
+                    request_deserializer=proto_dot_webhook__pb2.ListNamespacesRequest.FromString,
+                    response_serializer=proto_dot_webhook__pb2.ListNamespacesResponse.SerializeToString,
+            ),
+            'CreatePortalToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePortalToken,
+                    request_deserializer=proto_dot_webhook__pb2.CreatePortalTokenRequest.FromString,
+                    response_serializer=proto_dot_webhook__pb2.CreatePortalTokenResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'webhook.NamespaceService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+
+
+ # This class is part of an EXPERIMENTAL API.
+class NamespaceService(object):
+    """NamespaceService lists namespaces and issues portal tokens.
+    """
+
+    @staticmethod
+    def ListNamespaces(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/webhook.NamespaceService/ListNamespaces',
+            proto_dot_webhook__pb2.ListNamespacesRequest.SerializeToString,
+            proto_dot_webhook__pb2.ListNamespacesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CreatePortalToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/webhook.NamespaceService/CreatePortalToken',
+            proto_dot_webhook__pb2.CreatePortalTokenRequest.SerializeToString,
+            proto_dot_webhook__pb2.CreatePortalTokenResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+
 class WebhookServiceStub(object):
     """WebhookService manages webhooks: the HTTP endpoints that receive events.
     """

@@ -32,6 +32,8 @@ import (
 const _ = connect.IsAtLeastVersion1_13_0
 
 const (
+	// NamespaceServiceName is the fully-qualified name of the NamespaceService service.
+	NamespaceServiceName = "webhook.NamespaceService"
 	// WebhookServiceName is the fully-qualified name of the WebhookService service.
 	WebhookServiceName = "webhook.WebhookService"
 	// EventServiceName is the fully-qualified name of the EventService service.
@@ -52,6 +54,12 @@ const (
 // reflection-formatted method names, remove the leading slash and convert the remaining slash to a
 // period.
 const (
+	// NamespaceServiceListNamespacesProcedure is the fully-qualified name of the NamespaceService's
+	// ListNamespaces RPC.
+	NamespaceServiceListNamespacesProcedure = "/webhook.NamespaceService/ListNamespaces"
+	// NamespaceServiceCreatePortalTokenProcedure is the fully-qualified name of the NamespaceService's
+	// CreatePortalToken RPC.
+	NamespaceServiceCreatePortalTokenProcedure = "/webhook.NamespaceService/CreatePortalToken"
 	// WebhookServiceRegisterWebhookProcedure is the fully-qualified name of the WebhookService's
 	// RegisterWebhook RPC.
 	WebhookServiceRegisterWebhookProcedure = "/webhook.WebhookService/RegisterWebhook"
@@ -157,6 +165,126 @@ const (
 	// GetHealthSummary RPC.
 	HealthServiceGetHealthSummaryProcedure = "/webhook.HealthService/GetHealthSummary"
 )
+
+// NamespaceServiceClient is a client for the webhook.NamespaceService service.
+type NamespaceServiceClient interface {
+	// ListNamespaces returns the namespaces in use (those with a webhook, a
+	// subscription or an event), limited to those the caller may use, and
+	// what the caller may do.
+	ListNamespaces(context.Context, *webhookpb.ListNamespacesRequest) (*webhookpb.ListNamespacesResponse, error)
+	// CreatePortalToken issues a signed, expiring token that lets its bearer
+	// use one namespace through the API and the dashboard, with the given
+	// capabilities. It needs a key not limited to namespaces, and the
+	// server's portal secret.
+	CreatePortalToken(context.Context, *webhookpb.CreatePortalTokenRequest) (*webhookpb.CreatePortalTokenResponse, error)
+}
+
+// NewNamespaceServiceClient constructs a client for the webhook.NamespaceService service. By
+// default, it uses the Connect protocol with the binary Protobuf Codec, asks for gzipped responses,
+// and sends uncompressed requests. To use the gRPC or gRPC-Web protocols, supply the
+// connect.WithGRPC() or connect.WithGRPCWeb() options.
+//
+// The URL supplied here should be the base URL for the Connect or gRPC server (for example,
+// http://api.acme.com or https://acme.com/grpc).
+func NewNamespaceServiceClient(httpClient connect.HTTPClient, baseURL string, opts ...connect.ClientOption) NamespaceServiceClient {
+	baseURL = strings.TrimRight(baseURL, "/")
+	namespaceServiceMethods := webhookpb.File_proto_webhook_proto.Services().ByName("NamespaceService").Methods()
+	return &namespaceServiceClient{
+		listNamespaces: connect.NewClient[webhookpb.ListNamespacesRequest, webhookpb.ListNamespacesResponse](
+			httpClient,
+			baseURL+NamespaceServiceListNamespacesProcedure,
+			connect.WithSchema(namespaceServiceMethods.ByName("ListNamespaces")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		createPortalToken: connect.NewClient[webhookpb.CreatePortalTokenRequest, webhookpb.CreatePortalTokenResponse](
+			httpClient,
+			baseURL+NamespaceServiceCreatePortalTokenProcedure,
+			connect.WithSchema(namespaceServiceMethods.ByName("CreatePortalToken")),
+			connect.WithClientOptions(opts...),
+		),
+	}
+}
+
+// namespaceServiceClient implements NamespaceServiceClient.
+type namespaceServiceClient struct {
+	listNamespaces    *connect.Client[webhookpb.ListNamespacesRequest, webhookpb.ListNamespacesResponse]
+	createPortalToken *connect.Client[webhookpb.CreatePortalTokenRequest, webhookpb.CreatePortalTokenResponse]
+}
+
+// ListNamespaces calls webhook.NamespaceService.ListNamespaces.
+func (c *namespaceServiceClient) ListNamespaces(ctx context.Context, req *webhookpb.ListNamespacesRequest) (*webhookpb.ListNamespacesResponse, error) {
+	response, err := c.listNamespaces.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// CreatePortalToken calls webhook.NamespaceService.CreatePortalToken.
+func (c *namespaceServiceClient) CreatePortalToken(ctx context.Context, req *webhookpb.CreatePortalTokenRequest) (*webhookpb.CreatePortalTokenResponse, error) {
+	response, err := c.createPortalToken.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// NamespaceServiceHandler is an implementation of the webhook.NamespaceService service.
+type NamespaceServiceHandler interface {
+	// ListNamespaces returns the namespaces in use (those with a webhook, a
+	// subscription or an event), limited to those the caller may use, and
+	// what the caller may do.
+	ListNamespaces(context.Context, *webhookpb.ListNamespacesRequest) (*webhookpb.ListNamespacesResponse, error)
+	// CreatePortalToken issues a signed, expiring token that lets its bearer
+	// use one namespace through the API and the dashboard, with the given
+	// capabilities. It needs a key not limited to namespaces, and the
+	// server's portal secret.
+	CreatePortalToken(context.Context, *webhookpb.CreatePortalTokenRequest) (*webhookpb.CreatePortalTokenResponse, error)
+}
+
+// NewNamespaceServiceHandler builds an HTTP handler from the service implementation. It returns the
+// path on which to mount the handler and the handler itself.
+//
+// By default, handlers support the Connect, gRPC, and gRPC-Web protocols with the binary Protobuf
+// and JSON codecs. They also support gzip compression.
+func NewNamespaceServiceHandler(svc NamespaceServiceHandler, opts ...connect.HandlerOption) (string, http.Handler) {
+	namespaceServiceMethods := webhookpb.File_proto_webhook_proto.Services().ByName("NamespaceService").Methods()
+	namespaceServiceListNamespacesHandler := connect.NewUnaryHandlerSimple(
+		NamespaceServiceListNamespacesProcedure,
+		svc.ListNamespaces,
+		connect.WithSchema(namespaceServiceMethods.ByName("ListNamespaces")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	namespaceServiceCreatePortalTokenHandler := connect.NewUnaryHandlerSimple(
+		NamespaceServiceCreatePortalTokenProcedure,
+		svc.CreatePortalToken,
+		connect.WithSchema(namespaceServiceMethods.ByName("CreatePortalToken")),
+		connect.WithHandlerOptions(opts...),
+	)
+	return "/webhook.NamespaceService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case NamespaceServiceListNamespacesProcedure:
+			namespaceServiceListNamespacesHandler.ServeHTTP(w, r)
+		case NamespaceServiceCreatePortalTokenProcedure:
+			namespaceServiceCreatePortalTokenHandler.ServeHTTP(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+}
+
+// UnimplementedNamespaceServiceHandler returns CodeUnimplemented from all methods.
+type UnimplementedNamespaceServiceHandler struct{}
+
+func (UnimplementedNamespaceServiceHandler) ListNamespaces(context.Context, *webhookpb.ListNamespacesRequest) (*webhookpb.ListNamespacesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("webhook.NamespaceService.ListNamespaces is not implemented"))
+}
+
+func (UnimplementedNamespaceServiceHandler) CreatePortalToken(context.Context, *webhookpb.CreatePortalTokenRequest) (*webhookpb.CreatePortalTokenResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("webhook.NamespaceService.CreatePortalToken is not implemented"))
+}
 
 // WebhookServiceClient is a client for the webhook.WebhookService service.
 type WebhookServiceClient interface {
