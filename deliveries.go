@@ -2,15 +2,18 @@ package sparrow
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/event"
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
 	"github.com/sparrowhq/sparrow/internal/store"
 	"github.com/sparrowhq/sparrow/internal/worker"
+	"github.com/sparrowhq/sparrow/webhook"
 )
 
 // ListDeliveriesParams selects a page of a namespace's deliveries, newest
@@ -20,6 +23,14 @@ type ListDeliveriesParams struct {
 	WebhookID string
 	EventID   string
 	Status    delivery.Status
+	// EventName keeps deliveries of events of this type.
+	EventName string
+	// HTTPStatus keeps deliveries whose latest attempt got this HTTP
+	// status, 100 to 599; 0: any.
+	HTTPStatus int
+	// ErrorClass keeps deliveries whose latest attempt failed with this
+	// class (see delivery.ErrorClass).
+	ErrorClass delivery.ErrorClass
 	// Since and Until bound the creation time: [Since, Until).
 	Since time.Time
 	Until time.Time
@@ -39,10 +50,25 @@ func (p *ListDeliveriesParams) validate() (namespace string, limit int, before s
 		err = errs.InvalidArgument("event_id", "not a %s_ identifier", ids.Event)
 	case p.Status != "" && !delivery.ValidStatus(p.Status):
 		err = errs.InvalidArgument("status", "unknown status %q", p.Status)
+	case p.HTTPStatus != 0 && (p.HTTPStatus < 100 || p.HTTPStatus > 599):
+		err = errs.InvalidArgument("http_status", "must be an HTTP status, 100 to 599, or 0 for any")
+	case p.ErrorClass != "" && !delivery.ValidErrorClass(p.ErrorClass):
+		err = errs.InvalidArgument("error_class", "unknown class %q: use one of %s", p.ErrorClass, joinClasses(delivery.ErrorClasses()))
 	case !p.Since.IsZero() && !p.Until.IsZero() && !p.Since.Before(p.Until):
 		err = errs.InvalidArgument("until", "must be after since")
+	case p.EventName != "":
+		err = event.ValidateName("event_name", p.EventName)
 	}
 	return
+}
+
+// joinClasses lists classes for an error message: "timeout, dns, ...".
+func joinClasses(classes []delivery.ErrorClass) string {
+	names := make([]string, len(classes))
+	for i, c := range classes {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ", ")
 }
 
 // ListDeliveries returns a page of a namespace's deliveries, newest first,
@@ -54,6 +80,7 @@ func (e *Engine) ListDeliveries(ctx context.Context, p ListDeliveriesParams) (*P
 	}
 	ds, more, err := store.DeliveryList(ctx, e.db(nil), store.DeliveryListParams{
 		Namespace: namespace, WebhookID: p.WebhookID, EventID: p.EventID, Status: p.Status,
+		EventName: p.EventName, HTTPStatus: p.HTTPStatus, ErrorClass: p.ErrorClass,
 		Since: p.Since, Until: p.Until, Before: before, Limit: limit,
 	})
 	if err != nil {
@@ -72,14 +99,23 @@ func (e *Engine) GetDelivery(ctx context.Context, namespace, id string) (*delive
 	return store.DeliveryGet(ctx, e.db(nil), namespace, id)
 }
 
-// RetryDelivery gives a finished delivery a fresh run: due now, with the
-// webhook's attempt limit again, its expiry lifted. A failed or expired
-// delivery is tried again; a succeeded one is sent again, a replay with the
-// same webhook-id, so a receiver that de-duplicates ignores it. A delivery
-// still pending or retrying is left as it is, and no job is added. A
-// cancelled delivery, like any delivery of a deleted webhook, is refused
-// with ErrFailedPrecondition: deleting the webhook cancelled it, and there
-// is nowhere left to send it.
+// RetryDelivery asks for one extra attempt of a delivery, made at once, and
+// returns the delivery as it stands. The attempt is manual: it is recorded
+// (delivery.Attempt.Manual) and counted (ManualAttemptCount) apart, and
+// leaves the webhook's attempt limit, the delivery's expiry and its retry
+// schedule as they were. Its success ends the delivery, succeeded. Its
+// failure leaves a delivery that was retrying to go on as scheduled, with
+// the attempts it had left, and a finished one failed, with no new
+// automatic attempts. A succeeded delivery is sent again this way: a
+// replay, with the same webhook-id, so a receiver that de-duplicates
+// ignores it.
+//
+// A delivery still pending, one with a manual attempt asked for already,
+// and one retrying whose next attempt is due now are returned as they are,
+// and nothing is added. A cancelled delivery, like any delivery of a
+// deleted webhook, is refused with ErrFailedPrecondition: there is nowhere
+// left to send it; so is a delivery of a paused or disabled webhook, until
+// the webhook is resumed.
 func (e *Engine) RetryDelivery(ctx context.Context, namespace, id string) (*delivery.Delivery, error) {
 	return e.retryDelivery(ctx, nil, namespace, id)
 }
@@ -100,15 +136,14 @@ func (e *Engine) retryDelivery(ctx context.Context, tx pgx.Tx, namespace, id str
 	var d *delivery.Delivery
 	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		retried, err := store.DeliveryRetry(ctx, db, namespace, id, e.now())
+		ref, err := store.DeliveryRequestRetry(ctx, db, namespace, id, e.now())
 		if err != nil {
 			return err
 		}
-		if d, err = store.DeliveryGet(ctx, db, namespace, id); err != nil || !retried {
+		if d, err = store.DeliveryGet(ctx, db, namespace, id); err != nil || ref == nil {
 			return err
 		}
-		ref := store.DeliveryRef{ID: d.ID, WebhookID: d.WebhookID, AttemptCount: d.AttemptCount, Namespace: d.Namespace}
-		return e.insertJobs(ctx, tx, worker.DeliverJobs(ctx, e.config.Queue, []store.DeliveryRef{ref}, time.Time{}))
+		return e.insertJobs(ctx, tx, worker.DeliverJobs(ctx, e.config.Queue, []store.DeliveryRef{*ref}, time.Time{}))
 	})
 	return d, err
 }
@@ -119,11 +154,17 @@ type RetryFailedDeliveriesParams struct {
 	WebhookID string
 	// Since keeps deliveries that failed or expired at or after this time.
 	Since time.Time
+	// DryRun counts the deliveries the call would retry, and retries none:
+	// what a confirmation shows before the call is made for real.
+	DryRun bool
 }
 
-// RetryFailedDeliveries gives a fresh run to a webhook's deliveries that
-// failed or expired since a time, as RetryDelivery does for one, and returns
-// how many. For replaying after a receiver's outage.
+// RetryFailedDeliveries asks for one extra attempt, as RetryDelivery does,
+// of each of a webhook's deliveries that failed or expired since a time,
+// and returns how many (with DryRun, how many it would). For replaying
+// after a receiver's outage. Deliveries with a manual attempt asked for
+// already are left out. A paused or disabled webhook is refused with
+// ErrFailedPrecondition, dry run or not.
 func (e *Engine) RetryFailedDeliveries(ctx context.Context, p RetryFailedDeliveriesParams) (int, error) {
 	return e.retryFailedDeliveries(ctx, nil, p)
 }
@@ -148,15 +189,23 @@ func (e *Engine) retryFailedDeliveries(ctx context.Context, tx pgx.Tx, p RetryFa
 	var n int
 	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
 		db := e.schema.On(tx)
-		if _, err := store.WebhookGet(ctx, db, namespace, p.WebhookID, false); err != nil {
-			return err
-		}
-		retried, err := store.DeliveryRetryFailed(ctx, db, p.WebhookID, p.Since, e.now())
+		w, err := store.WebhookGet(ctx, db, namespace, p.WebhookID, false)
 		if err != nil {
 			return err
 		}
-		n = len(retried)
-		return e.insertJobs(ctx, tx, worker.DeliverJobs(ctx, e.config.Queue, retried, time.Time{}))
+		if w.State != webhook.StateActive {
+			return store.RetryRefusedWebhookState(w.ID, w.State)
+		}
+		if p.DryRun {
+			n, err = store.DeliveryCountRetryFailed(ctx, db, p.WebhookID, p.Since)
+			return err
+		}
+		refs, err := store.DeliveryRequestRetryFailed(ctx, db, p.WebhookID, p.Since, e.now())
+		if err != nil {
+			return err
+		}
+		n = len(refs)
+		return e.insertJobs(ctx, tx, worker.DeliverJobs(ctx, e.config.Queue, refs, time.Time{}))
 	})
 	return n, err
 }

@@ -651,7 +651,231 @@ func TestDeliveryDuringRotation(t *testing.T) {
 	}
 }
 
+// TestRetryDelivery retries by hand a delivery that used up its attempts
+// ("2 of 2", failed): one extra attempt, recorded as manual, that leaves the
+// limit alone. It fails or succeeds as the receiver answers, and a failure
+// brings no automatic attempt after it.
 func TestRetryDelivery(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name    string
+		healthy bool
+		want    delivery.Status
+	}{
+		{"StillFailing", false, delivery.StatusFailed},
+		{"Mended", true, delivery.StatusSucceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			ctx := context.Background()
+			b := setup(t) // retries 10 ms apart: one scheduled by mistake would show at once
+			b.start(t)
+			var healthy atomic.Bool
+			rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) {
+				if !healthy.Load() {
+					w.WriteHeader(http.StatusServiceUnavailable) // retried, attempts permitting
+					return
+				}
+				w.WriteHeader(http.StatusOK)
+			})
+			_, d := b.pushOne(t, rcv, func(p *sparrow.RegisterWebhookParams) { p.MaxAttempts = 2 })
+			d = b.waitDelivery(t, "default", d.ID, statusIs(delivery.StatusFailed))
+			if d.AttemptCount != 2 || d.MaxAttempts != 2 {
+				t.Fatalf("before the retry: %d of %d attempts", d.AttemptCount, d.MaxAttempts)
+			}
+
+			_, err := b.eng.RetryDelivery(ctx, "other", d.ID)
+			wantErr(t, err, sparrow.ErrNotFound)
+			healthy.Store(tt.healthy)
+			retried, err := b.eng.RetryDelivery(ctx, "default", d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if retried.Status != delivery.StatusFailed || !retried.RetryRequested || retried.AttemptCount != 2 || retried.MaxAttempts != 2 {
+				t.Fatalf("RetryDelivery returned status %s, retry requested %v, %d of %d attempts; want failed, true, 2 of 2",
+					retried.Status, retried.RetryRequested, retried.AttemptCount, retried.MaxAttempts)
+			}
+			got := b.waitDelivery(t, "default", d.ID, func(d *delivery.Delivery) bool { return d.ManualAttemptCount == 1 })
+			b.waitJobsIdle(t, "sparrow_deliver")
+			if got.Status != tt.want || got.AttemptCount != 2 || got.MaxAttempts != 2 || got.RetryRequested || !got.NextAttemptAt.IsZero() {
+				t.Fatalf("after the manual attempt: status %s, %d of %d attempts (+%d manual), retry requested %v, next attempt %v; want %s, 2 of 2 (+1)",
+					got.Status, got.AttemptCount, got.MaxAttempts, got.ManualAttemptCount, got.RetryRequested, got.NextAttemptAt, tt.want)
+			}
+			var manual []bool
+			for _, a := range got.Attempts {
+				manual = append(manual, a.Manual)
+			}
+			if diff := cmp.Diff([]bool{false, false, true}, manual); diff != "" {
+				t.Fatalf("attempts recorded, manual or not (-want +got):\n%s", diff)
+			}
+			reqs := rcv.received()
+			if len(reqs) != 3 {
+				t.Fatalf("the receiver got %d requests, want 3: the manual attempt and no automatic one after it", len(reqs))
+			}
+			if h := reqs[2].Header; h.Get("Webhook-Id") != d.ID || h.Get("Sparrow-Attempt") != "3" {
+				t.Fatalf("the manual attempt carried webhook-id %q, attempt %q; want %q, 3", h.Get("Webhook-Id"), h.Get("Sparrow-Attempt"), d.ID)
+			}
+			if !tt.healthy {
+				return
+			}
+			// A succeeded delivery retried is sent again: a replay, under the
+			// same webhook-id so that a receiver that de-duplicates ignores it.
+			if _, err := b.eng.RetryDelivery(ctx, "default", d.ID); err != nil {
+				t.Fatal(err)
+			}
+			replay := rcv.waitRequests(t, 4)[3]
+			if got := replay.Header.Get("Webhook-Id"); got != d.ID {
+				t.Fatalf("the replay carried webhook-id %q, want the delivery's %q", got, d.ID)
+			}
+			final := b.waitDelivery(t, "default", d.ID, func(d *delivery.Delivery) bool { return d.ManualAttemptCount == 2 })
+			if final.Status != delivery.StatusSucceeded || final.AttemptCount != 2 || len(final.Attempts) != 4 {
+				t.Fatalf("after the replay: %s, %d automatic attempts, %d recorded", final.Status, final.AttemptCount, len(final.Attempts))
+			}
+		})
+	}
+}
+
+// TestRetryDeliveryWhileRetrying retries by hand a delivery waiting an hour
+// for its next automatic attempt: the manual attempt goes at once. If it
+// fails, the automatic schedule goes on as it was (same time, same
+// attempts left, the backoff counting automatic attempts only); if it
+// succeeds, the delivery is done and the automatic attempt never goes.
+func TestRetryDeliveryWhileRetrying(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name    string
+		healthy bool
+		want    delivery.Status
+	}{
+		{"ManualFails", false, delivery.StatusRetrying},
+		{"ManualSucceeds", true, delivery.StatusSucceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			ctx := context.Background()
+			// An hour after the first automatic attempt, two after the second.
+			b := setup(t, sparrow.WithBackoff(func(n int, _ *delivery.Outcome) time.Duration { return time.Duration(n) * time.Hour }))
+			b.start(t)
+			var healthy atomic.Bool
+			rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) {
+				if !healthy.Load() {
+					w.WriteHeader(http.StatusInternalServerError)
+					return
+				}
+				w.WriteHeader(http.StatusOK)
+			})
+			_, d := b.pushOne(t, rcv, nil)
+			before := b.waitDelivery(t, "default", d.ID, statusIs(delivery.StatusRetrying))
+			b.waitJobsIdle(t, "sparrow_deliver")
+			if until := time.Until(before.NextAttemptAt); until < 59*time.Minute {
+				t.Fatalf("next automatic attempt in %s, want an hour", until)
+			}
+
+			healthy.Store(tt.healthy)
+			asked := time.Now()
+			if _, err := b.eng.RetryDelivery(ctx, "default", d.ID); err != nil {
+				t.Fatal(err)
+			}
+			rcv.waitRequests(t, 2)
+			got := b.waitDelivery(t, "default", d.ID, func(d *delivery.Delivery) bool { return d.ManualAttemptCount == 1 })
+			if took := time.Since(asked); took > 15*time.Second {
+				t.Fatalf("the manual attempt took %s to go", took)
+			}
+			if got.Status != tt.want || got.AttemptCount != 1 || got.MaxAttempts != before.MaxAttempts || got.RetryRequested {
+				t.Fatalf("after the manual attempt: status %s, %d of %d attempts, retry requested %v; want %s, 1 of %d",
+					got.Status, got.AttemptCount, got.MaxAttempts, got.RetryRequested, tt.want, before.MaxAttempts)
+			}
+			wantNext := before.NextAttemptAt
+			if tt.healthy {
+				wantNext = time.Time{}
+			}
+			if !got.NextAttemptAt.Equal(wantNext) || !got.Attempts[1].NextAttemptAt.Equal(wantNext) || !got.Attempts[1].Manual {
+				t.Fatalf("after the manual attempt: next attempt %v (recorded %v, manual %v), want %v",
+					got.NextAttemptAt, got.Attempts[1].NextAttemptAt, got.Attempts[1].Manual, wantNext)
+			}
+
+			// Now let the hour pass, for the delivery and every scheduled
+			// delivery job: the automatic attempt goes once if the delivery
+			// still retries, never if it succeeded.
+			if _, err := b.pool.Exec(ctx, "UPDATE "+pgx.Identifier{b.schema, "sparrow_delivery"}.Sanitize()+
+				" SET next_attempt_at = now() WHERE id = $1 AND next_attempt_at IS NOT NULL", d.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.pool.Exec(ctx, "UPDATE "+pgx.Identifier{b.schema, "river_job"}.Sanitize()+
+				" SET scheduled_at = now(), state = 'available' WHERE kind = 'sparrow_deliver' AND state = 'scheduled'"); err != nil {
+				t.Fatal(err)
+			}
+			b.waitJobsIdle(t, "sparrow_deliver")
+			if !tt.healthy {
+				got = b.waitDelivery(t, "default", d.ID, func(d *delivery.Delivery) bool { return d.AttemptCount == 2 })
+				// The second automatic attempt's backoff: two hours, not three.
+				if wait := got.NextAttemptAt.Sub(got.LastAttemptAt); got.Status != delivery.StatusRetrying || wait != 2*time.Hour {
+					t.Fatalf("after the automatic attempt: %s, next in %s; want retrying, in 2h", got.Status, wait)
+				}
+			}
+			want := map[bool]int{false: 3, true: 2}[tt.healthy]
+			if n := len(rcv.received()); n != want {
+				t.Fatalf("the receiver got %d requests, want %d", n, want)
+			}
+		})
+	}
+}
+
+// TestRetryDeliveryAskedTwice asks twice, in one transaction, for a manual
+// attempt: the second call finds it asked for and adds nothing.
+func TestRetryDeliveryAskedTwice(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b := setup(t)
+	b.start(t)
+	rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) { w.WriteHeader(http.StatusBadRequest) })
+	_, d := b.pushOne(t, rcv, nil)
+	b.waitDelivery(t, "default", d.ID, statusIs(delivery.StatusFailed))
+	b.waitJobsIdle(t, "sparrow_deliver")
+	jobs := b.countJobs(t, "sparrow_deliver")
+
+	tx, err := b.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for range 2 {
+		got, err := b.eng.RetryDeliveryTx(ctx, tx, "default", d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.RetryRequested || got.Status != delivery.StatusFailed {
+			t.Fatalf("RetryDeliveryTx returned %s, retry requested %v", got.Status, got.RetryRequested)
+		}
+	}
+	var added int
+	if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{b.schema, "river_job"}.Sanitize()+
+		" WHERE kind = 'sparrow_deliver'").Scan(&added); err != nil {
+		t.Fatal(err)
+	}
+	if added-jobs != 1 {
+		t.Fatalf("two calls added %d delivery jobs, want 1", added-jobs)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := b.waitDelivery(t, "default", d.ID, func(d *delivery.Delivery) bool { return d.ManualAttemptCount == 1 })
+	b.waitJobsIdle(t, "sparrow_deliver")
+	if n := len(rcv.received()); n != 2 || got.Status != delivery.StatusFailed {
+		t.Fatalf("%d requests, status %s; want 2 (one automatic, one manual), failed", n, got.Status)
+	}
+}
+
+// TestRetryDeliveryPausedWebhook refuses a manual retry while the webhook
+// is paused: its attempt would wait for the webhook anyway.
+func TestRetryDeliveryPausedWebhook(t *testing.T) {
 	t.Parallel()
 
 	ctx := context.Background()
@@ -661,43 +885,37 @@ func TestRetryDelivery(t *testing.T) {
 	rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) {
 		if !healthy.Load() {
 			w.WriteHeader(http.StatusBadRequest)
-			return
 		}
-		w.WriteHeader(http.StatusOK)
 	})
-	w, d := b.pushOne(t, rcv, func(p *sparrow.RegisterWebhookParams) { p.MaxAttempts = 2 })
+	w, d := b.pushOne(t, rcv, nil)
 	b.waitDelivery(t, "default", d.ID, statusIs(delivery.StatusFailed))
-
-	_, err := b.eng.RetryDelivery(ctx, "other", d.ID)
-	wantErr(t, err, sparrow.ErrNotFound)
-	healthy.Store(true)
-	retried, err := b.eng.RetryDelivery(ctx, "default", d.ID)
-	if err != nil {
+	if _, err := b.eng.PauseWebhook(ctx, "default", w.ID); err != nil {
 		t.Fatal(err)
 	}
-	if retried.Status != delivery.StatusRetrying || retried.MaxAttempts != 1+w.MaxAttempts {
-		t.Fatalf("after RetryDelivery: status %s, max attempts %d", retried.Status, retried.MaxAttempts)
+	_, err := b.eng.RetryDelivery(ctx, "default", d.ID)
+	wantErr(t, err, sparrow.ErrFailedPrecondition)
+	if !strings.Contains(err.Error(), "resume it") {
+		t.Fatalf("error %q does not say what to do", err)
 	}
-	got := b.waitDelivery(t, "default", d.ID, statusIs(delivery.StatusSucceeded))
-	if got.AttemptCount != 2 || len(got.Attempts) != 2 {
-		t.Fatalf("after the retry: %d attempts", got.AttemptCount)
+	_, err = b.eng.RetryFailedDeliveries(ctx, sparrow.RetryFailedDeliveriesParams{WebhookID: w.ID, Since: d.CreatedAt, DryRun: true})
+	wantErr(t, err, sparrow.ErrFailedPrecondition)
+	if got, _ := b.eng.GetDelivery(ctx, "default", d.ID); got.RetryRequested {
+		t.Fatal("a refused retry was asked for")
 	}
-	// A succeeded delivery retried is sent again: a replay, under the same
-	// webhook-id so that a receiver that de-duplicates ignores it.
+
+	if _, err := b.eng.ResumeWebhook(ctx, "default", w.ID); err != nil {
+		t.Fatal(err)
+	}
+	healthy.Store(true)
 	if _, err := b.eng.RetryDelivery(ctx, "default", d.ID); err != nil {
 		t.Fatal(err)
 	}
-	replay := rcv.waitRequests(t, 3)[2]
-	if got := replay.Header.Get("Webhook-Id"); got != d.ID {
-		t.Fatalf("the replay carried webhook-id %q, want the delivery's %q", got, d.ID)
-	}
-	if got := b.waitDelivery(t, "default", d.ID, func(d *delivery.Delivery) bool { return d.AttemptCount == 3 }); got.Status != delivery.StatusSucceeded {
-		t.Fatalf("after the replay: %s", got.Status)
-	}
+	b.waitDelivery(t, "default", d.ID, statusIs(delivery.StatusSucceeded))
 }
 
-// TestRetryDeliveryInProgress retries deliveries that haven't finished: the
-// call returns the delivery as it was, changes nothing and adds no job.
+// TestRetryDeliveryInProgress retries deliveries not attempted yet, whose
+// first attempt is on its way or waits its turn: the call returns the
+// delivery as it was, changes nothing and adds no job.
 func TestRetryDeliveryInProgress(t *testing.T) {
 	t.Parallel()
 
@@ -719,10 +937,21 @@ func TestRetryDeliveryInProgress(t *testing.T) {
 			d := b.waitDeliveries(t, w.Namespace, ev.ID, 1)[0]
 			return b.waitDelivery(t, w.Namespace, d.ID, func(d *delivery.Delivery) bool { return d.Waiting })
 		}},
-		{"Retrying", func(t *testing.T, b *testBundle) *delivery.Delivery {
+		{"WaitingForItsTurn", func(t *testing.T, b *testBundle) *delivery.Delivery {
+			// The second delivery of an ordering key waits, pending, for the
+			// first, which retries in an hour.
 			rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
-			_, d := b.pushOne(t, rcv, nil)
-			return b.waitDelivery(t, "default", d.ID, statusIs(delivery.StatusRetrying))
+			b.registerEvent(t, "order.created")
+			w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
+			var last *delivery.Delivery
+			for range 2 {
+				ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`), OrderingKey: "cart-1"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				last = &b.waitDeliveries(t, w.Namespace, ev.ID, 1)[0]
+			}
+			return b.waitDelivery(t, w.Namespace, last.ID, func(d *delivery.Delivery) bool { return d.WaitsFor != "" })
 		}},
 	}
 	for _, tt := range tests {
@@ -734,7 +963,7 @@ func TestRetryDeliveryInProgress(t *testing.T) {
 			b := setup(t, sparrow.WithBackoff(func(int, *delivery.Outcome) time.Duration { return time.Hour }))
 			b.start(t)
 			before := tt.prepare(t, b)
-			if before.Status != delivery.StatusPending && before.Status != delivery.StatusRetrying {
+			if before.Status != delivery.StatusPending {
 				t.Fatalf("prepared a %s delivery", before.Status)
 			}
 			jobs := b.countJobs(t, "sparrow_deliver")
@@ -855,7 +1084,26 @@ func TestRetryFailedDeliveries(t *testing.T) {
 		ids = append(ids, d.ID)
 	}
 	healthy.Store(true)
-	n, err := b.eng.RetryFailedDeliveries(ctx, sparrow.RetryFailedDeliveriesParams{WebhookID: w.ID, Since: since})
+	b.waitJobsIdle(t, "sparrow_deliver")
+	jobs := b.countJobs(t, "sparrow_deliver")
+	// A dry run counts what a replay would retry, and retries nothing.
+	n, err := b.eng.RetryFailedDeliveries(ctx, sparrow.RetryFailedDeliveriesParams{WebhookID: w.ID, Since: since, DryRun: true})
+	if err != nil || n != 5 {
+		t.Fatalf("a dry run counted %d (%v), want 5", n, err)
+	}
+	if got := b.countJobs(t, "sparrow_deliver"); got != jobs {
+		t.Fatalf("a dry run added %d delivery jobs", got-jobs)
+	}
+	for _, id := range ids {
+		if d, err := b.eng.GetDelivery(ctx, "default", id); err != nil || d.Status != delivery.StatusFailed || d.RetryRequested {
+			t.Fatalf("after a dry run: %s, retry requested %v (%v)", d.Status, d.RetryRequested, err)
+		}
+	}
+	if n, err := b.eng.RetryFailedDeliveries(ctx, sparrow.RetryFailedDeliveriesParams{WebhookID: w.ID, Since: time.Now(), DryRun: true}); err != nil || n != 0 {
+		t.Fatalf("a dry run since now counted %d (%v), want 0", n, err)
+	}
+
+	n, err = b.eng.RetryFailedDeliveries(ctx, sparrow.RetryFailedDeliveriesParams{WebhookID: w.ID, Since: since})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -863,7 +1111,14 @@ func TestRetryFailedDeliveries(t *testing.T) {
 		t.Fatalf("retried %d deliveries, want 5", n)
 	}
 	for _, id := range ids {
-		b.waitDelivery(t, "default", id, statusIs(delivery.StatusSucceeded))
+		// One manual attempt each, beside the automatic one that failed.
+		d := b.waitDelivery(t, "default", id, statusIs(delivery.StatusSucceeded))
+		if d.AttemptCount != 1 || d.ManualAttemptCount != 1 || d.MaxAttempts != w.MaxAttempts {
+			t.Fatalf("replayed: %d of %d attempts (+%d manual), want 1 of %d (+1)", d.AttemptCount, d.MaxAttempts, d.ManualAttemptCount, w.MaxAttempts)
+		}
+	}
+	if n, err := b.eng.RetryFailedDeliveries(ctx, sparrow.RetryFailedDeliveriesParams{WebhookID: w.ID, Since: since, DryRun: true}); err != nil || n != 0 {
+		t.Fatalf("a dry run after the replay counted %d (%v), want 0", n, err)
 	}
 	n, err = b.eng.RetryFailedDeliveries(ctx, sparrow.RetryFailedDeliveriesParams{WebhookID: w.ID, Since: since})
 	if err != nil || n != 0 {
@@ -1044,4 +1299,102 @@ func cmpString(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// TestListDeliveriesByOutcome filters deliveries by their event's type and
+// by what their latest attempt got: an HTTP status, or an error class.
+func TestListDeliveriesByOutcome(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b := setup(t)
+	b.start(t)
+	answering := func(code int) *receiver {
+		return newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) { w.WriteHeader(code) })
+	}
+	refused := newReceiver(t, nil)
+	refused.Close() // nothing listens there any more
+	receivers := map[string]*receiver{"ok": answering(200), "bad": answering(400), "down": answering(503), "refused": refused}
+	b.registerEvent(t, "order.created", "order.paid")
+	webhooks := map[string]string{} // webhook id → receiver name
+	for name, rcv := range receivers {
+		w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created", "order.paid"}, MaxAttempts: 1})
+		webhooks[w.ID] = name
+	}
+	for _, name := range []string{"order.created", "order.paid"} {
+		ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: name, Payload: []byte(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range b.waitDeliveries(t, "default", ev.ID, 4) {
+			b.waitDelivery(t, "default", d.ID, func(d *delivery.Delivery) bool { return d.Status.Final() })
+		}
+	}
+	var badID string
+	for id, name := range webhooks {
+		if name == "bad" {
+			badID = id
+		}
+	}
+	// list returns "receiver event" of each delivery listed, sorted.
+	list := func(p sparrow.ListDeliveriesParams) []string {
+		t.Helper()
+		page, err := b.eng.ListDeliveries(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range page.Items {
+			got = append(got, webhooks[d.WebhookID]+" "+d.EventName)
+		}
+		slices.Sort(got)
+		return got
+	}
+	tests := []struct {
+		name string
+		p    sparrow.ListDeliveriesParams
+		want []string
+	}{
+		{"EventName", sparrow.ListDeliveriesParams{EventName: "order.paid"},
+			[]string{"bad order.paid", "down order.paid", "ok order.paid", "refused order.paid"}},
+		{"HTTPStatusOK", sparrow.ListDeliveriesParams{HTTPStatus: 200}, []string{"ok order.created", "ok order.paid"}},
+		{"HTTPStatus", sparrow.ListDeliveriesParams{HTTPStatus: 503}, []string{"down order.created", "down order.paid"}},
+		{"HTTPStatusNoneGot", sparrow.ListDeliveriesParams{HTTPStatus: 404}, nil},
+		{"ErrorClass", sparrow.ListDeliveriesParams{ErrorClass: delivery.ClassConnectionRefused},
+			[]string{"refused order.created", "refused order.paid"}},
+		{"ErrorClassAndEventName", sparrow.ListDeliveriesParams{ErrorClass: delivery.ClassHTTP5xx, EventName: "order.created"},
+			[]string{"down order.created"}},
+		{"HTTPStatusAndWebhook", sparrow.ListDeliveriesParams{HTTPStatus: 400, WebhookID: badID, Status: delivery.StatusFailed},
+			[]string{"bad order.created", "bad order.paid"}},
+		{"ErrorClassOfAnotherWebhook", sparrow.ListDeliveriesParams{ErrorClass: delivery.ClassHTTP5xx, WebhookID: badID}, nil},
+		{"EventNameElsewhere", sparrow.ListDeliveriesParams{EventName: "order.paid", Namespace: "other"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, list(tt.p)); diff != "" {
+				t.Errorf("listed (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	for _, tt := range []struct {
+		name  string
+		p     sparrow.ListDeliveriesParams
+		field string
+	}{
+		{"HTTPStatusTooLow", sparrow.ListDeliveriesParams{HTTPStatus: 99}, "http_status"},
+		{"HTTPStatusTooHigh", sparrow.ListDeliveriesParams{HTTPStatus: 600}, "http_status"},
+		{"HTTPStatusNegative", sparrow.ListDeliveriesParams{HTTPStatus: -1}, "http_status"},
+		{"ErrorClass", sparrow.ListDeliveriesParams{ErrorClass: "http_500"}, "error_class"},
+		{"EventName", sparrow.ListDeliveriesParams{EventName: "order created"}, "event_name"},
+	} {
+		t.Run("Invalid"+tt.name, func(t *testing.T) {
+			_, err := b.eng.ListDeliveries(ctx, tt.p)
+			wantInvalid(t, err, tt.field)
+		})
+	}
+	_, err := b.eng.ListDeliveries(ctx, sparrow.ListDeliveriesParams{ErrorClass: "http_500"})
+	if want := `unknown class "http_500": use one of timeout, dns, tls, connection_refused, connection_reset, connection_closed, network, blocked_destination, http_3xx, http_4xx, http_5xx, transform`; !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("error %q, want it to end %q", err, want)
+	}
 }

@@ -259,6 +259,9 @@ type ListEventsParams struct {
 	// Since and Until bound the push time: [Since, Until).
 	Since time.Time
 	Until time.Time
+	// HideSystemEvents leaves out Sparrow's own events (event.IsSystem),
+	// such as its health alerts.
+	HideSystemEvents bool
 	// Limit is the page size: default 20, at most 100.
 	Limit  int
 	Cursor string
@@ -280,7 +283,7 @@ func (e *Engine) ListEvents(ctx context.Context, p ListEventsParams) (*Page[even
 		return nil, errs.InvalidArgument("until", "must be after since")
 	}
 	evs, more, err := store.EventList(ctx, e.db(nil), store.EventListParams{
-		Namespace: namespace, Name: p.Name, Since: p.Since, Until: p.Until, Before: before, Limit: limit,
+		Namespace: namespace, Name: p.Name, Since: p.Since, Until: p.Until, HideSystem: p.HideSystemEvents, Before: before, Limit: limit,
 	})
 	if err != nil {
 		return nil, err

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -448,8 +450,9 @@ func TestTxTwins(t *testing.T) {
 				return err
 			},
 			check: func(t *testing.T, b *testBundle, f *txFixture) {
-				if got, err := b.eng.GetDelivery(ctx, "default", f.delivery.ID); err != nil || got.Status != delivery.StatusRetrying {
-					t.Fatalf("delivery %+v (%v), want it retrying", got, err)
+				// No workers run here: the manual attempt stays asked for.
+				if got, err := b.eng.GetDelivery(ctx, "default", f.delivery.ID); err != nil || !got.RetryRequested || got.Status != delivery.StatusFailed {
+					t.Fatalf("delivery %+v (%v), want it failed with a manual attempt asked for", got, err)
 				}
 			},
 		},
@@ -503,8 +506,9 @@ func TestTxTwins(t *testing.T) {
 				return err
 			},
 			check: func(t *testing.T, b *testBundle, f *txFixture) {
-				if got, err := b.eng.GetDelivery(ctx, "default", f.delivery.ID); err != nil || got.Status != delivery.StatusRetrying {
-					t.Fatalf("delivery %+v (%v), want it retrying", got, err)
+				// No workers run here: the manual attempt stays asked for.
+				if got, err := b.eng.GetDelivery(ctx, "default", f.delivery.ID); err != nil || !got.RetryRequested || got.Status != delivery.StatusFailed {
+					t.Fatalf("delivery %+v (%v), want it failed with a manual attempt asked for", got, err)
 				}
 			},
 		},
@@ -1142,5 +1146,39 @@ func TestSystemEventsNotPushable(t *testing.T) {
 	wantErr(t, err, sparrow.ErrPermissionDenied)
 	if n := b.count(t, "sparrow_event"); n != 0 {
 		t.Fatalf("%d events stored by refused pushes", n)
+	}
+}
+
+// TestListEventsHideSystemEvents lists a namespace with one of Sparrow's own
+// events (an exhausted delivery's alert) among its events, then without.
+func TestListEventsHideSystemEvents(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	b := setup(t)
+	b.start(t)
+	rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
+	_, d := b.pushOne(t, rcv, func(p *sparrow.RegisterWebhookParams) { p.MaxAttempts = 1 })
+	b.waitDelivery(t, "default", d.ID, statusIs(delivery.StatusFailed))
+	names := func(p sparrow.ListEventsParams) []string {
+		t.Helper()
+		page, err := b.eng.ListEvents(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, ev := range page.Items {
+			out = append(out, ev.Name)
+		}
+		return out
+	}
+	if all := names(sparrow.ListEventsParams{}); !slices.Contains(all, event.TypeDeliveryExhausted) || !slices.Contains(all, "order.created") {
+		t.Errorf("every event: %v, want %s and order.created among them", all, event.TypeDeliveryExhausted)
+	}
+	if diff := cmp.Diff([]string{"order.created"}, names(sparrow.ListEventsParams{HideSystemEvents: true})); diff != "" {
+		t.Errorf("without Sparrow's own (-want +got):\n%s", diff)
+	}
+	if got := names(sparrow.ListEventsParams{HideSystemEvents: true, Name: event.TypeDeliveryExhausted}); len(got) != 0 {
+		t.Errorf("asked for a system event type and to hide them: %v", got)
 	}
 }

@@ -245,7 +245,7 @@ func TestHealthScripted(t *testing.T) {
 		WebhookID: wh.ID, Namespace: "default",
 		State: health.StateHealthy, StateReason: "the last attempt succeeded", StateChangedAt: minute(1),
 		Window: health.WindowDefault, Attempts: 10, Successes: 10, SuccessRate: 100,
-		LatencyAvg: avg, LatencyP95: 487500 * time.Microsecond, ErrorCounts: map[string]int{},
+		LatencyAvg: avg, LatencyP95: 487500 * time.Microsecond, ErrorCounts: map[string]int{}, StatusCounts: map[string]int{"200": 10},
 		RecentAttempts: 10, RecentSuccessRate: 100, RecentLatencyAvg: recentAvg, RecentLatencyP95: recentP95,
 		LastSuccessAt: minute(10),
 		Transitions:   []health.Transition{transition(minute(1), health.StateUnknown, health.StateHealthy, "the last attempt succeeded")},
@@ -269,7 +269,7 @@ func TestHealthScripted(t *testing.T) {
 		// 10 successes and the first failure: 90.9%.
 		State: health.StateDegraded, StateReason: "success rate 90.9% below 95%", StateChangedAt: minute(11),
 		Window: health.WindowDefault, Attempts: 30, Successes: 26, Failures: 4, SuccessRate: 100 * 26.0 / 30,
-		LatencyAvg: avg, ErrorCounts: map[string]int{"http_5xx": 4},
+		LatencyAvg: avg, ErrorCounts: map[string]int{"http_5xx": 4}, StatusCounts: map[string]int{"200": 26, "500": 4},
 		RecentAttempts: 30, RecentSuccessRate: 100 * 26.0 / 30, RecentLatencyAvg: recentAvg, RecentLatencyP95: recentP95,
 		LastSuccessAt: minute(30), LastFailureAt: minute(26),
 		Timeline: timeline,
@@ -305,7 +305,7 @@ func TestHealthScripted(t *testing.T) {
 		WebhookID: wh.ID, Namespace: "default",
 		State: health.StateDisabled, StateReason: disabledReason, StateChangedAt: disabledAt,
 		// The hour's window holds the failures from minute 290 on.
-		Window: health.WindowDefault, Attempts: 7, Failures: 7, ErrorCounts: map[string]int{"http_5xx": 7},
+		Window: health.WindowDefault, Attempts: 7, Failures: 7, ErrorCounts: map[string]int{"http_5xx": 7}, StatusCounts: map[string]int{"503": 7},
 		RecentAttempts: 50, RecentSuccessRate: 100 * 26.0 / 50,
 		ConsecutiveFailures: 20, FailingSince: minute(160), LastSuccessAt: minute(30), LastFailureAt: disabledAt,
 	}
@@ -346,6 +346,7 @@ func TestHealthScripted(t *testing.T) {
 		WebhookID: wh.ID, Namespace: "default",
 		State: health.StateHealthy, StateReason: "the last attempt succeeded", StateChangedAt: resumedAt,
 		Window: health.WindowDefault, Attempts: 1, Successes: 1, SuccessRate: 100, ErrorCounts: map[string]int{},
+		StatusCounts:   map[string]int{"200": 1},
 		RecentAttempts: 1, RecentSuccessRate: 100,
 		// The last times outlive the reset: they are history, not figures.
 		LastSuccessAt: resumedAt, LastFailureAt: disabledAt,
@@ -448,7 +449,8 @@ func TestHealthDisabledIsSticky(t *testing.T) {
 		WebhookID: wh.ID, Namespace: "default",
 		State: health.StateDisabled, StateReason: reason, StateChangedAt: disabledAt,
 		Window: health.WindowDefault, Attempts: 5, Successes: 1, Failures: 4, SuccessRate: 20,
-		ErrorCounts: map[string]int{"http_5xx": 4}, RecentAttempts: 5, RecentSuccessRate: 20,
+		ErrorCounts: map[string]int{"http_5xx": 4}, StatusCounts: map[string]int{"200": 1, "500": 4},
+		RecentAttempts: 5, RecentSuccessRate: 20,
 		// The held attempts started at minute 0: a late answer must not
 		// make the last failure older.
 		ConsecutiveFailures: 2, FailingSince: t0, LastSuccessAt: t0, LastFailureAt: disabledAt,
@@ -663,7 +665,8 @@ func TestHealthCallbacksAfterCommit(t *testing.T) {
 }
 
 // TestHealthResumePausedAfterDisable: a webhook paused after Sparrow
-// disabled it keeps its disabled health until resumed, which resets it.
+// disabled it reports paused, but keeps its disabled health until resumed,
+// which resets it.
 func TestHealthResumePausedAfterDisable(t *testing.T) {
 	t.Parallel()
 
@@ -681,7 +684,7 @@ func TestHealthResumePausedAfterDisable(t *testing.T) {
 	if _, err := b.eng.PauseWebhook(ctx, "default", wh.ID); err != nil {
 		t.Fatal(err)
 	}
-	if h := getHealth(t, b, wh.ID); h.State != health.StateDisabled {
+	if h := getHealth(t, b, wh.ID); h.State != health.StatePaused || h.StateReason != "paused by request" {
 		t.Fatalf("health of a disabled webhook paused: %s (%s)", h.State, h.StateReason)
 	}
 	clock.Advance(time.Minute)
@@ -691,7 +694,7 @@ func TestHealthResumePausedAfterDisable(t *testing.T) {
 	want := &health.Health{
 		WebhookID: wh.ID, Namespace: "default",
 		State: health.StateUnknown, StateReason: "webhook resumed", StateChangedAt: clock.Now(),
-		Window: health.WindowDefault, ErrorCounts: map[string]int{},
+		Window: health.WindowDefault, ErrorCounts: map[string]int{}, StatusCounts: map[string]int{},
 		LastFailureAt: clock.Now().Add(-time.Minute),
 	}
 	if diff := cmp.Diff(want, getHealth(t, b, wh.ID), ignoreLatency); diff != "" {
@@ -748,12 +751,15 @@ func TestHealthConcurrent(t *testing.T) {
 	h := getHealth(t, b, wh.ID)
 	type totals struct {
 		Attempts, Successes, Failures int
-		ErrorCounts                   map[string]int
+		ErrorCounts, StatusCounts     map[string]int
 		SuccessRate                   float64
 		RecentAttempts                int
 	}
-	want := totals{Attempts: n, Successes: 150, Failures: 50, ErrorCounts: map[string]int{"http_5xx": 50}, SuccessRate: 75, RecentAttempts: 100}
-	if diff := cmp.Diff(want, totals{h.Attempts, h.Successes, h.Failures, h.ErrorCounts, h.SuccessRate, h.RecentAttempts}); diff != "" {
+	want := totals{
+		Attempts: n, Successes: 150, Failures: 50, SuccessRate: 75, RecentAttempts: 100,
+		ErrorCounts: map[string]int{"http_5xx": 50}, StatusCounts: map[string]int{"200": 150, "500": 50},
+	}
+	if diff := cmp.Diff(want, totals{h.Attempts, h.Successes, h.Failures, h.ErrorCounts, h.StatusCounts, h.SuccessRate, h.RecentAttempts}); diff != "" {
 		t.Fatalf("health after %d concurrent attempts (-want +got):\n%s", n, diff)
 	}
 	if succeeded, failed := countStatus(t, b, delivery.StatusSucceeded), countStatus(t, b, delivery.StatusFailed); succeeded != 150 || failed != 50 {

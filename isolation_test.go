@@ -9,6 +9,7 @@ import (
 
 	"github.com/sparrowhq/sparrow"
 	"github.com/sparrowhq/sparrow/delivery"
+	"github.com/sparrowhq/sparrow/health"
 )
 
 // TestNamespaceIsolation addresses every namespaced resource of namespace
@@ -70,9 +71,13 @@ func TestNamespaceIsolation(t *testing.T) {
 			return err
 		},
 		"GetWebhookHealth": func() error { _, err := b.eng.GetWebhookHealth(ctx, "b", w.ID); return err },
-		"RepushEvent":      func() error { _, err := b.eng.RepushEvent(ctx, "b", ev.ID); return err },
-		"GetDelivery":      func() error { _, err := b.eng.GetDelivery(ctx, "b", d.ID); return err },
-		"RetryDelivery":    func() error { _, err := b.eng.RetryDelivery(ctx, "b", d.ID); return err },
+		"GetWebhookHealthOver": func() error {
+			_, err := b.eng.GetWebhookHealthOver(ctx, "b", w.ID, health.WindowDay)
+			return err
+		},
+		"RepushEvent":   func() error { _, err := b.eng.RepushEvent(ctx, "b", ev.ID); return err },
+		"GetDelivery":   func() error { _, err := b.eng.GetDelivery(ctx, "b", d.ID); return err },
+		"RetryDelivery": func() error { _, err := b.eng.RetryDelivery(ctx, "b", d.ID); return err },
 		"RecoverWebhook": func() error {
 			_, err := b.eng.RecoverWebhook(ctx, sparrow.RecoverWebhookParams{Namespace: "b", WebhookID: w.ID, Since: time.Now().Add(-time.Hour)})
 			return err
@@ -104,6 +109,17 @@ func TestNamespaceIsolation(t *testing.T) {
 		"ListRecoveries": func() (int, error) {
 			p, err := b.eng.ListRecoveries(ctx, sparrow.ListRecoveriesParams{Namespace: "b", WebhookID: w.ID})
 			return len(p.Items), err
+		},
+		"ListNamespaces": func() (int, error) {
+			ns, err := b.eng.ListNamespaces(ctx, sparrow.ListNamespacesParams{Namespaces: []string{"b"}})
+			n := 0
+			for _, s := range ns {
+				n += s.Webhooks + s.Subscriptions
+				if !s.LastEventAt.IsZero() {
+					n++
+				}
+			}
+			return n, err
 		},
 		"ListDeliveries": func() (int, error) {
 			p, err := b.eng.ListDeliveries(ctx, sparrow.ListDeliveriesParams{Namespace: "b", WebhookID: w.ID, EventID: ev.ID})

@@ -59,9 +59,18 @@ type Delivery struct {
 	Status         Status
 	// Body is the exact body sent: the event's payload, or what the
 	// subscription's template rendered. Listings leave it nil.
-	Body         json.RawMessage
+	Body json.RawMessage
+	// AttemptCount counts the automatic attempts, those that MaxAttempts
+	// bounds and the retry schedule follows ("2 of 2").
 	AttemptCount int
 	MaxAttempts  int
+	// ManualAttemptCount counts the attempts asked for by hand
+	// (Engine.RetryDelivery, Engine.RetryFailedDeliveries), apart: they
+	// leave the limit and the schedule as they were.
+	ManualAttemptCount int
+	// RetryRequested is true while a manual attempt has been asked for and
+	// not made yet.
+	RetryRequested bool
 	// Waiting is true while the delivery waits for its paused or disabled
 	// webhook to be resumed.
 	Waiting bool
@@ -89,8 +98,11 @@ type Delivery struct {
 // Attempt is one HTTP request of a delivery and what came of it.
 type Attempt struct {
 	DeliveryID string
-	// Number counts from 1.
-	Number     int
+	// Number counts from 1, manual attempts included.
+	Number int
+	// Manual is true for an attempt asked for by hand: it does not count
+	// against the delivery's MaxAttempts.
+	Manual     bool
 	WebhookID  string
 	StartedAt  time.Time
 	Duration   time.Duration

@@ -3,11 +3,9 @@ package delivery
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +22,10 @@ const (
 	HeaderSparrowWebhookID = "Sparrow-Webhook-Id"
 )
 
+// dialTimeout bounds connecting to a receiver, whatever its webhook's
+// timeout.
+const dialTimeout = 10 * time.Second
+
 // Bounds on what an attempt records of a response.
 const (
 	maxRecordedHeaders     = 50
@@ -36,7 +38,7 @@ const (
 // the guard), and redirects are returned rather than followed. Names resolve
 // through resolver, or the system's when it is nil.
 func NewClient(guard *Guard, resolver *net.Resolver) *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: guard.Control, Resolver: resolver}
+	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second, Control: guard.Control, Resolver: resolver}
 	transport := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
@@ -109,9 +111,10 @@ func (s *Sender) Send(ctx context.Context, req *Request) *Result {
 	defer cancel()
 	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, req.URL, bytes.NewReader(req.Body))
 	if err != nil {
-		res.fail(0, err)
+		res.fail(0, err, "", req.Timeout)
 		return res
 	}
+	host := httpReq.URL.Host
 	s.setHeaders(httpReq.Header, req)
 	res.RequestHeaders = recordedRequestHeaders(httpReq.Header, req.Headers)
 
@@ -119,7 +122,7 @@ func (s *Sender) Send(ctx context.Context, req *Request) *Result {
 	resp, err := s.client.Do(httpReq)
 	if err != nil {
 		res.Duration = time.Since(start)
-		res.fail(0, err)
+		res.fail(0, err, host, req.Timeout)
 		return res
 	}
 	defer resp.Body.Close()
@@ -137,25 +140,22 @@ func (s *Sender) Send(ctx context.Context, req *Request) *Result {
 	}
 	res.ResponseBody = body
 	if readErr != nil {
-		res.fail(resp.StatusCode, readErr)
+		res.fail(resp.StatusCode, readErr, host, req.Timeout)
 		return res
 	}
 	res.Class = Classify(resp.StatusCode, nil)
 	if res.Class != ClassNone {
-		res.Err = "HTTP " + strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode)
+		res.Err = describeStatus(resp.StatusCode, resp.Header.Get("Location"))
 	}
 	return res
 }
 
-func (r *Result) fail(statusCode int, err error) {
+// fail records err, what went wrong with an attempt to host after an
+// answer of statusCode (0: none), in people's words (see describe).
+func (r *Result) fail(statusCode int, err error, host string, timeout time.Duration) {
 	r.StatusCode = statusCode
 	r.Class = Classify(0, err)
-	// url.Error repeats the method and URL, which the attempt already shows.
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		err = urlErr.Err
-	}
-	r.Err = truncate(err.Error(), maxRecordedErrorLen)
+	r.Err = truncate(describe(err, statusCode, host, timeout), maxRecordedErrorLen)
 }
 
 func (s *Sender) setHeaders(h http.Header, req *Request) {

@@ -473,3 +473,189 @@ func TestSignEd25519(t *testing.T) {
 		t.Error("a malformed signing key made a signer")
 	}
 }
+
+// TestSenderErrorsInPeoplesWords makes attempts that fail for real (a
+// receiver that hangs, a closed port, an untrusted certificate, a name that
+// doesn't resolve...) and checks the error each records: what happened, in
+// the words of someone reading the delivery's history, without Go's error
+// chain ("Post \"...\":", "dial tcp", "url:", package prefixes).
+func TestSenderErrorsInPeoplesWords(t *testing.T) {
+	t.Parallel()
+
+	closedPort := func(t *testing.T) string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().String()
+	}
+	serve := func(h http.HandlerFunc) func(t *testing.T) (string, *delivery.Sender) {
+		return func(t *testing.T) (string, *delivery.Sender) { return server(t, h).URL, newSender(allowAll) }
+	}
+	// hang holds a request until the client gives up. The body is read
+	// first: only then does the server watch the connection, and end the
+	// request's context when the client leaves.
+	hang := func(r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}
+	tests := []struct {
+		name    string
+		target  func(t *testing.T) (url string, sender *delivery.Sender)
+		timeout time.Duration
+		class   delivery.ErrorClass
+		// want is the error recorded, given the URL's host:port.
+		want func(host string) string
+	}{
+		{
+			name:    "Hangs",
+			target:  serve(func(w http.ResponseWriter, r *http.Request) { hang(r) }),
+			timeout: 300 * time.Millisecond,
+			class:   delivery.ClassTimeout,
+			want:    func(string) string { return "no answer within 300ms" },
+		},
+		{
+			name:    "HangsWithinSeconds",
+			target:  serve(func(w http.ResponseWriter, r *http.Request) { hang(r) }),
+			timeout: time.Second,
+			class:   delivery.ClassTimeout,
+			want:    func(string) string { return "no answer within 1s" },
+		},
+		{
+			name: "BodyStalls",
+			target: serve(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusOK)
+				w.(http.Flusher).Flush()
+				hang(r)
+			}),
+			timeout: 300 * time.Millisecond,
+			class:   delivery.ClassTimeout,
+			want:    func(string) string { return "answered 200 OK, but the rest of the answer did not arrive within 300ms" },
+		},
+		{
+			name: "ClosedPort",
+			target: func(t *testing.T) (string, *delivery.Sender) {
+				return "http://" + closedPort(t) + "/hook", newSender(allowAll)
+			},
+			class: delivery.ClassConnectionRefused,
+			want:  func(host string) string { return "connection refused by " + host },
+		},
+		{
+			name: "UntrustedCertificate",
+			target: func(t *testing.T) (string, *delivery.Sender) {
+				srv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+				t.Cleanup(srv.Close)
+				return srv.URL, newSender(allowAll)
+			},
+			class: delivery.ClassTLS,
+			want:  func(string) string { return "TLS handshake failed: certificate signed by unknown authority" },
+		},
+		{
+			name: "PlainHTTPForHTTPS",
+			target: func(t *testing.T) (string, *delivery.Sender) {
+				return strings.Replace(server(t, nil).URL, "http:", "https:", 1), newSender(allowAll)
+			},
+			class: delivery.ClassNetwork,
+			want:  func(host string) string { return host + " answered in plain HTTP, not HTTPS" },
+		},
+		{
+			name: "NameDoesNotResolve",
+			target: func(t *testing.T) (string, *delivery.Sender) {
+				resolver := dnstest.New(t, nil).Resolver()
+				return "http://receiver.example.invalid/hook", delivery.NewSender(delivery.NewClient(allowAll, resolver), bodyLimit, "t")
+			},
+			class: delivery.ClassDNS,
+			want:  func(string) string { return "DNS lookup of receiver.example.invalid failed: no such host" },
+		},
+		{
+			name: "PrivateAddress",
+			target: func(t *testing.T) (string, *delivery.Sender) {
+				return server(t, nil).URL, newSender(&delivery.Guard{})
+			},
+			class: delivery.ClassBlockedDestination,
+			want: func(string) string {
+				return "destination 127.0.0.1 is not a public address (allow it with sparrow.WithAllowedCIDRs or WithAllowPrivateNetworks)"
+			},
+		},
+		{
+			name: "Reset",
+			target: serve(func(w http.ResponseWriter, r *http.Request) {
+				conn, _ := hijack(t, w)
+				conn.(*net.TCPConn).SetLinger(0)
+				conn.Close()
+			}),
+			class: delivery.ClassConnectionReset,
+			want:  func(host string) string { return "connection reset by " + host },
+		},
+		{
+			name: "ClosedBeforeAnswering",
+			target: serve(func(w http.ResponseWriter, r *http.Request) {
+				conn, _ := hijack(t, w)
+				conn.Close()
+			}),
+			class: delivery.ClassConnectionClosed,
+			want:  func(host string) string { return "connection closed by " + host + " before an answer" },
+		},
+		{
+			name: "ClosedMidBody",
+			target: serve(func(w http.ResponseWriter, r *http.Request) {
+				conn, buf := hijack(t, w)
+				buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+				buf.Flush()
+				conn.Close()
+			}),
+			class: delivery.ClassConnectionClosed,
+			want:  func(string) string { return "answered 200 OK, then closed the connection before the end of the answer" },
+		},
+		{
+			name:   "ServiceUnavailable",
+			target: serve(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }),
+			class:  delivery.ClassHTTP5xx,
+			want:   func(string) string { return "answered 503 Service Unavailable" },
+		},
+		{
+			name:   "UnnamedStatus",
+			target: serve(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(599) }),
+			class:  delivery.ClassHTTP5xx,
+			want:   func(string) string { return "answered 599" },
+		},
+		{
+			name: "Redirect",
+			target: serve(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, "https://example.com/elsewhere", http.StatusFound)
+			}),
+			class: delivery.ClassHTTP3xx,
+			want: func(string) string {
+				return "answered 302 Found, a redirect to https://example.com/elsewhere (not followed)"
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			url, sender := tt.target(t)
+			req := request(url)
+			if tt.timeout != 0 {
+				req.Timeout = tt.timeout
+			}
+			res := sender.Send(context.Background(), req)
+			host := strings.TrimSuffix(strings.SplitN(strings.SplitN(url, "://", 2)[1], "/", 2)[0], "/")
+			if res.Class != tt.class {
+				t.Errorf("class %q, want %q (error %q)", res.Class, tt.class, res.Err)
+			}
+			if want := tt.want(host); res.Err != want {
+				t.Errorf("error\n got %q\nwant %q", res.Err, want)
+			}
+			for _, jargon := range []string{"url:", `Post "`, "dial tcp", "context deadline exceeded", "x509: ", "tls: ", "net/http: "} {
+				if strings.Contains(res.Err, jargon) {
+					t.Errorf("error %q carries Go's %q", res.Err, jargon)
+				}
+			}
+		})
+	}
+}

@@ -3,10 +3,11 @@
 //
 //	unknown → healthy ↔ degraded ↔ unhealthy → disabled
 //
-// decided by Thresholds. Its figures are counters updated once per batch of
-// recorded attempts (per webhook, minute and outcome), never once per
-// attempt, so many concurrent deliveries to one webhook don't queue on one
-// row.
+// decided by Thresholds. A paused webhook reports StatePaused instead,
+// whatever its attempts call for. Its figures are counters updated once per
+// batch of recorded attempts (per webhook, minute and outcome), never once
+// per attempt, so many concurrent deliveries to one webhook don't queue on
+// one row.
 package health
 
 import (
@@ -15,6 +16,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/sparrowhq/sparrow/internal/errs"
 )
 
 // State is a webhook's health.
@@ -33,7 +36,51 @@ const (
 	// its deliveries wait until it is resumed. Only the resume (Reset) ends
 	// it, whatever attempts still in flight then do.
 	StateDisabled State = "disabled"
+	// StatePaused: the webhook is paused (by request, registered inactive,
+	// or after a 410 Gone answer) and its deliveries wait. It is reported in
+	// place of the state its figures call for, which is kept and shows again
+	// once the webhook is resumed (a disabled one's is reset then); no
+	// Transition leads to it, and Worst leaves it out.
+	StatePaused State = "paused"
 )
+
+// Windows Engine.GetWebhookHealthOver takes, besides 0 for the health window
+// (Thresholds.Window). Their figures come from the same per-minute counters
+// as the health window's, which are kept for the retention (WithRetention,
+// 30 days by default) or the health window, whichever is longer: with a
+// retention under a week, WindowWeek covers only what is kept.
+const (
+	WindowHour = time.Hour
+	WindowDay  = 24 * time.Hour
+	WindowWeek = 7 * 24 * time.Hour
+)
+
+// ValidateWindow checks a window asked for: WindowHour, WindowDay,
+// WindowWeek, or 0 for the health window.
+func ValidateWindow(field string, window time.Duration) error {
+	switch window {
+	case 0, WindowHour, WindowDay, WindowWeek:
+		return nil
+	}
+	return errs.InvalidArgument(field, "must be 3600 (an hour), 86400 (a day) or 604800 (a week), or 0 for the health window")
+}
+
+// PointSpan is how long the points of a webhook's timeline over window
+// are: ten minutes over WindowDay, an hour over WindowWeek, and a minute
+// otherwise, so that a chart of any of the three has 60 to 168 points.
+func PointSpan(window time.Duration) time.Duration {
+	switch window {
+	case WindowDay:
+		return 10 * time.Minute
+	case WindowWeek:
+		return time.Hour
+	}
+	return time.Minute
+}
+
+// NoAnswer is the StatusCounts key of attempts that got no HTTP answer (a
+// timeout, a refused connection, a blocked destination, ...).
+const NoAnswer = "none"
 
 // Worst returns up to n of webhooks that are degraded or worse, worst
 // first: by state, then lowest success rate, then most consecutive
@@ -196,12 +243,14 @@ func (t Thresholds) Evaluate(f Figures, now time.Time) (State, string) {
 type Health struct {
 	WebhookID string
 	Namespace string
-	// State is health_status in the API.
+	// State is health_status in the API. For a paused webhook it is
+	// StatePaused, with the webhook's reason and time.
 	State          State
 	StateReason    string
 	StateChangedAt time.Time
-	// Window is the period the figures below cover (since the last reset,
-	// if more recent).
+	// Window is the period the figures below and the timeline cover (since
+	// the last reset, if more recent): the health window, or the window
+	// asked of GetWebhookHealthOver.
 	Window    time.Duration
 	Attempts  int
 	Successes int
@@ -212,6 +261,12 @@ type Health struct {
 	LatencyP95  time.Duration
 	// ErrorCounts counts the window's failures by error class.
 	ErrorCounts map[string]int
+	// StatusCounts counts the window's attempts by HTTP status ("200",
+	// "503"), and those that got no answer under NoAnswer. Attempts
+	// recorded before migration 017 (which added these counts) are under
+	// no key, so for a while after upgrading they may add up to fewer than
+	// Attempts.
+	StatusCounts map[string]int
 	// Recent figures cover the last RecentAttempts attempts (at most 100).
 	RecentAttempts    int
 	RecentSuccessRate float64
@@ -226,12 +281,16 @@ type Health struct {
 	PendingDeliveries int
 	// Transitions are the latest state changes, newest first.
 	Transitions []Transition
-	// Timeline has the window's figures per minute, oldest first; minutes
-	// without attempts are left out.
+	// Timeline has the window's figures in points PointSpan(Window) long,
+	// oldest first, each starting at a multiple of its span since the Unix
+	// epoch (the first may start before the window, and count only the
+	// window's part); points without attempts are left out. Its points add
+	// up to the figures above.
 	Timeline []Point
 }
 
-// Point is one minute of attempts.
+// Point is a span of attempts: a minute, or longer over longer windows
+// (PointSpan). At is its start.
 type Point struct {
 	At         time.Time
 	Attempts   int

@@ -1,9 +1,13 @@
 package health
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/sparrowhq/sparrow/internal/errs"
 )
 
 func TestEvaluate(t *testing.T) {
@@ -77,6 +81,7 @@ func TestWorst(t *testing.T) {
 		h("degraded_lower", StateDegraded, 70, 1),
 		h("unhealthy_more", StateUnhealthy, 20, 12),
 		h("unhealthy", StateUnhealthy, 20, 10),
+		h("paused", StatePaused, 0, 30),
 	}
 	ids := func(hs []Health) []string {
 		var out []string
@@ -91,5 +96,32 @@ func TestWorst(t *testing.T) {
 	}
 	if got := ids(Worst(slices.Clone(all), 2)); !slices.Equal(got, want[:2]) {
 		t.Fatalf("Worst of 2 = %v, want %v", got, want[:2])
+	}
+}
+
+func TestWindows(t *testing.T) {
+	t.Parallel()
+
+	spans := map[time.Duration]time.Duration{
+		0: time.Minute, WindowHour: time.Minute, WindowDay: 10 * time.Minute, WindowWeek: time.Hour,
+	}
+	for window, want := range spans {
+		if err := ValidateWindow("window_seconds", window); err != nil {
+			t.Errorf("ValidateWindow(%s): %v", window, err)
+		}
+		if got := PointSpan(window); got != want {
+			t.Errorf("PointSpan(%s) = %s, want %s", window, got, want)
+		}
+	}
+	// A configured health window other than the three keeps minute points.
+	if got := PointSpan(6 * time.Hour); got != time.Minute {
+		t.Errorf("PointSpan(6h) = %s, want 1m", got)
+	}
+	for _, bad := range []time.Duration{-time.Hour, time.Second, time.Minute, 2 * time.Hour, 30 * 24 * time.Hour} {
+		err := ValidateWindow("window_seconds", bad)
+		var invalid *errs.InvalidArgumentError
+		if !errors.As(err, &invalid) || invalid.Field != "window_seconds" || !strings.Contains(invalid.Reason, "604800") {
+			t.Errorf("ValidateWindow(%s) = %v, want an InvalidArgumentError on window_seconds naming the windows", bad, err)
+		}
 	}
 }

@@ -36,17 +36,23 @@ type FanoutSweepArgs struct{}
 func (FanoutSweepArgs) Kind() string { return "sparrow_fanout_sweep" }
 
 // DeliverArgs asks for the next attempt of deliveries to one webhook, all
-// at the same attempt count.
+// at the same attempt count, or with Manual for the manual attempts asked
+// for of them.
 type DeliverArgs struct {
 	WebhookID string `json:"webhook_id"`
 	// Namespace is the webhook's: the job's share of a busy process
 	// follows it (empty in jobs inserted by earlier versions).
 	Namespace   string `json:"namespace,omitempty"`
 	DeliveryIDs IDList `json:"delivery_ids"`
-	// Attempted is how many attempts the deliveries had made when the job
-	// was inserted. A delivery whose count has moved on belongs to a later
-	// job, so no delivery is ever attempted by two jobs at once.
+	// Attempted is how many attempts the deliveries had made, manual ones
+	// included, when the job was inserted. A delivery whose count has moved
+	// on belongs to a later job, so no delivery is ever attempted by two
+	// jobs at once.
 	Attempted int `json:"attempted"`
+	// Manual: the job makes the one manual attempt asked for of each of
+	// its deliveries (Engine.RetryDelivery), at once. Other jobs leave a
+	// delivery with such a request alone until it is made.
+	Manual bool `json:"manual,omitempty"`
 	// DeliveryID is the one delivery of a job inserted by Sparrow 0.1,
 	// which carried no more: such a job takes the delivery as it finds it.
 	DeliveryID string `json:"delivery_id,omitempty"`

@@ -260,6 +260,9 @@ func toDelivery(d *delivery.Delivery) *pb.Delivery {
 		Body:           text(string(d.Body)),
 		OrderingKey:    d.OrderingKey,
 		WaitsFor:       d.WaitsFor,
+
+		ManualAttemptCount: int32(d.ManualAttemptCount),
+		RetryRequested:     d.RetryRequested,
 	}
 	for _, a := range d.Attempts {
 		out.Attempts = append(out.Attempts, &pb.DeliveryAttempt{
@@ -274,6 +277,7 @@ func toDelivery(d *delivery.Delivery) *pb.Delivery {
 			ResponseBody:          text(string(a.ResponseBody)),
 			ResponseBodyTruncated: a.ResponseBodyTruncated,
 			NextAttemptAt:         timestamp(a.NextAttemptAt),
+			Manual:                a.Manual,
 		})
 	}
 	return out
@@ -306,6 +310,10 @@ func toHealth(h *health.Health) *pb.GetWebhookHealthResponse {
 	}
 	for class, n := range h.ErrorCounts {
 		out.ErrorCounts[class] = int32(n)
+	}
+	out.StatusCounts = make(map[string]int32, len(h.StatusCounts))
+	for status, n := range h.StatusCounts {
+		out.StatusCounts[status] = int32(n)
 	}
 	out.Timeline = toPoints(h.Timeline)
 	for _, t := range h.Transitions {

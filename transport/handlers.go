@@ -285,7 +285,7 @@ func (s *services) ListEvents(ctx context.Context, m *pb.ListEventsRequest) (*pb
 		return nil, err
 	}
 	page, err := s.eng.ListEvents(ctx, sparrow.ListEventsParams{
-		Namespace: m.GetNamespace(), Name: m.GetEventName(), Since: since, Until: until,
+		Namespace: m.GetNamespace(), Name: m.GetEventName(), Since: since, Until: until, HideSystemEvents: m.GetHideSystemEvents(),
 		Limit: int(m.GetLimit()), Cursor: m.GetCursor(),
 	})
 	if err != nil {
@@ -384,6 +384,7 @@ func (s *services) ListDeliveries(ctx context.Context, m *pb.ListDeliveriesReque
 	}
 	page, err := s.eng.ListDeliveries(ctx, sparrow.ListDeliveriesParams{
 		Namespace: m.GetNamespace(), WebhookID: m.GetWebhookId(), EventID: m.GetEventId(), Status: delivery.Status(m.GetStatus()),
+		EventName: m.GetEventName(), HTTPStatus: int(m.GetHttpStatus()), ErrorClass: delivery.ErrorClass(m.GetErrorClass()),
 		Since: since, Until: until, Limit: int(m.GetLimit()), Cursor: m.GetCursor(),
 	})
 	if err != nil {
@@ -418,7 +419,7 @@ func (s *services) RetryFailedDeliveries(ctx context.Context, m *pb.RetryFailedD
 		return nil, err
 	}
 	n, err := s.eng.RetryFailedDeliveries(ctx, sparrow.RetryFailedDeliveriesParams{
-		Namespace: m.GetNamespace(), WebhookID: m.GetWebhookId(), Since: since,
+		Namespace: m.GetNamespace(), WebhookID: m.GetWebhookId(), Since: since, DryRun: m.GetDryRun(),
 	})
 	if err != nil {
 		return nil, err
@@ -429,7 +430,7 @@ func (s *services) RetryFailedDeliveries(ctx context.Context, m *pb.RetryFailedD
 // HealthService
 
 func (s *services) GetWebhookHealth(ctx context.Context, m *pb.GetWebhookHealthRequest) (*pb.GetWebhookHealthResponse, error) {
-	h, err := s.eng.GetWebhookHealth(ctx, m.GetNamespace(), m.GetWebhookId())
+	h, err := s.eng.GetWebhookHealthOver(ctx, m.GetNamespace(), m.GetWebhookId(), healthWindow(m.GetWindowSeconds()))
 	if err != nil {
 		return nil, err
 	}

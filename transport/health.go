@@ -3,11 +3,13 @@ package transport
 import (
 	"context"
 	"slices"
+	"time"
 
 	"connectrpc.com/connect"
 	"connectrpc.com/grpchealth"
 
 	"github.com/sparrowhq/sparrow"
+	"github.com/sparrowhq/sparrow/health"
 )
 
 // readiness answers the standard gRPC health check (grpc.health.v1.Health,
@@ -25,4 +27,14 @@ func (r *readiness) Check(ctx context.Context, req *grpchealth.CheckRequest) (*g
 		return &grpchealth.CheckResponse{Status: grpchealth.StatusNotServing}, nil
 	}
 	return &grpchealth.CheckResponse{Status: grpchealth.StatusServing}, nil
+}
+
+// healthWindow turns window_seconds into the window GetWebhookHealthOver
+// takes. A count too large for a time.Duration becomes one it refuses,
+// rather than wrapping round to one it might accept.
+func healthWindow(seconds int64) time.Duration {
+	if seconds < 0 || seconds > int64(health.WindowWeek/time.Second) {
+		return -1
+	}
+	return time.Duration(seconds) * time.Second
 }

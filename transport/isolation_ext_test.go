@@ -59,6 +59,8 @@ var isolationRows = map[string]isolationRow{
 	"RetryFailedDeliveries": {connect.CodeNotFound, false},
 	"GetWebhookHealth":      {connect.CodeNotFound, false},
 	"GetHealthSummary":      {0, false},
+	"ListNamespaces":        {0, false},                            // lists "b" alone
+	"CreatePortalToken":     {connect.CodePermissionDenied, false}, // needs a key not limited to namespaces
 }
 
 // notNamespaced are the procedures whose requests name no namespace, and
@@ -70,6 +72,7 @@ var notNamespaced = map[string]string{
 	"ListEventTypes": "event types are shared by every namespace, readable by every key",
 	"RenderTemplate": "renders a template over the payload given: reads and writes nothing stored",
 	"TestFilter":     "evaluates a filter over the event given: reads and writes nothing stored",
+	"ListNamespaces": "lists the namespaces the caller's credential may use",
 }
 
 // TestIsolation runs every RPC, over the API with API keys, against

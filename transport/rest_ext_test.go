@@ -329,6 +329,20 @@ func TestRESTRoutes(t *testing.T) {
 				t.Fatalf("%v", out)
 			}
 		},
+		"ListNamespaces": func(t *testing.T) {
+			out := s.ok(t, "GET", "/webhook/namespaces", "")
+			if ns := out["namespaces"].([]any); len(ns) != 1 || ns[0].(map[string]any)["namespace"] != "my-app" || out["access"].(map[string]any)["allNamespaces"] != true {
+				t.Fatalf("%v", out)
+			}
+		},
+		"CreatePortalToken": func(t *testing.T) {
+			out := s.ok(t, "POST", "/webhook/portal-tokens", `{"namespace": "my-app", "capabilities": ["read"], "ttlSeconds": 600}`)
+			token, _ := out["token"].(string)
+			if !strings.HasPrefix(token, transport.PortalTokenPrefix) || out["expiresAt"] == nil {
+				t.Fatalf("%v", out)
+			}
+			s.ok(t, "GET", "/webhook/webhooks/"+webhookID+"?namespace=my-app", "", "Authorization", "Bearer "+token)
+		},
 	}
 	for method := range annotatedRoutes(t) {
 		if _, ok := checks[method]; !ok {

@@ -529,6 +529,10 @@ func validRequests(fx fixture, ns string) map[string]func() proto.Message {
 			return &pb.GetWebhookHealthRequest{Namespace: ns, WebhookId: fx.webhookID}
 		},
 		"GetHealthSummary": func() proto.Message { return &pb.GetHealthSummaryRequest{Namespace: ns} },
+		"ListNamespaces":   func() proto.Message { return &pb.ListNamespacesRequest{} },
+		"CreatePortalToken": func() proto.Message {
+			return &pb.CreatePortalTokenRequest{Namespace: ns, Capabilities: []string{"read", "manage_webhooks"}, TtlSeconds: 600}
+		},
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package transport serves a sparrow.Engine over Connect, gRPC, gRPC-Web and
-// REST: the five services of proto/webhook.proto, their REST routes (the
+// REST: the six services of proto/webhook.proto, their REST routes (the
 // proto's google.api.http annotations, under /webhook/), gRPC server
 // reflection and the standard gRPC health check.
 //
@@ -9,6 +9,11 @@
 // The handlers translate messages to engine calls and back, nothing more:
 // the engine validates, and one table (errors.go) turns its errors into
 // Connect codes. gRPC needs HTTP/2: serve the mux over TLS or h2c.
+//
+// Callers present an API key (WithAPIKeys), which may be limited to
+// namespaces, or a portal token (WithPortalSecret, NewPortalToken), which
+// is limited to one namespace and to its capabilities: one table (auth.go)
+// names the capability every procedure needs.
 package transport
 
 import (
@@ -55,6 +60,8 @@ type config struct {
 	logger          *slog.Logger
 	maxRequestBytes int
 	meterProvider   metric.MeterProvider
+	portalSecret    []byte
+	portalSecretSet bool // an empty secret given is a mistake, not "none"
 	tracerProvider  trace.TracerProvider
 }
 
@@ -115,8 +122,9 @@ func WithAllowedOrigins(origins ...string) Option {
 	})
 }
 
-// WithAPIKeys requires every call to carry one of keys. Without this option
-// the API is open.
+// WithAPIKeys requires every call to carry one of keys, or a portal token
+// (see WithPortalSecret). Without this option the API is open to calls
+// without a portal token.
 func WithAPIKeys(keys ...APIKey) Option {
 	return optionFunc(func(c *config) { c.apiKeys = append(c.apiKeys, keys...) })
 }
@@ -162,6 +170,7 @@ var ServiceNames = []string{
 	webhookpbconnect.SubscriptionServiceName,
 	webhookpbconnect.DeliveryServiceName,
 	webhookpbconnect.HealthServiceName,
+	webhookpbconnect.NamespaceServiceName,
 }
 
 // Mount registers Sparrow's services and gRPC reflection in mux.
@@ -177,7 +186,10 @@ func Mount(mux *http.ServeMux, eng *sparrow.Engine, opts ...Option) error {
 	// engine's do.
 	cfg.logger = slog.New(telemetry.LogHandler(cmp.Or(cfg.logger, slog.Default()).Handler()))
 	cfg.maxRequestBytes = cmp.Or(cfg.maxRequestBytes, MaxRequestBytesDefault)
-	auth, err := newAuthenticator(cfg.apiKeys)
+	if cfg.portalSecretSet && len(cfg.portalSecret) < MinPortalSecretLength {
+		return fmt.Errorf("transport: the portal secret is shorter than %d bytes (try: openssl rand -base64 32)", MinPortalSecretLength)
+	}
+	auth, err := newAuthenticator(cfg.apiKeys, cfg.portalSecret)
 	if err != nil {
 		return err
 	}
@@ -206,13 +218,14 @@ func Mount(mux *http.ServeMux, eng *sparrow.Engine, opts ...Option) error {
 		connect.WithCompression("gzip", newCappedGzip(cfg.maxRequestBytes), newGzipCompressor),
 	}
 	g := &guard{auth: auth, hosts: cfg.allowedHosts, origins: cfg.allowedOrigins, errors: connect.NewErrorWriter(handlerOpts...)}
-	s := &services{eng: eng}
+	s := &services{eng: eng, portalSecret: cfg.portalSecret}
 	handlers := []route{
 		routeOf(webhookpbconnect.NewWebhookServiceHandler(s, handlerOpts...)),
 		routeOf(webhookpbconnect.NewEventServiceHandler(s, handlerOpts...)),
 		routeOf(webhookpbconnect.NewSubscriptionServiceHandler(s, handlerOpts...)),
 		routeOf(webhookpbconnect.NewDeliveryServiceHandler(s, handlerOpts...)),
 		routeOf(webhookpbconnect.NewHealthServiceHandler(s, handlerOpts...)),
+		routeOf(webhookpbconnect.NewNamespaceServiceHandler(s, handlerOpts...)),
 	}
 	// RPCs go straight to the Connect handlers (which serve Connect, gRPC
 	// and gRPC-Web). Vanguard serves the REST routes of the proto's
@@ -249,8 +262,9 @@ type route struct {
 
 func routeOf(path string, handler http.Handler) route { return route{path, handler} }
 
-// services implements the five services on one engine. Each method is a
+// services implements the six services on one engine. Each method is a
 // translation: request to engine call, result to response.
 type services struct {
-	eng *sparrow.Engine
+	eng          *sparrow.Engine
+	portalSecret []byte // nil: CreatePortalToken refused
 }

@@ -53,7 +53,18 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// testPortalSecret is the portal secret of newTestServer's servers, so
+// that every RPC, CreatePortalToken among them, can succeed on them.
+var testPortalSecret = []byte("portal-secret-for-tests-0123456789abcdef")
+
+// newTestServer serves an engine with opts, after a portal secret.
 func newTestServer(t testing.TB, opts ...transport.Option) *testServer {
+	t.Helper()
+	return newBareTestServer(t, append([]transport.Option{transport.WithPortalSecret(testPortalSecret)}, opts...)...)
+}
+
+// newBareTestServer serves an engine with opts alone.
+func newBareTestServer(t testing.TB, opts ...transport.Option) *testServer {
 	t.Helper()
 	schema := pgtest.Schema(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -32,6 +32,7 @@ type config struct {
 	secretKeys           []sparrow.SecretKey // the first seals; none: secrets stored in the clear
 	allowedOrigins       []string            // besides the server's own
 	allowedHosts         []string            // besides loopback names, without API keys
+	portalSecret         []byte              // nil: no portal tokens
 }
 
 // configFromEnv reads the configuration; getenv is os.Getenv outside tests.
@@ -130,6 +131,13 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		problems = append(problems, err)
 	}
 	cfg.secretKeys = keys
+	if v := getenv("SPARROW_PORTAL_SECRET"); v != "" {
+		if len(v) < transport.MinPortalSecretLength {
+			// The value is a secret: not shown.
+			problems = append(problems, fmt.Errorf("SPARROW_PORTAL_SECRET: shorter than %d characters (try: openssl rand -base64 32)", transport.MinPortalSecretLength))
+		}
+		cfg.portalSecret = []byte(v)
+	}
 	return cfg, errors.Join(problems...)
 }
 
@@ -146,6 +154,9 @@ func (cfg config) transportOptions(logger *slog.Logger) []transport.Option {
 	opts := []transport.Option{
 		transport.WithAPIKeys(cfg.apiKeys...), transport.WithLogger(logger), transport.WithMaxRequestBytes(cfg.maxRequestBytes),
 		transport.WithAllowedOrigins(cfg.allowedOrigins...),
+	}
+	if cfg.portalSecret != nil {
+		opts = append(opts, transport.WithPortalSecret(cfg.portalSecret))
 	}
 	switch {
 	case len(cfg.apiKeys) == 0:

@@ -27,9 +27,12 @@
 //	SPARROW_SECRET_KEYS             encrypt webhook secrets and custom header values at rest:
 //	                                "id:base64key,..." (32-byte AES-256 keys), the first seals,
 //	                                the others only open; unset: they are stored in the clear
+//	SPARROW_PORTAL_SECRET           accept portal tokens signed with this secret (32 characters or
+//	                                more) and issue them (CreatePortalToken); unset: no portal tokens
 //	OTEL_EXPORTER_OTLP_ENDPOINT     export traces and metrics over OTLP/gRPC, e.g. http://localhost:4317
 //	                                (the other standard OTEL_* variables apply too)
 //
+// The dashboard is at /ui/; the log's "sparrow serving" line gives its URL.
 // /health answers while the process runs; /ready (and the standard gRPC
 // health check) when the database answers and the workers run. None needs
 // an API key. River's UI requires one when the server has keys: HTTP Basic

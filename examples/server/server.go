@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,8 +74,8 @@ func run(ctx context.Context, cfg config, logger *slog.Logger, ready listening) 
 	if err := transport.Mount(mux, eng, cfg.transportOptions(logger)...); err != nil {
 		return err
 	}
-	mux.Handle("/ui/", http.StripPrefix("/ui", dashboard.Handler(dashboard.WithAPIBase("/"))))
-	mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
+	mux.Handle(dashboardPath, http.StripPrefix(strings.TrimSuffix(dashboardPath, "/"), dashboard.Handler(dashboard.WithAPIBase("/"))))
+	mux.Handle("GET /{$}", http.RedirectHandler(dashboardPath, http.StatusFound))
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, r *http.Request) {
 		if err := eng.Ready(r.Context()); err != nil {
@@ -108,7 +109,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger, ready listening) 
 		servers, listeners = append(servers, riverUI.server), append(listeners, riverUI.listener)
 	}
 	logger.Info("sparrow serving", slog.String("http", listeners[0].Addr().String()), slog.String("grpc", listeners[1].Addr().String()),
-		slog.String("river_ui", uiAddr), slog.Bool("tls", cfg.tlsCertFile != ""), slog.Bool("api_keys", len(cfg.apiKeys) > 0))
+		slog.String("dashboard", dashboardURL(listeners[0].Addr(), cfg.tlsCertFile != "")),
+		slog.String("river_ui", uiAddr), slog.Bool("tls", cfg.tlsCertFile != ""), slog.Bool("api_keys", len(cfg.apiKeys) > 0),
+		slog.Bool("portal_tokens", cfg.portalSecret != nil))
 	if ready != nil {
 		ready(listeners[0].Addr().String(), listeners[1].Addr().String(), uiAddr)
 	}
@@ -146,6 +149,23 @@ func run(ctx context.Context, cfg config, logger *slog.Logger, ready listening) 
 		return errors.Join(errs...)
 	})
 	return g.Wait()
+}
+
+// dashboardPath is where the dashboard is mounted.
+const dashboardPath = "/ui/"
+
+// dashboardURL is the dashboard's address on the HTTP listener at addr, for
+// the startup log: a listener on every interface is reached on loopback.
+func dashboardURL(addr net.Addr, tls bool) string {
+	host := addr.String()
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		host = net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	return scheme + "://" + host + dashboardPath
 }
 
 // shutdownServer stops srv gracefully until ctx is done, then cuts the

@@ -350,6 +350,7 @@ func TestConfigErrors(t *testing.T) {
 		{"SPARROW_SECRET_KEYS": ":" + testSecretKey(1)},
 		{"SPARROW_SECRET_KEYS": "k1:not base64"},
 		{"SPARROW_SECRET_KEYS": "k1:" + base64.StdEncoding.EncodeToString(make([]byte, 16))},
+		{"SPARROW_PORTAL_SECRET": "shorter-than-32-characters"},
 	} {
 		if _, err := configFromEnv(func(k string) string { return env[k] }); err == nil {
 			t.Errorf("%v accepted", env)

@@ -13,6 +13,7 @@ import (
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/secretbox"
+	"github.com/sparrowhq/sparrow/webhook"
 )
 
 var deliveryInsertColumns = []string{
@@ -43,7 +44,7 @@ func DeliveryInsertMany(ctx context.Context, db dbutil.DB, ds []*delivery.Delive
 const deliveryColumns = `d.id, d.namespace, d.webhook_id, d.event_id, d.event_name, d.subscription_id, d.status,
     d.attempt_count, d.max_attempts, d.parked, d.expires_at, d.next_attempt_at, d.last_attempt_at,
     d.last_status_code, d.last_error_class, d.last_error, d.created_at, d.updated_at, d.completed_at,
-    coalesce(d.ordering_key, ''), coalesce(d.waits_for, '')`
+    coalesce(d.ordering_key, ''), coalesce(d.waits_for, ''), d.manual_attempt_count, d.retry_requested`
 
 func scanDelivery(row pgx.Row, extra ...any) (*delivery.Delivery, error) {
 	var d delivery.Delivery
@@ -51,7 +52,8 @@ func scanDelivery(row pgx.Row, extra ...any) (*delivery.Delivery, error) {
 	var lastCode *int
 	dest := append([]any{&d.ID, &d.Namespace, &d.WebhookID, &d.EventID, &d.EventName, &d.SubscriptionID, &d.Status,
 		&d.AttemptCount, &d.MaxAttempts, &d.Waiting, &expires, &next, &last,
-		&lastCode, &d.LastErrorClass, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &completed, &d.OrderingKey, &d.WaitsFor}, extra...)
+		&lastCode, &d.LastErrorClass, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &completed, &d.OrderingKey, &d.WaitsFor,
+		&d.ManualAttemptCount, &d.RetryRequested}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -89,6 +91,14 @@ type DeliveryListParams struct {
 	WebhookID string
 	EventID   string
 	Status    delivery.Status
+	// EventName keeps deliveries of events of this type.
+	EventName string
+	// HTTPStatus keeps deliveries whose latest attempt got this status; 0:
+	// any.
+	HTTPStatus int
+	// ErrorClass keeps deliveries whose latest attempt failed with this
+	// class.
+	ErrorClass delivery.ErrorClass
 	// Since and Until bound the creation time: [Since, Until).
 	Since time.Time
 	Until time.Time
@@ -121,6 +131,18 @@ func DeliveryList(ctx context.Context, db dbutil.DB, p DeliveryListParams) ([]de
 			where = append(where, "d.status IN ('failed', 'expired', 'cancelled')")
 		}
 	}
+	// The latest attempt's outcome is on the delivery row itself
+	// (last_status_code, last_error_class): these filter the rows the
+	// index above walks, with no look at the attempts.
+	if p.EventName != "" {
+		add("d.event_name = $%d", p.EventName)
+	}
+	if p.HTTPStatus != 0 {
+		add("d.last_status_code = $%d", p.HTTPStatus)
+	}
+	if p.ErrorClass != "" {
+		add("d.last_error_class = $%d", string(p.ErrorClass))
+	}
 	if !p.Since.IsZero() {
 		add("d.created_at >= $%d", p.Since)
 	}
@@ -141,17 +163,31 @@ func DeliveryList(ctx context.Context, db dbutil.DB, p DeliveryListParams) ([]de
 // delivery job carries refs, and a delivery whose count has moved past its
 // job's belongs to a later job.
 type DeliveryRef struct {
-	ID           string
-	WebhookID    string
+	ID        string
+	WebhookID string
+	// AttemptCount counts every attempt made, manual ones included (see
+	// attemptsMade).
 	AttemptCount int
 	// Namespace is the webhook's: a job's share of the process follows it.
 	Namespace string
+	// Manual: the job makes the manual attempt asked for (see
+	// DeliveryRequestRetry). Not read from rows.
+	Manual bool `db:"-"`
+}
+
+// attemptsMade is the SQL of a delivery's attempts, manual ones included:
+// the count a delivery job is keyed on, and the number of its last attempt.
+const attemptsMade = "d.attempt_count + d.manual_attempt_count"
+
+// refOf returns d's ref.
+func refOf(d *delivery.Delivery) DeliveryRef {
+	return DeliveryRef{ID: d.ID, WebhookID: d.WebhookID, AttemptCount: d.AttemptCount + d.ManualAttemptCount, Namespace: d.Namespace}
 }
 
 // DeliveryGetRef returns the ref of delivery id, or nil if it is gone.
 func DeliveryGetRef(ctx context.Context, db dbutil.DB, id string) (*DeliveryRef, error) {
 	var r DeliveryRef
-	err := db.QueryRow(ctx, `SELECT id, webhook_id, attempt_count, namespace FROM /*schema*/sparrow_delivery WHERE id = $1`, id).
+	err := db.QueryRow(ctx, `SELECT d.id, d.webhook_id, `+attemptsMade+`, d.namespace FROM /*schema*/sparrow_delivery d WHERE d.id = $1`, id).
 		Scan(&r.ID, &r.WebhookID, &r.AttemptCount, &r.Namespace)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
@@ -190,6 +226,13 @@ type DeliveryWork struct {
 	// it of its ordering key (see OrderingRelease), whatever its count.
 	Carried bool
 }
+
+// Attempted is how many attempts the delivery has made, manual ones
+// included: the count its jobs are keyed on.
+func (w *DeliveryWork) Attempted() int { return w.AttemptCount + w.ManualAttemptCount }
+
+// Ref returns the work's ref.
+func (w *DeliveryWork) Ref() DeliveryRef { return refOf(&w.Delivery) }
 
 // DeliveryLoadWork reads webhook webhookID with its headers and signing
 // secrets, as stored, and those of the deliveries ids, and of those job
@@ -325,7 +368,9 @@ func DeliveryPark(ctx context.Context, tx dbutil.DB, webhookID string, ids []str
 	if err != nil || active {
 		return nil, dbutil.Interpret("park deliveries", err)
 	}
-	rows, err := tx.Query(ctx, `UPDATE /*schema*/sparrow_delivery SET parked = true, updated_at = $2
+	// A manual attempt asked for is dropped: the delivery waits like the
+	// others, and goes out on resume.
+	rows, err := tx.Query(ctx, `UPDATE /*schema*/sparrow_delivery SET parked = true, retry_requested = false, updated_at = $2
 WHERE id IN (SELECT unnest($1::text[])) AND status IN ('pending', 'retrying') RETURNING id`, ids, now)
 	if err != nil {
 		return nil, dbutil.Interpret("park deliveries", err)
@@ -338,13 +383,13 @@ WHERE id IN (SELECT unnest($1::text[])) AND status IN ('pending', 'retrying') RE
 // them, for the caller to give them jobs in the same transaction.
 func DeliveryUnpark(ctx context.Context, db dbutil.DB, webhookID string, limit int, now time.Time) ([]DeliveryRef, error) {
 	rows, err := db.Query(ctx, `
-UPDATE /*schema*/sparrow_delivery SET parked = false, next_attempt_at = $3, updated_at = $3
+UPDATE /*schema*/sparrow_delivery d SET parked = false, next_attempt_at = $3, updated_at = $3
 WHERE id IN (
     SELECT id FROM /*schema*/sparrow_delivery
     WHERE webhook_id = $1 AND status IN ('pending', 'retrying') AND parked
     LIMIT $2 FOR UPDATE SKIP LOCKED -- no ORDER BY: it would tempt the planner to walk the webhook's history
 )
-RETURNING id, webhook_id, attempt_count, namespace`, webhookID, limit, now)
+RETURNING d.id, d.webhook_id, `+attemptsMade+`, d.namespace`, webhookID, limit, now)
 	if err != nil {
 		return nil, dbutil.Interpret("unpark deliveries", err)
 	}
@@ -356,7 +401,7 @@ RETURNING id, webhook_id, attempt_count, namespace`, webhookID, limit, now)
 // cancelled, and returns those that were still pending.
 func DeliveryFinish(ctx context.Context, db dbutil.DB, ids []string, status delivery.Status, now time.Time) ([]string, error) {
 	rows, err := db.Query(ctx, `UPDATE /*schema*/sparrow_delivery
-SET status = $2, parked = false, next_attempt_at = NULL, updated_at = $3, completed_at = $3
+SET status = $2, parked = false, retry_requested = false, next_attempt_at = NULL, updated_at = $3, completed_at = $3
 WHERE id IN (SELECT unnest($1::text[])) AND status IN ('pending', 'retrying') RETURNING id`, ids, string(status), now)
 	if err != nil {
 		return nil, dbutil.Interpret("finish deliveries", err)
@@ -368,71 +413,120 @@ WHERE id IN (SELECT unnest($1::text[])) AND status IN ('pending', 'retrying') RE
 // DeliveryCancelPending cancels every pending delivery of a webhook.
 func DeliveryCancelPending(ctx context.Context, db dbutil.DB, webhookID string, now time.Time) (int64, error) {
 	tag, err := db.Exec(ctx, `UPDATE /*schema*/sparrow_delivery
-SET status = 'cancelled', parked = false, next_attempt_at = NULL, updated_at = $2, completed_at = $2
+SET status = 'cancelled', parked = false, retry_requested = false, next_attempt_at = NULL, updated_at = $2, completed_at = $2
 WHERE webhook_id = $1 AND status IN ('pending', 'retrying')`, webhookID, now)
 	return tag.RowsAffected(), dbutil.Interpret("cancel deliveries", err)
 }
 
-// deliveryRetrySet is the SET clause that gives a finished delivery a fresh run:
-// the webhook's attempt limit again from here, no expiry (a person asked),
-// due now.
-const deliveryRetrySet = `SET status = CASE WHEN d.attempt_count > 0 THEN 'retrying' ELSE 'pending' END,
-    max_attempts = d.attempt_count + w.max_attempts, expires_at = NULL, parked = false,
-    next_attempt_at = $3, completed_at = NULL, updated_at = $3`
+// manualDueWithin is how close to its next automatic attempt a retrying
+// delivery is left alone by a manual retry: that attempt is being made, or
+// about to be, which is what was asked for.
+const manualDueWithin = time.Second
 
-// DeliveryRetry gives delivery id a fresh run if it has finished, and reports
-// whether it did; a delivery still pending is left as it is. A delivery of a
-// deleted webhook cannot be retried.
-func DeliveryRetry(ctx context.Context, db dbutil.DB, namespace, id string, now time.Time) (bool, error) {
-	tag, err := db.Exec(ctx, `UPDATE /*schema*/sparrow_delivery d `+deliveryRetrySet+`
+// DeliveryRequestRetry asks for one manual attempt of delivery id of
+// namespace and returns its ref, Manual set, for the caller to insert its
+// job in the same transaction. It returns nil, changing nothing, for a
+// delivery to leave as it is: still pending (its first attempt is on its
+// way or waits its turn), a manual attempt asked for already, or retrying
+// with its next attempt due now. The attempt limit, the expiry and the
+// retry schedule are not touched. A cancelled delivery, or one of a
+// deleted, paused or disabled webhook, is refused.
+func DeliveryRequestRetry(ctx context.Context, db dbutil.DB, namespace, id string, now time.Time) (*DeliveryRef, error) {
+	ref := DeliveryRef{Manual: true}
+	err := db.QueryRow(ctx, `UPDATE /*schema*/sparrow_delivery d SET retry_requested = true, updated_at = $3
 FROM /*schema*/sparrow_webhook w
-WHERE d.namespace = $1 AND d.id = $2 AND w.id = d.webhook_id AND w.deleted_at IS NULL
-  AND d.status NOT IN ('pending', 'retrying')`, namespace, id, now)
-	if err != nil {
-		return false, dbutil.Interpret("retry delivery", err)
+WHERE d.namespace = $1 AND d.id = $2 AND w.id = d.webhook_id AND w.deleted_at IS NULL AND w.state = 'active'
+  AND d.status IN ('retrying', 'succeeded', 'failed', 'expired') AND NOT d.retry_requested AND NOT d.parked
+  AND NOT (d.status = 'retrying' AND coalesce(d.next_attempt_at <= $4, false))
+RETURNING d.id, d.webhook_id, `+attemptsMade+`, d.namespace`, namespace, id, now, now.Add(manualDueWithin)).
+		Scan(&ref.ID, &ref.WebhookID, &ref.AttemptCount, &ref.Namespace)
+	if err == nil {
+		return &ref, nil
 	}
-	if tag.RowsAffected() == 1 {
-		return true, nil
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, dbutil.Interpret("retry delivery", err)
 	}
 	var status delivery.Status
+	var webhookID, state string
 	var deleted bool
-	err = db.QueryRow(ctx, `SELECT d.status, w.deleted_at IS NOT NULL FROM /*schema*/sparrow_delivery d
-JOIN /*schema*/sparrow_webhook w ON w.id = d.webhook_id WHERE d.namespace = $1 AND d.id = $2`, namespace, id).Scan(&status, &deleted)
+	err = db.QueryRow(ctx, `SELECT d.status, w.id, w.state, w.deleted_at IS NOT NULL FROM /*schema*/sparrow_delivery d
+JOIN /*schema*/sparrow_webhook w ON w.id = d.webhook_id WHERE d.namespace = $1 AND d.id = $2`, namespace, id).
+		Scan(&status, &webhookID, &state, &deleted)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return false, errs.NotFound("delivery", id)
+		return nil, errs.NotFound("delivery", id)
 	case err != nil:
-		return false, dbutil.Interpret("retry delivery", err)
+		return nil, dbutil.Interpret("retry delivery", err)
 	case deleted:
-		return false, errs.FailedPrecondition("delivery %s belongs to a deleted webhook", id)
+		return nil, errs.FailedPrecondition("delivery %s belongs to a deleted webhook", id)
+	case status == delivery.StatusCancelled:
+		return nil, errs.FailedPrecondition("delivery %s was cancelled", id)
+	case status == delivery.StatusPending:
+		return nil, nil
+	case state != string(webhook.StateActive):
+		return nil, RetryRefusedWebhookState(webhookID, webhook.State(state))
 	}
-	return false, nil
+	return nil, nil
 }
 
-// DeliveryRetryFailed gives a fresh run to a webhook's failed and expired
-// deliveries that finished at or after since, and returns them.
-func DeliveryRetryFailed(ctx context.Context, db dbutil.DB, webhookID string, since, now time.Time) ([]DeliveryRef, error) {
-	rows, err := db.Query(ctx, `UPDATE /*schema*/sparrow_delivery d `+deliveryRetrySet+`
-FROM /*schema*/sparrow_webhook w
-WHERE d.webhook_id = $1 AND w.id = d.webhook_id AND w.deleted_at IS NULL
-  AND d.status IN ('failed', 'expired') AND d.completed_at >= $2
-RETURNING d.id, d.webhook_id, d.attempt_count, d.namespace`, webhookID, since, now)
+// RetryRefusedWebhookState is the error of a manual retry of a delivery of
+// a webhook that is not active: its attempt would wait for the webhook
+// anyway, and a pause means "send nothing".
+func RetryRefusedWebhookState(webhookID string, state webhook.State) error {
+	return errs.FailedPrecondition("webhook %s is %s: resume it to retry its deliveries", webhookID, state)
+}
+
+// retryFailedWhere selects the deliveries of a bulk replay: webhook $1's
+// failed and expired ones that finished at or after $2, and have no manual
+// attempt asked for yet. The status list fits the partial index of such
+// deliveries.
+const retryFailedWhere = `d.webhook_id = $1 AND d.status IN ('failed', 'expired') AND d.completed_at >= $2 AND NOT d.retry_requested`
+
+// DeliveryRequestRetryFailed asks for one manual attempt of each of a
+// webhook's failed and expired deliveries that finished at or after since,
+// as DeliveryRequestRetry does for one, and returns their refs for the
+// caller to insert their jobs. The caller checks the webhook first.
+func DeliveryRequestRetryFailed(ctx context.Context, db dbutil.DB, webhookID string, since, now time.Time) ([]DeliveryRef, error) {
+	rows, err := db.Query(ctx, `UPDATE /*schema*/sparrow_delivery d SET retry_requested = true, updated_at = $3
+WHERE `+retryFailedWhere+`
+RETURNING d.id, d.webhook_id, `+attemptsMade+`, d.namespace`, webhookID, since, now)
 	if err != nil {
 		return nil, dbutil.Interpret("retry failed deliveries", err)
 	}
-	retried, err := pgx.CollectRows(rows, pgx.RowToStructByPos[DeliveryRef])
-	return retried, dbutil.Interpret("retry failed deliveries", err)
+	refs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[DeliveryRef])
+	for i := range refs {
+		refs[i].Manual = true
+	}
+	return refs, dbutil.Interpret("retry failed deliveries", err)
+}
+
+// DeliveryCountRetryFailed counts the deliveries DeliveryRequestRetryFailed
+// would retry, changing nothing.
+func DeliveryCountRetryFailed(ctx context.Context, db dbutil.DB, webhookID string, since time.Time) (int, error) {
+	var n int
+	err := db.QueryRow(ctx, `SELECT count(*) FROM /*schema*/sparrow_delivery d WHERE `+retryFailedWhere, webhookID, since).Scan(&n)
+	return n, dbutil.Interpret("count failed deliveries", err)
+}
+
+// DeliveryDropRetryRequests drops the manual attempts asked for of the
+// finished deliveries ids, which a manual job found it could not make (the
+// webhook was deleted, paused or disabled since).
+func DeliveryDropRetryRequests(ctx context.Context, db dbutil.DB, ids []string, now time.Time) error {
+	_, err := db.Exec(ctx, `UPDATE /*schema*/sparrow_delivery SET retry_requested = false, updated_at = $2
+WHERE id IN (SELECT unnest($1::text[])) AND retry_requested`, ids, now)
+	return dbutil.Interpret("drop retry requests", err)
 }
 
 // DeliveryPrune deletes up to limit deliveries of ns that finished before cutoff,
 // with their attempts, oldest first, and returns how many. Rows another
-// transaction holds (a retry being asked for) are skipped, not waited for.
+// transaction holds (a retry being asked for) are skipped, not waited for,
+// and so are those whose manual attempt is asked for.
 func DeliveryPrune(ctx context.Context, db dbutil.DB, ns dbutil.Namespaces, cutoff time.Time, limit int) (int64, error) {
 	tag, err := db.Exec(ctx, `
 WITH doomed AS (
     SELECT id FROM /*schema*/sparrow_delivery
     WHERE `+dbutil.NamespacesWhere("namespace")+` AND completed_at < $3
-      AND status IN ('succeeded', 'failed', 'expired', 'cancelled')
+      AND status IN ('succeeded', 'failed', 'expired', 'cancelled') AND NOT retry_requested
     ORDER BY completed_at LIMIT $4 FOR UPDATE SKIP LOCKED
 ), attempts AS (
     DELETE FROM /*schema*/sparrow_delivery_attempt a USING doomed WHERE a.delivery_id = doomed.id

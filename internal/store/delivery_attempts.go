@@ -13,7 +13,7 @@ import (
 func deliveryAttemptList(ctx context.Context, db dbutil.DB, deliveryID string) ([]delivery.Attempt, error) {
 	rows, err := db.Query(ctx, `
 SELECT delivery_id, attempt, webhook_id, started_at, duration_us, status_code, error_class, error,
-    request_headers, response_headers, response_body, response_body_truncated, next_attempt_at
+    request_headers, response_headers, response_body, response_body_truncated, next_attempt_at, manual
 FROM /*schema*/sparrow_delivery_attempt WHERE delivery_id = $1 ORDER BY attempt`, deliveryID)
 	if err != nil {
 		return nil, dbutil.Interpret("get attempts", err)
@@ -24,7 +24,7 @@ FROM /*schema*/sparrow_delivery_attempt WHERE delivery_id = $1 ORDER BY attempt`
 		var code *int
 		var next *time.Time
 		err := row.Scan(&a.DeliveryID, &a.Number, &a.WebhookID, &a.StartedAt, &durationUS, &code, &a.ErrorClass, &a.Error,
-			&a.RequestHeaders, &a.ResponseHeaders, &a.ResponseBody, &a.ResponseBodyTruncated, &next)
+			&a.RequestHeaders, &a.ResponseHeaders, &a.ResponseBody, &a.ResponseBodyTruncated, &next, &a.Manual)
 		a.Duration = time.Duration(durationUS) * time.Microsecond
 		a.NextAttemptAt = deref(next)
 		if code != nil {
@@ -45,7 +45,10 @@ type AttemptRecord struct {
 // DeliveryRecordAttempts stores attempts and moves their deliveries on, in one
 // statement for the whole batch. It returns the ids of the deliveries moved:
 // a record whose delivery was already past that attempt (a worker re-run
-// after a crash) or no longer pending is stored but moves nothing.
+// after a crash) or no longer pending is stored but moves nothing. A
+// manual attempt moves a delivery whose manual attempt was asked for,
+// whatever its status, and counts apart from the automatic ones; any
+// attempt recorded fulfils the request.
 func DeliveryRecordAttempts(ctx context.Context, db dbutil.DB, records []*AttemptRecord, now time.Time) ([]string, error) {
 	n := len(records)
 	var (
@@ -57,7 +60,7 @@ func DeliveryRecordAttempts(ctx context.Context, db dbutil.DB, records []*Attemp
 		durations                                            = make([]int64, n)
 		reqHeaders, respHeaders                              = make([]string, n), make([]string, n)
 		bodies                                               = make([][]byte, n)
-		truncated                                            = make([]bool, n)
+		truncated, manual                                    = make([]bool, n), make([]bool, n)
 	)
 	for i, r := range records {
 		a := r.Attempt
@@ -68,19 +71,19 @@ func DeliveryRecordAttempts(ctx context.Context, db dbutil.DB, records []*Attemp
 			codes[i] = &code
 		}
 		reqHeaders[i], respHeaders[i] = jsonString(a.RequestHeaders), jsonString(a.ResponseHeaders)
-		bodies[i], truncated[i] = a.ResponseBody, a.ResponseBodyTruncated
+		bodies[i], truncated[i], manual[i] = a.ResponseBody, a.ResponseBodyTruncated, a.Manual
 	}
 	rows, err := db.Query(ctx, `
 WITH input AS (
     SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::bigint[], $6::int[], $7::text[], $8::text[],
-        $9::jsonb[], $10::jsonb[], $11::bytea[], $12::boolean[], $13::timestamptz[], $14::text[])
+        $9::jsonb[], $10::jsonb[], $11::bytea[], $12::boolean[], $13::timestamptz[], $14::text[], $16::boolean[])
     AS i (delivery_id, attempt, webhook_id, started_at, duration_us, status_code, error_class, error,
-        request_headers, response_headers, response_body, response_body_truncated, next_attempt_at, status)
+        request_headers, response_headers, response_body, response_body_truncated, next_attempt_at, status, manual)
 ), attempts AS (
     INSERT INTO /*schema*/sparrow_delivery_attempt (delivery_id, attempt, webhook_id, started_at, duration_us, status_code,
-        error_class, error, request_headers, response_headers, response_body, response_body_truncated, next_attempt_at)
+        error_class, error, request_headers, response_headers, response_body, response_body_truncated, next_attempt_at, manual)
     SELECT delivery_id, attempt, webhook_id, started_at, duration_us, status_code, error_class, error,
-        request_headers, response_headers, response_body, response_body_truncated, next_attempt_at
+        request_headers, response_headers, response_body, response_body_truncated, next_attempt_at, manual
     FROM input
     ON CONFLICT (delivery_id, attempt) DO NOTHING
 ), moving AS (
@@ -94,12 +97,16 @@ WITH input AS (
     -- join finds each row by primary key (with "id = ANY" of them all, it
     -- looked every one up again for each).
     SELECT i.* FROM input i, LATERAL (
-        SELECT d.attempt_count, d.status FROM /*schema*/sparrow_delivery d WHERE d.id = i.delivery_id OFFSET 0 FOR UPDATE
+        SELECT d.attempt_count, d.manual_attempt_count, d.status, d.retry_requested
+        FROM /*schema*/sparrow_delivery d WHERE d.id = i.delivery_id OFFSET 0 FOR UPDATE
     ) d
-    WHERE d.attempt_count = i.attempt - 1 AND d.status IN ('pending', 'retrying')
+    WHERE d.attempt_count + d.manual_attempt_count = i.attempt - 1
+      AND CASE WHEN i.manual THEN d.retry_requested ELSE d.status IN ('pending', 'retrying') END
 )
 UPDATE /*schema*/sparrow_delivery d
-SET status = i.status, attempt_count = i.attempt, next_attempt_at = i.next_attempt_at, last_attempt_at = i.started_at,
+SET status = i.status, attempt_count = d.attempt_count + (NOT i.manual)::int,
+    manual_attempt_count = d.manual_attempt_count + i.manual::int, retry_requested = false,
+    next_attempt_at = i.next_attempt_at, last_attempt_at = i.started_at,
     last_status_code = i.status_code, last_error_class = i.error_class, last_error = i.error, updated_at = $15,
     completed_at = CASE WHEN i.status IN ('succeeded', 'failed') THEN $15::timestamptz END, carried_by_job = NULL
 FROM moving i
@@ -110,7 +117,7 @@ RETURNING d.id`,
 		// batch's fourteen arrays costs more than the round trip.
 		pgx.QueryExecModeDescribeExec,
 		deliveryIDs, numbers, webhookIDs, started, durations, codes, classes, messages,
-		reqHeaders, respHeaders, bodies, truncated, next, statuses, now)
+		reqHeaders, respHeaders, bodies, truncated, next, statuses, now, manual)
 	if err != nil {
 		return nil, dbutil.Interpret("record attempts", err)
 	}

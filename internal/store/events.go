@@ -184,6 +184,8 @@ type EventListParams struct {
 	// Since and Until, when set, bound the creation time: [Since, Until).
 	Since time.Time
 	Until time.Time
+	// HideSystem leaves out Sparrow's own events (event.SystemPrefix).
+	HideSystem bool
 	// Before is the id the page starts after (older than).
 	Before string
 	Limit  int
@@ -198,7 +200,8 @@ WHERE namespace = $1
   AND ($3 = '' OR id < $3)
   AND ($4::timestamptz IS NULL OR created_at >= $4)
   AND ($5::timestamptz IS NULL OR created_at < $5)
-ORDER BY id DESC LIMIT $6`, p.Namespace, p.Name, p.Before, nullTime(p.Since), nullTime(p.Until), p.Limit+1))
+  AND NOT ($7 AND starts_with(name, $8))
+ORDER BY id DESC LIMIT $6`, p.Namespace, p.Name, p.Before, nullTime(p.Since), nullTime(p.Until), p.Limit+1, p.HideSystem, event.SystemPrefix))
 }
 
 // EventNextRound returns the fan-out round a repush of event id takes: the one

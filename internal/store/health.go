@@ -1,10 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/sparrowhq/sparrow/health"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/webhook"
 )
 
 // HealthObservation is one recorded attempt, as health counts it.
@@ -22,6 +26,8 @@ type HealthObservation struct {
 	Duration  time.Duration
 	// ErrorClass is empty for a success.
 	ErrorClass string
+	// StatusCode is the HTTP status; 0 when there was no answer.
+	StatusCode int
 }
 
 // healthRow is a webhook's health row.
@@ -48,6 +54,17 @@ type healthBucketSum struct {
 	attempts   int32
 	durationUS int64
 	histogram  histogram
+	// statuses counts attempts by statusKey.
+	statuses map[string]int32
+}
+
+// statusKey is how health counts an attempt's HTTP status: "200", "503", or
+// health.NoAnswer.
+func statusKey(code int) string {
+	if code == 0 {
+		return health.NoAnswer
+	}
+	return strconv.Itoa(code)
 }
 
 // HealthApply counts a batch of observations into their webhooks' health, decides
@@ -87,12 +104,13 @@ func HealthApply(ctx context.Context, db dbutil.DB, obs []HealthObservation, t h
 		key := healthBucketKey{o.WebhookID, o.At.Truncate(time.Minute), o.ErrorClass}
 		sum := buckets[key]
 		if sum == nil {
-			sum = &healthBucketSum{histogram: newHistogram()}
+			sum = &healthBucketSum{histogram: newHistogram(), statuses: map[string]int32{}}
 			buckets[key] = sum
 		}
 		sum.attempts++
 		sum.durationUS += o.Duration.Microseconds()
 		sum.histogram.add(o.Duration)
+		sum.statuses[statusKey(o.StatusCode)]++
 	}
 	if err := healthAddBuckets(ctx, db, rows, buckets); err != nil {
 		return nil, err
@@ -176,6 +194,7 @@ func healthAddBuckets(ctx context.Context, db dbutil.DB, rows map[string]*health
 	n := len(buckets)
 	var (
 		ids, classes, histograms = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		statuses                 = make([]string, 0, n)
 		generations, attempts    = make([]int32, 0, n), make([]int32, 0, n)
 		times                    = make([]time.Time, 0, n)
 		durations                = make([]int64, 0, n)
@@ -184,18 +203,27 @@ func healthAddBuckets(ctx context.Context, db dbutil.DB, rows map[string]*health
 		ids, classes, times = append(ids, key.webhookID), append(classes, key.class), append(times, key.bucket)
 		generations, attempts, durations = append(generations, int32(rows[key.webhookID].generation)), append(attempts, sum.attempts), append(durations, sum.durationUS)
 		histograms = append(histograms, sum.histogram.literal())
+		counts, _ := json.Marshal(sum.statuses) // strings to integers: nothing to fail on
+		statuses = append(statuses, string(counts))
 	}
 	_, err := db.Exec(ctx, `
-INSERT INTO /*schema*/sparrow_webhook_health_bucket AS b (webhook_id, generation, bucket, error_class, attempts, duration_us_sum, latency_histogram)
-SELECT id, generation, bucket, class, attempts, duration_us, histogram::integer[]
-FROM unnest($1::text[], $2::integer[], $3::timestamptz[], $4::text[], $5::integer[], $6::bigint[], $7::text[])
-    AS input (id, generation, bucket, class, attempts, duration_us, histogram)
+INSERT INTO /*schema*/sparrow_webhook_health_bucket AS b (webhook_id, generation, bucket, error_class, attempts, duration_us_sum, latency_histogram, status_counts)
+SELECT id, generation, bucket, class, attempts, duration_us, histogram::integer[], statuses::jsonb
+FROM unnest($1::text[], $2::integer[], $3::timestamptz[], $4::text[], $5::integer[], $6::bigint[], $7::text[], $8::text[])
+    AS input (id, generation, bucket, class, attempts, duration_us, histogram, statuses)
 ON CONFLICT (webhook_id, generation, bucket, error_class) DO UPDATE SET
     attempts = b.attempts + excluded.attempts,
     duration_us_sum = b.duration_us_sum + excluded.duration_us_sum,
     latency_histogram = ARRAY(
         SELECT old + new FROM unnest(b.latency_histogram, excluded.latency_histogram) WITH ORDINALITY AS h (old, new, i) ORDER BY i
-    )`, ids, generations, times, classes, attempts, durations, histograms)
+    ),
+    status_counts = (
+        SELECT coalesce(jsonb_object_agg(key, total), '{}') FROM (
+            SELECT key, sum(value::integer) AS total
+            FROM (SELECT * FROM jsonb_each_text(b.status_counts) UNION ALL SELECT * FROM jsonb_each_text(excluded.status_counts)) AS both_counts
+            GROUP BY key
+        ) AS summed
+    )`, ids, generations, times, classes, attempts, durations, histograms, statuses)
 	return dbutil.Interpret("add health counters", err)
 }
 
@@ -303,21 +331,36 @@ WHERE webhook_id = $1`, webhookID, now, t.Reason); err != nil {
 	return &t, healthRecordTransitions(ctx, db, []health.Transition{t})
 }
 
-// HealthGet returns the health of webhook id in namespace at time now.
+// pausedReason is the health reason of a paused webhook whose pause has no
+// reason of its own (one registered inactive).
+const pausedReason = "webhook paused"
+
+// HealthGet returns the health of webhook id in namespace at time now, with
+// figures and a timeline (in points health.PointSpan(window) long) over
+// window. A paused webhook's state is health.StatePaused, with the webhook's
+// reason and time; its own state stays stored for when it is resumed.
 func HealthGet(ctx context.Context, db dbutil.DB, namespace, id string, window time.Duration, now time.Time) (*health.Health, error) {
-	h := &health.Health{WebhookID: id, Namespace: namespace, State: health.StateUnknown, Window: window, ErrorCounts: map[string]int{}}
+	h := &health.Health{
+		WebhookID: id, Namespace: namespace, State: health.StateUnknown, Window: window,
+		ErrorCounts: map[string]int{}, StatusCounts: map[string]int{},
+	}
 	var generation int
 	var changed, failingSince, lastSuccess, lastFailure, resetAt *time.Time
 	var reason *string
 	var state *health.State
 	var consecutive *int
+	var webhookState webhook.State
+	var webhookReason string
+	var webhookChanged time.Time
 	err := db.QueryRow(ctx, `
 SELECT h.state, h.state_reason, h.state_changed_at, h.consecutive_failures, h.failing_since, h.last_success_at,
     h.last_failure_at, coalesce(h.generation, 0), h.reset_at,
-    (SELECT count(*) FROM /*schema*/sparrow_delivery d WHERE d.webhook_id = w.id AND d.status IN ('pending', 'retrying'))
+    (SELECT count(*) FROM /*schema*/sparrow_delivery d WHERE d.webhook_id = w.id AND d.status IN ('pending', 'retrying')),
+    w.state, w.state_reason, w.state_changed_at
 FROM /*schema*/sparrow_webhook w LEFT JOIN /*schema*/sparrow_webhook_health h ON h.webhook_id = w.id
 WHERE w.namespace = $1 AND w.id = $2 AND w.deleted_at IS NULL`, namespace, id).Scan(
-		&state, &reason, &changed, &consecutive, &failingSince, &lastSuccess, &lastFailure, &generation, &resetAt, &h.PendingDeliveries)
+		&state, &reason, &changed, &consecutive, &failingSince, &lastSuccess, &lastFailure, &generation, &resetAt, &h.PendingDeliveries,
+		&webhookState, &webhookReason, &webhookChanged)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errs.NotFound("webhook", id)
 	}
@@ -328,16 +371,16 @@ WHERE w.namespace = $1 AND w.id = $2 AND w.deleted_at IS NULL`, namespace, id).S
 		h.State, h.StateReason, h.StateChangedAt, h.ConsecutiveFailures = *state, *reason, *changed, *consecutive
 		h.FailingSince, h.LastSuccessAt, h.LastFailureAt = deref(failingSince), deref(lastSuccess), deref(lastFailure)
 	}
+	if webhookState == webhook.StatePaused {
+		h.State, h.StateReason, h.StateChangedAt = health.StatePaused, cmp.Or(webhookReason, pausedReason), webhookChanged
+	}
 	if err := healthWindowDetail(ctx, db, h, generation, now.Add(-window)); err != nil {
 		return nil, err
 	}
 	if err := healthRecentDetail(ctx, db, h, deref(resetAt)); err != nil {
 		return nil, err
 	}
-	if h.Transitions, err = healthTransitionList(ctx, db, namespace, id, 20); err != nil {
-		return nil, err
-	}
-	h.Timeline, err = healthTimeline(ctx, db, now.Add(-window), "b.webhook_id = $2 AND b.generation = $3", id, generation)
+	h.Transitions, err = healthTransitionList(ctx, db, namespace, id, 20)
 	return h, err
 }
 
@@ -356,50 +399,80 @@ GROUP BY b.bucket ORDER BY b.bucket`, append([]any{since.Truncate(time.Minute)},
 	var p health.Point
 	var durationUS int64
 	_, err = pgx.ForEachRow(rows, []any{&p.At, &p.Attempts, &p.Successes, &durationUS}, func() error {
-		p.LatencyAvg = time.Duration(durationUS/int64(max(p.Attempts, 1))) * time.Microsecond
+		p.LatencyAvg = pointLatency(p.Attempts, durationUS)
 		out = append(out, p)
 		return nil
 	})
 	return out, dbutil.Interpret("health timeline", err)
 }
 
-// healthWindowDetail fills the window's figures: counts by class and latency.
+// pointLatency is the average latency of a point's attempts.
+func pointLatency(attempts int, durationUS int64) time.Duration {
+	return time.Duration(durationUS/int64(max(attempts, 1))) * time.Microsecond
+}
+
+// healthWindowQuery sums a webhook's buckets of generation $2 since $3: its
+// attempts by error class, their duration, their HTTP statuses, their
+// latency histogram, and its timeline in points $4 seconds long (grouped by
+// epoch, as date_bin would from PostgreSQL 14 on). The buckets are read once
+// (a CTE used more than once is computed once): a week's are some ten
+// thousand per error class, however many attempts they count, on about as
+// many pages.
+const healthWindowQuery = `
+WITH window_buckets AS (
+    SELECT to_timestamp(floor(extract(epoch FROM bucket) / $4) * $4) AS at,
+        error_class, attempts, duration_us_sum, latency_histogram, status_counts
+    FROM /*schema*/sparrow_webhook_health_bucket
+    WHERE webhook_id = $1 AND generation = $2 AND bucket >= $3
+), points AS (
+    SELECT at, sum(attempts) AS attempts, coalesce(sum(attempts) FILTER (WHERE error_class = ''), 0) AS successes,
+        sum(duration_us_sum) AS duration_us
+    FROM window_buckets GROUP BY at
+)
+SELECT
+    (SELECT coalesce(jsonb_object_agg(error_class, attempts), '{}') FROM (
+        SELECT error_class, sum(attempts) AS attempts FROM window_buckets GROUP BY error_class) AS classes),
+    (SELECT coalesce(sum(duration_us), 0) FROM points),
+    (SELECT coalesce(jsonb_object_agg(key, attempts), '{}') FROM (
+        SELECT key, sum(value::integer) AS attempts FROM window_buckets, jsonb_each_text(status_counts) GROUP BY key) AS statuses),
+    (SELECT coalesce(array_agg(n ORDER BY i), '{}') FROM (
+        SELECT i, sum(n)::integer AS n FROM window_buckets, unnest(latency_histogram) WITH ORDINALITY AS h (n, i) GROUP BY i) AS latencies),
+    (SELECT coalesce(array_agg(at ORDER BY at), '{}') FROM points),
+    (SELECT coalesce(array_agg(attempts ORDER BY at), '{}') FROM points),
+    (SELECT coalesce(array_agg(successes ORDER BY at), '{}') FROM points),
+    (SELECT coalesce(array_agg(duration_us ORDER BY at), '{}') FROM points)`
+
+// healthWindowDetail fills the figures and the timeline of h.Window.
 func healthWindowDetail(ctx context.Context, db dbutil.DB, h *health.Health, generation int, since time.Time) error {
-	rows, err := db.Query(ctx, `
-SELECT error_class, sum(attempts), sum(duration_us_sum), array_agg(latency_histogram)
-FROM /*schema*/sparrow_webhook_health_bucket
-WHERE webhook_id = $1 AND generation = $2 AND bucket >= $3
-GROUP BY error_class`, h.WebhookID, generation, since.Truncate(time.Minute))
+	var classes map[string]int
+	var durationUS int64
+	hist := newHistogram()
+	var at []time.Time
+	var attempts, successes, durations []int64
+	err := db.QueryRow(ctx, healthWindowQuery, h.WebhookID, generation, since.Truncate(time.Minute),
+		int64(health.PointSpan(h.Window)/time.Second)).Scan(
+		&classes, &durationUS, &h.StatusCounts, (*[]int32)(&hist), &at, &attempts, &successes, &durations)
 	if err != nil {
 		return dbutil.Interpret("health window", err)
 	}
-	hist := newHistogram()
-	var durationUS int64
-	var class string
-	var attempts int
-	var classUS int64
-	var histograms [][]int32
-	_, err = pgx.ForEachRow(rows, []any{&class, &attempts, &classUS, &histograms}, func() error {
-		h.Attempts += attempts
-		durationUS += classUS
+	for class, n := range classes {
+		h.Attempts += n
 		if class == "" {
-			h.Successes += attempts
+			h.Successes += n
 		} else {
-			h.ErrorCounts[class] = attempts
+			h.ErrorCounts[class] = n
 		}
-		for _, one := range histograms {
-			hist.merge(one)
-		}
-		return nil
-	})
-	if err != nil {
-		return dbutil.Interpret("health window", err)
 	}
 	h.Failures = h.Attempts - h.Successes
 	h.SuccessRate = health.Figures{Attempts: h.Attempts, Successes: h.Successes}.SuccessRate()
 	if h.Attempts > 0 {
 		h.LatencyAvg = time.Duration(durationUS/int64(h.Attempts)) * time.Microsecond
 		h.LatencyP95 = hist.quantile(0.95)
+	}
+	h.Timeline = make([]health.Point, len(at))
+	for i := range at {
+		n := int(attempts[i])
+		h.Timeline[i] = health.Point{At: at[i], Attempts: n, Successes: int(successes[i]), LatencyAvg: pointLatency(n, durations[i])}
 	}
 	return nil
 }
@@ -456,17 +529,20 @@ WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2`, id, limit)
 }
 
 // HealthSummarize returns the health of a namespace's webhooks at time now, with
-// the worst `worst` of them.
+// the worst `worst` of them. Paused webhooks count as health.StatePaused.
 func HealthSummarize(ctx context.Context, db dbutil.DB, namespace string, window time.Duration, worst int, now time.Time) (*health.Summary, error) {
 	s := &health.Summary{Namespace: namespace, Window: window, Webhooks: map[health.State]int{}}
 	rows, err := db.Query(ctx, `
-SELECT w.id, coalesce(h.state, 'unknown'), coalesce(h.state_reason, ''), coalesce(h.consecutive_failures, 0),
+SELECT w.id,
+    CASE WHEN w.state = 'paused' THEN 'paused' ELSE coalesce(h.state, 'unknown') END,
+    CASE WHEN w.state = 'paused' THEN coalesce(nullif(w.state_reason, ''), $3) ELSE coalesce(h.state_reason, '') END,
+    coalesce(h.consecutive_failures, 0),
     coalesce(sum(b.attempts), 0), coalesce(sum(b.attempts) FILTER (WHERE b.error_class = ''), 0)
 FROM /*schema*/sparrow_webhook w
 LEFT JOIN /*schema*/sparrow_webhook_health h ON h.webhook_id = w.id
 LEFT JOIN /*schema*/sparrow_webhook_health_bucket b ON b.webhook_id = w.id AND b.generation = h.generation AND b.bucket >= $2
 WHERE w.namespace = $1 AND w.deleted_at IS NULL
-GROUP BY w.id, h.state, h.state_reason, h.consecutive_failures`, namespace, now.Add(-window).Truncate(time.Minute))
+GROUP BY w.id, w.state, w.state_reason, h.state, h.state_reason, h.consecutive_failures`, namespace, now.Add(-window).Truncate(time.Minute), pausedReason)
 	if err != nil {
 		return nil, dbutil.Interpret("health summary", err)
 	}

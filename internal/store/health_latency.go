@@ -26,12 +26,6 @@ func (h histogram) add(d time.Duration) {
 	h[i]++
 }
 
-func (h histogram) merge(other []int32) {
-	for i := range min(len(h), len(other)) {
-		h[i] += other[i]
-	}
-}
-
 // literal writes h as a PostgreSQL array literal, for binding as text.
 func (h histogram) literal() string {
 	b := []byte{'{'}

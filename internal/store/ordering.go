@@ -531,7 +531,7 @@ RETURNING `+deliveryColumns+`, e.created_at, d.body IS NOT NULL,
 		if err != nil {
 			return r, err
 		}
-		r.DeliveryRef = DeliveryRef{ID: d.ID, WebhookID: d.WebhookID, AttemptCount: d.AttemptCount, Namespace: d.Namespace}
+		r.DeliveryRef = refOf(d)
 		if carrier != 0 {
 			work.Delivery, work.Body, work.Carried = *d, body, true
 			r.Carried = &work

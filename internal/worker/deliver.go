@@ -113,9 +113,9 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[riverworkers.De
 	if err != nil || target == nil {
 		return err // no webhook: removed by retention, nothing left to do
 	}
-	t := triageJob(target, works, job.Args.Attempted, now)
+	t := triageJob(target, works, job.Args.Attempted, job.Args.Manual, now)
 	if err := errors.Join(w.finish(ctx, client, t.cancelled, delivery.StatusCancelled, now), w.finish(ctx, client, t.expired, delivery.StatusExpired, now),
-		w.park(ctx, target.WebhookID, t.parked, now)); err != nil {
+		w.park(ctx, target.WebhookID, t.parked, now), w.drop(ctx, t.dropped, now)); err != nil {
 		return err
 	}
 	due, early := t.due, t.early
@@ -129,7 +129,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[riverworkers.De
 	if err != nil {
 		return err
 	}
-	run := &jobRun{w: w, ctx: ctx, waitCtx: waitCtx, client: client, target: target, creds: creds, slots: slots, jobID: job.ID}
+	run := &jobRun{w: w, ctx: ctx, waitCtx: waitCtx, client: client, target: target, creds: creds, slots: slots, jobID: job.ID, manual: job.Args.Manual}
 	unstarted, resumeAt := run.attemptAll(due, !smallJob)
 	w.wake(ctx, stop, slots.leave())
 	if ctx.Err() != nil {
@@ -160,6 +160,9 @@ type jobRun struct {
 	creds        *credentials
 	slots        *jobSlots
 	jobID        int64
+	// manual: the job makes manual attempts (those it carries on are
+	// automatic).
+	manual bool
 
 	mu sync.Mutex
 	// errs are the attempts' (recording failed, or reading what to
@@ -233,7 +236,7 @@ func (r *jobRun) attemptAll(due []*store.DeliveryWork, loadBodies bool) (unstart
 					recorded[k]()
 					return
 				}
-				next, err := w.attempt(ctx, r.client, r.target, r.creds, work, sent[k], r.jobID)
+				next, err := w.attempt(ctx, r.client, r.target, r.creds, work, r.manual, sent[k], r.jobID)
 				recorded[k]()
 				r.fail(err)
 				r.carryOn(next)
@@ -262,7 +265,7 @@ func (r *jobRun) carryOn(works []*store.DeliveryWork) {
 			return
 		}
 		now := w.now()
-		t := triageJob(r.target, works, 0, now)
+		t := triageJob(r.target, works, 0, false, now)
 		r.fail(errors.Join(w.finish(r.ctx, r.client, t.cancelled, delivery.StatusCancelled, now),
 			w.finish(r.ctx, r.client, t.expired, delivery.StatusExpired, now), w.park(r.ctx, r.target.WebhookID, t.parked, now)))
 		if len(t.early) > 0 {
@@ -275,7 +278,7 @@ func (r *jobRun) carryOn(works []*store.DeliveryWork) {
 			return
 		}
 		var err error
-		works, err = w.attempt(r.ctx, r.client, r.target, r.creds, t.due[0], sent[0], r.jobID)
+		works, err = w.attempt(r.ctx, r.client, r.target, r.creds, t.due[0], false, sent[0], r.jobID)
 		recorded[0]()
 		if err != nil {
 			r.fail(err)
@@ -288,7 +291,7 @@ func (r *jobRun) leave(works []*store.DeliveryWork) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, work := range works {
-		r.left = append(r.left, store.DeliveryRef{ID: work.ID, WebhookID: work.WebhookID, AttemptCount: work.AttemptCount, Namespace: work.Namespace})
+		r.left = append(r.left, work.Ref())
 	}
 }
 
@@ -307,7 +310,8 @@ func (w *deliverWorker) handOff(ctx context.Context, client *river.Client[pgx.Tx
 	}{{unstarted, resumeAt}, {early, earliest(early)}} {
 		refs := make([]store.DeliveryRef, len(set.works))
 		for i, work := range set.works {
-			refs[i] = store.DeliveryRef{ID: work.ID, WebhookID: job.Args.WebhookID, AttemptCount: work.AttemptCount, Namespace: work.Namespace}
+			refs[i] = work.Ref()
+			refs[i].WebhookID, refs[i].Manual = job.Args.WebhookID, job.Args.Manual
 		}
 		params = append(params, DeliverJobs(ctx, w.queue, refs, set.at)...)
 	}
@@ -443,6 +447,22 @@ func (w *deliverWorker) park(ctx context.Context, webhookID string, works []*sto
 	return err
 }
 
+// drop drops the manual attempts asked for of finished deliveries that their
+// webhook can no longer take.
+func (w *deliverWorker) drop(ctx context.Context, works []*store.DeliveryWork, now time.Time) error {
+	if len(works) == 0 {
+		return nil
+	}
+	if err := store.DeliveryDropRetryRequests(ctx, w.db.db(), workIDs(works), now); err != nil {
+		return err
+	}
+	if w.logger.Enabled(ctx, slog.LevelDebug) {
+		w.logger.DebugContext(ctx, "sparrow: manual retries dropped, the webhook can't take them", slog.Any("delivery_ids", workIDs(works)),
+			slog.String("webhook_id", works[0].WebhookID))
+	}
+	return nil
+}
+
 func workIDs(works []*store.DeliveryWork) []string {
 	ids := make([]string, len(works))
 	for i, work := range works {
@@ -452,12 +472,16 @@ func workIDs(works []*store.DeliveryWork) []string {
 }
 
 // attempt sends one delivery, calls sent once the receiver is done with
-// it, and records the outcome. It returns the next delivery of its ordering
-// key if the outcome let it go, for job jobID to carry on.
+// it, and records the outcome: a manual attempt's apart from the automatic
+// ones, leaving the attempt limit and schedule as they were. It returns the
+// next delivery of its ordering key if the outcome let it go, for job jobID
+// to carry on.
 func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx], target *store.SendTarget, creds *credentials, work *store.DeliveryWork,
-	sent func(), jobID int64) (carriedOn []*store.DeliveryWork, err error) {
+	manual bool, sent func(), jobID int64) (carriedOn []*store.DeliveryWork, err error) {
 	now := w.now()
-	number := work.AttemptCount + 1
+	// number counts every attempt; the automatic ones alone count against
+	// the limit and set the backoff.
+	number, automatic := work.Attempted()+1, work.AttemptCount+1
 	// A retry's job joins the trace as this attempt's sibling.
 	jobCtx := ctx
 	ctx, span := w.telemetry.Tracer.Start(ctx, "sparrow.deliver")
@@ -489,6 +513,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 	rec := &store.AttemptRecord{Attempt: delivery.Attempt{
 		DeliveryID:            work.ID,
 		Number:                number,
+		Manual:                manual,
 		WebhookID:             work.WebhookID,
 		StartedAt:             res.StartedAt,
 		Duration:              res.Duration,
@@ -504,7 +529,12 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 	if work.OrderingKey != "" {
 		o.carrier = jobID
 	}
-	v := w.policy.judge(&res.Outcome, number, work.MaxAttempts, target.RetrySchedule, work.ExpiresAt, now)
+	var v verdict
+	if manual {
+		v = judgeManual(&res.Outcome, work.Status, work.NextAttemptAt)
+	} else {
+		v = w.policy.judge(&res.Outcome, automatic, work.MaxAttempts, target.RetrySchedule, work.ExpiresAt, now)
+	}
 	rec.Status, rec.Attempt.NextAttemptAt = v.status, v.next
 	if v.status == delivery.StatusRetrying {
 		o.retry = DeliverJobs(jobCtx, w.queue, []store.DeliveryRef{{ID: work.ID, WebhookID: work.WebhookID, AttemptCount: number, Namespace: work.Namespace}}, v.next)
@@ -512,7 +542,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 	if v.exhausted {
 		o.exhausted = &delivery.Exhausted{
 			DeliveryID: work.ID, Namespace: work.Namespace, WebhookID: work.WebhookID, EventID: work.EventID,
-			EventName: work.EventName, Attempts: number, LastStatusCode: res.StatusCode, LastErrorClass: res.Class, LastError: res.Err,
+			EventName: work.EventName, Attempts: automatic, LastStatusCode: res.StatusCode, LastErrorClass: res.Class, LastError: res.Err,
 		}
 	}
 	outcome := outcomeAttributes(rec.Status, res.Class)
@@ -535,7 +565,7 @@ func (w *deliverWorker) attempt(ctx context.Context, client *river.Client[pgx.Tx
 	}
 	if w.logger.Enabled(ctx, slog.LevelDebug) {
 		w.logger.DebugContext(ctx, "sparrow: delivery attempt", logIDs(work),
-			slog.Int("attempt", number), slog.Int("status_code", res.StatusCode), slog.String("error_class", string(res.Class)),
+			slog.Int("attempt", number), slog.Bool("manual", manual), slog.Int("status_code", res.StatusCode), slog.String("error_class", string(res.Class)),
 			slog.String("status", string(rec.Status)))
 	}
 	return o.carriedOn, nil

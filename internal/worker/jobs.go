@@ -27,20 +27,21 @@ const DeliverBatchMax = 500
 const DeliverJobMaxAttempts = 100
 
 // DeliverJobs returns the jobs for refs: deliveries of one webhook at the
-// same attempt count share jobs of up to DeliverBatchMax, to run at `at`
-// (zero: at once). The jobs carry ctx's trace context, so their attempts
-// join its trace.
+// same attempt count, and all manual or none, share jobs of up to
+// DeliverBatchMax, to run at `at` (zero: at once). The jobs carry ctx's
+// trace context, so their attempts join its trace.
 func DeliverJobs(ctx context.Context, queue string, refs []store.DeliveryRef, at time.Time) []river.InsertManyParams {
 	type key struct {
 		webhookID string
 		attempted int
+		manual    bool
 	}
 	var order []key
 	groups := map[key][]string{}
 	namespaces := map[string]string{}
 	for _, r := range refs {
 		namespaces[r.WebhookID] = r.Namespace
-		k := key{r.WebhookID, r.AttemptCount}
+		k := key{r.WebhookID, r.AttemptCount, r.Manual}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
@@ -51,7 +52,9 @@ func DeliverJobs(ctx context.Context, queue string, refs []store.DeliveryRef, at
 	for _, k := range order {
 		for chunk := range slices.Chunk(groups[k], DeliverBatchMax) {
 			params = append(params, river.InsertManyParams{
-				Args:       riverworkers.DeliverArgs{WebhookID: k.webhookID, Namespace: namespaces[k.webhookID], DeliveryIDs: chunk, Attempted: k.attempted},
+				Args: riverworkers.DeliverArgs{
+					WebhookID: k.webhookID, Namespace: namespaces[k.webhookID], DeliveryIDs: chunk, Attempted: k.attempted, Manual: k.manual,
+				},
 				InsertOpts: opts,
 			})
 		}

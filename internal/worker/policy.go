@@ -22,18 +22,28 @@ type triage struct {
 	// cancelled (webhook deleted) and expired (the event's TTL ran out)
 	// end without an attempt; parked wait for their paused webhook.
 	cancelled, expired, parked []*store.DeliveryWork
+	// dropped are finished deliveries whose manual attempt their webhook,
+	// deleted, paused or disabled since it was asked for, can't take: the
+	// request is dropped.
+	dropped []*store.DeliveryWork
 }
 
 // triageJob sorts the deliveries of a job carrying deliveries at attempt
-// count attempted, to webhook target, at time now. A delivery finished,
-// waiting for its webhook or its ordering key's turn, or moved on to a
-// later job (its count past the job's) is in none of the lists: it is not
-// this job's to touch.
-func triageJob(target *store.SendTarget, works []*store.DeliveryWork, attempted int, now time.Time) triage {
+// count attempted (manual attempts included), to webhook target, at time
+// now; a manual job's (see riverworkers.DeliverArgs.Manual) as
+// sortManual does. A delivery finished, waiting for its webhook or its
+// ordering key's turn, moved on to a later job (its count past the
+// job's), or with a manual attempt asked for, which its manual job makes,
+// is in none of the lists: it is not this job's to touch.
+func triageJob(target *store.SendTarget, works []*store.DeliveryWork, attempted int, manual bool, now time.Time) triage {
 	var t triage
 	for _, work := range works {
+		if manual && !work.Carried {
+			t.sortManual(target, work, attempted)
+			continue
+		}
 		switch {
-		case work.Status.Final(), work.Waiting, work.WaitsFor != "", work.AttemptCount != attempted && !work.Carried:
+		case work.Status.Final(), work.Waiting, work.WaitsFor != "", work.Attempted() != attempted && !work.Carried, work.RetryRequested:
 		case target.Deleted:
 			t.cancelled = append(t.cancelled, work)
 		case !work.ExpiresAt.IsZero() && !now.Before(work.ExpiresAt):
@@ -47,6 +57,24 @@ func triageJob(target *store.SendTarget, works []*store.DeliveryWork, attempted 
 		}
 	}
 	return t
+}
+
+// sortManual sorts a delivery of a manual job: due at once, whatever its
+// status, schedule and expiry (a person asked), unless its webhook can no
+// longer take it. One whose request was met or dropped already is not the
+// job's.
+func (t *triage) sortManual(target *store.SendTarget, work *store.DeliveryWork, attempted int) {
+	switch {
+	case !work.RetryRequested, work.Attempted() != attempted, work.Waiting, work.WaitsFor != "":
+	case target.Deleted && !work.Status.Final():
+		t.cancelled = append(t.cancelled, work)
+	case target.Deleted, !target.Active && work.Status.Final():
+		t.dropped = append(t.dropped, work)
+	case !target.Active:
+		t.parked = append(t.parked, work) // the request dropped: it goes on resume
+	default:
+		t.due = append(t.due, work)
+	}
 }
 
 // earliest returns when the first of works is due, zero for none.
@@ -74,10 +102,10 @@ type retryPolicy struct {
 	backoff    delivery.Backoff
 }
 
-// judge decides what attempt number `number` (of maxAttempts) of a
-// delivery expiring at expiresAt (zero: never), made at now with outcome o,
-// makes of the delivery. A webhook's schedule, when set, replaces the
-// backoff.
+// judge decides what automatic attempt number `number` (of maxAttempts;
+// manual attempts are not counted) of a delivery expiring at expiresAt
+// (zero: never), made at now with outcome o, makes of the delivery. A
+// webhook's schedule, when set, replaces the backoff.
 func (p retryPolicy) judge(o *delivery.Outcome, number, maxAttempts int, schedule []time.Duration, expiresAt, now time.Time) verdict {
 	if o.Succeeded() {
 		return verdict{status: delivery.StatusSucceeded}
@@ -95,4 +123,20 @@ func (p retryPolicy) judge(o *delivery.Outcome, number, maxAttempts int, schedul
 		next = expiresAt // wake to end it as expired, not hours later
 	}
 	return verdict{status: delivery.StatusRetrying, next: next}
+}
+
+// judgeManual decides what a manual attempt with outcome o makes of a
+// delivery that was in status `before`, its next automatic attempt due at
+// next. A success ends it. A failure changes nothing for a delivery still
+// retrying: its schedule goes on as it was, with the attempts it had left.
+// A finished delivery whose manual attempt fails is failed, with no new
+// automatic attempts.
+func judgeManual(o *delivery.Outcome, before delivery.Status, next time.Time) verdict {
+	switch {
+	case o.Succeeded():
+		return verdict{status: delivery.StatusSucceeded}
+	case before == delivery.StatusRetrying:
+		return verdict{status: delivery.StatusRetrying, next: next}
+	}
+	return verdict{status: delivery.StatusFailed}
 }

@@ -32,6 +32,16 @@ func TestTriageJob(t *testing.T) {
 		work("finished", func(w *store.DeliveryWork) { w.Status = delivery.StatusSucceeded }),
 		work("waiting", func(w *store.DeliveryWork) { w.Waiting = true }),
 		work("moved_on", func(w *store.DeliveryWork) { w.AttemptCount = 3 }),
+		work("moved_on_by_hand", func(w *store.DeliveryWork) { w.ManualAttemptCount = 1 }),
+		work("counted_with_manual", func(w *store.DeliveryWork) { w.AttemptCount, w.ManualAttemptCount = 1, 1 }),
+		// Manual attempts asked for: their manual job's, due at once
+		// whatever their schedule, expiry or status.
+		work("requested", func(w *store.DeliveryWork) { w.RetryRequested = true }),
+		work("requested_later", func(w *store.DeliveryWork) {
+			w.RetryRequested, w.NextAttemptAt, w.ExpiresAt = true, now.Add(time.Hour), now.Add(-time.Minute)
+		}),
+		work("requested_failed", func(w *store.DeliveryWork) { w.RetryRequested, w.Status = true, delivery.StatusFailed }),
+		work("requested_moved_on", func(w *store.DeliveryWork) { w.RetryRequested, w.AttemptCount = true, 3 }),
 	}
 	ids := func(ws []*store.DeliveryWork) []string {
 		var out []string
@@ -40,28 +50,40 @@ func TestTriageJob(t *testing.T) {
 		}
 		return out
 	}
-	type lists struct{ Due, Early, Cancelled, Expired, Parked []string }
+	type lists struct{ Due, Early, Cancelled, Expired, Parked, Dropped []string }
 	tests := []struct {
 		name   string
 		target store.SendTarget
+		manual bool
 		want   lists
 	}{
-		{"Active", store.SendTarget{Active: true}, lists{
-			Due: []string{"due", "due_slightly_early", "not_expired"}, Early: []string{"early"}, Expired: []string{"expired"},
+		{"Active", store.SendTarget{Active: true}, false, lists{
+			Due: []string{"due", "due_slightly_early", "not_expired", "counted_with_manual"}, Early: []string{"early"}, Expired: []string{"expired"},
 		}},
-		{"Paused", store.SendTarget{}, lists{
-			Expired: []string{"expired"}, Parked: []string{"due", "due_slightly_early", "early", "not_expired"},
+		{"Paused", store.SendTarget{}, false, lists{
+			Expired: []string{"expired"}, Parked: []string{"due", "due_slightly_early", "early", "not_expired", "counted_with_manual"},
 		}},
-		{"Deleted", store.SendTarget{Active: true, Deleted: true}, lists{
-			Cancelled: []string{"due", "due_slightly_early", "early", "expired", "not_expired"},
+		{"Deleted", store.SendTarget{Active: true, Deleted: true}, false, lists{
+			Cancelled: []string{"due", "due_slightly_early", "early", "expired", "not_expired", "counted_with_manual"},
+		}},
+		{"ManualActive", store.SendTarget{Active: true}, true, lists{
+			Due: []string{"requested", "requested_later", "requested_failed"},
+		}},
+		// A webhook paused since: the retrying delivery waits for it as the
+		// others do; a finished one's request is dropped.
+		{"ManualPaused", store.SendTarget{}, true, lists{
+			Parked: []string{"requested", "requested_later"}, Dropped: []string{"requested_failed"},
+		}},
+		{"ManualDeleted", store.SendTarget{Active: true, Deleted: true}, true, lists{
+			Cancelled: []string{"requested", "requested_later"}, Dropped: []string{"requested_failed"},
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 
-			got := triageJob(&tt.target, works, 2, now)
-			gotLists := lists{ids(got.due), ids(got.early), ids(got.cancelled), ids(got.expired), ids(got.parked)}
+			got := triageJob(&tt.target, works, 2, tt.manual, now)
+			gotLists := lists{ids(got.due), ids(got.early), ids(got.cancelled), ids(got.expired), ids(got.parked), ids(got.dropped)}
 			if diff := cmp.Diff(tt.want, gotLists); diff != "" {
 				t.Fatalf("triage (-want +got):\n%s", diff)
 			}
@@ -125,6 +147,45 @@ func TestJudge(t *testing.T) {
 			got := policy.judge(tt.outcome, tt.number, tt.max, tt.schedule, tt.expiresAt, now)
 			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(verdict{})); diff != "" {
 				t.Fatalf("judge (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestJudgeManual(t *testing.T) {
+	t.Parallel()
+
+	next := time.Date(2026, 3, 1, 13, 0, 0, 0, time.UTC)
+	ok := &delivery.Outcome{StatusCode: http.StatusOK}
+	unavailable := &delivery.Outcome{StatusCode: http.StatusServiceUnavailable, Class: delivery.ClassHTTP5xx}
+	badRequest := &delivery.Outcome{StatusCode: http.StatusBadRequest, Class: delivery.ClassHTTP4xx}
+	tests := []struct {
+		name    string
+		outcome *delivery.Outcome
+		before  delivery.Status
+		want    verdict
+	}{
+		{"RetryingSucceeds", ok, delivery.StatusRetrying, verdict{status: delivery.StatusSucceeded}},
+		// The automatic schedule goes on as it was, whatever the failure.
+		{"RetryingFails", unavailable, delivery.StatusRetrying, verdict{status: delivery.StatusRetrying, next: next}},
+		{"RetryingFailsForGood", badRequest, delivery.StatusRetrying, verdict{status: delivery.StatusRetrying, next: next}},
+		{"FailedSucceeds", ok, delivery.StatusFailed, verdict{status: delivery.StatusSucceeded}},
+		{"FailedFails", unavailable, delivery.StatusFailed, verdict{status: delivery.StatusFailed}},
+		{"ExpiredFails", unavailable, delivery.StatusExpired, verdict{status: delivery.StatusFailed}},
+		{"ReplaySucceeds", ok, delivery.StatusSucceeded, verdict{status: delivery.StatusSucceeded}},
+		{"ReplayFails", badRequest, delivery.StatusSucceeded, verdict{status: delivery.StatusFailed}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			var due time.Time
+			if tt.before == delivery.StatusRetrying {
+				due = next
+			}
+			got := judgeManual(tt.outcome, tt.before, due)
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(verdict{})); diff != "" {
+				t.Fatalf("judgeManual (-want +got):\n%s", diff)
 			}
 		})
 	}

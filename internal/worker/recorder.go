@@ -222,6 +222,7 @@ func (r *recorder) applyHealth(ctx context.Context, db dbutil.DB, outcomes []*ou
 		a := o.record.Attempt
 		obs = append(obs, store.HealthObservation{
 			WebhookID: a.WebhookID, Namespace: o.namespace, At: a.StartedAt, Duration: a.Duration, ErrorClass: string(a.ErrorClass),
+			StatusCode: a.StatusCode,
 		})
 		last[a.WebhookID] = o
 	}

@@ -10,21 +10,18 @@ import (
 )
 
 // TestTemplateCacheBounds: fan-out renders under Template.Render's bounds,
-// so a template built to exhaust the worker fails its delivery promptly.
+// so a template built to exhaust the worker fails its delivery. The timeout
+// is long, so that the byte budget, which doesn't depend on the machine's
+// speed, is what must stop it.
 func TestTemplateCacheBounds(t *testing.T) {
 	t.Parallel()
 
-	const timeout = 250 * time.Millisecond
-	cache := newTemplateCache(timeout)
+	cache := newTemplateCache(time.Minute)
 	attack := "{{range .a}}{{range $.a}}{{range $.a}}" +
 		strings.Repeat(`{{$x := printf "%s" (printf "%0250000d" 0)}}`, 300) + "{{end}}{{end}}{{end}}{}"
-	start := time.Now()
 	_, err := cache.render(attack, []byte(`{"a": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}`))
 	if !errors.Is(err, subscription.ErrTemplate) || !strings.Contains(err.Error(), "built more than 1 MiB") {
 		t.Fatalf("err = %v, want the byte budget spent", err)
-	}
-	if elapsed := time.Since(start); elapsed > 4*timeout {
-		t.Fatalf("render returned after %s; its timeout was %s", elapsed, timeout)
 	}
 
 	got, err := cache.render(`{"id": {{json .id}}}`, []byte(`{"id": "evt_1"}`))

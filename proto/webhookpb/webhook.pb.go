@@ -4925,9 +4925,15 @@ type Delivery struct {
 	OrderingKey string `protobuf:"bytes,22,opt,name=ordering_key,json=orderingKey,proto3" json:"ordering_key,omitempty"`
 	// While it waits for its ordering key's turn: the delivery before it (of
 	// its key, to its webhook) that must end first. Empty once it may go.
-	WaitsFor      string `protobuf:"bytes,23,opt,name=waits_for,json=waitsFor,proto3" json:"waits_for,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	WaitsFor string `protobuf:"bytes,23,opt,name=waits_for,json=waitsFor,proto3" json:"waits_for,omitempty"`
+	// Attempts asked for by hand (RetryDelivery, RetryFailedDeliveries):
+	// they come on top of attempt_count and max_attempts, which count the
+	// automatic ones.
+	ManualAttemptCount int32 `protobuf:"varint,24,opt,name=manual_attempt_count,json=manualAttemptCount,proto3" json:"manual_attempt_count,omitempty"`
+	// A manual attempt has been asked for and not made yet.
+	RetryRequested bool `protobuf:"varint,25,opt,name=retry_requested,json=retryRequested,proto3" json:"retry_requested,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Delivery) Reset() {
@@ -5121,6 +5127,20 @@ func (x *Delivery) GetWaitsFor() string {
 	return ""
 }
 
+func (x *Delivery) GetManualAttemptCount() int32 {
+	if x != nil {
+		return x.ManualAttemptCount
+	}
+	return 0
+}
+
+func (x *Delivery) GetRetryRequested() bool {
+	if x != nil {
+		return x.RetryRequested
+	}
+	return false
+}
+
 // An attempt of a delivery.
 type DeliveryAttempt struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -5146,6 +5166,8 @@ type DeliveryAttempt struct {
 	ResponseBodyTruncated bool `protobuf:"varint,10,opt,name=response_body_truncated,json=responseBodyTruncated,proto3" json:"response_body_truncated,omitempty"`
 	// When the next attempt was scheduled, if one was.
 	NextAttemptAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=next_attempt_at,json=nextAttemptAt,proto3" json:"next_attempt_at,omitempty"`
+	// The attempt was asked for by hand.
+	Manual        bool `protobuf:"varint,12,opt,name=manual,proto3" json:"manual,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5255,6 +5277,13 @@ func (x *DeliveryAttempt) GetNextAttemptAt() *timestamppb.Timestamp {
 		return x.NextAttemptAt
 	}
 	return nil
+}
+
+func (x *DeliveryAttempt) GetManual() bool {
+	if x != nil {
+		return x.Manual
+	}
+	return false
 }
 
 // ListDeliveriesRequest selects a page of deliveries.
@@ -5845,7 +5874,8 @@ type GetWebhookHealthResponse struct {
 	WebhookId string `protobuf:"bytes,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
 	// Its namespace.
 	Namespace string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	// "unknown", "healthy", "degraded", "unhealthy" or "disabled".
+	// "unknown", "healthy", "degraded", "unhealthy", "disabled", or "paused"
+	// while the webhook is paused.
 	HealthStatus string `protobuf:"bytes,3,opt,name=health_status,json=healthStatus,proto3" json:"health_status,omitempty"`
 	// Why the webhook is in that state.
 	StatusReason string `protobuf:"bytes,4,opt,name=status_reason,json=statusReason,proto3" json:"status_reason,omitempty"`
@@ -6916,7 +6946,7 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\".\n" +
 	"\x12TestFilterResponse\x12\x18\n" +
-	"\amatched\x18\x01 \x01(\bR\amatched\"\xa9\a\n" +
+	"\amatched\x18\x01 \x01(\bR\amatched\"\x84\b\n" +
 	"\bDelivery\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
@@ -6947,7 +6977,9 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\x04body\x18\x14 \x01(\tR\x04body\x124\n" +
 	"\battempts\x18\x15 \x03(\v2\x18.webhook.DeliveryAttemptR\battempts\x12!\n" +
 	"\fordering_key\x18\x16 \x01(\tR\vorderingKey\x12\x1b\n" +
-	"\twaits_for\x18\x17 \x01(\tR\bwaitsFor\"\xb6\x05\n" +
+	"\twaits_for\x18\x17 \x01(\tR\bwaitsFor\x120\n" +
+	"\x14manual_attempt_count\x18\x18 \x01(\x05R\x12manualAttemptCount\x12'\n" +
+	"\x0fretry_requested\x18\x19 \x01(\bR\x0eretryRequested\"\xce\x05\n" +
 	"\x0fDeliveryAttempt\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\x05R\x06number\x129\n" +
 	"\n" +
@@ -6964,7 +6996,8 @@ const file_proto_webhook_proto_rawDesc = "" +
 	"\rresponse_body\x18\t \x01(\tR\fresponseBody\x126\n" +
 	"\x17response_body_truncated\x18\n" +
 	" \x01(\bR\x15responseBodyTruncated\x12B\n" +
-	"\x0fnext_attempt_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\rnextAttemptAt\x1aA\n" +
+	"\x0fnext_attempt_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\rnextAttemptAt\x12\x16\n" +
+	"\x06manual\x18\f \x01(\bR\x06manual\x1aA\n" +
 	"\x13RequestHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aB\n" +

@@ -111,7 +111,7 @@ class DeleteWebhookResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class Delivery(_message.Message):
-    __slots__ = ["attempt_count", "attempts", "body", "completed_at", "created_at", "event_id", "event_name", "expires_at", "id", "last_attempt_at", "last_error", "last_error_class", "last_status_code", "max_attempts", "namespace", "next_attempt_at", "ordering_key", "status", "subscription_id", "updated_at", "waiting", "waits_for", "webhook_id"]
+    __slots__ = ["attempt_count", "attempts", "body", "completed_at", "created_at", "event_id", "event_name", "expires_at", "id", "last_attempt_at", "last_error", "last_error_class", "last_status_code", "manual_attempt_count", "max_attempts", "namespace", "next_attempt_at", "ordering_key", "retry_requested", "status", "subscription_id", "updated_at", "waiting", "waits_for", "webhook_id"]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_COUNT_FIELD_NUMBER: _ClassVar[int]
     BODY_FIELD_NUMBER: _ClassVar[int]
@@ -125,10 +125,12 @@ class Delivery(_message.Message):
     LAST_ERROR_CLASS_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
     LAST_STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    MANUAL_ATTEMPT_COUNT_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     NEXT_ATTEMPT_AT_FIELD_NUMBER: _ClassVar[int]
     ORDERING_KEY_FIELD_NUMBER: _ClassVar[int]
+    RETRY_REQUESTED_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
@@ -148,20 +150,22 @@ class Delivery(_message.Message):
     last_error: str
     last_error_class: str
     last_status_code: int
+    manual_attempt_count: int
     max_attempts: int
     namespace: str
     next_attempt_at: _timestamp_pb2.Timestamp
     ordering_key: str
+    retry_requested: bool
     status: str
     subscription_id: str
     updated_at: _timestamp_pb2.Timestamp
     waiting: bool
     waits_for: str
     webhook_id: str
-    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., webhook_id: _Optional[str] = ..., event_id: _Optional[str] = ..., event_name: _Optional[str] = ..., subscription_id: _Optional[str] = ..., status: _Optional[str] = ..., attempt_count: _Optional[int] = ..., max_attempts: _Optional[int] = ..., waiting: bool = ..., last_status_code: _Optional[int] = ..., last_error_class: _Optional[str] = ..., last_error: _Optional[str] = ..., next_attempt_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_attempt_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., body: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[DeliveryAttempt, _Mapping]]] = ..., ordering_key: _Optional[str] = ..., waits_for: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., namespace: _Optional[str] = ..., webhook_id: _Optional[str] = ..., event_id: _Optional[str] = ..., event_name: _Optional[str] = ..., subscription_id: _Optional[str] = ..., status: _Optional[str] = ..., attempt_count: _Optional[int] = ..., max_attempts: _Optional[int] = ..., waiting: bool = ..., last_status_code: _Optional[int] = ..., last_error_class: _Optional[str] = ..., last_error: _Optional[str] = ..., next_attempt_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_attempt_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., body: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[DeliveryAttempt, _Mapping]]] = ..., ordering_key: _Optional[str] = ..., waits_for: _Optional[str] = ..., manual_attempt_count: _Optional[int] = ..., retry_requested: bool = ...) -> None: ...
 
 class DeliveryAttempt(_message.Message):
-    __slots__ = ["duration_ms", "error", "error_class", "next_attempt_at", "number", "request_headers", "response_body", "response_body_truncated", "response_headers", "started_at", "status_code"]
+    __slots__ = ["duration_ms", "error", "error_class", "manual", "next_attempt_at", "number", "request_headers", "response_body", "response_body_truncated", "response_headers", "started_at", "status_code"]
     class RequestHeadersEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -179,6 +183,7 @@ class DeliveryAttempt(_message.Message):
     DURATION_MS_FIELD_NUMBER: _ClassVar[int]
     ERROR_CLASS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    MANUAL_FIELD_NUMBER: _ClassVar[int]
     NEXT_ATTEMPT_AT_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     REQUEST_HEADERS_FIELD_NUMBER: _ClassVar[int]
@@ -190,6 +195,7 @@ class DeliveryAttempt(_message.Message):
     duration_ms: float
     error: str
     error_class: str
+    manual: bool
     next_attempt_at: _timestamp_pb2.Timestamp
     number: int
     request_headers: _containers.ScalarMap[str, str]
@@ -198,7 +204,7 @@ class DeliveryAttempt(_message.Message):
     response_headers: _containers.ScalarMap[str, str]
     started_at: _timestamp_pb2.Timestamp
     status_code: int
-    def __init__(self, number: _Optional[int] = ..., started_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., duration_ms: _Optional[float] = ..., status_code: _Optional[int] = ..., error_class: _Optional[str] = ..., error: _Optional[str] = ..., request_headers: _Optional[_Mapping[str, str]] = ..., response_headers: _Optional[_Mapping[str, str]] = ..., response_body: _Optional[str] = ..., response_body_truncated: bool = ..., next_attempt_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, number: _Optional[int] = ..., started_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., duration_ms: _Optional[float] = ..., status_code: _Optional[int] = ..., error_class: _Optional[str] = ..., error: _Optional[str] = ..., request_headers: _Optional[_Mapping[str, str]] = ..., response_headers: _Optional[_Mapping[str, str]] = ..., response_body: _Optional[str] = ..., response_body_truncated: bool = ..., next_attempt_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., manual: bool = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ["created_at", "event_name", "expires_at", "id", "idempotency_key", "labels", "namespace", "ordering_key", "payload", "payload_json"]

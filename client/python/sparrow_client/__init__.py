@@ -1,7 +1,7 @@
 """A thin convenience layer over Sparrow's generated gRPC stubs.
 
 A Client is one channel to a Sparrow server (plaintext or TLS), the API key
-sent with every call, and the five generated service stubs on that channel::
+sent with every call, and the six generated service stubs on that channel::
 
     from proto import webhook_pb2
     from sparrow_client import Client
@@ -85,7 +85,7 @@ class ApiKeyInterceptor(
 
 
 class Client:
-    """A channel to a Sparrow server and the five service stubs on it.
+    """A channel to a Sparrow server and the six service stubs on it.
 
     address: host:port of the server's gRPC port (GRPC_PORT, default 50051).
     api_key: sent as x-api-key with every call; None sends none.
@@ -99,7 +99,11 @@ class Client:
 
     Attributes: channel, and the stubs webhooks (WebhookServiceStub), events
     (EventServiceStub), subscriptions (SubscriptionServiceStub), deliveries
-    (DeliveryServiceStub) and health (HealthServiceStub).
+    (DeliveryServiceStub), health (HealthServiceStub) and namespaces
+    (NamespaceServiceStub).
+
+    api_key may be a portal token (spt_..., from CreatePortalToken) too: the
+    client then sees and does what the token grants.
     """
 
     def __init__(
@@ -136,6 +140,7 @@ class Client:
         self.subscriptions = webhook_pb2_grpc.SubscriptionServiceStub(channel)
         self.deliveries = webhook_pb2_grpc.DeliveryServiceStub(channel)
         self.health = webhook_pb2_grpc.HealthServiceStub(channel)
+        self.namespaces = webhook_pb2_grpc.NamespaceServiceStub(channel)
 
     def close(self) -> None:
         """Closes the channel; calls in flight are cancelled."""

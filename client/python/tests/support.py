@@ -43,6 +43,8 @@ API_KEY = "py-test-" + secrets.token_hex(16)
 #: A key limited to SCOPED_NAMESPACE (SPARROW_API_KEYS).
 SCOPED_API_KEY = "py-scoped-" + secrets.token_hex(16)
 SCOPED_NAMESPACE = "py-scoped"
+#: The servers' portal secret (SPARROW_PORTAL_SECRET).
+PORTAL_SECRET = secrets.token_hex(32)
 
 #: How long the tests wait for a server, a delivery, a state.
 TIMEOUT = 20.0
@@ -119,6 +121,7 @@ class Server:
             GRPC_PORT="0",
             SPARROW_API_KEY=API_KEY,
             SPARROW_API_KEYS=f"{SCOPED_API_KEY}:{SCOPED_NAMESPACE}",
+            SPARROW_PORTAL_SECRET=PORTAL_SECRET,
             SPARROW_ALLOW_PRIVATE_NETWORKS="true",
             SPARROW_SHUTDOWN_TIMEOUT="5s",
             RIVER_UI_PORT="off",

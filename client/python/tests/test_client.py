@@ -28,6 +28,7 @@ class ClientTest(unittest.TestCase):
         self.assertIsInstance(client.subscriptions, webhook_pb2_grpc.SubscriptionServiceStub)
         self.assertIsInstance(client.deliveries, webhook_pb2_grpc.DeliveryServiceStub)
         self.assertIsInstance(client.health, webhook_pb2_grpc.HealthServiceStub)
+        self.assertIsInstance(client.namespaces, webhook_pb2_grpc.NamespaceServiceStub)
 
     def test_push_and_deliver(self):
         namespace, event = support.unique("py-client"), support.unique("py.client")

@@ -1,0 +1,1 @@
+ALTER TABLE /*schema*/sparrow_webhook_health_bucket DROP COLUMN status_counts;
