@@ -43,7 +43,7 @@ setup: ## Install on Debian (as root) what the tests need beyond Go: PostgreSQL 
 
 .PHONY: test-go
 test-go: ## Run the Go tests against real PostgreSQL (found or started for you), with the race detector
-	$(WITHPG) $(GO) test -race $(GOTESTFLAGS) ./...
+	$(WITHPG) $(GO) test -race -timeout 30m $(GOTESTFLAGS) ./...
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each (default 15s) against real PostgreSQL

@@ -226,18 +226,19 @@ func TestHealthScripted(t *testing.T) {
 	}
 
 	// All succeed, each answered after slowAnswer: every latency falls in
-	// the histogram's bucket (250ms, 500ms], unless this machine adds a
-	// quarter second to a local request, so the p95 the histogram
-	// interpolates is 250ms + 95% of 250ms.
-	const slowAnswer = 260 * time.Millisecond
+	// the histogram's bucket (1s, 2.5s], unless this machine adds more
+	// than a second to a local request (a busy machine adds a few hundred
+	// milliseconds), so the p95 the histogram interpolates is 1s + 95% of
+	// 1.5s.
+	const slowAnswer = 1050 * time.Millisecond
 	delay.Store(int64(slowAnswer))
 	for range 10 {
 		attempt(200, time.Minute)
 	}
 	delay.Store(0)
 	for _, a := range made {
-		if a.duration < slowAnswer || a.duration > 500*time.Millisecond {
-			t.Fatalf("an attempt answered after %s took %s, outside the bucket (250ms, 500ms] this test relies on", slowAnswer, a.duration)
+		if a.duration < slowAnswer || a.duration > 2500*time.Millisecond {
+			t.Fatalf("an attempt answered after %s took %s, outside the bucket (1s, 2.5s] this test relies on", slowAnswer, a.duration)
 		}
 	}
 	avg, recentAvg, recentP95, timeline := latencies(made)
@@ -245,7 +246,7 @@ func TestHealthScripted(t *testing.T) {
 		WebhookID: wh.ID, Namespace: "default",
 		State: health.StateHealthy, StateReason: "the last attempt succeeded", StateChangedAt: minute(1),
 		Window: health.WindowDefault, Attempts: 10, Successes: 10, SuccessRate: 100,
-		LatencyAvg: avg, LatencyP95: 487500 * time.Microsecond, ErrorCounts: map[string]int{}, StatusCounts: map[string]int{"200": 10},
+		LatencyAvg: avg, LatencyP95: 2425 * time.Millisecond, ErrorCounts: map[string]int{}, StatusCounts: map[string]int{"200": 10},
 		RecentAttempts: 10, RecentSuccessRate: 100, RecentLatencyAvg: recentAvg, RecentLatencyP95: recentP95,
 		LastSuccessAt: minute(10),
 		Transitions:   []health.Transition{transition(minute(1), health.StateUnknown, health.StateHealthy, "the last attempt succeeded")},

