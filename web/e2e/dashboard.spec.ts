@@ -45,6 +45,9 @@ test('register an event type, create a webhook, send a test event and watch it d
   await page.getByLabel('Event type').selectOption(type);
   await page.getByLabel('Payload (JSON object)').fill('{"order_id": "ord_1", "total": 49.99}');
   await page.getByRole('button', { name: 'Send event' }).click();
+  // Asked first, with how many subscriptions it reaches.
+  await expect(page.getByRole('dialog')).toContainText('1 subscription');
+  await page.getByRole('dialog').getByRole('button', { name: 'Send', exact: true }).click();
 
   // The event's page shows its delivery, which turns succeeded by itself.
   await expect(page.getByRole('heading', { level: 1, name: type })).toBeVisible();
@@ -115,7 +118,7 @@ test('every main page fits a phone\'s width', async ({ page, ns }) => {
   await onPhone('delivery');
 
   await page.getByRole('link', { name: 'Events', exact: true }).click();
-  // Sparrow's own events (the ledger's change of health) are listed too.
+  // Sparrow's own events (the ledger's change of health) are hidden by default (pages.spec.ts shows them).
   await expect(page.locator(`tr[data-event="${ev.eventId}"]`)).toBeVisible();
   await onPhone('events');
   await page.getByRole('link', { name: `Event ${ev.eventId}` }).click();
@@ -172,8 +175,9 @@ test('a failing receiver: a retrying delivery, its attempts, and Retry', async (
   await expectFits(page, 'the deliveries page');
 
   // Filter by status and webhook, through the URL the form writes.
-  await page.getByLabel('Status').selectOption('retrying');
-  await page.getByLabel('Webhook ID').fill(broken.webhookId);
+  await page.getByLabel('Status', { exact: true }).selectOption('retrying');
+  await page.getByRole('combobox', { name: 'Webhook' }).fill(`switch/${target}`);
+  await page.getByRole('option', { name: new RegExp(`switch/${target}`) }).click();
   await page.getByRole('button', { name: 'Filter' }).click();
   await expect(page).toHaveURL(/status=retrying/);
   await expect(list.getByRole('row')).toHaveCount(2);
@@ -185,7 +189,9 @@ test('a failing receiver: a retrying delivery, its attempts, and Retry', async (
   await expect(first).toContainText('Next attempt scheduled');
   // The receiver's HTML answer is shown as text, not run.
   await expect(first.getByRole('group', { name: 'Response body' })).toContainText('<script>window.__pwned = "response"</script>');
-  await expect(page.getByRole('button', { name: 'Retry' })).toHaveCount(0);
+  // A retrying delivery can be tried now rather than at its next attempt; not just Retried.
+  await expect(page.getByRole('button', { name: 'Retry now' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Retry', exact: true })).toHaveCount(0);
   await shot(page, 'delivery-retrying');
 
   // The second attempt (15s after the first) uses the last one up.
@@ -195,10 +201,12 @@ test('a failing receiver: a retrying delivery, its attempts, and Retry', async (
 
   // Mend the receiver, then Retry: a fresh run succeeds.
   await fetch(`${env.receiver}/control/${target}`, { method: 'POST' });
-  await page.getByRole('button', { name: 'Retry' }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'Scheduled again' })).toBeVisible();
+  await page.getByRole('button', { name: 'Retry', exact: true }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Retry now' }).click();
+  // The notice lasts until the new attempt is recorded (pages.spec.ts looks closer).
   await expect(page.getByTestId('delivery-status')).toHaveText('succeeded');
   await expect(page.locator('[data-attempt="3"]')).toContainText('HTTP 200');
+  await expect(page.getByRole('status').filter({ hasText: 'Scheduled again' })).toHaveCount(0);
   expect(await page.evaluate(() => (window as { __pwned?: string }).__pwned)).toBeUndefined();
 
   // The event's page lists both of its deliveries.
@@ -219,10 +227,12 @@ test('pause and resume change the state shown', async ({ page, ns }) => {
   const state = page.getByTestId('webhook-state');
   await expect(state).toHaveText('active');
   await page.getByRole('button', { name: 'Pause' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Pause' }).click();
   await expect(state).toHaveText('paused');
   await expect(page.getByText(/^Paused: deliveries wait/)).toBeVisible();
   await shot(page, 'webhook-paused');
   await page.getByRole('button', { name: 'Resume' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Resume' }).click();
   await expect(state).toHaveText('active');
   await expect(page.getByText(/^Paused: deliveries wait/)).toHaveCount(0);
   await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
@@ -252,17 +262,15 @@ test('a wrong API key gets the login message; signing out asks again', async ({ 
 
 test('a key limited to namespaces sees only those', async ({ page }) => {
   await signIn(page, scopedNamespace, scopedKey);
-  await page.getByRole('combobox', { name: 'Namespace' }).fill('somebody-else');
-  await page.getByRole('combobox', { name: 'Namespace' }).press('Enter');
-  await expect(page).toHaveURL(/#\/somebody-else$/);
+  // The picker offers no other namespace (namespaces.spec.ts); the address can name one.
+  await page.goto(`${env.ui}#/somebody-else`);
   await expect(page.getByRole('alert')).toContainText('Your API key may not do this.');
   await expect(page.getByRole('alert')).toContainText('may not use namespace "somebody-else"');
   await shot(page, 'permission-denied');
   // Registering an event type changes every namespace: not for this key.
   await page.goto(`${env.ui}#/${scopedNamespace}/event-types`);
-  await page.getByLabel('Name', { exact: true }).fill(unique('scoped.type'));
-  await page.getByRole('button', { name: 'Register' }).click();
-  await expect(page.getByRole('alert')).toContainText('needs a key not limited to namespaces');
+  await expect(page.getByRole('heading', { level: 1, name: 'Event types' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Register' })).toHaveCount(0);
 });
 
 test('payloads render as text, never as HTML', async ({ page, ns }) => {
@@ -276,6 +284,7 @@ test('payloads render as text, never as HTML', async ({ page, ns }) => {
   const lines = Array.from({ length: 200 }, (_, i) => `line ${i}`);
   await page.getByLabel('Payload (JSON object)').fill(JSON.stringify({ comment: evil, lines }));
   await page.getByRole('button', { name: 'Send event' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Send', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name: type })).toBeVisible();
   await expect(page.getByRole('group', { name: 'Payload' })).toContainText(evil.replace(/"/g, '\\"'));
   // A large payload is collapsed until asked for.
@@ -418,6 +427,8 @@ test('manage a webhook: edit, rotate, subscriptions, retry failed, push again, d
   // Mend the receiver and retry what failed.
   await fetch(`${env.receiver}/control/${target}`, { method: 'POST' });
   await page.getByRole('button', { name: 'Retry failed' }).click();
+  await expect(page.getByRole('dialog')).toContainText('This will send 1 delivery again');
+  await page.getByRole('dialog').getByRole('button', { name: 'Send 1 delivery again' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'scheduled again' })).toHaveText('1 delivery scheduled again.');
   await expect(recent.getByText('succeeded')).toBeVisible();
 
@@ -456,10 +467,13 @@ test('an event type with a schema refuses payloads that break it', async ({ page
   await expect(page.getByLabel('Event type')).toHaveValue(type);
   await page.getByLabel('Payload (JSON object)').fill('{"amount": 5}');
   await page.getByRole('button', { name: 'Send event' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Send', exact: true }).click();
+  await expect(page.getByRole('dialog')).toBeHidden();
   await expect(page.getByLabel('Payload (JSON object)')).toHaveAttribute('aria-invalid', 'true');
   await expect(page.getByRole('alert')).toContainText('order_id');
   await page.getByLabel('Payload (JSON object)').fill('{"order_id": "ord_9", "amount": 5}');
   await page.getByRole('button', { name: 'Send event' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Send', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name: type })).toBeVisible();
 });
 

@@ -173,8 +173,10 @@ test('test send: an example event to one webhook and its answer, in place', asyn
   await expect(typeBox.locator('option', { hasText: other })).toHaveCount(1);
   await expect(typeBox.locator('option', { hasText: /^sparrow\./ })).toHaveCount(0);
 
-  // No payload: the server makes one from the type's schema.
+  // No payload: the server makes one from the type's schema. Asked first.
   await panel.getByRole('button', { name: 'Send test event' }).click();
+  await expect(page.getByRole('dialog')).toContainText("a payload made from the type's schema");
+  await page.getByRole('dialog').getByRole('button', { name: 'Send test' }).click();
   await expect(panel.getByRole('group', { name: 'Payload sent' })).toContainText('"order_id": "ord_example"');
   await expect(panel.getByTestId('test-status')).toHaveText('succeeded');
   await expect(panel).toContainText('HTTP 200');
@@ -193,12 +195,14 @@ test('test send: an example event to one webhook and its answer, in place', asyn
   await expect(payload).toHaveAttribute('aria-invalid', 'true');
   await payload.fill('{"order_id": "ord_7", "note": "by hand"}');
   await panel.getByRole('button', { name: 'Send test event' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Send test' }).click();
   await expect(panel.getByRole('group', { name: 'Payload sent' })).toContainText('"note": "by hand"');
   await expect(panel.getByTestId('test-status')).toHaveText('succeeded');
 
   // A failing receiver: its answer shown as text, not run.
   await openWebhook(page, ns, bad.webhookId);
   await panel.getByRole('button', { name: 'Send test event' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Send test' }).click();
   await expect(panel.getByTestId('test-status')).toHaveText('failed');
   await expect(panel).toContainText('HTTP 500');
   await expect(panel.getByRole('group', { name: 'Response body' })).toContainText('<script>window.__pwned = "response"</script>');

@@ -1,12 +1,12 @@
 // Starts what the tests need and hands its addresses to them through the
 // environment: a receiver, and examples/server (built from this checkout)
-// on DATABASE_URL with API keys, on free loopback ports.
+// on DATABASE_URL with API keys and a portal secret, on free loopback ports.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startReceiver } from './receiver';
-import { adminKey, scopedKey, scopedNamespace } from './keys';
+import { adminKey, portalSecret, scopedKey, scopedNamespace } from './keys';
 
 const web = join(dirname(fileURLToPath(import.meta.url)), '..');
 const repo = join(web, '..');
@@ -35,6 +35,7 @@ export default async function globalSetup() {
       SPARROW_ALLOW_PRIVATE_NETWORKS: 'true',
       SPARROW_API_KEY: adminKey,
       SPARROW_API_KEYS: `${scopedKey}:${scopedNamespace}`,
+      SPARROW_PORTAL_SECRET: portalSecret,
       SPARROW_SHUTDOWN_TIMEOUT: '2s',
       LOG_LEVEL: 'info',
     },

@@ -109,6 +109,7 @@ test('a delivery waiting for its ordering key links to the one it waits for', as
   await page.getByLabel('Payload (JSON object)').fill('{"n": 2}');
   await page.getByLabel(/^Ordering key/).fill(key);
   await page.getByRole('button', { name: 'Send event' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Send', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name: type })).toBeVisible();
   await expect(page.getByTestId('event-ordering-key')).toHaveText(key);
 

@@ -2,6 +2,8 @@
 //   POST /ok/<name>       200
 //   POST /fail/<name>     500, with an HTML body (which the UI must show as text)
 //   POST /switch/<name>   500 until POST /control/<name>, then 200
+//   POST /slow/<name>     200 after 5 s: past a webhook timeout of a second or two
+//   POST /code/<n>/<name> HTTP status n (404, 503, ...)
 //   POST /control/<name>  mends /switch/<name>; answers as GET does
 //   GET  /control/<name>  {"received": n}: deliveries that reached <name>
 import { createServer, type Server } from 'node:http';
@@ -11,7 +13,8 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
   const received = new Map<string, number>();
   const fixed = new Set<string>();
   const server: Server = createServer((req, res) => {
-    const [, kind = '', name = ''] = (req.url ?? '/').split('/');
+    const [, kind = '', second = '', third = ''] = (req.url ?? '/').split('/');
+    const name = kind === 'code' ? third : second;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -22,6 +25,20 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
         return;
       }
       received.set(name, (received.get(name) ?? 0) + 1);
+      if (kind === 'slow') {
+        const timer = setTimeout(() => {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end('{"slow": true}');
+        }, 5000);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
+      if (kind === 'code') {
+        const code = Number(second);
+        res.writeHead(code >= 100 && code <= 599 ? code : 500, { 'Content-Type': 'text/plain' });
+        res.end(`status ${second}`);
+        return;
+      }
       const ok = kind === 'ok' || (kind === 'switch' && fixed.has(name));
       if (ok) {
         res.writeHead(200, { 'Content-Type': 'application/json', 'X-Receiver': 'sparrow-e2e' });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { HealthPointSchema } from '$gen/proto/webhook_pb';
-import { axis, every, linePath, minutes, niceCeil, tickLabel, ticks } from './chart';
+import { axis, every, merge, minutes, niceCeil, steps, tickLabel, ticks } from './chart';
 
 const point = (at: Date, attempts: number, successes: number, latencyAvgMs = 100) =>
   create(HealthPointSchema, { at: timestampFromDate(at), attempts, successes, latencyAvgMs });
@@ -78,11 +78,42 @@ describe('scales', () => {
   });
 });
 
-describe('linePath', () => {
-  it('draws segments and breaks at gaps', () => {
-    expect(linePath([0, 50, null, 100], 30, 100, 100)).toBe('M0 100L10 50M30 0');
+describe('steps', () => {
+  const now = new Date(Date.UTC(2026, 10, 25, 12, 34, 5));
+
+  it('spans a day in ten-minute steps, the last the current one', () => {
+    const out = steps([point(new Date(Date.UTC(2026, 10, 25, 12, 20)), 3, 2, 50)], now, 86400, 600);
+    expect(out).toHaveLength(144);
+    expect(out[143].at.toISOString()).toBe('2026-11-25T12:30:00.000Z');
+    expect(out[143].span).toBe(600_000);
+    expect(out[142]).toMatchObject({ attempts: 3, successes: 2, failures: 1, latencyAvgMs: 50 });
   });
-  it('clamps values above the maximum', () => {
-    expect(linePath([200], 0, 100, 100)).toBe('M0 0');
+  it('adds up finer points that fall in one step, weighting latency by attempts', () => {
+    const out = steps(
+      [point(new Date(Date.UTC(2026, 10, 25, 11, 5)), 1, 1, 100), point(new Date(Date.UTC(2026, 10, 25, 11, 40)), 3, 0, 300)],
+      now,
+      604800,
+      3600,
+    );
+    expect(out).toHaveLength(168);
+    expect(out[166]).toMatchObject({ attempts: 4, successes: 1, failures: 3, successRate: 25, latencyAvgMs: 250 });
+  });
+});
+
+describe('merge', () => {
+  const now = new Date(Date.UTC(2026, 10, 25, 12, 0, 0));
+  const series = minutes([point(new Date(Date.UTC(2026, 10, 25, 11, 59)), 2, 2, 100), point(new Date(Date.UTC(2026, 10, 25, 12, 0)), 2, 0, 300)], now, 600);
+
+  it('leaves a series that fits', () => {
+    expect(merge(series, 10)).toBe(series);
+  });
+  it('joins neighbours, the newest step last', () => {
+    const out = merge(series, 4);
+    expect(out).toHaveLength(4);
+    expect(out[3]).toMatchObject({ attempts: 4, successes: 2, failures: 2, successRate: 50, latencyAvgMs: 200, span: 180_000 });
+    expect(out[3].at.toISOString()).toBe('2026-11-25T11:58:00.000Z');
+    // The oldest group is the short one.
+    expect(out[0].span).toBe(60_000);
+    expect(out.reduce((n, m) => n + m.span, 0)).toBe(600_000);
   });
 });

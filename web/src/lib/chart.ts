@@ -2,9 +2,14 @@
 import type { HealthPoint } from '$gen/proto/webhook_pb';
 import { toDate } from './format';
 
-/** One minute of attempts, with the minutes the server leaves out filled in. */
+/**
+ * One step of a timeline, a minute or longer, with the steps the server
+ * leaves out filled in. (Named for the minutes it first held.)
+ */
 export interface Minute {
   at: Date;
+  /** How long the step is, in ms. */
+  span: number;
   attempts: number;
   successes: number;
   failures: number;
@@ -22,28 +27,67 @@ const minuteMs = 60_000;
  * minute, oldest first, the last one the current minute.
  */
 export function minutes(points: HealthPoint[], now: Date, windowSeconds: number): Minute[] {
-  const count = Math.max(1, Math.round(windowSeconds / 60));
-  const last = Math.floor(now.getTime() / minuteMs) * minuteMs;
-  const first = last - (count - 1) * minuteMs;
-  const byMinute = new Map<number, HealthPoint>();
+  return steps(points, now, windowSeconds, 60);
+}
+
+/**
+ * steps is minutes for a timeline of longer points (ten minutes over a
+ * day, an hour over a week): one entry a step, the last one the current
+ * step. Points are placed by the step they start in.
+ */
+export function steps(points: HealthPoint[], now: Date, windowSeconds: number, stepSeconds: number): Minute[] {
+  const stepMs = Math.max(1, stepSeconds) * 1000;
+  const count = Math.max(1, Math.round(windowSeconds / Math.max(1, stepSeconds)));
+  const last = Math.floor(now.getTime() / stepMs) * stepMs;
+  const first = last - (count - 1) * stepMs;
+  const byStep = new Map<number, { attempts: number; successes: number; latency: number }>();
   for (const p of points) {
     const at = toDate(p.at);
     if (!at) continue;
-    byMinute.set(Math.floor(at.getTime() / minuteMs) * minuteMs, p);
+    const t = Math.floor(at.getTime() / stepMs) * stepMs;
+    // Two points in one step (a server's finer timeline) add up.
+    const b = byStep.get(t) ?? { attempts: 0, successes: 0, latency: 0 };
+    b.attempts += p.attempts;
+    b.successes += p.successes;
+    b.latency += p.latencyAvgMs * p.attempts;
+    byStep.set(t, b);
   }
   const out: Minute[] = [];
-  for (let t = first; t <= last; t += minuteMs) {
-    const p = byMinute.get(t);
-    const attempts = p?.attempts ?? 0;
-    const successes = p?.successes ?? 0;
-    out.push({
-      at: new Date(t),
-      attempts,
-      successes,
-      failures: Math.max(0, attempts - successes),
-      successRate: attempts ? (100 * successes) / attempts : null,
-      latencyAvgMs: attempts ? (p?.latencyAvgMs ?? 0) : null,
-    });
+  for (let t = first; t <= last; t += stepMs) {
+    const b = byStep.get(t);
+    out.push(step(new Date(t), stepMs, b?.attempts ?? 0, b?.successes ?? 0, b && b.attempts ? b.latency / b.attempts : 0));
+  }
+  return out;
+}
+
+function step(at: Date, span: number, attempts: number, successes: number, latencyAvgMs: number): Minute {
+  return {
+    at,
+    span,
+    attempts,
+    successes,
+    failures: Math.max(0, attempts - successes),
+    successRate: attempts ? (100 * successes) / attempts : null,
+    latencyAvgMs: attempts ? latencyAvgMs : null,
+  };
+}
+
+/**
+ * merge joins neighbouring steps until there are at most max of them, so
+ * that each bar keeps a readable width on a narrow screen. The newest step
+ * stays last; the oldest group may be the short one.
+ */
+export function merge(series: Minute[], max: number): Minute[] {
+  const k = Math.ceil(series.length / Math.max(1, max));
+  if (k <= 1) return series;
+  const out: Minute[] = [];
+  for (let end = series.length; end > 0; end -= k) {
+    const group = series.slice(Math.max(0, end - k), end);
+    const attempts = group.reduce((n, m) => n + m.attempts, 0);
+    const successes = group.reduce((n, m) => n + m.successes, 0);
+    const latency = group.reduce((n, m) => n + (m.latencyAvgMs ?? 0) * m.attempts, 0);
+    const span = group.reduce((n, m) => n + m.span, 0);
+    out.unshift(step(group[0].at, span, attempts, successes, attempts ? latency / attempts : 0));
   }
   return out;
 }
@@ -86,22 +130,4 @@ export function every(length: number, n: number): number[] {
   const out: number[] = [];
   for (let i = length - 1; i >= 0; i -= step) out.unshift(i);
   return out;
-}
-
-/** linePath draws values (null: a gap) over width×height, scaled to [0, max]. */
-export function linePath(values: (number | null)[], width: number, height: number, max: number): string {
-  const step = values.length > 1 ? width / (values.length - 1) : 0;
-  let d = '';
-  let drawing = false;
-  values.forEach((v, i) => {
-    if (v === null) {
-      drawing = false;
-      return;
-    }
-    const x = +(i * step).toFixed(1);
-    const y = +(height - (Math.min(v, max) / max) * height).toFixed(1);
-    d += `${drawing ? 'L' : 'M'}${x} ${y}`;
-    drawing = true;
-  });
-  return d;
 }

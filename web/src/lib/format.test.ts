@@ -2,6 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   absoluteTime,
+  attemptError,
+  attemptsText,
+  capitalize,
+  dayTime,
+  errorClassLabel,
+  errorClassText,
+  statusText,
   bytes,
   count,
   duration,
@@ -112,5 +119,92 @@ describe('toDate', () => {
     const d = new Date(Date.UTC(2026, 10, 25, 12, 0, 0, 250));
     expect(toDate(timestampFromDate(d))?.getTime()).toBe(d.getTime());
     expect(toDate(undefined)).toBeUndefined();
+  });
+});
+
+describe('attemptError', () => {
+  it('drops the method and URL Go repeats, even in old records', () => {
+    expect(attemptError('Post "http://127.0.0.1:9/hook": stopped after 10 redirects', 'network')).toBe('Stopped after 10 redirects');
+    expect(attemptError('url: Post "https://example.com/a?b=c": something odd', 'network')).toBe('Something odd');
+    expect(attemptError('POST "http://x": net/http: HTTP/1.x transport connection broken: malformed HTTP response', 'network')).toBe(
+      'HTTP/1.x transport connection broken: malformed HTTP response',
+    );
+  });
+  it('says a timeout is no answer within the timeout', () => {
+    expect(attemptError('Post "http://127.0.0.1:9/slow": context deadline exceeded (Client.Timeout exceeded while awaiting headers)', 'timeout', 30_004)).toBe(
+      'No answer within 30 s',
+    );
+    expect(attemptError('context deadline exceeded', 'timeout', 1_020)).toBe('No answer within 1 s');
+    // A newer server's own words, the unit set apart.
+    expect(attemptError('no answer within 30s', 'timeout', 29_990)).toBe('No answer within 30 s');
+    expect(attemptError('no answer within 5 s', 'timeout')).toBe('No answer within 5 s');
+    expect(attemptError('no connection to 10.0.0.1:443 within 10s', 'timeout', 10_000)).toBe('No connection to 10.0.0.1:443 within 10 s');
+    expect(attemptError('answered 200 OK, but the rest of the answer did not arrive within 1.5s', 'timeout')).toBe(
+      'Answered 200 OK, but the rest of the answer did not arrive within 1.5 s',
+    );
+    expect(attemptError('', 'timeout', 2_000)).toBe('No answer within 2 s');
+    // Without a duration (a delivery's last error) and none in the text.
+    expect(attemptError('net/http: request canceled (Client.Timeout exceeded while awaiting headers)', '')).toBe('No answer in time');
+  });
+  it('puts the usual network failures in words', () => {
+    expect(attemptError('Post "http://127.0.0.1:1/x": dial tcp 127.0.0.1:1: connect: connection refused', 'connection_refused')).toBe(
+      'Connection refused: nothing listens at 127.0.0.1:1',
+    );
+    expect(attemptError('dial tcp [::1]:8080: connect: connection refused', 'connection_refused')).toBe('Connection refused: nothing listens at [::1]:8080');
+    expect(attemptError('dial tcp: lookup hooks.invalid on 127.0.0.53:53: no such host', 'dns')).toBe('The host name hooks.invalid does not resolve');
+    expect(attemptError('read tcp 10.0.0.1:5555->10.0.0.2:443: read: connection reset by peer', 'connection_reset')).toBe('The receiver reset the connection');
+    expect(attemptError('Post "http://a/b": EOF', 'connection_closed')).toBe('The connection closed before a whole answer');
+    expect(attemptError('unexpected EOF', 'connection_closed')).toBe('The connection closed before a whole answer');
+    expect(attemptError('tls: failed to verify certificate: x509: certificate signed by unknown authority', 'tls')).toBe(
+      'TLS failed: failed to verify certificate: certificate signed by unknown authority',
+    );
+  });
+  it('keeps what is already in words, capitalised', () => {
+    expect(attemptError('HTTP 503 Service Unavailable', 'http_5xx')).toBe('HTTP 503 Service Unavailable');
+    expect(attemptError('connection refused by 127.0.0.1:1', 'connection_refused')).toBe('Connection refused by 127.0.0.1:1');
+    expect(attemptError('DNS lookup of hooks.invalid failed: no such host', 'dns')).toBe('DNS lookup of hooks.invalid failed: no such host');
+    expect(attemptError('answered 503 Service Unavailable', 'http_5xx')).toBe('Answered 503 Service Unavailable');
+    expect(attemptError('template: missing key "customer"', 'transform')).toBe('Template: missing key "customer"');
+  });
+  it('falls back on the class, then on nothing', () => {
+    expect(attemptError('', 'connection_reset')).toBe('Connection reset');
+    expect(attemptError('  ', '')).toBe('');
+  });
+});
+
+describe('error classes', () => {
+  it('have short names and labels with what they mean', () => {
+    expect(errorClassText('connection_refused')).toBe('connection refused');
+    expect(errorClassText('http_5xx')).toBe('HTTP 5xx');
+    expect(errorClassText('dns')).toBe('DNS');
+    expect(errorClassText('something_new')).toBe('something new');
+    expect(errorClassLabel('timeout')).toBe('Timeout (no answer in time)');
+    expect(errorClassLabel('something_new')).toBe('Something new');
+  });
+});
+
+describe('statusText', () => {
+  it('names statuses and no answer', () => {
+    expect(statusText('503')).toBe('503 Service Unavailable');
+    expect(statusText('200')).toBe('200 OK');
+    expect(statusText('299')).toBe('299');
+    expect(statusText('none')).toBe('No answer');
+  });
+});
+
+describe('attemptsText', () => {
+  it('counts against the maximum, retries by hand apart', () => {
+    expect(attemptsText(2, 2, 5)).toBe('2 of 5');
+    expect(attemptsText(3, 2, 2)).toBe('2 of 2, and 1 by hand');
+    // A server that counts attempts by hand with the others.
+    expect(attemptsText(3, 3, 2)).toBe('3: 2 planned, 1 more by hand');
+  });
+});
+
+describe('small words', () => {
+  it('capitalises and names days', () => {
+    expect(capitalize('no answer')).toBe('No answer');
+    expect(capitalize('')).toBe('');
+    expect(dayTime(new Date(2026, 10, 24, 9, 5))).toBe('Tue 09:05');
   });
 });

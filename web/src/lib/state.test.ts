@@ -78,4 +78,38 @@ describe('Session', () => {
     expect(s.recent).toEqual(['a', 'b']);
     expect(ls.map.get('sparrow.namespaces')).toBe('["a","b"]');
   });
+  it('takes a portal token instead of a key, and sends nobody to the key form when it is refused', () => {
+    const ss = memoryStorage({ 'sparrow.apiKey': 'old-key-0123456789' });
+    const ls = memoryStorage();
+    const s = new Session(ss, ls);
+    s.usePortal('spt_abc');
+    expect([s.portal, s.apiKey, ss.map.get('sparrow.portalToken'), ss.map.has('sparrow.apiKey')]).toEqual([true, '', 'spt_abc', false]);
+    s.listed({ namespaces: [], access: { allNamespaces: false, namespaces: ['acme'], capabilities: ['read'], portal: true } });
+    s.accepted('');
+    expect(s.auth).toBe('portal');
+    expect(s.landing).toBe('acme');
+    s.use('acme');
+    expect(ls.map.size).toBe(0);
+    s.rejected('portal token expired');
+    expect([s.auth, s.notice, ss.map.get('sparrow.portalToken')]).toEqual(['link-expired', 'portal token expired', 'spt_abc']);
+    // A reload keeps the token, to explain again.
+    expect(new Session(ss, ls).portal).toBe(true);
+  });
+  it('says what the credential may do', () => {
+    const s = new Session(memoryStorage(), memoryStorage());
+    expect(s.can('manage_webhooks')).toBe(true);
+    s.listed({ namespaces: [], access: { allNamespaces: false, namespaces: ['team-a'], capabilities: ['read', 'push_events'], portal: false } });
+    expect([s.can('read'), s.can('push_events'), s.can('manage_webhooks'), s.can('manage_event_types')]).toEqual([true, true, false, false]);
+    expect([s.mayUse('team-a'), s.mayUse('other')]).toEqual([true, false]);
+    s.signOut();
+    expect(s.can('manage_webhooks')).toBe(true);
+  });
+  it('lands on the namespace used last, else the first listed', () => {
+    const s = new Session(memoryStorage(), memoryStorage({ 'sparrow.namespaces': '["gone"]' }));
+    const n = (namespace: string) => ({ namespace, webhooks: 0, pausedWebhooks: 0, subscriptions: 0 });
+    s.listed({ namespaces: [n('acme'), n('zeta')], access: { allNamespaces: false, namespaces: ['acme', 'zeta'], capabilities: ['read'], portal: false } });
+    expect(s.landing).toBe('acme');
+    s.use('zeta');
+    expect(s.landing).toBe('zeta');
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { create } from '@bufbuild/protobuf';
 import { WebhookSchema } from '$gen/proto/webhook_pb';
-import { formField, registerRequest, schemeOf, updateRequest, valuesOf } from './webhooks';
+import { formField, graceText, graces, matchWebhooks, registerRequest, schemeOf, typedWebhookId, updateRequest, valuesOf } from './webhooks';
 
 const before = create(WebhookSchema, {
   id: 'wh_1',
@@ -97,5 +97,35 @@ describe('formField', () => {
     expect(formField('retry_schedule[2]')).toBe('retry_schedule');
     expect(formField('rate_limit_per_second')).toBe('rate_limit_per_second');
     expect(formField(undefined)).toBe('');
+  });
+});
+
+describe('grace periods of a rotation', () => {
+  it('offer none to a week, a day by default, and name them', () => {
+    expect(graces.map((g) => g.seconds)).toEqual([0, 3600, 86400, 604800]);
+    expect(graceText(3600)).toBe('1 hour');
+    expect(graceText(86400)).toBe('24 hours');
+    expect(graceText(604800)).toBe('7 days');
+    expect(graceText(1800)).toBe('30 minutes');
+  });
+});
+
+describe('the webhook picker', () => {
+  const hooks = [
+    { id: 'wh_01jd3k0000000000000000000a', url: 'https://billing.example.com/hooks', description: 'Billing' },
+    { id: 'wh_01jd3k0000000000000000000b', url: 'https://crm.example.com/in', description: 'CRM sync (EU)' },
+  ];
+  it('matches URLs, descriptions and ids, whatever the case', () => {
+    expect(matchWebhooks(hooks, 'BILLING').map((w) => w.description)).toEqual(['Billing']);
+    expect(matchWebhooks(hooks, 'eu)').map((w) => w.description)).toEqual(['CRM sync (EU)']);
+    expect(matchWebhooks(hooks, '000b')).toHaveLength(1);
+    expect(matchWebhooks(hooks, '  ')).toHaveLength(2);
+    expect(matchWebhooks(hooks, 'nowhere')).toEqual([]);
+    expect(matchWebhooks(hooks, '', 1)).toHaveLength(1);
+  });
+  it('takes a whole webhook id typed in, lower-cased', () => {
+    expect(typedWebhookId(' WH_01JD3K0000000000000000000C ')).toBe('wh_01jd3k0000000000000000000c');
+    expect(typedWebhookId('wh_123')).toBe('');
+    expect(typedWebhookId('https://x')).toBe('');
   });
 });

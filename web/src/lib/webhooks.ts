@@ -129,3 +129,36 @@ export function formField(field: string | undefined): string {
   if (field.startsWith('retry_schedule')) return 'retry_schedule';
   return field;
 }
+
+/** How long a rotated secret keeps signing beside the new one: what the rotation offers, 24 hours (the server's default) first chosen. */
+export const graces = [
+  { seconds: 0, label: 'None: only the new one signs, at once' },
+  { seconds: 3600, label: '1 hour' },
+  { seconds: 86400, label: '24 hours (default)' },
+  { seconds: 604800, label: '7 days' },
+] as const;
+
+/** graceText names a grace period in a sentence: "1 hour", "24 hours", "7 days". */
+export function graceText(seconds: number): string {
+  if (seconds % 86400 === 0 && seconds >= 2 * 86400) return `${seconds / 86400} days`;
+  if (seconds % 3600 === 0) return seconds === 3600 ? '1 hour' : `${seconds / 3600} hours`;
+  if (seconds % 60 === 0) return seconds === 60 ? '1 minute' : `${seconds / 60} minutes`;
+  return `${seconds} seconds`;
+}
+
+/**
+ * matchWebhooks is what a webhook picker lists for what was typed: the
+ * webhooks whose URL, description or id hold it, whatever the case, in
+ * their order; all of them for nothing typed.
+ */
+export function matchWebhooks<T extends { id: string; url: string; description: string }>(webhooks: T[], typed: string, max = 50): T[] {
+  const q = typed.trim().toLowerCase();
+  const found = q ? webhooks.filter((w) => [w.url, w.description, w.id].some((s) => s.toLowerCase().includes(q))) : webhooks;
+  return found.slice(0, max);
+}
+
+/** typedWebhookId is a webhook id typed or pasted into a picker, or '' when the text is not one. */
+export function typedWebhookId(typed: string): string {
+  const s = typed.trim();
+  return /^wh_[0-9a-z]{26}$/i.test(s) ? s.toLowerCase() : '';
+}

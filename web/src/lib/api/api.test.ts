@@ -36,6 +36,17 @@ describe('createApi', () => {
     expect(seen[0].headers.has('x-api-key')).toBe(false);
   });
 
+  it('sends a portal token as a bearer token, and no key', async () => {
+    const { fetchImpl, seen } = fakeFetch(200, { namespaces: [{ namespace: 'acme', webhooks: 2 }], access: { portal: true } });
+    const api = createApi('http://h/', { key: () => 'key-0123456789abcdef', token: () => 'spt_abc', rejected: () => {} }, fetchImpl);
+    const res = await api.namespaces.listNamespaces({});
+    expect(res.namespaces[0].webhooks).toBe(2);
+    expect(res.access?.portal).toBe(true);
+    expect(seen[0].url).toBe('http://h/webhook.NamespaceService/ListNamespaces');
+    expect(seen[0].headers.get('authorization')).toBe('Bearer spt_abc');
+    expect(seen[0].headers.has('x-api-key')).toBe(false);
+  });
+
   it('reports a refused key', async () => {
     const { fetchImpl } = fakeFetch(401, { code: 'unauthenticated', message: 'invalid API key' });
     const refused: string[] = [];

@@ -1,12 +1,13 @@
 // The typed API: clients generated from proto/webhook.proto (make generate)
-// over one Connect transport that adds the API key and notices when the
-// server refuses it.
+// over one Connect transport that adds the credential (an API key, or a
+// portal token) and notices when the server refuses it.
 import { Code, ConnectError, createClient, type Interceptor } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-web';
 import {
   DeliveryService,
   EventService,
   HealthService,
+  NamespaceService,
   SubscriptionService,
   WebhookService,
 } from '$gen/proto/webhook_pb';
@@ -14,6 +15,8 @@ import {
 export interface Credentials {
   /** The API key to send, or '' for none. */
   key(): string;
+  /** A portal token to send instead, as Authorization: Bearer; '' or absent for none. */
+  token?(): string;
   /** Called when the server answers Unauthenticated. */
   rejected(message: string): void;
 }
@@ -23,7 +26,9 @@ export const apiKeyHeader = 'x-api-key';
 
 export function createApi(baseUrl: string, credentials: Credentials, fetchImpl?: typeof fetch) {
   const auth: Interceptor = (next) => async (req) => {
-    const key = credentials.key();
+    const token = credentials.token?.() ?? '';
+    const key = token ? '' : credentials.key();
+    if (token) req.header.set('Authorization', `Bearer ${token}`);
     if (key) req.header.set(apiKeyHeader, key);
     try {
       return await next(req);
@@ -43,6 +48,7 @@ export function createApi(baseUrl: string, credentials: Credentials, fetchImpl?:
     subscriptions: createClient(SubscriptionService, transport),
     deliveries: createClient(DeliveryService, transport),
     health: createClient(HealthService, transport),
+    namespaces: createClient(NamespaceService, transport),
   };
 }
 

@@ -5,7 +5,7 @@
 
 	const element = document.currentScript.parentElement;
 
-	import("./bundle.BZdsuhei.js").then((app) => {
+	import("./bundle.CFvRNPRN.js").then((app) => {
 		app.start(element)
 	});
 }
