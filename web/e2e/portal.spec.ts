@@ -52,6 +52,13 @@ for (const [width, viewport] of [
       await page.getByRole('link', { name: 'Event types', exact: true }).click();
       await expect(page.getByRole('heading', { level: 1, name: 'Event types' })).toBeVisible();
       await expect(page.getByRole('button', { name: 'Register' })).toHaveCount(0);
+      // Nor do the forms open by their address.
+      await page.goto(`${env.ui}#/${ns}/webhooks/new`);
+      await expect(page.getByRole('status')).toHaveText('This sign-in may see webhooks but not create them.');
+      await expect(page.getByRole('button', { name: 'Create webhook' })).toHaveCount(0);
+      await page.goto(`${env.ui}#/${ns}/events/new`);
+      await expect(page.getByRole('status')).toHaveText('This sign-in may not send events.');
+      await expect(page.getByRole('button', { name: 'Send event' })).toHaveCount(0);
 
       // The search box looks in its namespace only.
       const search = page.getByRole('searchbox', { name: 'Find by id' });

@@ -5,7 +5,7 @@
 
 	const element = document.currentScript.parentElement;
 
-	import("./bundle.CFvRNPRN.js").then((app) => {
+	import("./bundle.DN50jkm9.js").then((app) => {
 		app.start(element)
 	});
 }
