@@ -858,7 +858,7 @@ func TestOnDeliveryExhausted(t *testing.T) {
 	case e := <-exhausted:
 		want := delivery.Exhausted{
 			DeliveryID: d.ID, Namespace: "default", WebhookID: w.ID, EventID: d.EventID, EventName: "order.created",
-			Attempts: 2, LastStatusCode: 503, LastErrorClass: delivery.ClassHTTP5xx, LastError: "HTTP 503 Service Unavailable",
+			Attempts: 2, LastStatusCode: 503, LastErrorClass: delivery.ClassHTTP5xx, LastError: "answered 503 Service Unavailable",
 		}
 		if diff := cmp.Diff(want, e); diff != "" {
 			t.Fatalf("exhausted (-want +got):\n%s", diff)

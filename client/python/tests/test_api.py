@@ -13,7 +13,7 @@ from google.protobuf.struct_pb2 import Struct
 from proto import webhook_pb2, webhook_pb2_grpc
 from tests import support
 
-SERVICES = ("WebhookService", "EventService", "SubscriptionService", "DeliveryService", "HealthService")
+SERVICES = ("NamespaceService", "WebhookService", "EventService", "SubscriptionService", "DeliveryService", "HealthService")
 
 
 def stubs(channel):
