@@ -49,6 +49,11 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
       }
     });
   });
+  // Idle connections outlive Sparrow's (90 s): with Node's default of 5 s
+  // the receiver could close one just as a delivery reused it, and that
+  // delivery would fail with a connection reset.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 121_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
