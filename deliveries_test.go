@@ -943,15 +943,18 @@ func TestRetryDeliveryInProgress(t *testing.T) {
 			rcv := newReceiver(t, func(_ int, _ *http.Request, w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
 			b.registerEvent(t, "order.created")
 			w := b.registerWebhook(t, sparrow.RegisterWebhookParams{URL: rcv.URL, Events: []string{"order.created"}})
-			var last *delivery.Delivery
+			var ds []delivery.Delivery
 			for range 2 {
 				ev, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: []byte(`{}`), OrderingKey: "cart-1"})
 				if err != nil {
 					t.Fatal(err)
 				}
-				last = &b.waitDeliveries(t, w.Namespace, ev.ID, 1)[0]
+				ds = append(ds, b.waitDeliveries(t, w.Namespace, ev.ID, 1)[0])
 			}
-			return b.waitDelivery(t, w.Namespace, last.ID, func(d *delivery.Delivery) bool { return d.WaitsFor != "" })
+			// Once the first attempt is recorded, its retry's job is in:
+			// the jobs counted next stay as they are.
+			b.waitDelivery(t, w.Namespace, ds[0].ID, statusIs(delivery.StatusRetrying))
+			return b.waitDelivery(t, w.Namespace, ds[1].ID, func(d *delivery.Delivery) bool { return d.WaitsFor == ds[0].ID })
 		}},
 	}
 	for _, tt := range tests {
