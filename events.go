@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sparrowhq/sparrow/event"
+	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/errs"
 	"github.com/sparrowhq/sparrow/internal/ids"
 	"github.com/sparrowhq/sparrow/internal/store"
@@ -114,34 +115,11 @@ func (e *Engine) pushEvent(ctx context.Context, tx pgx.Tx, ev PushEventParams) (
 	}
 	var stored *event.Event
 	var created bool
-	err = e.inTx(ctx, tx, func(tx pgx.Tx) error {
-		db := e.schema.On(tx)
-		newEvent := e.newEvent(&ev, e.now())
-		// Check the payload with the type's cached schema, and insert only
-		// if the type is still at that version; else reload and check again.
-		for try := 0; ; try++ {
-			cached, fresh, err := e.schemas.get(ctx, db, ev.Name)
-			if err != nil {
-				return err
-			}
-			if err := cached.validate("payload", ev.Payload); err != nil {
-				if fresh {
-					return err
-				}
-				e.schemas.forget(ev.Name) // perhaps refused by an outdated schema
-				continue
-			}
-			stored, created, err = store.EventInsert(ctx, db, newEvent, cached.version, telemetry.JobMetadata(ctx))
-			if errors.Is(err, store.ErrStaleEventType) && try < 3 {
-				e.schemas.forget(ev.Name)
-				continue
-			}
-			if err == nil && !created {
-				return keyReused("", stored, &ev)
-			}
-			return err
-		}
-	})
+	if tx == nil {
+		stored, created, err = e.pushGrouped(ctx, &ev)
+	} else {
+		stored, created, err = e.pushInTx(ctx, tx, &ev, e.newEvent(&ev, e.now()))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +129,129 @@ func (e *Engine) pushEvent(ctx context.Context, tx pgx.Tx, ev PushEventParams) (
 		e.watchForStall()
 	}
 	return stored, nil
+}
+
+// pushInTx stores ev as newEvent in the caller's transaction.
+func (e *Engine) pushInTx(ctx context.Context, tx pgx.Tx, ev *PushEventParams, newEvent *event.Event) (stored *event.Event, created bool, err error) {
+	db := e.schema.On(tx)
+	// Check the payload with the type's cached schema, and insert only if
+	// the type is still at that version; else reload and check again.
+	for try := 0; ; try++ {
+		cached, fresh, err := e.schemas.get(ctx, db, ev.Name)
+		if err != nil {
+			return nil, false, err
+		}
+		if err := cached.validate("payload", ev.Payload); err != nil {
+			if fresh {
+				return nil, false, err
+			}
+			e.schemas.forget(ev.Name) // perhaps refused by an outdated schema
+			continue
+		}
+		stored, created, err = store.EventInsert(ctx, db, newEvent, cached.version, telemetry.JobMetadata(ctx))
+		if errors.Is(err, store.ErrStaleEventType) && try < 3 {
+			e.schemas.forget(ev.Name)
+			continue
+		}
+		if err == nil && !created {
+			return stored, false, keyReused("", stored, ev)
+		}
+		return stored, created, err
+	}
+}
+
+// pushGroupMax bounds the events of concurrent PushEvent calls committed
+// together.
+const pushGroupMax = 256
+
+const (
+	// pushFlushTimeout bounds a group's transaction. A group does not
+	// follow its callers' contexts: an event queued is committed even if
+	// its caller gives up.
+	pushFlushTimeout = 30 * time.Second
+	// pushGroupLockWait bounds how long a group waits for a row lock that
+	// another transaction holds: a host's open transaction that pushed an
+	// event with the same ordering or idempotency key, which may stay open
+	// for long. The events of a group that waited that long are committed
+	// one by one, and the one that waits then waits alone.
+	pushGroupLockWait = 100 * time.Millisecond
+)
+
+// groupedPush is an event of a PushEvent call on its way to a group commit.
+type groupedPush struct {
+	store.GroupedEvent
+	// flushed: this event was in a group before, one whose commit failed
+	// or looked failed.
+	flushed bool
+}
+
+// pushGrouped stores ev in a transaction it shares with the PushEvent
+// calls made meanwhile: a commit costs the database the same for one event
+// or a hundred, so concurrent pushes go at its pace rather than one commit
+// each. Each call returns once its own event is committed, with its own
+// result; when idle, an event is committed alone and at once.
+func (e *Engine) pushGrouped(ctx context.Context, ev *PushEventParams) (*event.Event, bool, error) {
+	newEvent := e.newEvent(ev, e.now())
+	trace := telemetry.JobMetadata(ctx)
+	for try := 0; ; try++ {
+		cached, fresh, err := e.schemas.get(ctx, e.db(nil), ev.Name)
+		if err != nil {
+			return nil, false, err
+		}
+		if err := cached.validate("payload", ev.Payload); err != nil {
+			if fresh {
+				return nil, false, err
+			}
+			e.schemas.forget(ev.Name)
+			continue
+		}
+		p := &groupedPush{GroupedEvent: store.GroupedEvent{Event: newEvent, TypeVersion: cached.version, TraceContext: trace}}
+		if err := e.pushes.Submit(p); dbutil.IsLockTimeout(err) {
+			// Even alone, it waits for another transaction: it waits in a
+			// transaction of its own, not in the group's.
+			var stored *event.Event
+			var created bool
+			err := pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) (err error) {
+				stored, created, err = e.pushInTx(ctx, tx, ev, newEvent)
+				return err
+			})
+			return stored, created, err
+		} else if err != nil {
+			return nil, false, err
+		}
+		switch {
+		case errors.Is(p.Err, store.ErrStaleEventType) && try < 3:
+			e.schemas.forget(ev.Name)
+			continue
+		case p.Err != nil:
+			return nil, false, p.Err
+		case !p.Created:
+			return p.Stored, false, keyReused("", p.Stored, ev)
+		}
+		return p.Stored, true, nil
+	}
+}
+
+// flushPushes commits a group of PushEvent calls' events. An event refused
+// fails its own call only (its Err); an error fails the group, whose events
+// groupcommit then commits one by one, each checking first whether the
+// failed commit had in fact stored it.
+func (e *Engine) flushPushes(pushes []*groupedPush) error {
+	ctx, cancel := context.WithTimeout(context.Background(), pushFlushTimeout)
+	defer cancel()
+	group := make([]*store.GroupedEvent, len(pushes))
+	retried := false
+	for i, p := range pushes {
+		group[i] = &p.GroupedEvent
+		retried = retried || p.flushed
+		p.flushed = true
+	}
+	return pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", pushGroupLockWait.Milliseconds())); err != nil {
+			return err
+		}
+		return store.EventInsertGroup(ctx, e.schema.On(tx), group, retried)
+	})
 }
 
 // MaxPushBatch bounds the events of one PushEvents call, which are fanned

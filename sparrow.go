@@ -17,6 +17,7 @@ import (
 	"github.com/sparrowhq/sparrow/internal/config"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
 	"github.com/sparrowhq/sparrow/internal/errs"
+	"github.com/sparrowhq/sparrow/internal/groupcommit"
 	"github.com/sparrowhq/sparrow/internal/secretbox"
 	"github.com/sparrowhq/sparrow/internal/telemetry"
 	"github.com/sparrowhq/sparrow/internal/version"
@@ -46,6 +47,8 @@ type Engine struct {
 	// Sparrow's jobs can schedule them.
 	inserter *river.Client[pgx.Tx]
 	stall    stallWatch
+	// pushes commits concurrent PushEvent calls together (see pushGrouped).
+	pushes *groupcommit.Group[*groupedPush]
 
 	mu     sync.Mutex
 	client *river.Client[pgx.Tx] // the client Start runs, if any
@@ -81,6 +84,7 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Engine, error) {
 		telemetry: tel,
 		stopping:  make(chan struct{}),
 	}
+	e.pushes = groupcommit.New(pushGroupMax, e.flushPushes)
 	if len(cfg.SecretKeys) > 0 {
 		if e.secretKeys, err = secretbox.NewKeyring(cfg.SecretKeys[0], cfg.SecretKeys[1:]...); err != nil {
 			return nil, fmt.Errorf("sparrow: WithSecretKeys: %w", err)

@@ -13,6 +13,7 @@
 //	go run ./examples/bench -only fairness      # 1 stalled webhook of 10 vs none
 //	go run ./examples/bench -only e2e,ordered   # 100 ordering keys vs none
 //	go run ./examples/bench -only tenants       # a namespace's backlog vs another's latency
+//	go run ./examples/bench -only api,insert,e2e # pushes over HTTP vs insert+commit and the library
 //
 // It finds PostgreSQL the way the tests do (DATABASE_URL, else 127.0.0.1:5432,
 // else a throwaway cluster), creates a database of its own (or, when not
@@ -83,6 +84,7 @@ type config struct {
 	Instances        int
 	History          int
 	ListCalls        int
+	APIClients       int
 	Rounds           int
 	Only             map[string]bool
 
@@ -103,7 +105,7 @@ type config struct {
 }
 
 // scenarios are the names -only accepts, in the order they run.
-var scenarios = []string{"noop", "insert", "rivertx", "pushtx", "pushevents", "naive", "e2e", "ordered", "latency", "fairness", "tenants", "backlog", "history"}
+var scenarios = []string{"noop", "insert", "rivertx", "pushtx", "api", "pushevents", "naive", "e2e", "ordered", "latency", "fairness", "tenants", "backlog", "history"}
 
 // quickSettings shrink every size for a smoke run (the test's); flags given
 // explicitly still win.
@@ -131,8 +133,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			"Measures Sparrow against same-run baselines and prints the targets met or not.\n\n")
 		fs.PrintDefaults()
 	}
-	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "how long each fixed-time rate (insert+commit, PushEventTx, PushEvents) is measured")
-	fs.IntVar(&cfg.Deliveries, "deliveries", 20000, "deliveries per end-to-end run (and per naive River run)")
+	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "how long each fixed-time rate (insert+commit, PushEventTx, PushEvents, PushEvent over the API) is measured")
+	fs.IntVar(&cfg.Deliveries, "deliveries", 20000, "deliveries per end-to-end run, the API's included (and per naive River run)")
 	fs.IntVar(&cfg.Jobs, "jobs", 50000, "River no-op jobs to work")
 	fs.IntVar(&cfg.Payload, "payload", 1024, "bytes of every event payload and naive POST body")
 	fs.IntVar(&cfg.PoolConns, "pool", 20, "max connections of each pgx pool (baselines and each engine alike)")
@@ -151,6 +153,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.Instances, "instances", 1, "also measure end-to-end rates with this many engines (own River client and pool each, one database)")
 	fs.IntVar(&cfg.History, "history", 0, "pre-fill this many finished deliveries and compare rates with and without them (0: skip)")
 	fs.IntVar(&cfg.ListCalls, "list-calls", 100, "with -history: ListDeliveries calls timed per kind of listing")
+	fs.IntVar(&cfg.APIClients, "api-clients", 16, "API runs: concurrent HTTP clients pushing single events over Connect JSON")
 	fs.IntVar(&cfg.Rounds, "rounds", 1, "measure the rates (baselines, pushes, end-to-end) this many times over and report the medians: steadier ratios on a busy machine")
 	only := fs.String("only", "", "comma-separated scenarios to run, of: "+strings.Join(scenarios, ","))
 	fs.DurationVar(&cfg.Soak, "soak", 0, "soak mode: push at -rate for this long, sampling resources (skips the suite)")
@@ -223,6 +226,7 @@ func (c *config) validate() error {
 	positive("backlog", c.Backlog)
 	positive("instances", c.Instances)
 	positive("list-calls", c.ListCalls)
+	positive("api-clients", c.APIClients)
 	positive("rounds", c.Rounds)
 	positive("rate", c.Rate)
 	positive("soak-webhooks", c.SoakWebhooks)
@@ -351,12 +355,14 @@ func (b *bench) plan() []step {
 			add("rivertx", fmt.Sprintf("insert+River InsertTx, concurrency %d", conc)+suffix, b.insertRiverTx(conc))
 			add("pushtx", fmt.Sprintf("insert+PushEventTx, concurrency %d", conc)+suffix, b.pushEventTx(conc))
 		}
+		add("api", fmt.Sprintf("PushEvent over the API, %d clients", cfg.APIClients)+suffix, b.apiIngest)
 		add("pushevents", "PushEvents batches"+suffix, b.pushEvents)
 		add("naive", "naive River delivery"+suffix, b.naiveDelivery)
 		for _, webhooks := range []int{1, 10} {
 			add("e2e", fmt.Sprintf("end-to-end, %d webhook(s)", webhooks)+suffix, b.endToEnd(webhooks, 1))
 			if webhooks == 1 {
 				add("ordered", fmt.Sprintf("end-to-end, 1 webhook, %d ordering keys", orderedKeys)+suffix, b.ordered)
+				add("api", fmt.Sprintf("end-to-end through the API, 1 webhook, %d clients", cfg.APIClients)+suffix, b.apiEndToEnd)
 			}
 			if cfg.Instances > 1 {
 				add("e2e", fmt.Sprintf("end-to-end, %d webhook(s), %d instances", webhooks, cfg.Instances)+suffix, b.endToEnd(webhooks, cfg.Instances))

@@ -174,6 +174,9 @@ func (r *Results) finish(log *logSink) {
 	r.relative("end-to-end, 100 ordering keys / no key", "e2e_ordered", "e2e_1_webhook", 0.5)
 	r.relative("PushEventTx c1 / plain insert+commit c1", "push_event_tx_c1", "insert_commit_c1", 0.5)
 	r.relative("PushEventTx c8 / plain insert+commit c8", "push_event_tx_c8", "insert_commit_c8", 0.5)
+	r.relative(fmt.Sprintf("API ingest, PushEvent over Connect JSON at %s clients / plain insert+commit c8", r.Settings["api-clients"]),
+		"api_ingest", "insert_commit_c8", 0.8)
+	r.relative("API end-to-end, 1 webhook / end-to-end, 1 webhook", "api_e2e_1_webhook", "e2e_1_webhook", 0.6)
 	r.absolute("PushEvents", "push_events", 20000, true)
 	if t, ok := r.absolute("p99 push→received", "latency_p99", 100, false); ok && r.Latency != nil {
 		if short := r.Latency.Achieved < 0.95*r.Latency.Offered || r.Latency.Late > 0; short {
@@ -370,7 +373,7 @@ func (r *Results) table(w io.Writer) error {
 
 // settingsLine lists the settings that size the run.
 func (r *Results) settingsLine() string {
-	names := []string{"duration", "deliveries", "jobs", "payload", "pool", "workers", "per-webhook", "latency-webhooks", "backlog", "instances", "history", "rounds"}
+	names := []string{"duration", "deliveries", "jobs", "payload", "pool", "workers", "per-webhook", "latency-webhooks", "backlog", "instances", "history", "api-clients", "rounds"}
 	if r.Soak != nil {
 		names = []string{"soak", "rate", "soak-webhooks", "sample-every", "payload", "pool", "workers", "per-webhook"}
 	}

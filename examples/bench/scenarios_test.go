@@ -35,10 +35,11 @@ func TestBenchQuick(t *testing.T) {
 		"history_list_p99_empty", "history_list_p99_full",
 		"tenants_b_pushed", "tenants_b_p50", "tenants_b_p99", "tenants_b_pushed_shared", "tenants_b_p50_shared", "tenants_b_p99_shared",
 		"tenants_a_rate",
+		"api_ingest", "api_e2e_1_webhook", "api_e2e_p50", "api_e2e_p99",
 	}
 	checkFigures(t, res, want)
-	if n := len(res.Targets); n != 15 {
-		t.Errorf("%d targets judged, want 15: %+v", n, res.Targets)
+	if n := len(res.Targets); n != 17 {
+		t.Errorf("%d targets judged, want 17: %+v", n, res.Targets)
 	}
 	for _, target := range res.Targets {
 		if target.Reference <= 0 || target.Ratio <= 0 || target.Goal == "" {
@@ -61,10 +62,10 @@ func TestBenchQuick(t *testing.T) {
 	if tn := res.Tenants; tn == nil || tn.Alone.Delivery.Count == 0 || tn.Shared.Delivery.Count == 0 || tn.Shared.AReceived == 0 {
 		t.Errorf("fair sharing between namespaces: %+v", res.Tenants)
 	}
-	// Five end-to-end runs (one ordered), latency, fairness's two, fair
-	// sharing's two, backlog, history's two.
-	if n := len(res.Diagnostics); n != 13 {
-		t.Errorf("%d diagnostics, want 13: %+v", n, res.Diagnostics)
+	// Six end-to-end runs (one ordered, one through the API), latency,
+	// fairness's two, fair sharing's two, backlog, history's two.
+	if n := len(res.Diagnostics); n != 14 {
+		t.Errorf("%d diagnostics, want 14: %+v", n, res.Diagnostics)
 	}
 	for _, d := range res.Diagnostics {
 		if d.PoolAcquires <= 0 {

@@ -102,6 +102,7 @@ const (
 	codeCharacterNotInRepo  = "22021" // e.g. a NUL byte in text
 	codeUntranslatable      = "22P05"
 	codeInvalidText         = "22P02"
+	codeLockNotAvailable    = "55P03" // lock_timeout expired
 )
 
 // Interpret translates a PostgreSQL error into Sparrow's vocabulary; what it
@@ -163,6 +164,13 @@ func IsUniqueViolation(err error, constraint string) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == codeUniqueViolation &&
 		(constraint == "" || pgErr.ConstraintName == constraint)
+}
+
+// IsLockTimeout reports whether err is a statement that gave up waiting for
+// a lock (lock_timeout).
+func IsLockTimeout(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == codeLockNotAvailable
 }
 
 // Namespaces selects the namespaces a maintenance statement covers: Only

@@ -58,20 +58,158 @@ SELECT id, $10::jsonb, $7 FROM inserted`,
 	if tag.RowsAffected() == 1 {
 		return ev, true, nil
 	}
+	existing, err := eventNotInserted(ctx, db, ev, typeVersion)
+	return existing, false, err
+}
+
+// eventNotInserted says why ev, checked against its type at typeVersion,
+// was not inserted: its type is missing, inactive or changed
+// (ErrStaleEventType), or its idempotency key is taken, by the event
+// returned.
+func eventNotInserted(ctx context.Context, db dbutil.DB, ev *event.Event, typeVersion time.Time) (*event.Event, error) {
 	t, err := EventTypeGet(ctx, db, ev.Name)
 	switch {
 	case errors.Is(err, errs.ErrNotFound):
-		return nil, false, errs.InvalidArgument("event", "event type %q is not registered", ev.Name)
+		return nil, errs.InvalidArgument("event", "event type %q is not registered", ev.Name)
 	case err != nil:
-		return nil, false, err
+		return nil, err
 	case !t.Active:
-		return nil, false, errs.FailedPrecondition("event type %q is inactive", ev.Name)
-	case !t.UpdatedAt.Equal(typeVersion), key == nil:
+		return nil, errs.FailedPrecondition("event type %q is inactive", ev.Name)
+	case !t.UpdatedAt.Equal(typeVersion), ev.IdempotencyKey == "":
 		// Changed since, or between the insert and this look: try again.
-		return nil, false, ErrStaleEventType
+		return nil, ErrStaleEventType
 	}
-	existing, err := eventGetByIdempotencyKey(ctx, db, ev.Namespace, ev.IdempotencyKey)
-	return existing, false, err
+	return eventGetByIdempotencyKey(ctx, db, ev.Namespace, ev.IdempotencyKey)
+}
+
+// GroupedEvent is one event of a group insert (EventInsertGroup): what
+// EventInsert takes, and, once inserted, what it returns.
+type GroupedEvent struct {
+	Event        *event.Event
+	TypeVersion  time.Time
+	TraceContext []byte
+	// Stored is the event stored, Event itself or the one holding its
+	// idempotency key; Created says which. Err is why this event alone
+	// was refused: EventInsert's errors.
+	Stored  *event.Event
+	Created bool
+	Err     error
+}
+
+// EventInsertGroup is EventInsert for events pushed apart and committed
+// together: each gets EventInsert's result in its own fields, and one
+// refused fails only itself. The first of two events with one idempotency
+// key stores it, and the second gets the first. With retried, events
+// stored already by id count as created: they were, by an earlier try of
+// this group whose commit looked failed but was not.
+func EventInsertGroup(ctx context.Context, db dbutil.DB, group []*GroupedEvent, retried bool) error {
+	var stored map[string]bool
+	if retried {
+		ids := make([]string, len(group))
+		for i, g := range group {
+			ids[i] = g.Event.ID
+		}
+		rows, err := db.Query(ctx, `SELECT id FROM /*schema*/sparrow_event WHERE id = ANY($1)`, ids)
+		if err != nil {
+			return dbutil.Interpret("find events", err)
+		}
+		found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return dbutil.Interpret("find events", err)
+		}
+		stored = make(map[string]bool, len(found))
+		for _, id := range found {
+			stored[id] = true
+		}
+	}
+	var evs []*event.Event
+	var versions []time.Time
+	var traces []*string
+	keyed := false
+	for _, g := range group {
+		g.Stored, g.Created, g.Err = nil, false, nil
+		if stored[g.Event.ID] {
+			g.Stored, g.Created = g.Event, true
+			continue
+		}
+		evs, versions = append(evs, g.Event), append(versions, g.TypeVersion)
+		var trace *string
+		if len(g.TraceContext) > 0 {
+			trace = new(string(g.TraceContext))
+		}
+		traces = append(traces, trace)
+		keyed = keyed || g.Event.IdempotencyKey != ""
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	seqCol, err := orderingNumberMany(ctx, db, evs)
+	if err != nil {
+		return err
+	}
+	n := len(evs)
+	var (
+		idCol, nsCol, nameCol, keyCol = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		payloadCol, labelsCol, ordCol = make([]string, n), make([]string, n), make([]string, n)
+		createdCol                    = make([]time.Time, n)
+		expiresCol                    = make([]*time.Time, n)
+	)
+	for i, ev := range evs {
+		labels, _ := json.Marshal(emptyIfNil(ev.Labels))
+		idCol[i], nsCol[i], nameCol[i], keyCol[i] = ev.ID, ev.Namespace, ev.Name, ev.IdempotencyKey
+		payloadCol[i], labelsCol[i] = string(ev.Payload), string(labels)
+		createdCol[i], expiresCol[i], ordCol[i] = ev.CreatedAt, nullTime(ev.ExpiresAt), ev.OrderingKey
+	}
+	// As in EventInsert, no speculative insert unless a key can conflict.
+	onConflict := ""
+	if keyed {
+		onConflict = "ON CONFLICT (namespace, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+	}
+	rows, err := db.Query(ctx, `
+WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+        $8::timestamptz[], $9::text[], $10::bigint[], $11::timestamptz[], $12::text[]) WITH ORDINALITY
+    AS input (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at, ordering_key, ordering_seq, type_version, trace_context, n)
+), inserted AS (
+    INSERT INTO /*schema*/sparrow_event (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at, ordering_key, ordering_seq)
+    SELECT i.id, i.namespace, t.name, i.payload::json, i.labels::jsonb, nullif(i.idempotency_key, ''), i.created_at, i.expires_at,
+        nullif(i.ordering_key, ''), i.ordering_seq
+    FROM input i JOIN /*schema*/sparrow_event_type t ON t.name = i.name AND t.active AND t.updated_at = i.type_version
+    ORDER BY i.n -- the first of a repeated idempotency key stores it
+    `+onConflict+`
+    RETURNING id
+)
+INSERT INTO /*schema*/sparrow_fanout_queue (event_id, trace_context, queued_at)
+SELECT i.id, i.trace_context::jsonb, i.created_at FROM inserted JOIN input i USING (id)
+RETURNING event_id`, idCol, nsCol, nameCol, payloadCol, labelsCol, keyCol, createdCol, expiresCol, ordCol, seqCol, versions, traces)
+	if err != nil {
+		return dbutil.Interpret("insert events", err)
+	}
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return dbutil.Interpret("insert events", err)
+	}
+	isNew := make(map[string]bool, len(inserted))
+	for _, id := range inserted {
+		isNew[id] = true
+	}
+	for _, g := range group {
+		if g.Created {
+			continue
+		}
+		if isNew[g.Event.ID] {
+			g.Stored, g.Created = g.Event, true
+			continue
+		}
+		var err error
+		g.Stored, err = eventNotInserted(ctx, db, g.Event, g.TypeVersion)
+		if err != nil && !errors.Is(err, errs.ErrInvalidArgument) && !errors.Is(err, errs.ErrFailedPrecondition) &&
+			!errors.Is(err, ErrStaleEventType) {
+			return err
+		}
+		g.Err = err
+	}
+	return nil
 }
 
 // EventInsertMany stores a batch of events in one statement, with EventInsert's
