@@ -240,15 +240,19 @@ func (e *Engine) flushPushes(pushes []*groupedPush) error {
 	ctx, cancel := context.WithTimeout(context.Background(), pushFlushTimeout)
 	defer cancel()
 	group := make([]*store.GroupedEvent, len(pushes))
-	retried := false
+	retried, keyed := false, false
 	for i, p := range pushes {
 		group[i] = &p.GroupedEvent
 		retried = retried || p.flushed
 		p.flushed = true
+		keyed = keyed || p.Event.IdempotencyKey != "" || p.Event.OrderingKey != ""
 	}
 	return pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", pushGroupLockWait.Milliseconds())); err != nil {
-			return err
+		// Only a key's row can be locked by another transaction.
+		if keyed {
+			if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", pushGroupLockWait.Milliseconds())); err != nil {
+				return err
+			}
 		}
 		return store.EventInsertGroup(ctx, e.schema.On(tx), group, retried)
 	})
