@@ -89,7 +89,9 @@ func (e *Engine) newEvent(ev *PushEventParams, now time.Time) *event.Event {
 // PushEvent stores an event and queues its fan-out to every matching
 // subscription. It returns once the event is stored; fan-out and delivery
 // happen where Sparrow's workers run (within milliseconds), and cost the
-// push no River job.
+// push no River job. Calls made at the same time share a transaction (a
+// group commit), each still answered with its own event or error: a
+// refused event fails its own call only.
 func (e *Engine) PushEvent(ctx context.Context, ev PushEventParams) (*event.Event, error) {
 	return e.pushEvent(ctx, nil, ev)
 }
