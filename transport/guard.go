@@ -203,6 +203,11 @@ func (c *cappedGzip) Close() error {
 	return c.reader.Close()
 }
 
+// compressMinBytes is the smallest answer compressed when the client
+// accepts gzip: below it, gzip's headers and the compressor's work cost
+// more than they save.
+const compressMinBytes = 1024
+
 func newGzipCompressor() connect.Compressor {
 	w, _ := gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression)
 	return w

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"runtime"
@@ -212,5 +213,49 @@ func TestAPIKeyValidate(t *testing.T) {
 		if mountErr := transport.Mount(http.NewServeMux(), eng, transport.WithAPIKeys(tt.key)); (mountErr == nil) != tt.ok {
 			t.Errorf("%s: Mount = %v, want ok %v", name, mountErr, tt.ok)
 		}
+	}
+}
+
+// TestSmallAnswersNotCompressed: a client accepting gzip gets a small
+// answer as it is, and a large one compressed.
+func TestSmallAnswersNotCompressed(t *testing.T) {
+	t.Parallel()
+
+	s := newTestServer(t)
+	call := func(path, body string) (encoding string, answer []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, s.url+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept-Encoding", "gzip") // set by hand: the transport then leaves the answer compressed
+		resp, err := s.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var r io.Reader = resp.Body
+		if resp.Header.Get("Content-Encoding") == "gzip" {
+			if r, err = gzip.NewReader(resp.Body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		answer, err = io.ReadAll(r)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s (%v)", path, resp.StatusCode, answer, err)
+		}
+		return resp.Header.Get("Content-Encoding"), answer
+	}
+	call("/webhook.EventService/RegisterEvent", `{"name":"order.created"}`)
+	large := `{"note":"` + strings.Repeat("x", 4000) + `"}`
+	encoding, answer := call("/webhook.EventService/PushEvent", `{"event":"order.created","payload":`+large+`}`)
+	if encoding != "" {
+		t.Errorf("PushEvent's %d-byte answer came with Content-Encoding %q", len(answer), encoding)
+	}
+	var pushed struct{ EventID string }
+	if err := json.Unmarshal(answer, &pushed); err != nil || pushed.EventID == "" {
+		t.Fatalf("PushEvent answered %s (%v)", answer, err)
+	}
+	encoding, answer = call("/webhook.EventService/GetEvent", `{"event_id":"`+pushed.EventID+`"}`)
+	if encoding != "gzip" || !strings.Contains(string(answer), strings.Repeat("x", 4000)) {
+		t.Errorf("GetEvent's %d-byte answer came with Content-Encoding %q, want gzip", len(answer), encoding)
 	}
 }

@@ -216,6 +216,9 @@ func Mount(mux *http.ServeMux, eng *sparrow.Engine, opts ...Option) error {
 		connect.WithCodec(connectCodec{newPayloadCodec(codecJSON, false)}),
 		connect.WithCodec(connectCodec{newPayloadCodec(codecJSONUTF8, false)}),
 		connect.WithCompression("gzip", newCappedGzip(cfg.maxRequestBytes), newGzipCompressor),
+		// Gzip saves nothing on a small answer and costs a compressor's
+		// reset, the most expensive part of answering PushEvent.
+		connect.WithCompressMinBytes(compressMinBytes),
 	}
 	g := &guard{auth: auth, hosts: cfg.allowedHosts, origins: cfg.allowedOrigins, errors: connect.NewErrorWriter(handlerOpts...)}
 	s := &services{eng: eng, portalSecret: cfg.portalSecret}
