@@ -249,12 +249,15 @@ func (e *Engine) flushPushes(pushes []*groupedPush) error {
 		p.flushed = true
 		keyed = keyed || p.Event.IdempotencyKey != "" || p.Event.OrderingKey != ""
 	}
+	if !keyed {
+		// Without keys the group's writes are one statement, atomic on its
+		// own: no transaction to open and commit, one round trip. Nothing
+		// it writes can be locked by another transaction.
+		return store.EventInsertGroup(ctx, e.db(nil), group, retried)
+	}
 	return pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
-		// Only a key's row can be locked by another transaction.
-		if keyed {
-			if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", pushGroupLockWait.Milliseconds())); err != nil {
-				return err
-			}
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", pushGroupLockWait.Milliseconds())); err != nil {
+			return err
 		}
 		return store.EventInsertGroup(ctx, e.schema.On(tx), group, retried)
 	})

@@ -101,7 +101,9 @@ type GroupedEvent struct {
 // refused fails only itself. The first of two events with one idempotency
 // key stores it, and the second gets the first. With retried, events
 // stored already by id count as created: they were, by an earlier try of
-// this group whose commit looked failed but was not.
+// this group whose commit looked failed but was not. Without ordering
+// keys the group's writes are one statement, so db need not be a
+// transaction.
 func EventInsertGroup(ctx context.Context, db dbutil.DB, group []*GroupedEvent, retried bool) error {
 	var stored map[string]bool
 	if retried {
