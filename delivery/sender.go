@@ -117,6 +117,12 @@ func (s *Sender) Send(ctx context.Context, req *Request) *Result {
 	host := httpReq.URL.Host
 	s.setHeaders(httpReq.Header, req)
 	res.RequestHeaders = recordedRequestHeaders(httpReq.Header, req.Headers)
+	// Marks the POST as safe to send again (webhook-id names it), without
+	// sending the header: the transport then resends it on a new connection
+	// when a reused one turns out closed by the receiver (an idle timeout
+	// shorter than ours: Node's is 5 s) before any answer, rather than fail
+	// the attempt with a reset.
+	httpReq.Header["Idempotency-Key"] = []string{}
 
 	start := time.Now()
 	resp, err := s.client.Do(httpReq)

@@ -659,3 +659,60 @@ func TestSenderErrorsInPeoplesWords(t *testing.T) {
 		})
 	}
 }
+
+// TestSenderReusedConnectionClosed: a receiver that closes a kept-alive
+// connection as the next request arrives on it, before answering (its idle
+// timeout ran out just then), gets the request again on a new connection,
+// and the attempt succeeds.
+func TestSenderReusedConnectionClosed(t *testing.T) {
+	t.Parallel()
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	received := make(chan string, 4)
+	go func() {
+		for conn := 0; ; conn++ {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			r := bufio.NewReader(c)
+			for n := 0; ; n++ {
+				req, err := http.ReadRequest(r)
+				if err != nil {
+					break
+				}
+				io.Copy(io.Discard, req.Body)
+				received <- req.Header.Get("webhook-id")
+				if conn == 0 && n == 1 {
+					break // the second request on the first connection: closed unanswered
+				}
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+			}
+			c.Close()
+		}
+	}()
+	s := newSender(allowAll)
+	url := "http://" + l.Addr().String()
+	if res := s.Send(context.Background(), request(url)); res.StatusCode != http.StatusOK {
+		t.Fatalf("first attempt: %+v", res)
+	}
+	second := request(url)
+	second.DeliveryID = "dlv_2"
+	res := s.Send(context.Background(), second)
+	if res.StatusCode != http.StatusOK || res.Err != "" {
+		t.Fatalf("second attempt on the closed connection: status %d, %s (%s)", res.StatusCode, res.Err, res.Class)
+	}
+	if _, sent := res.RequestHeaders["Idempotency-Key"]; sent {
+		t.Errorf("recorded headers include Idempotency-Key: %v", res.RequestHeaders)
+	}
+	want := []string{"dlv_1", "dlv_2", "dlv_2"}
+	for i, id := range want {
+		if got := <-received; got != id {
+			t.Fatalf("request %d carried webhook-id %q, want %q", i, got, id)
+		}
+	}
+}
