@@ -149,19 +149,7 @@ func EventInsertGroup(ctx context.Context, db dbutil.DB, group []*GroupedEvent, 
 	if err != nil {
 		return err
 	}
-	n := len(evs)
-	var (
-		idCol, nsCol, nameCol, keyCol = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		payloadCol, labelsCol, ordCol = make([]string, n), make([]string, n), make([]string, n)
-		createdCol                    = make([]time.Time, n)
-		expiresCol                    = make([]*time.Time, n)
-	)
-	for i, ev := range evs {
-		labels, _ := json.Marshal(emptyIfNil(ev.Labels))
-		idCol[i], nsCol[i], nameCol[i], keyCol[i] = ev.ID, ev.Namespace, ev.Name, ev.IdempotencyKey
-		payloadCol[i], labelsCol[i] = string(ev.Payload), string(labels)
-		createdCol[i], expiresCol[i], ordCol[i] = ev.CreatedAt, nullTime(ev.ExpiresAt), ev.OrderingKey
-	}
+	c := eventArraysOf(evs)
 	// As in EventInsert, no speculative insert unless a key can conflict.
 	onConflict := ""
 	if keyed {
@@ -183,7 +171,7 @@ WITH input AS (
 )
 INSERT INTO /*schema*/sparrow_fanout_queue (event_id, trace_context, queued_at)
 SELECT i.id, i.trace_context::jsonb, i.created_at FROM inserted JOIN input i USING (id)
-RETURNING event_id`, idCol, nsCol, nameCol, payloadCol, labelsCol, keyCol, createdCol, expiresCol, ordCol, seqCol, versions, traces)
+RETURNING event_id`, c.id, c.namespace, c.name, c.payload, c.labels, c.key, c.created, c.expires, c.orderingKey, seqCol, versions, traces)
 	if err != nil {
 		return dbutil.Interpret("insert events", err)
 	}
@@ -214,23 +202,34 @@ RETURNING event_id`, idCol, nsCol, nameCol, payloadCol, labelsCol, keyCol, creat
 	return nil
 }
 
+// eventArrays are events' fields as arrays, for unnest.
+type eventArrays struct {
+	id, namespace, name, key, payload, labels, orderingKey []string
+	created                                                []time.Time
+	expires                                                []*time.Time
+}
+
+func eventArraysOf(evs []*event.Event) eventArrays {
+	n := len(evs)
+	c := eventArrays{
+		id: make([]string, n), namespace: make([]string, n), name: make([]string, n), key: make([]string, n),
+		payload: make([]string, n), labels: make([]string, n), orderingKey: make([]string, n),
+		created: make([]time.Time, n), expires: make([]*time.Time, n),
+	}
+	for i, ev := range evs {
+		labels, _ := json.Marshal(emptyIfNil(ev.Labels))
+		c.id[i], c.namespace[i], c.name[i], c.key[i] = ev.ID, ev.Namespace, ev.Name, ev.IdempotencyKey
+		c.payload[i], c.labels[i], c.orderingKey[i] = string(ev.Payload), string(labels), ev.OrderingKey
+		c.created[i], c.expires[i] = ev.CreatedAt, nullTime(ev.ExpiresAt)
+	}
+	return c
+}
+
 // EventInsertMany stores a batch of events in one statement, with EventInsert's
 // idempotency rule per event. It returns, in input order, the stored events
 // and which of them are new. Callers check event types first (EventTypeCheck).
 func EventInsertMany(ctx context.Context, db dbutil.DB, evs []*event.Event) ([]*event.Event, []bool, error) {
-	n := len(evs)
-	var (
-		idCol, nsCol, nameCol, keyCol = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		payloadCol, labelsCol, ordCol = make([]string, n), make([]string, n), make([]string, n)
-		createdCol                    = make([]time.Time, n)
-		expiresCol                    = make([]*time.Time, n)
-	)
-	for i, ev := range evs {
-		labels, _ := json.Marshal(emptyIfNil(ev.Labels))
-		idCol[i], nsCol[i], nameCol[i], keyCol[i] = ev.ID, ev.Namespace, ev.Name, ev.IdempotencyKey
-		payloadCol[i], labelsCol[i] = string(ev.Payload), string(labels)
-		createdCol[i], expiresCol[i], ordCol[i] = ev.CreatedAt, nullTime(ev.ExpiresAt), ev.OrderingKey
-	}
+	c := eventArraysOf(evs)
 	seqCol, err := orderingNumberMany(ctx, db, evs)
 	if err != nil {
 		return nil, nil, err
@@ -241,7 +240,7 @@ SELECT id, namespace, name, payload::json, labels::jsonb, nullif(idempotency_key
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::bigint[])
     AS input (id, namespace, name, payload, labels, idempotency_key, created_at, expires_at, ordering_key, ordering_seq)
 ON CONFLICT (namespace, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-RETURNING id`, idCol, nsCol, nameCol, payloadCol, labelsCol, keyCol, createdCol, expiresCol, ordCol, seqCol)
+RETURNING id`, c.id, c.namespace, c.name, c.payload, c.labels, c.key, c.created, c.expires, c.orderingKey, seqCol)
 	if err != nil {
 		return nil, nil, dbutil.Interpret("insert events", err)
 	}
@@ -253,7 +252,7 @@ RETURNING id`, idCol, nsCol, nameCol, payloadCol, labelsCol, keyCol, createdCol,
 	for _, id := range inserted {
 		isNew[id] = true
 	}
-	stored, created := make([]*event.Event, n), make([]bool, n)
+	stored, created := make([]*event.Event, len(evs)), make([]bool, len(evs))
 	for i, ev := range evs {
 		stored[i], created[i] = ev, isNew[ev.ID]
 		if created[i] {
