@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sparrowhq/sparrow/localpg"
@@ -100,6 +101,32 @@ func TestMergeRounds(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, r.Figures); diff != "" {
 		t.Errorf("merged figures (-want +got):\n%s", diff)
+	}
+}
+
+// TestRoundRatios: a target judged in every round fails on one round
+// under its goal even when the medians meet it; one judged on medians
+// only lists the rounds.
+func TestRoundRatios(t *testing.T) {
+	t.Parallel()
+
+	r := &Results{}
+	for _, round := range [][2]float64{{160, 100}, {140, 100}, {170, 100}} {
+		r.add("value", SectionSparrow, "value", round[0], "1/s")
+		r.add("ref", SectionBaseline, "reference", round[1], "1/s")
+	}
+	r.mergeRounds()
+	r.relative("medians", "value", "ref", 1.5)
+	r.relativeEveryRound("every round", "value", "ref", 1.5)
+	medians, every := r.Targets[0], r.Targets[1]
+	if !medians.Met || every.Met {
+		t.Errorf("met: medians %v, every round %v; want true, false", medians.Met, every.Met)
+	}
+	if diff := cmp.Diff([]float64{1.6, 1.4, 1.7}, every.RoundRatios, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+		t.Errorf("round ratios (-want +got):\n%s", diff)
+	}
+	if every.Note != "rounds 1.60×, 1.40×, 1.70×" || every.Goal != "≥ 1.5× in every round" {
+		t.Errorf("note %q, goal %q", every.Note, every.Goal)
 	}
 }
 
