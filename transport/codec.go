@@ -239,7 +239,7 @@ var wrappers = map[protoreflect.FullName]struct {
 // is the event type's name, is left alone.
 func unwrapResource(data []byte, md protoreflect.MessageDescriptor) []byte {
 	w, ok := wrappers[md.FullName()]
-	if !ok {
+	if !ok || !opensWithObject(data, w.key) {
 		return data
 	}
 	var obj, inner map[string]json.RawMessage
@@ -253,6 +253,26 @@ func unwrapResource(data []byte, md protoreflect.MessageDescriptor) []byte {
 		}
 	}
 	return writeObject(inner)
+}
+
+// opensWithObject reports whether data is a JSON object whose first member
+// is key with an object for value, reading no further: the usual request,
+// whose first member is another or not an object, is not read through
+// (its payload would be) only to learn that it is not wrapped.
+func opensWithObject(data []byte, key string) bool {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	if t, err := dec.Token(); err != nil || t != key {
+		return false
+	}
+	rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return false
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	return len(rest) > 0 && rest[0] == '{'
 }
 
 // splicePayloads rewrites an answer's JSON so that each payload_json becomes

@@ -45,3 +45,34 @@ func FuzzPushJSONNumbers(f *testing.F) {
 		}
 	})
 }
+
+// TestOpensWithObject: only a request whose first member is the wrapping
+// key with an object for value is taken apart as wrapped.
+func TestOpensWithObject(t *testing.T) {
+	t.Parallel()
+
+	for data, want := range map[string]bool{
+		`{"event": {"name": "a"}}`:                   true,
+		"\n{ \"event\"\t:\n {}}":                     true,
+		`{"event":{}}`:                               true,
+		`{"event": "a", "payload": {"event": {}}}`:   false,
+		`{"payload": {}, "event": {"name": "a"}}`:    false,
+		`{"namespace": "n", "event": {"name": "a"}}`: false,
+		`{"event": null}`:                            false,
+		`{"event": [{}]}`:                            false,
+		`{"\u0065vent": {}}`:                         true, // the key as protojson reads it
+		`{"event"`:                                   false,
+		`["event", {}]`:                              false,
+		``:                                           false,
+	} {
+		if got := opensWithObject([]byte(data), "event"); got != want {
+			t.Errorf("opensWithObject(%q) = %v, want %v", data, got, want)
+		}
+	}
+	var req pb.PushEventRequest
+	codec := connectCodec{newPayloadCodec(codecJSON, false)}
+	if err := codec.Unmarshal([]byte(`{"event": {"name": "user.created", "payload": {"a": 1}}}`), &req); err != nil ||
+		req.GetEvent() != "user.created" || req.GetPayloadJson() != `{"a": 1}` {
+		t.Fatalf("wrapped request read as %v (%v)", &req, err)
+	}
+}
