@@ -121,8 +121,11 @@ func (s *Sender) Send(ctx context.Context, req *Request) *Result {
 	// sending the header: the transport then resends it on a new connection
 	// when a reused one turns out closed by the receiver (an idle timeout
 	// shorter than ours: Node's is 5 s) before any answer, rather than fail
-	// the attempt with a reset.
-	httpReq.Header["Idempotency-Key"] = []string{}
+	// the attempt with a reset. A webhook's own Idempotency-Key header
+	// marks it already, and is sent.
+	if _, set := httpReq.Header["Idempotency-Key"]; !set {
+		httpReq.Header["Idempotency-Key"] = []string{}
+	}
 
 	start := time.Now()
 	resp, err := s.client.Do(httpReq)

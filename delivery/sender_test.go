@@ -716,3 +716,20 @@ func TestSenderReusedConnectionClosed(t *testing.T) {
 		}
 	}
 }
+
+// TestSenderOwnIdempotencyKey: a webhook's own Idempotency-Key header is
+// sent as it is.
+func TestSenderOwnIdempotencyKey(t *testing.T) {
+	t.Parallel()
+
+	got := make(chan http.Header, 1)
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) { got <- r.Header.Clone() })
+	req := request(srv.URL)
+	req.Headers = map[string]string{"Idempotency-Key": "from-the-webhook"}
+	if res := newSender(allowAll).Send(context.Background(), req); res.StatusCode != http.StatusOK {
+		t.Fatalf("%+v", res)
+	}
+	if h := <-got; h.Get("Idempotency-Key") != "from-the-webhook" {
+		t.Fatalf("Idempotency-Key %q, want the webhook's", h.Get("Idempotency-Key"))
+	}
+}
