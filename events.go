@@ -207,6 +207,11 @@ func (e *Engine) pushGrouped(ctx context.Context, ev *PushEventParams) (*event.E
 			e.schemas.forget(ev.Name)
 			continue
 		}
+		// Once queued, an event is committed whatever becomes of its caller;
+		// a caller gone already stores nothing.
+		if err := ctx.Err(); err != nil {
+			return nil, false, err
+		}
 		p := &groupedPush{GroupedEvent: store.GroupedEvent{Event: newEvent, TypeVersion: cached.version, TraceContext: trace}}
 		if err := e.pushes.Submit(p); dbutil.IsLockTimeout(err) {
 			// Even alone, it waits for another transaction: it waits in a

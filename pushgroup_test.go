@@ -3,6 +3,7 @@ package sparrow_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -263,5 +264,28 @@ func TestPushEventWaitsAlone(t *testing.T) {
 	}
 	if n := b.count(t, "sparrow_event"); n != 11 {
 		t.Fatalf("%d events stored, want 11", n)
+	}
+}
+
+// TestPushEventCancelled: a push whose context is done before it is queued
+// returns the context's error and stores nothing.
+func TestPushEventCancelled(t *testing.T) {
+	t.Parallel()
+
+	b := setup(t)
+	b.registerEvent(t, "order.created")
+	// The type's schema is cached by a push: the next one needs no query
+	// that the cancelled context would fail.
+	if _, err := b.eng.PushEvent(context.Background(), sparrow.PushEventParams{Name: "order.created", Payload: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := b.eng.PushEvent(ctx, sparrow.PushEventParams{Name: "order.created", Payload: json.RawMessage(`{}`)})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("PushEvent with a cancelled context: %v, want context.Canceled", err)
+	}
+	if n := b.count(t, "sparrow_event"); n != 1 {
+		t.Fatalf("%d events stored, want the first push's alone", n)
 	}
 }
