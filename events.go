@@ -136,19 +136,12 @@ func (e *Engine) pushEvent(ctx context.Context, tx pgx.Tx, ev PushEventParams) (
 // pushInTx stores ev as newEvent in the caller's transaction.
 func (e *Engine) pushInTx(ctx context.Context, tx pgx.Tx, ev *PushEventParams, newEvent *event.Event) (stored *event.Event, created bool, err error) {
 	db := e.schema.On(tx)
-	// Check the payload with the type's cached schema, and insert only if
-	// the type is still at that version; else reload and check again.
+	// Insert only if the type is still at the version whose schema checked
+	// the payload; else reload and check again.
 	for try := 0; ; try++ {
-		cached, fresh, err := e.schemas.get(ctx, db, ev.Name)
+		cached, err := e.checkPayload(ctx, db, ev)
 		if err != nil {
 			return nil, false, err
-		}
-		if err := cached.validate("payload", ev.Payload); err != nil {
-			if fresh {
-				return nil, false, err
-			}
-			e.schemas.forget(ev.Name) // perhaps refused by an outdated schema
-			continue
 		}
 		stored, created, err = store.EventInsert(ctx, db, newEvent, cached.version, telemetry.JobMetadata(ctx))
 		if errors.Is(err, store.ErrStaleEventType) && try < 3 {
@@ -159,6 +152,25 @@ func (e *Engine) pushInTx(ctx context.Context, tx pgx.Tx, ev *PushEventParams, n
 			return stored, false, keyReused("", stored, ev)
 		}
 		return stored, created, err
+	}
+}
+
+// checkPayload checks ev's payload with its type's schema, the cached one
+// first, and returns the schema that passed it.
+func (e *Engine) checkPayload(ctx context.Context, db dbutil.DB, ev *PushEventParams) (cachedSchema, error) {
+	for {
+		cached, fresh, err := e.schemas.get(ctx, db, ev.Name)
+		if err != nil {
+			return cachedSchema{}, err
+		}
+		if err := cached.validate("payload", ev.Payload); err != nil {
+			if fresh {
+				return cachedSchema{}, err
+			}
+			e.schemas.forget(ev.Name) // perhaps refused by an outdated schema
+			continue
+		}
+		return cached, nil
 	}
 }
 
@@ -196,16 +208,9 @@ func (e *Engine) pushGrouped(ctx context.Context, ev *PushEventParams) (*event.E
 	newEvent := e.newEvent(ev, e.now())
 	trace := telemetry.JobMetadata(ctx)
 	for try := 0; ; try++ {
-		cached, fresh, err := e.schemas.get(ctx, e.db(nil), ev.Name)
+		cached, err := e.checkPayload(ctx, e.db(nil), ev)
 		if err != nil {
 			return nil, false, err
-		}
-		if err := cached.validate("payload", ev.Payload); err != nil {
-			if fresh {
-				return nil, false, err
-			}
-			e.schemas.forget(ev.Name)
-			continue
 		}
 		// Once queued, an event is committed whatever becomes of its caller;
 		// a caller gone already stores nothing.
