@@ -35,6 +35,8 @@ func TestBenchQuick(t *testing.T) {
 		"history_list_p99_empty", "history_list_p99_full",
 		"tenants_b_pushed", "tenants_b_p50", "tenants_b_p99", "tenants_b_pushed_shared", "tenants_b_p50_shared", "tenants_b_p99_shared",
 		"tenants_a_rate",
+		"tenants_b_fanout_wait_p99", "tenants_b_fanout_p99", "tenants_b_fetch_p99", "tenants_b_start_p99",
+		"tenants_b_fanout_wait_p99_shared", "tenants_b_fanout_p99_shared", "tenants_b_fetch_p99_shared", "tenants_b_start_p99_shared",
 		"api_ingest", "api_e2e_1_webhook", "api_e2e_p50", "api_e2e_p99",
 	}
 	checkFigures(t, res, want)
@@ -61,6 +63,15 @@ func TestBenchQuick(t *testing.T) {
 	}
 	if tn := res.Tenants; tn == nil || tn.Alone.Delivery.Count == 0 || tn.Shared.Delivery.Count == 0 || tn.Shared.AReceived == 0 {
 		t.Errorf("fair sharing between namespaces: %+v", res.Tenants)
+	} else {
+		// Every delivery of B's is found in the database's records, stage by stage.
+		for _, run := range []TenantsRun{tn.Alone, tn.Shared} {
+			for _, q := range []quantiles{run.Stages.FanoutWait, run.Stages.Fanout, run.Stages.Fetch, run.Stages.Start} {
+				if q.Count != run.Delivery.Count || q.P99 < 0 {
+					t.Errorf("B's stages: %+v, for %d deliveries", run.Stages, run.Delivery.Count)
+				}
+			}
+		}
 	}
 	// Six end-to-end runs (one ordered, one through the API), latency,
 	// fairness's two, fair sharing's two, backlog, history's two.

@@ -9,7 +9,10 @@
 // schema, starts with A's backlog owed. Both measure B's push→received
 // p50 and p99. The target wants B's p99 with A's backlog within 2× of its
 // p99 alone. A run in which A's backlog ran out before B's pushes ended
-// is inconclusive: raise -tenants-backlog.
+// is inconclusive: raise -tenants-backlog. Each run also splits B's p99 by
+// stage, read back from the database (waiting for fan-out, fanning out,
+// waiting for River's fetch, starting the attempt), to show where a tail
+// grows.
 //
 //	go run ./examples/bench -only tenants -tenants-backlog 100000 -tenants-rate 50
 package main
@@ -23,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sparrowhq/sparrow"
+	"github.com/sparrowhq/sparrow/riverworkers"
 )
 
 const (
@@ -57,6 +61,20 @@ type TenantsRun struct {
 	AReceived int64   `json:"a_received"`
 	ARate     float64 `json:"a_received_per_s"`
 	AOwed     int64   `json:"a_owed_at_end"`
+	// Stages splits B's first attempts' push→attempt time, to tell where a
+	// tail grows.
+	Stages TenantsStages `json:"b_stages"`
+}
+
+// TenantsStages are the stages of B's deliveries, read back from the
+// database once a run ends: push (the event's creation) to the start of its
+// fan-out, to its delivery job's insert within that fan-out, to River's
+// fetch of the job, to the attempt's start.
+type TenantsStages struct {
+	FanoutWait quantiles `json:"fanout_wait"`
+	Fanout     quantiles `json:"fanout"`
+	Fetch      quantiles `json:"fetch"`
+	Start      quantiles `json:"start"`
 }
 
 // tenants runs B alone, then B with A's backlog, and records the figures
@@ -83,6 +101,22 @@ func (b *bench) tenants(ctx context.Context) (string, error) {
 		b.res.add("tenants_b_p99"+run.suffix, SectionTenants, run.name+": B's push→received p99", run.r.Delivery.P99, "ms")
 	}
 	b.res.add("tenants_a_rate", SectionTenants, "B: namespace A's deliveries received meanwhile", res.Shared.ARate, "deliveries/s")
+	for _, run := range []struct {
+		suffix, name string
+		s            TenantsStages
+	}{{"", "A, namespace B alone", res.Alone.Stages}, {"_shared", "B, with namespace A's backlog", res.Shared.Stages}} {
+		for _, stage := range []struct {
+			key, label string
+			q          quantiles
+		}{
+			{"fanout_wait", "push → fan-out started", run.s.FanoutWait},
+			{"fanout", "fan-out started → delivery job inserted", run.s.Fanout},
+			{"fetch", "delivery job inserted → fetched by River", run.s.Fetch},
+			{"start", "fetched → attempt started", run.s.Start},
+		} {
+			b.res.add("tenants_b_"+stage.key+"_p99"+run.suffix, SectionTenants, run.name+": B's "+stage.label+", p99", stage.q.P99, "ms")
+		}
+	}
 	return fmt.Sprintf("B's p99 %.1f ms alone, %.1f ms with A's backlog (%.2f×), A at %s deliveries/s",
 		res.Alone.Delivery.P99, res.Shared.Delivery.P99, res.P99Ratio, thousands(res.Shared.ARate)), nil
 }
@@ -177,11 +211,55 @@ func (b *bench) tenantsRun(ctx context.Context, withBacklog bool) (TenantsRun, e
 	if waitErr != nil && run.Late == 0 {
 		return TenantsRun{}, waitErr
 	}
+	if run.Stages, err = tenantsStages(ctx, c, run.Delivery.Count); err != nil {
+		return TenantsRun{}, err
+	}
 	step := "fair sharing, B alone"
 	if withBacklog {
 		step = "fair sharing, B with A's backlog"
 	}
 	return run, b.diagnose(ctx, step, c, before)
+}
+
+// tenantsStages reads the stages of namespace B's first attempts from the
+// events, deliveries, attempts and River jobs of cluster c, once want
+// attempts are recorded (a receiver has a delivery a moment before its
+// attempt is written), or as many as are after a few seconds.
+func tenantsStages(ctx context.Context, c *cluster, want int) (TenantsStages, error) {
+	table := func(name string) string { return pgx.Identifier{c.schema, name}.Sanitize() }
+	query := `
+SELECT d.created_at - e.created_at, j.created_at - d.created_at, j.attempted_at - j.created_at, a.started_at - j.attempted_at
+FROM ` + table("sparrow_event") + ` e
+JOIN ` + table("sparrow_delivery") + ` d ON d.event_id = e.id
+JOIN ` + table("sparrow_delivery_attempt") + ` a ON a.delivery_id = d.id AND a.attempt = 1
+JOIN ` + table("river_job") + ` j ON j.kind = $2 AND j.args->>'webhook_id' = d.webhook_id
+    AND d.id = ANY(string_to_array(j.args->>'delivery_ids', ','))
+WHERE e.namespace = $1`
+	var wait, fanout, fetch, start []time.Duration
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		rows, err := c.pools[0].Query(ctx, query, "b", riverworkers.DeliverArgs{}.Kind())
+		if err != nil {
+			return TenantsStages{}, fmt.Errorf("B's stages: %w", err)
+		}
+		wait, fanout, fetch, start = nil, nil, nil, nil
+		var w, f, fe, st time.Duration
+		_, err = pgx.ForEachRow(rows, []any{&w, &f, &fe, &st}, func() error {
+			wait, fanout, fetch, start = append(wait, w), append(fanout, f), append(fetch, fe), append(start, st)
+			return nil
+		})
+		if err != nil {
+			return TenantsStages{}, fmt.Errorf("B's stages: %w", err)
+		}
+		if len(wait) >= want || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return TenantsStages{}, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return TenantsStages{FanoutWait: quantilesOf(wait), Fanout: quantilesOf(fanout), Fetch: quantilesOf(fetch), Start: quantilesOf(start)}, nil
 }
 
 // judgeTenants judges the fair-sharing target. A run in which B fell

@@ -66,9 +66,8 @@ func DeliverJobs(ctx context.Context, queue string, refs []store.DeliveryRef, at
 // carrying ctx's trace context so that fan-out and deliveries join it.
 func FanoutJob(ctx context.Context, queue string, eventIDs []string, round int) river.InsertManyParams {
 	return river.InsertManyParams{
-		Args: riverworkers.FanoutArgs{EventIDs: eventIDs, Round: round},
-		// Fan-out goes first: its deliveries can't start before it.
-		InsertOpts: &river.InsertOpts{Queue: queue, Priority: 1, Metadata: telemetry.JobMetadata(ctx)},
+		Args:       riverworkers.FanoutArgs{EventIDs: eventIDs, Round: round},
+		InsertOpts: &river.InsertOpts{Queue: queue, Metadata: telemetry.JobMetadata(ctx)},
 	}
 }
 
@@ -86,6 +85,5 @@ func ResealJob(queue string) river.InsertManyParams {
 	return river.InsertManyParams{Args: riverworkers.ResealArgs{}, InsertOpts: &river.InsertOpts{Queue: queue}}
 }
 
-// sweepOpts are the fan-out sweep's insert options: ahead of deliveries,
-// like fan-out.
-func sweepOpts(queue string) *river.InsertOpts { return &river.InsertOpts{Queue: queue, Priority: 1} }
+// sweepOpts are the fan-out sweep's insert options.
+func sweepOpts(queue string) *river.InsertOpts { return &river.InsertOpts{Queue: queue} }
