@@ -62,17 +62,27 @@ func (c *payloadCodec) MarshalAppend(base []byte, msg proto.Message) ([]byte, er
 	return append(out[:len(base)], spliced...), err
 }
 
-// unmarshalMessage reads msg from JSON, payloads as their text.
+// unmarshalMessage reads msg from JSON, payloads as their text. The
+// payloads are taken out of the JSON before protojson reads the rest, and
+// set as payload_json after: escaping a payload into a JSON string for
+// protojson to unescape again cost as much as the rest of the request.
 func (c *payloadCodec) unmarshalMessage(data []byte, msg proto.Message) error {
 	md := msg.ProtoReflect().Descriptor()
 	data = unwrapResource(data, md)
+	var lifted []liftedPayload
 	if carriesPayload(md) {
 		var err error
-		if data, err = liftPayloads(data, md); err != nil {
+		if data, err = liftPayloads(data, md, nil, &lifted); err != nil {
 			return err
 		}
 	}
-	return c.unmarshal.Unmarshal(data, msg)
+	if err := c.unmarshal.Unmarshal(data, msg); err != nil {
+		return err
+	}
+	for _, l := range lifted {
+		l.set(msg.ProtoReflect())
+	}
+	return nil
 }
 
 // connectCodec is payloadCodec as connect-go's codec.
@@ -151,11 +161,39 @@ func fieldByJSONKey(md protoreflect.MessageDescriptor, key string) protoreflect.
 	return md.Fields().ByName(protoreflect.Name(key))
 }
 
-// liftPayloads rewrites a request's JSON so that each payload object of a
-// message of type md, or of those nested in it, becomes that message's
-// payload_json: the object's text, byte for byte. JSON it cannot take apart
-// is left to protojson, which says what is wrong with it.
-func liftPayloads(data []byte, md protoreflect.MessageDescriptor) ([]byte, error) {
+// liftedPayload is a payload object taken out of a request's JSON: its
+// text, byte for byte, and the path to the message whose payload_json it
+// is.
+type liftedPayload struct {
+	path []payloadStep
+	text string
+}
+
+// payloadStep is one field on the way to a payload's message, with the
+// item's index when the field is a list.
+type payloadStep struct {
+	field protoreflect.FieldDescriptor
+	index int
+}
+
+// set sets the payload as payload_json of its message in m.
+func (l liftedPayload) set(m protoreflect.Message) {
+	for _, step := range l.path {
+		if step.field.IsList() {
+			m = m.Get(step.field).List().Get(step.index).Message()
+		} else {
+			m = m.Mutable(step.field).Message()
+		}
+	}
+	_, textField := payloadPair(m.Descriptor())
+	m.Set(textField, protoreflect.ValueOfString(l.text))
+}
+
+// liftPayloads takes each payload object out of a request's JSON, of a
+// message of type md at path or of those nested in it, adding it to
+// lifted, and returns the JSON without them. JSON it cannot take apart is
+// left to protojson, which says what is wrong with it.
+func liftPayloads(data []byte, md protoreflect.MessageDescriptor, path []payloadStep, lifted *[]liftedPayload) ([]byte, error) {
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(data, &obj) != nil {
 		return data, nil
@@ -180,19 +218,15 @@ func liftPayloads(data []byte, md protoreflect.MessageDescriptor) ([]byte, error
 					return nil, errors.New("payload and payload_json are both set: set one")
 				}
 			}
-			text, err := json.Marshal(string(value))
-			if err != nil {
-				return nil, err
-			}
+			*lifted = append(*lifted, liftedPayload{path: slices.Clone(path), text: string(value)})
 			delete(obj, key)
-			obj[textField.JSONName()] = text
 			changed = true
 		case fd.Message() != nil && !fd.IsMap() && carriesPayload(fd.Message()):
-			lifted, err := liftNested(value, fd)
+			rest, err := liftNested(value, fd, path, lifted)
 			if err != nil {
 				return nil, err
 			}
-			obj[key] = lifted
+			obj[key] = rest
 			changed = true
 		}
 	}
@@ -204,20 +238,20 @@ func liftPayloads(data []byte, md protoreflect.MessageDescriptor) ([]byte, error
 
 // liftNested lifts the payloads of a message field's value: one object, or
 // a list of them.
-func liftNested(value json.RawMessage, fd protoreflect.FieldDescriptor) (json.RawMessage, error) {
+func liftNested(value json.RawMessage, fd protoreflect.FieldDescriptor, path []payloadStep, lifted *[]liftedPayload) (json.RawMessage, error) {
 	if !fd.IsList() {
-		return liftPayloads(value, fd.Message())
+		return liftPayloads(value, fd.Message(), append(path, payloadStep{field: fd}), lifted)
 	}
 	var items []json.RawMessage
 	if json.Unmarshal(value, &items) != nil {
 		return value, nil
 	}
 	for i, item := range items {
-		lifted, err := liftPayloads(item, fd.Message())
+		rest, err := liftPayloads(item, fd.Message(), append(path, payloadStep{field: fd, index: i}), lifted)
 		if err != nil {
 			return nil, fmt.Errorf("%s[%d]: %w", fd.JSONName(), i, err)
 		}
-		items[i] = lifted
+		items[i] = rest
 	}
 	return writeArray(items), nil
 }
