@@ -267,7 +267,9 @@ func TestMetrics(t *testing.T) {
 		"sparrow.delivery.latency count":                     4,
 		"sparrow.deliveries.pending":                         1,
 		"sparrow.webhooks state=healthy":                     2,
-		"sparrow.webhooks state=unknown":                     1,
+		// Registered inactive: paused, as GetWebhookHealth says, not unknown.
+		"sparrow.webhooks state=paused":  1,
+		"sparrow.webhooks state=unknown": 0,
 	}
 	for k, v := range want {
 		if sums[k] != v {

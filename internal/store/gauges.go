@@ -6,7 +6,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sparrowhq/sparrow/health"
 	"github.com/sparrowhq/sparrow/internal/dbutil"
+	"github.com/sparrowhq/sparrow/webhook"
 )
 
 // Gauges are the engine's figures that only the database knows.
@@ -17,7 +19,8 @@ type Gauges struct {
 	// QueueLag is how long the oldest job due in queue, or event waiting
 	// for fan-out, has waited.
 	QueueLag time.Duration
-	// WebhooksByState counts live webhooks per health state.
+	// WebhooksByState counts live webhooks per health state, paused ones
+	// as health.StatePaused, as GetWebhookHealth reports them.
 	WebhooksByState map[string]int64
 }
 
@@ -34,9 +37,9 @@ func GaugesRead(ctx context.Context, db dbutil.DB, queue string) (*Gauges, error
 		return nil, dbutil.Interpret("read gauges", err)
 	}
 	g.QueueLag = time.Duration(max(lagSeconds, 0) * float64(time.Second))
-	rows, err := db.Query(ctx, `SELECT coalesce(h.state, 'unknown'), count(*)
+	rows, err := db.Query(ctx, `SELECT CASE WHEN w.state = $1 THEN $2 ELSE coalesce(h.state, $3) END, count(*)
 FROM /*schema*/sparrow_webhook w LEFT JOIN /*schema*/sparrow_webhook_health h ON h.webhook_id = w.id
-WHERE w.deleted_at IS NULL GROUP BY 1`)
+WHERE w.deleted_at IS NULL GROUP BY 1`, webhook.StatePaused, health.StatePaused, health.StateUnknown)
 	if err != nil {
 		return nil, dbutil.Interpret("read gauges", err)
 	}
