@@ -25,7 +25,7 @@ test('register an event type, create a webhook, send a test event and watch it d
   await page.getByRole('checkbox', { name: type }).check();
   await page.getByRole('textbox', { name: 'Header name 1' }).fill('Authorization');
   await page.getByRole('textbox', { name: 'Header value 1' }).fill('Bearer very-secret');
-  await page.getByLabel('Attempts').fill('5');
+  await page.getByLabel('Attempts', { exact: true }).fill('5');
   await shot(page, 'webhook-new');
   await page.getByRole('button', { name: 'Create webhook' }).click();
   await expect(page.getByRole('heading', { name: 'Webhook created' })).toBeVisible();
@@ -387,7 +387,7 @@ test('manage a webhook: edit, rotate, subscriptions, retry failed, push again, d
   await page.getByRole('link', { name: 'Edit', exact: true }).click();
   await expect(page.getByLabel('Endpoint URL')).toHaveValue(`${env.receiver}/switch/${target}`);
   await page.getByLabel(/^Description/).fill('Helpdesk');
-  await page.getByLabel('Attempts').fill('3');
+  await page.getByLabel('Attempts', { exact: true }).fill('3');
   await page.getByRole('checkbox', { name: second }).check();
   await page.getByRole('button', { name: 'Save changes' }).click();
   await expect(page.getByText('up to 3 attempts per delivery')).toBeVisible();

@@ -35,7 +35,7 @@ test('a webhook with a retry schedule and a rate limit: created, shown, edited',
   // The attempts follow the schedule: a first attempt and one per wait.
   await schedule.fill('5s, 5m  30m,2h');
   await expect(page.getByRole('alert')).toHaveCount(0);
-  await expect(page.getByLabel('Attempts')).toHaveValue('5');
+  await expect(page.getByLabel('Attempts', { exact: true })).toHaveValue('5');
 
   // The server's own check, shown next to the field it names.
   const rate = page.getByLabel(/^Rate limit/);
@@ -66,7 +66,7 @@ test('a webhook with a retry schedule and a rate limit: created, shown, edited',
   await expect(schedule).toHaveValue('5s, 5m, 30m, 2h');
   await expect(rate).toHaveValue('10');
   await schedule.fill('');
-  await expect(page.getByLabel('Attempts')).toHaveValue('8');
+  await expect(page.getByLabel('Attempts', { exact: true })).toHaveValue('8');
   await rate.fill('0');
   await page.getByRole('button', { name: 'Save changes' }).click();
   await expect(page.getByTestId('retry-schedule')).toHaveText('default backoff');
@@ -76,9 +76,9 @@ test('a webhook with a retry schedule and a rate limit: created, shown, edited',
 
   // A schedule of its own again, with the attempts typed rather than followed.
   await page.getByRole('link', { name: 'Edit', exact: true }).click();
-  await page.getByLabel('Attempts').fill('3');
+  await page.getByLabel('Attempts', { exact: true }).fill('3');
   await schedule.fill('1m 1h');
-  await expect(page.getByLabel('Attempts')).toHaveValue('3');
+  await expect(page.getByLabel('Attempts', { exact: true })).toHaveValue('3');
   await page.getByRole('button', { name: 'Save changes' }).click();
   await expect(page.getByTestId('retry-schedule')).toHaveText('1m, 1h');
   await expect(page.getByText('up to 3 attempts per delivery')).toBeVisible();
