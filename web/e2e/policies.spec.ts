@@ -45,7 +45,10 @@ test('a webhook with a retry schedule and a rate limit: created, shown, edited',
   await expect(page.getByRole('alert')).toContainText('rate limit per second');
   await expect(page.getByRole('alert')).toContainText('10000');
 
+  // Corrected, the field no longer shows the server's message.
   await rate.fill('10');
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expect(rate).not.toHaveAttribute('aria-invalid', 'true');
   await shot(page, 'webhook-new-policies');
   await page.getByRole('button', { name: 'Create webhook' }).click();
   await expect(page.getByRole('heading', { name: 'Webhook created' })).toBeVisible();

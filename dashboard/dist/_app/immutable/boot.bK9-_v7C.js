@@ -5,7 +5,7 @@
 
 	const element = document.currentScript.parentElement;
 
-	import("./bundle.DN50jkm9.js").then((app) => {
+	import("./bundle._JvL8Df6.js").then((app) => {
 		app.start(element)
 	});
 }
