@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -42,5 +43,26 @@ func TestFanoutTurn(t *testing.T) {
 	releases[0]()
 	if err := <-got; err != nil {
 		t.Fatalf("after a release: %v", err)
+	}
+}
+
+func TestNextFanoutChunk(t *testing.T) {
+	t.Parallel()
+
+	for _, c := range []struct {
+		name                      string
+		size, claimed, deliveries int
+		want                      int
+	}{
+		{"one webhook: the rest at once, up to a chunk's deliveries", 100, 100, 100, fanoutChunkDeliveries},
+		{"ten webhooks", 100, 100, 1000, fanoutChunkDeliveries / 10},
+		{"many webhooks: never so few events that jobs leave the backlog's priority", 100, 100, 100 * 1000, fanoutFirstChunk},
+		{"no subscriber: nothing but claims to write", 100, 100, 0, math.MaxInt},
+		{"claimed by an earlier run: no measure yet", 100, 0, 0, 100},
+		{"partly claimed before", 100, 50, 500, fanoutChunkDeliveries / 10},
+	} {
+		if got := nextFanoutChunk(c.size, c.claimed, c.deliveries); got != c.want {
+			t.Errorf("%s: nextFanoutChunk(%d, %d, %d) = %d, want %d", c.name, c.size, c.claimed, c.deliveries, got, c.want)
+		}
 	}
 }
