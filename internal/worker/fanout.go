@@ -40,9 +40,9 @@ const fanoutWait = 10 * time.Second
 // fanoutWorker turns the events a job lists into deliveries: one per active
 // subscription of a live webhook whose label and payload filters the event
 // passes, each with a delivery job, in transactions that each claim their
-// events' fan-out round (see fanoutFirstChunk). Batches of pushed events, repushes and
-// Sparrow's alerts come this way; single pushes come through the fan-out
-// queue (fanoutqueue.go).
+// events' fan-out round (see fanoutFirstChunk). Batches of pushed events,
+// repushes and Sparrow's alerts come this way; single pushes come through
+// the fan-out queue (fanoutqueue.go).
 type fanoutWorker struct {
 	river.WorkerDefaults[riverworkers.FanoutArgs]
 	db       database
@@ -102,17 +102,19 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[riverworkers.Fan
 // job's next run takes only those not claimed. The first chunk is small,
 // so that a batch's first deliveries go out while the rest is fanned out
 // (1,000 events to 10 webhooks in one transaction kept the first delivery
-// waiting 0.6 s; in chunks, 0.2 s). Later chunks create about
+// waiting 0.67 s; in chunks, 0.2 s). Later chunks create about
 // fanoutChunkDeliveries deliveries each. No chunk takes fewer than
-// fanoutFirstChunk events, more than bulkJobDeliveries: a batch's jobs to
-// a webhook that takes all its events go at a backlog's priority.
+// fanoutFirstChunk events, one more than bulkJobDeliveries, so that a
+// batch's jobs to a webhook that takes all its events go at a backlog's
+// priority.
 const (
 	fanoutFirstChunk      = bulkJobDeliveries + 1
 	fanoutChunkDeliveries = 5000
 )
 
-// nextFanoutChunk sizes the chunk after one of size events, claimed of
-// which (the rest claimed by an earlier run of the job) created deliveries.
+// nextFanoutChunk sizes the chunk that follows one of size events: claimed
+// is how many of them this run claimed (an earlier run of the job took the
+// rest), deliveries how many deliveries those made.
 func nextFanoutChunk(size, claimed, deliveries int) int {
 	switch {
 	case claimed == 0:
